@@ -1,0 +1,41 @@
+/** ECS-shaped ARNs with partition `berth`; region and account come from configuration. */
+export interface ArnContext {
+  region: string;
+  account: string;
+}
+
+const prefix = (ctx: ArnContext) => `arn:berth:ecs:${ctx.region}:${ctx.account}`;
+
+export const arns = {
+  cluster: (ctx: ArnContext, cluster: string) => `${prefix(ctx)}:cluster/${cluster}`,
+  containerInstance: (ctx: ArnContext, cluster: string, id: string) =>
+    `${prefix(ctx)}:container-instance/${cluster}/${id}`,
+  taskDefinition: (ctx: ArnContext, family: string, revision: number) =>
+    `${prefix(ctx)}:task-definition/${family}:${revision}`,
+  task: (ctx: ArnContext, cluster: string, id: string) => `${prefix(ctx)}:task/${cluster}/${id}`,
+};
+
+/**
+ * Accepts a bare id or any ARN whose last path segment is the id, as ECS accepts either form
+ * (`1a2b...` or `arn:...:task/default/1a2b...`).
+ */
+export function idFromArnOrId(value: string): string {
+  if (!value.startsWith('arn:')) return value;
+  const slash = value.lastIndexOf('/');
+  return slash >= 0 ? value.slice(slash + 1) : value;
+}
+
+/** `family`, `family:3` or a task definition ARN → family and optional revision. */
+export function parseTaskDefinitionRef(value: string): { family: string; revision?: number } {
+  let ref = value;
+  if (ref.startsWith('arn:')) {
+    const slash = ref.indexOf('task-definition/');
+    if (slash < 0) throw new Error('not a task definition ARN');
+    ref = ref.slice(slash + 'task-definition/'.length);
+  }
+  const colon = ref.lastIndexOf(':');
+  if (colon < 0) return { family: ref };
+  const revision = Number(ref.slice(colon + 1));
+  if (!Number.isInteger(revision) || revision < 1) throw new Error('revision must be a positive integer');
+  return { family: ref.slice(0, colon), revision };
+}

@@ -1,0 +1,1 @@
+export * from './gen/berth/agent/v1/agent.js';

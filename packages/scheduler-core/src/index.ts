@@ -1,0 +1,3 @@
+export * from './types.js';
+export * from './feasibility.js';
+export * from './place.js';
