@@ -1,3 +1,5 @@
+import { InvalidParameterError } from './errors.js';
+
 /** ECS-shaped ARNs with partition `berth`; region and account come from configuration. */
 export interface ArnContext {
   region: string;
@@ -26,16 +28,21 @@ export function idFromArnOrId(value: string): string {
 }
 
 /** `family`, `family:3` or a task definition ARN → family and optional revision. */
-export function parseTaskDefinitionRef(value: string): { family: string; revision?: number } {
+export function parseTaskDefinitionRef(
+  value: string,
+  field = 'taskDefinition',
+): { family: string; revision?: number } {
+  const bad = (rule: string) =>
+    new InvalidParameterError(`${field}: ${rule} (a family, family:revision or task definition ARN)`, field);
   let ref = value;
   if (ref.startsWith('arn:')) {
     const slash = ref.indexOf('task-definition/');
-    if (slash < 0) throw new Error('not a task definition ARN');
+    if (slash < 0) throw bad('not a task definition ARN');
     ref = ref.slice(slash + 'task-definition/'.length);
   }
   const colon = ref.lastIndexOf(':');
   if (colon < 0) return { family: ref };
   const revision = Number(ref.slice(colon + 1));
-  if (!Number.isInteger(revision) || revision < 1) throw new Error('revision must be a positive integer');
+  if (!Number.isInteger(revision) || revision < 1) throw bad('the revision must be a positive integer');
   return { family: ref.slice(0, colon), revision };
 }

@@ -53,6 +53,9 @@ const containerDefinitionSchema = z.looseObject({
     .min(0, { error: `must be an integer number of seconds 0-${MAX_STOP_TIMEOUT_SECONDS}` })
     .max(MAX_STOP_TIMEOUT_SECONDS, { error: `must be an integer number of seconds 0-${MAX_STOP_TIMEOUT_SECONDS}` })
     .optional(),
+  linuxParameters: z
+    .looseObject({ initProcessEnabled: z.boolean({ error: 'must be a boolean' }).optional() }, { error: 'must be an object' })
+    .optional(),
 });
 
 /** ECS takes task-level cpu and memory as strings ("512"); numbers are accepted too. */

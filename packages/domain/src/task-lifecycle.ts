@@ -57,6 +57,7 @@ export interface EffectiveContainer {
   entryPoint: string[];
   essential: boolean;
   stopTimeout: number;
+  initProcessEnabled: boolean;
 }
 
 export function effectiveContainers(
@@ -83,6 +84,7 @@ export function effectiveContainers(
       entryPoint: c.entryPoint ?? [],
       essential: c.essential !== false,
       stopTimeout: c.stopTimeout ?? DEFAULT_STOP_TIMEOUT_SECONDS,
+      initProcessEnabled: c.linuxParameters?.initProcessEnabled === true,
     };
   });
 }

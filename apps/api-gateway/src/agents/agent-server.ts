@@ -1,0 +1,189 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import * as grpc from '@grpc/grpc-js';
+import { AgentServiceService, type AgentMessage, type ControlMessage, type Register } from '@berth/proto';
+import { arns, type ArnContext } from '@berth/domain';
+import { subscribeAgentCommands, type AgentCommand, type Hints } from '@berth/queues';
+import { CONFIG, type GatewayConfig } from '../config.js';
+import { HINTS, LOGGER, REDIS_SUBSCRIBER, type Logger, type Redis } from '../infra/providers.js';
+import { ARN_CONTEXT } from '../http/arn-context.js';
+import { AgentsRepository } from './agents.repository.js';
+import { taskSpec } from './protocol.js';
+
+type AgentCall = grpc.ServerDuplexStream<AgentMessage, ControlMessage>;
+
+/** One agent's stream on this gateway replica. */
+interface AgentSession {
+  id: string;
+  instanceId: string;
+  clusterId: string;
+  call: AgentCall;
+}
+
+/**
+ * The gRPC end of the agent protocol. Each agent holds one stream to one gateway replica; this
+ * replica forwards commands for the agents it holds, whichever replica (or app) decided them,
+ * because every replica listens on the Redis "tell agent X" channel.
+ */
+@Injectable()
+export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly server = new grpc.Server({
+    'grpc.keepalive_time_ms': 10_000,
+    'grpc.keepalive_timeout_ms': 5_000,
+    'grpc.keepalive_permit_without_calls': 1,
+  });
+  private readonly sessions = new Map<string, AgentSession>();
+  private resyncTimer?: NodeJS.Timeout;
+  port = 0;
+
+  constructor(
+    private readonly agents: AgentsRepository,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    @Inject(ARN_CONTEXT) private readonly ctx: ArnContext,
+    @Inject(HINTS) private readonly hints: Hints,
+    @Inject(REDIS_SUBSCRIBER) private readonly subscriber: Redis,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.server.addService(AgentServiceService, { connect: (call: AgentCall) => this.onConnect(call) });
+    this.port = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(
+        `${this.config.BERTH_GRPC_HOST}:${this.config.BERTH_GRPC_PORT}`,
+        grpc.ServerCredentials.createInsecure(),
+        (err, port) => (err ? reject(err) : resolve(port)),
+      ),
+    );
+    await subscribeAgentCommands(this.subscriber, this.config.BERTH_REDIS_PREFIX, (cmd) => {
+      void this.forward(cmd);
+    });
+    this.resyncTimer = setInterval(() => {
+      for (const session of this.sessions.values()) void this.sendDesiredState(session);
+    }, this.config.BERTH_DESIRED_STATE_RESYNC_MS);
+    this.logger.info({ port: this.port }, 'agent gRPC server listening');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.resyncTimer);
+    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+  }
+
+  private onConnect(call: AgentCall): void {
+    let session: AgentSession | undefined;
+    // Messages of one stream are handled strictly in order: a STOPPED report must not overtake RUNNING.
+    let chain = Promise.resolve();
+    const fail = (err: unknown, what: string) => {
+      this.logger.error({ err, instance: session?.instanceId }, `${what}; closing the stream so the agent reconnects and resyncs`);
+      call.destroy(Object.assign(new Error('control plane unavailable, reconnect'), { code: grpc.status.UNAVAILABLE }));
+    };
+
+    call.on('data', (msg: AgentMessage) => {
+      chain = chain
+        .then(async () => {
+          const payload = msg.payload;
+          if (!payload) return;
+          if (payload.$case === 'register') {
+            session = await this.register(call, payload.value);
+            return;
+          }
+          if (!session) {
+            call.destroy(Object.assign(new Error('register first'), { code: grpc.status.FAILED_PRECONDITION }));
+            return;
+          }
+          if (payload.$case === 'heartbeat') await this.agents.heartbeat(session.instanceId, session.id);
+          else await this.applyReport(session, payload.value);
+        })
+        .catch((err: unknown) => fail(err, 'agent message failed'));
+    });
+    const closed = () => {
+      const s = session;
+      session = undefined;
+      if (!s) return;
+      if (this.sessions.get(s.instanceId)?.id === s.id) this.sessions.delete(s.instanceId);
+      this.agents
+        .disconnect(s.instanceId, s.id)
+        .catch((err: unknown) => this.logger.warn({ err, instance: s.instanceId }, 'could not record the disconnect'));
+      this.logger.info({ instance: s.instanceId }, 'agent disconnected');
+    };
+    call.on('end', () => {
+      closed();
+      call.end();
+    });
+    call.on('error', closed);
+    call.on('cancelled', closed);
+  }
+
+  private async register(call: AgentCall, reg: Register): Promise<AgentSession | undefined> {
+    const sessionId = randomUUID();
+    const outcome = await this.agents.register(reg, sessionId);
+    if (!outcome.ok) {
+      this.logger.warn({ instance: reg.containerInstanceId, cluster: reg.cluster, reason: outcome.reason }, 'registration refused');
+      call.write({ payload: { $case: 'registerRejected', value: { reason: outcome.reason } } });
+      call.end();
+      return undefined;
+    }
+    const { instance, clusterName } = outcome;
+    const session: AgentSession = { id: sessionId, instanceId: instance.id, clusterId: instance.clusterId, call };
+    const previous = this.sessions.get(instance.id);
+    this.sessions.set(instance.id, session);
+    if (previous && previous.call !== call) previous.call.end();
+    call.write({
+      payload: {
+        $case: 'registered',
+        value: {
+          containerInstanceArn: arns.containerInstance(this.ctx, clusterName, instance.id),
+          heartbeatIntervalMs: this.config.BERTH_HEARTBEAT_INTERVAL_MS,
+        },
+      },
+    });
+    this.logger.info(
+      { instance: instance.id, cluster: clusterName, hostAddress: instance.hostAddress, cpu: instance.registeredCpu, memory: instance.registeredMemory },
+      'agent registered',
+    );
+    // What the agent runs now may be news (it adopted containers while we were away).
+    for (const report of reg.tasks) await this.applyReport(session, report);
+    await this.sendDesiredState(session);
+    await this.hints.placeInCluster(instance.clusterId);
+    return session;
+  }
+
+  private async applyReport(session: AgentSession, report: Register['tasks'][number]): Promise<void> {
+    const outcome = await this.agents.applyTaskReport(session.instanceId, report);
+    if (!outcome?.changed) return;
+    await this.hints.taskChanged(outcome.taskId);
+    // A stopped task freed room: tasks waiting for placement in this cluster may fit now.
+    if (outcome.stopped) await this.hints.placeInCluster(outcome.clusterId);
+  }
+
+  private async sendDesiredState(session: AgentSession): Promise<void> {
+    try {
+      const tasks = await this.agents.desiredTasks(session.instanceId);
+      session.call.write({
+        payload: { $case: 'desiredState', value: { tasks: tasks.map((t) => taskSpec(this.ctx, t)) } },
+      });
+    } catch (err) {
+      this.logger.warn({ err, instance: session.instanceId }, 'could not send the desired state; will retry at the next resync');
+    }
+  }
+
+  /** Forwards "tell agent X" to X's stream if this replica holds it; other replicas ignore it. */
+  private async forward(cmd: AgentCommand): Promise<void> {
+    const session = this.sessions.get(cmd.containerInstanceId);
+    if (!session) return;
+    try {
+      const tasks = await this.agents.tasksOnInstance(session.instanceId, cmd.taskIds);
+      for (const t of tasks) {
+        if (t.lastStatus === 'STOPPED') continue;
+        if (t.desiredStatus === 'RUNNING') {
+          session.call.write({ payload: { $case: 'startTask', value: { task: taskSpec(this.ctx, t) } } });
+        } else {
+          session.call.write({
+            payload: { $case: 'stopTask', value: { taskId: t.id, reason: t.stoppedReason ?? '' } },
+          });
+        }
+      }
+    } catch (err) {
+      this.logger.warn({ err, instance: session.instanceId }, 'could not forward a command; the resync will deliver it');
+    }
+  }
+}

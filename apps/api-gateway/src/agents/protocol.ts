@@ -1,0 +1,84 @@
+import {
+  ContainerStatus,
+  TaskStatus,
+  type ContainerStateReport,
+  type TaskSpec,
+} from '@berth/proto';
+import {
+  arns,
+  effectiveContainers,
+  type ArnContext,
+  type ContainerDefinition,
+  type ContainerLastStatus,
+  type TaskLastStatus,
+  type TaskOverrides,
+} from '@berth/domain';
+import type { TaskDefinitionModel, TaskModel } from '@berth/db';
+
+/** Conversions between generated proto types and domain values, kept at the edge. */
+
+export function taskStatusFromProto(status: TaskStatus): TaskLastStatus | null {
+  switch (status) {
+    case TaskStatus.TASK_STATUS_PENDING:
+      return 'PENDING';
+    case TaskStatus.TASK_STATUS_RUNNING:
+      return 'RUNNING';
+    case TaskStatus.TASK_STATUS_STOPPING:
+      return 'STOPPING';
+    case TaskStatus.TASK_STATUS_STOPPED:
+      return 'STOPPED';
+    default:
+      return null;
+  }
+}
+
+export function containerStatusFromProto(status: ContainerStatus): ContainerLastStatus | null {
+  switch (status) {
+    case ContainerStatus.CONTAINER_STATUS_PENDING:
+      return 'PENDING';
+    case ContainerStatus.CONTAINER_STATUS_RUNNING:
+      return 'RUNNING';
+    case ContainerStatus.CONTAINER_STATUS_STOPPED:
+      return 'STOPPED';
+    default:
+      return null;
+  }
+}
+
+export function bindingsFromProto(c: ContainerStateReport) {
+  return c.networkBindings.map((b) => ({
+    bindIP: b.bindIp,
+    containerPort: b.containerPort,
+    hostPort: b.hostPort,
+    protocol: b.protocol || 'tcp',
+  }));
+}
+
+export type TaskForAgent = TaskModel & { taskDefinition: TaskDefinitionModel; cluster: { name: string } };
+
+export function taskSpec(ctx: ArnContext, t: TaskForAgent): TaskSpec {
+  const defs = (t.taskDefinition.definition as { containerDefinitions: ContainerDefinition[] }).containerDefinitions;
+  return {
+    taskId: t.id,
+    taskArn: arns.task(ctx, t.cluster.name, t.id),
+    cluster: t.cluster.name,
+    family: t.taskDefinition.family,
+    revision: t.taskDefinition.revision,
+    desiredStatus: t.desiredStatus,
+    lastStatus: t.lastStatus,
+    containers: effectiveContainers(defs, t.overrides as TaskOverrides).map((c) => ({
+      name: c.name,
+      image: c.image,
+      cpu: c.cpu,
+      memory: c.memory,
+      memoryReservation: c.memoryReservation,
+      portMappings: c.portMappings,
+      environment: c.environment,
+      command: c.command,
+      entryPoint: c.entryPoint,
+      essential: c.essential,
+      stopTimeoutSeconds: c.stopTimeout,
+      initProcessEnabled: c.initProcessEnabled,
+    })),
+  };
+}

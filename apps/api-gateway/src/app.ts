@@ -1,0 +1,99 @@
+import 'reflect-metadata';
+import { Inject, Module, type DynamicModule, type INestApplication, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_FILTER, NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { GatewayConfig } from './config.js';
+import { HINTS, infraProviders, PRISMA, REDIS, REDIS_SUBSCRIBER, type PrismaClient, type Redis } from './infra/providers.js';
+import type { Hints } from '@berth/queues';
+import { ARN_CONTEXT } from './http/arn-context.js';
+import { ErrorsFilter } from './http/errors.filter.js';
+import { HealthController } from './http/health.controller.js';
+import { ClustersController } from './clusters/clusters.controller.js';
+import { ClustersRepository } from './clusters/clusters.repository.js';
+import { TaskDefinitionsController } from './task-definitions/task-definitions.controller.js';
+import { TaskDefinitionsRepository } from './task-definitions/task-definitions.repository.js';
+import { TasksController } from './tasks/tasks.controller.js';
+import { TasksRepository } from './tasks/tasks.repository.js';
+import { TasksService } from './tasks/tasks.service.js';
+import { ContainerInstancesController } from './container-instances/container-instances.controller.js';
+import { ContainerInstancesRepository } from './container-instances/container-instances.repository.js';
+import { AgentServer } from './agents/agent-server.js';
+import { AgentsRepository } from './agents/agents.repository.js';
+
+/** Closes the outside connections after everything else has stopped. */
+class Connections implements OnApplicationShutdown {
+  constructor(
+    @Inject(PRISMA) private readonly db: PrismaClient,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS_SUBSCRIBER) private readonly subscriber: Redis,
+    @Inject(HINTS) private readonly hints: Hints,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.hints.close();
+    await this.db.$disconnect();
+    this.subscriber.disconnect();
+    this.redis.disconnect();
+  }
+}
+
+@Module({})
+export class GatewayModule {
+  static forConfig(config: GatewayConfig): DynamicModule {
+    return {
+      module: GatewayModule,
+      controllers: [
+        HealthController,
+        ClustersController,
+        TaskDefinitionsController,
+        TasksController,
+        ContainerInstancesController,
+      ],
+      providers: [
+        ...infraProviders(config),
+        { provide: ARN_CONTEXT, useValue: { region: config.BERTH_REGION, account: config.BERTH_ACCOUNT } },
+        { provide: APP_FILTER, useClass: ErrorsFilter },
+        Connections,
+        ClustersRepository,
+        TaskDefinitionsRepository,
+        TasksRepository,
+        TasksService,
+        ContainerInstancesRepository,
+        AgentsRepository,
+        AgentServer,
+      ],
+    };
+  }
+}
+
+/** Builds and starts the gateway: REST on BERTH_HTTP_PORT, the agent gRPC server on BERTH_GRPC_PORT. */
+export async function startGateway(config: GatewayConfig): Promise<{ app: INestApplication; httpPort: number; grpcPort: number }> {
+  const app = await NestFactory.create(GatewayModule.forConfig(config), { bodyParser: false, logger: ['error', 'warn'] });
+  app.use(express.json({ limit: '1mb' }));
+  // Malformed JSON never reaches a controller: answer it here in the API's error shape.
+  app.use((err: Error & { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) => {
+    if (err.type === 'entity.parse.failed') {
+      res.status(400).json({ error: 'SerializationException', message: `the request body is not valid JSON: ${err.message}` });
+      return;
+    }
+    if (err.type === 'entity.too.large') {
+      res.status(413).json({ error: 'ClientException', message: 'the request body is larger than 1 MiB' });
+      return;
+    }
+    next(err);
+  });
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Berth API')
+      .setDescription('A self-hosted container orchestrator with the model and API of Amazon ECS.')
+      .setVersion('v1')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
+  app.enableShutdownHooks();
+  await app.listen(config.BERTH_HTTP_PORT, config.BERTH_HTTP_HOST);
+  const address = app.getHttpServer().address() as { port: number };
+  return { app, httpPort: address.port, grpcPort: app.get(AgentServer).port };
+}

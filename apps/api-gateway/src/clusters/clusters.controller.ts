@@ -1,0 +1,56 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { createClusterSchema, toJsonSchema, validateCreateCluster, type ArnContext } from '@berth/domain';
+import { ClustersRepository } from './clusters.repository.js';
+import { clusterView } from '../http/views.js';
+import { ARN_CONTEXT } from '../http/arn-context.js';
+
+@ApiTags('clusters')
+@Controller('v1/clusters')
+export class ClustersController {
+  constructor(
+    private readonly clusters: ClustersRepository,
+    @Inject(ARN_CONTEXT) private readonly ctx: ArnContext,
+  ) {}
+
+  @Post()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'CreateCluster: create a cluster (returns the existing one if the name is taken)' })
+  @ApiBody({ schema: toJsonSchema(createClusterSchema) })
+  async create(@Body() body: unknown) {
+    const { clusterName } = validateCreateCluster(body);
+    const cluster = await this.clusters.create(clusterName);
+    const counts = await this.clusters.counts([cluster.id]);
+    return { cluster: clusterView(this.ctx, cluster, counts.get(cluster.id)!) };
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'ListClusters / DescribeClusters' })
+  async list() {
+    const clusters = await this.clusters.list();
+    const counts = await this.clusters.counts(clusters.map((c) => c.id));
+    return { clusters: clusters.map((c) => clusterView(this.ctx, c, counts.get(c.id)!)) };
+  }
+
+  @Get(':cluster')
+  @ApiOperation({ summary: 'DescribeClusters for one cluster' })
+  async get(@Param('cluster') name: string) {
+    const cluster = await this.clusters.get(name);
+    const counts = await this.clusters.counts([cluster.id]);
+    return { cluster: clusterView(this.ctx, cluster, counts.get(cluster.id)!) };
+  }
+
+  @Delete(':cluster')
+  @ApiOperation({ summary: 'DeleteCluster: refused with 409 while tasks run or instances are registered' })
+  async delete(@Param('cluster') name: string) {
+    const cluster = await this.clusters.delete(name);
+    return {
+      cluster: clusterView(
+        this.ctx,
+        cluster,
+        { registeredContainerInstancesCount: 0, runningTasksCount: 0, pendingTasksCount: 0 },
+        'INACTIVE',
+      ),
+    };
+  }
+}

@@ -1,0 +1,1 @@
+export const ARN_CONTEXT = Symbol('ArnContext');

@@ -1,0 +1,44 @@
+import { ArgumentsHost, Catch, HttpException, type ExceptionFilter, Inject } from '@nestjs/common';
+import { ConflictError, InvalidParameterError, NotFoundError, isBerthError } from '@berth/domain';
+import type { Response } from 'express';
+import { LOGGER, type Logger } from '../infra/providers.js';
+
+/**
+ * Maps every error to the API's one error shape, `{error, message, field?}`, in one place:
+ * 400 for bad input, 404 for a missing resource, 409 for a conflict with the current state, and
+ * 500 (logged with context, details withheld) for anything unexpected.
+ */
+@Catch()
+export class ErrorsFilter implements ExceptionFilter {
+  constructor(@Inject(LOGGER) private readonly logger: Logger) {}
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const res = http.getResponse<Response>();
+    const req = http.getRequest<{ method: string; url: string }>();
+    const [status, body] = this.toResponse(error);
+    if (status >= 500) this.logger.error({ err: error, method: req.method, url: req.url }, 'request failed');
+    res.status(status).json(body);
+  }
+
+  private toResponse(error: unknown): [number, Record<string, unknown>] {
+    if (isBerthError(error)) {
+      const field = (error as { field?: string }).field;
+      const body = { error: error.exception, message: error.message, ...(field ? { field } : {}) };
+      if (error instanceof InvalidParameterError) return [400, body];
+      if (error instanceof NotFoundError) return [404, body];
+      if (error instanceof ConflictError) return [409, body];
+    }
+    if (error instanceof HttpException) {
+      const status = error.getStatus();
+      const cause = error.cause as { type?: string } | undefined;
+      // body-parser's errors arrive as HttpExceptions: malformed JSON, too large, wrong type.
+      if (status === 400 && (cause?.type === 'entity.parse.failed' || /JSON/.test(error.message))) {
+        return [400, { error: 'SerializationException', message: `the request body is not valid JSON: ${error.message}` }];
+      }
+      if (status === 404) return [404, { error: 'NotFoundException', message: error.message }];
+      return [status, { error: status < 500 ? 'ClientException' : 'ServerException', message: error.message }];
+    }
+    return [500, { error: 'ServerException', message: 'internal error; see the api-gateway log' }];
+  }
+}

@@ -1,0 +1,24 @@
+import { Controller, Get, HttpException, Inject } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { PRISMA, REDIS, type PrismaClient, type Redis } from '../infra/providers.js';
+
+@ApiTags('health')
+@Controller('healthz')
+export class HealthController {
+  constructor(
+    @Inject(PRISMA) private readonly db: PrismaClient,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Liveness and readiness: 200 when Postgres and Redis answer' })
+  async check() {
+    const [postgres, redis] = await Promise.all([
+      this.db.$queryRaw`SELECT 1`.then(() => 'ok', () => 'unavailable'),
+      this.redis.ping().then(() => 'ok', () => 'unavailable'),
+    ]);
+    const body = { status: postgres === 'ok' && redis === 'ok' ? 'ok' : 'degraded', postgres, redis };
+    if (body.status !== 'ok') throw new HttpException(body, 503);
+    return body;
+  }
+}

@@ -1,0 +1,139 @@
+import { arns, type ArnContext } from '@berth/domain';
+import type {
+  ClusterModel,
+  ContainerInstanceModel,
+  TaskContainerModel,
+  TaskDefinitionModel,
+  TaskModel,
+} from '@berth/db';
+
+/** Database rows → ECS-shaped JSON. The only place that knows both shapes. */
+
+const iso = (d: Date | null | undefined) => (d ? d.toISOString() : undefined);
+
+export interface ClusterCounts {
+  registeredContainerInstancesCount: number;
+  runningTasksCount: number;
+  pendingTasksCount: number;
+}
+
+export function clusterView(ctx: ArnContext, c: ClusterModel, counts: ClusterCounts, status = 'ACTIVE') {
+  return {
+    clusterArn: arns.cluster(ctx, c.name),
+    clusterName: c.name,
+    status,
+    ...counts,
+    activeServicesCount: 0,
+    createdAt: iso(c.createdAt),
+  };
+}
+
+export function taskDefinitionView(ctx: ArnContext, td: TaskDefinitionModel) {
+  return {
+    ...(td.definition as Record<string, unknown>),
+    taskDefinitionArn: arns.taskDefinition(ctx, td.family, td.revision),
+    family: td.family,
+    revision: td.revision,
+    status: td.status,
+    registeredAt: iso(td.registeredAt),
+    deregisteredAt: iso(td.deregisteredAt),
+  };
+}
+
+export type TaskWithRelations = TaskModel & {
+  containers: TaskContainerModel[];
+  cluster: ClusterModel;
+  taskDefinition: TaskDefinitionModel;
+};
+
+interface StoredBinding {
+  bindIP: string;
+  containerPort: number;
+  hostPort: number;
+  protocol: string;
+}
+
+export function taskView(ctx: ArnContext, t: TaskWithRelations) {
+  const taskArn = arns.task(ctx, t.cluster.name, t.id);
+  const definitions = (t.taskDefinition.definition as { containerDefinitions: { name: string; image: string }[] })
+    .containerDefinitions;
+  return {
+    taskArn,
+    clusterArn: arns.cluster(ctx, t.cluster.name),
+    taskDefinitionArn: arns.taskDefinition(ctx, t.taskDefinition.family, t.taskDefinition.revision),
+    containerInstanceArn: t.containerInstanceId
+      ? arns.containerInstance(ctx, t.cluster.name, t.containerInstanceId)
+      : undefined,
+    lastStatus: t.lastStatus,
+    desiredStatus: t.desiredStatus,
+    cpu: String(t.cpu),
+    memory: String(t.memory),
+    startedBy: t.startedBy ?? undefined,
+    group: t.group ?? undefined,
+    overrides: t.overrides,
+    provisioningReason: t.lastStatus === 'PROVISIONING' ? (t.provisioningReason ?? undefined) : undefined,
+    stopCode: t.stopCode ?? undefined,
+    stoppedReason: t.stoppedReason ?? undefined,
+    containers: [...t.containers]
+      .sort((a, b) => definitions.findIndex((d) => d.name === a.name) - definitions.findIndex((d) => d.name === b.name))
+      .map((c) => ({
+        taskArn,
+        name: c.name,
+        image: definitions.find((d) => d.name === c.name)?.image,
+        runtimeId: c.runtimeId ?? undefined,
+        lastStatus: c.lastStatus,
+        exitCode: c.exitCode ?? undefined,
+        reason: c.reason ?? undefined,
+        essential: c.essential,
+        healthStatus: c.healthStatus,
+        networkBindings: (c.networkBindings as unknown as StoredBinding[]).map((b) => ({
+          ...b,
+          // ECS names the address bindIP; hostIp is kept beside it for readers of the Docker API.
+          hostIp: b.bindIP,
+        })),
+      })),
+    createdAt: iso(t.createdAt),
+    pullStartedAt: iso(t.pullStartedAt),
+    pullStoppedAt: iso(t.pullStoppedAt),
+    startedAt: iso(t.startedAt),
+    stoppingAt: iso(t.stoppingAt),
+    stoppedAt: iso(t.stoppedAt),
+  };
+}
+
+export interface InstanceCounts {
+  runningTasksCount: number;
+  pendingTasksCount: number;
+  reservedPorts: string[];
+}
+
+export function containerInstanceView(
+  ctx: ArnContext,
+  clusterName: string,
+  i: ContainerInstanceModel,
+  counts: InstanceCounts,
+) {
+  const resources = (cpu: number, memory: number, ports: string[]) => [
+    { name: 'CPU', type: 'INTEGER', integerValue: cpu },
+    { name: 'MEMORY', type: 'INTEGER', integerValue: memory },
+    { name: 'PORTS', type: 'STRINGSET', stringSetValue: ports },
+  ];
+  return {
+    containerInstanceArn: arns.containerInstance(ctx, clusterName, i.id),
+    status: i.status,
+    agentConnected: i.agentConnected,
+    hostAddress: i.hostAddress,
+    agentVersion: i.agentVersion ?? undefined,
+    registeredResources: resources(i.registeredCpu, i.registeredMemory, []),
+    remainingResources: resources(
+      i.registeredCpu - i.reservedCpu,
+      i.registeredMemory - i.reservedMemory,
+      counts.reservedPorts,
+    ),
+    attributes: Object.entries(i.attributes as Record<string, string>).map(([name, value]) => ({ name, value })),
+    runningTasksCount: counts.runningTasksCount,
+    pendingTasksCount: counts.pendingTasksCount,
+    registeredAt: iso(i.registeredAt),
+    lastHeartbeatAt: iso(i.lastHeartbeatAt),
+  };
+}

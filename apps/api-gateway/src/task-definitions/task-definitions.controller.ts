@@ -1,0 +1,60 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  InvalidParameterError,
+  parseTaskDefinitionRef,
+  registerTaskDefinitionSchema,
+  toJsonSchema,
+  validateTaskDefinition,
+  type ArnContext,
+} from '@berth/domain';
+import { TaskDefinitionsRepository } from './task-definitions.repository.js';
+import { taskDefinitionView } from '../http/views.js';
+import { ARN_CONTEXT } from '../http/arn-context.js';
+
+@ApiTags('task-definitions')
+@Controller('v1/task-definitions')
+export class TaskDefinitionsController {
+  constructor(
+    private readonly taskDefinitions: TaskDefinitionsRepository,
+    @Inject(ARN_CONTEXT) private readonly ctx: ArnContext,
+  ) {}
+
+  @Post()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'RegisterTaskDefinition: creates the next revision of the family' })
+  @ApiBody({ schema: toJsonSchema(registerTaskDefinitionSchema) })
+  async register(@Body() body: unknown) {
+    const td = await this.taskDefinitions.register(validateTaskDefinition(body));
+    return { taskDefinition: taskDefinitionView(this.ctx, td) };
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'ListTaskDefinitions, with the definitions' })
+  @ApiQuery({ name: 'familyPrefix', required: false })
+  @ApiQuery({ name: 'status', required: false, enum: ['ACTIVE', 'INACTIVE'] })
+  async list(@Query('familyPrefix') familyPrefix?: string, @Query('status') status?: string) {
+    if (status !== undefined && status !== 'ACTIVE' && status !== 'INACTIVE') {
+      throw new InvalidParameterError('status: must be ACTIVE or INACTIVE', 'status');
+    }
+    const tds = await this.taskDefinitions.list(familyPrefix, status);
+    return { taskDefinitions: tds.map((td) => taskDefinitionView(this.ctx, td)) };
+  }
+
+  @Get(':ref')
+  @ApiOperation({ summary: 'DescribeTaskDefinition: `family` (latest ACTIVE) or `family:revision`' })
+  async get(@Param('ref') ref: string) {
+    const { family, revision } = parseTaskDefinitionRef(ref);
+    return { taskDefinition: taskDefinitionView(this.ctx, await this.taskDefinitions.find(family, revision)) };
+  }
+
+  @Delete(':ref')
+  @ApiOperation({ summary: 'DeregisterTaskDefinition: INACTIVE; running tasks carry on, no new ones start' })
+  async deregister(@Param('ref') ref: string) {
+    const { family, revision } = parseTaskDefinitionRef(ref);
+    if (revision === undefined) {
+      throw new InvalidParameterError('taskDefinition: deregistering needs family:revision', 'taskDefinition');
+    }
+    return { taskDefinition: taskDefinitionView(this.ctx, await this.taskDefinitions.deregister(family, revision)) };
+  }
+}

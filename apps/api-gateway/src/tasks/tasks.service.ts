@@ -1,0 +1,112 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  InvalidParameterError,
+  idFromArnOrId,
+  parseTaskDefinitionRef,
+  validateRunTask,
+  validateStopTask,
+  type ContainerDefinition,
+} from '@berth/domain';
+import { publishAgentCommand, type Hints } from '@berth/queues';
+import { ClustersRepository } from '../clusters/clusters.repository.js';
+import { TaskDefinitionsRepository } from '../task-definitions/task-definitions.repository.js';
+import { HINTS, LOGGER, REDIS, type Logger, type Redis } from '../infra/providers.js';
+import { CONFIG, type GatewayConfig } from '../config.js';
+import { TasksRepository } from './tasks.repository.js';
+
+const MAX_RESULTS = 100;
+
+@Injectable()
+export class TasksService {
+  constructor(
+    private readonly clusters: ClustersRepository,
+    private readonly taskDefinitions: TaskDefinitionsRepository,
+    private readonly tasks: TasksRepository,
+    @Inject(HINTS) private readonly hints: Hints,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** RunTask: writes PROVISIONING tasks, then hints the scheduler to place them. */
+  async runTask(clusterName: string, body: unknown) {
+    const input = validateRunTask(body);
+    const cluster = await this.clusters.get(clusterName);
+    const ref = parseTaskDefinitionRef(input.taskDefinition);
+    const td = await this.taskDefinitions.find(ref.family, ref.revision);
+    if (td.status !== 'ACTIVE') {
+      throw new InvalidParameterError(
+        `taskDefinition: ${td.family}:${td.revision} is INACTIVE (deregistered); no new tasks can start from it`,
+        'taskDefinition',
+      );
+    }
+    const containers = (td.definition as { containerDefinitions: ContainerDefinition[] }).containerDefinitions;
+    input.overrides?.containerOverrides?.forEach((o, i) => {
+      if (!containers.some((c) => c.name === o.name)) {
+        const field = `overrides.containerOverrides[${i}].name`;
+        throw new InvalidParameterError(`${field}: no container named "${o.name}" in ${td.family}:${td.revision}`, field);
+      }
+    });
+    const tasks = await this.tasks.createTasks(
+      cluster.id,
+      td,
+      input,
+      containers.map((c) => ({ name: c.name, essential: c.essential !== false })),
+    );
+    await this.hintPlacement(cluster.id);
+    return tasks;
+  }
+
+  async list(clusterName: string, q: Record<string, string | undefined>) {
+    const cluster = await this.clusters.get(clusterName);
+    if (q.desiredStatus && q.desiredStatus !== 'RUNNING' && q.desiredStatus !== 'STOPPED') {
+      throw new InvalidParameterError('desiredStatus: must be RUNNING or STOPPED', 'desiredStatus');
+    }
+    const limit = q.maxResults === undefined ? MAX_RESULTS : Number(q.maxResults);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RESULTS) {
+      throw new InvalidParameterError(`maxResults: must be an integer from 1 to ${MAX_RESULTS}`, 'maxResults');
+    }
+    const afterId = q.nextToken ? Buffer.from(q.nextToken, 'base64url').toString() : undefined;
+    const tasks = await this.tasks.list({
+      clusterId: cluster.id,
+      desiredStatus: q.desiredStatus,
+      family: q.family,
+      containerInstanceId: q.containerInstance ? idFromArnOrId(q.containerInstance) : undefined,
+      startedBy: q.startedBy,
+      afterId,
+      limit,
+    });
+    const last = tasks.at(-1);
+    return { tasks, nextToken: tasks.length === limit && last ? Buffer.from(last.id).toString('base64url') : undefined };
+  }
+
+  async get(clusterName: string, taskId: string) {
+    const cluster = await this.clusters.get(clusterName);
+    return this.tasks.get(cluster.id, idFromArnOrId(taskId));
+  }
+
+  /** StopTask: records the wish, then tells the agent that runs the task. */
+  async stop(clusterName: string, taskId: string, body: unknown) {
+    const { reason } = validateStopTask(body);
+    const task = await this.get(clusterName, taskId);
+    const stopped = await this.tasks.requestStop(task.id, 'UserInitiated', reason ?? 'Task stopped by user');
+    if (stopped.containerInstanceId && stopped.lastStatus !== 'STOPPED') {
+      await this.tellAgent(stopped.containerInstanceId, [stopped.id]);
+    }
+    return stopped;
+  }
+
+  private async hintPlacement(clusterId: string) {
+    // The task is safely in Postgres; a lost hint only delays placement until the next sweep.
+    await this.hints.placeInCluster(clusterId).catch((err: unknown) =>
+      this.logger.warn({ err, clusterId }, 'could not enqueue a placement hint; the sweep will pick it up'),
+    );
+  }
+
+  private async tellAgent(containerInstanceId: string, taskIds: string[]) {
+    await publishAgentCommand(this.redis, this.config.BERTH_REDIS_PREFIX, { containerInstanceId, taskIds }).catch(
+      (err: unknown) =>
+        this.logger.warn({ err, containerInstanceId }, 'could not publish an agent command; the resync will deliver it'),
+    );
+  }
+}

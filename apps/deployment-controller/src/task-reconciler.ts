@@ -1,0 +1,29 @@
+import type { Logger } from '@berth/config';
+import { decideEssentialStop } from '@berth/domain';
+import type { TasksRepository } from './tasks.repository.js';
+
+export type TellAgent = (containerInstanceId: string, taskIds: string[]) => Promise<void>;
+
+/**
+ * Level-triggered: reads a task as it is now and applies what the pure decision says. Safe to
+ * run twice, late, or on two replicas at once.
+ */
+export class TaskReconciler {
+  constructor(
+    private readonly tasks: TasksRepository,
+    private readonly tellAgent: TellAgent,
+    private readonly logger: Logger,
+  ) {}
+
+  async reconcile(taskId: string): Promise<void> {
+    const task = await this.tasks.get(taskId);
+    if (!task) return;
+    const decision = decideEssentialStop(task);
+    if (!decision) return;
+    if (!(await this.tasks.requestStop(task.id, decision))) return;
+    this.logger.info({ task: task.id, cluster: task.clusterId, instance: task.containerInstanceId, ...decision }, 'stopping task');
+    if (task.containerInstanceId && task.lastStatus !== 'STOPPED') {
+      await this.tellAgent(task.containerInstanceId, [task.id]);
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import type { PrismaClient } from '@berth/db';
+import type { ContainerLastStatus, StopDecision, TaskDesiredStatus, TaskLastStatus, TaskView } from '@berth/domain';
+
+export type TaskRecord = TaskView & { id: string; clusterId: string; containerInstanceId: string | null };
+
+/** The controller's only door to Postgres for tasks. */
+export class TasksRepository {
+  constructor(private readonly db: PrismaClient) {}
+
+  async get(taskId: string): Promise<TaskRecord | null> {
+    const t = await this.db.task.findUnique({ where: { id: taskId }, include: { containers: true } });
+    if (!t) return null;
+    return {
+      id: t.id,
+      clusterId: t.clusterId,
+      containerInstanceId: t.containerInstanceId,
+      lastStatus: t.lastStatus as TaskLastStatus,
+      desiredStatus: t.desiredStatus as TaskDesiredStatus,
+      startedAt: t.startedAt,
+      containers: t.containers.map((c) => ({
+        name: c.name,
+        essential: c.essential,
+        lastStatus: c.lastStatus as ContainerLastStatus,
+        exitCode: c.exitCode,
+        reason: c.reason,
+      })),
+    };
+  }
+
+  /** Tasks that should run although an essential container has stopped: what the sweep re-examines. */
+  async withStoppedEssentialContainer(limit = 500): Promise<string[]> {
+    const rows = await this.db.task.findMany({
+      where: { desiredStatus: 'RUNNING', containers: { some: { essential: true, lastStatus: 'STOPPED' } } },
+      select: { id: true },
+      take: limit,
+    });
+    return rows.map((r) => r.id);
+  }
+
+  /** Guarded: only a task still desired RUNNING is changed, so a repeat (or a replica) is a no-op. */
+  async requestStop(taskId: string, decision: StopDecision): Promise<boolean> {
+    const { count } = await this.db.task.updateMany({
+      where: { id: taskId, desiredStatus: 'RUNNING' },
+      data: { desiredStatus: 'STOPPED', stopCode: decision.stopCode, stoppedReason: decision.stoppedReason, stoppingAt: new Date() },
+    });
+    return count === 1;
+  }
+}

@@ -1,0 +1,194 @@
+import Docker from 'dockerode';
+import type { Logger } from '@berth/config';
+import {
+  ContainerRuntimeError,
+  LABELS,
+  type ContainerObservation,
+  type ContainerRuntime,
+  type CreateContainerSpec,
+} from './container-runtime.js';
+
+/** Every timeout of the Docker client in one place. */
+export const DOCKER_TIMEOUTS = {
+  requestMs: 60_000,
+  pullMs: 10 * 60_000,
+  eventsReconnectMs: 1_000,
+};
+
+const MiB = 1024 * 1024;
+
+type Inspect = Docker.ContainerInspectInfo;
+
+function observe(info: Inspect): ContainerObservation {
+  const ports = info.NetworkSettings?.Ports ?? {};
+  const bindings = Object.entries(ports).flatMap(([key, hostBindings]) => {
+    const [port, protocol] = key.split('/');
+    return (hostBindings ?? []).map((b) => ({
+      bindIp: b.HostIp,
+      containerPort: Number(port),
+      hostPort: Number(b.HostPort),
+      protocol: protocol ?? 'tcp',
+    }));
+  });
+  const exited = !info.State.Running && info.State.Status !== 'created';
+  return {
+    runtimeId: info.Id,
+    taskId: info.Config.Labels[LABELS.taskId] ?? '',
+    containerName: info.Config.Labels[LABELS.containerName] ?? '',
+    running: info.State.Running,
+    exitCode: exited ? info.State.ExitCode : null,
+    bindings,
+    error: info.State.OOMKilled ? 'OutOfMemoryError: container killed due to memory usage' : info.State.Error || null,
+  };
+}
+
+const statusOf = (e: unknown) => (e as { statusCode?: number }).statusCode;
+const messageOf = (e: unknown) => (e as { json?: { message?: string } }).json?.message ?? (e as Error).message;
+
+export class DockerRuntime implements ContainerRuntime {
+  private readonly docker: Docker;
+
+  constructor(
+    private readonly logger: Logger,
+    socketPath = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock',
+  ) {
+    this.docker = new Docker({ socketPath, timeout: DOCKER_TIMEOUTS.requestMs });
+  }
+
+  async ensureImage(image: string): Promise<void> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return;
+    } catch (e) {
+      if (statusOf(e) !== 404) throw new ContainerRuntimeError('CannotPullContainerError', messageOf(e));
+    }
+    try {
+      const stream = await this.docker.pull(image);
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`pull timed out after ${DOCKER_TIMEOUTS.pullMs} ms`)), DOCKER_TIMEOUTS.pullMs);
+        this.docker.modem.followProgress(stream, (err: Error | null) => {
+          clearTimeout(timer);
+          if (err) reject(err);
+          else resolve();
+        });
+      });
+    } catch (e) {
+      throw new ContainerRuntimeError('CannotPullContainerError', `pull of ${image} failed: ${messageOf(e)}`);
+    }
+  }
+
+  async createAndStart(spec: CreateContainerSpec): Promise<ContainerObservation> {
+    let container: Docker.Container;
+    try {
+      container = await this.docker.createContainer({
+        name: spec.name,
+        Image: spec.image,
+        Labels: spec.labels,
+        Cmd: spec.command.length ? spec.command : undefined,
+        Entrypoint: spec.entryPoint.length ? spec.entryPoint : undefined,
+        Env: spec.environment.map((e) => `${e.name}=${e.value}`),
+        ExposedPorts: Object.fromEntries(spec.portMappings.map((p) => [`${p.containerPort}/${p.protocol}`, {}])),
+        StopTimeout: spec.stopTimeoutSeconds,
+        HostConfig: {
+          PortBindings: Object.fromEntries(
+            spec.portMappings.map((p) => [
+              `${p.containerPort}/${p.protocol}`,
+              [{ HostIp: spec.hostAddress, HostPort: p.hostPort ? String(p.hostPort) : '' }],
+            ]),
+          ),
+          // Docker's minimum share is 2; 0 means "not set" in ECS and in Docker.
+          CpuShares: spec.cpuShares > 0 ? Math.max(2, spec.cpuShares) : undefined,
+          Memory: spec.memoryMiB > 0 ? spec.memoryMiB * MiB : undefined,
+          MemoryReservation: spec.memoryReservationMiB > 0 ? spec.memoryReservationMiB * MiB : undefined,
+          Init: spec.init || undefined,
+        },
+      });
+    } catch (e) {
+      if (statusOf(e) !== 409) throw new ContainerRuntimeError('CannotCreateContainerError', messageOf(e));
+      // Created by an earlier attempt (the agent died between create and report): carry on with it.
+      container = this.docker.getContainer(spec.name);
+    }
+    try {
+      const before = await container.inspect();
+      if (before.State.Status === 'created') await container.start();
+    } catch (e) {
+      throw new ContainerRuntimeError('CannotStartContainerError', messageOf(e));
+    }
+    return observe(await container.inspect());
+  }
+
+  async stop(runtimeId: string, timeoutSeconds: number): Promise<void> {
+    try {
+      await this.docker.getContainer(runtimeId).stop({ t: timeoutSeconds });
+    } catch (e) {
+      // 304: already stopped; 404: already gone. Both mean the container is not running.
+      if (statusOf(e) !== 304 && statusOf(e) !== 404) throw e;
+    }
+  }
+
+  async remove(runtimeId: string): Promise<void> {
+    try {
+      await this.docker.getContainer(runtimeId).remove({ force: true });
+    } catch (e) {
+      if (statusOf(e) !== 404 && statusOf(e) !== 409) throw e;
+    }
+  }
+
+  async inspect(runtimeId: string): Promise<ContainerObservation | null> {
+    try {
+      return observe(await this.docker.getContainer(runtimeId).inspect());
+    } catch (e) {
+      if (statusOf(e) === 404) return null;
+      throw e;
+    }
+  }
+
+  async list(instanceId: string): Promise<ContainerObservation[]> {
+    const summaries = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABELS.instance}=${instanceId}`] },
+    });
+    const observed = await Promise.all(summaries.map((s) => this.inspect(s.Id)));
+    return observed.filter((o): o is ContainerObservation => o !== null);
+  }
+
+  watch(instanceId: string, onChange: (runtimeId: string) => void): () => void {
+    let stopped = false;
+    let current: NodeJS.ReadableStream | undefined;
+    const connect = async () => {
+      while (!stopped) {
+        try {
+          const stream = (await this.docker.getEvents({
+            filters: { type: ['container'], label: [`${LABELS.instance}=${instanceId}`], event: ['start', 'die', 'health_status'] },
+          })) as NodeJS.ReadableStream;
+          current = stream;
+          let buffer = '';
+          await new Promise<void>((resolve) => {
+            stream.on('data', (chunk: Buffer) => {
+              buffer += chunk.toString();
+              let nl: number;
+              while ((nl = buffer.indexOf('\n')) >= 0) {
+                const line = buffer.slice(0, nl).trim();
+                buffer = buffer.slice(nl + 1);
+                if (!line) continue;
+                const event = JSON.parse(line) as { id?: string; Actor?: { ID?: string } };
+                const id = event.Actor?.ID ?? event.id;
+                if (id) onChange(id);
+              }
+            });
+            stream.on('end', resolve);
+            stream.on('error', resolve);
+          });
+        } catch (err) {
+          this.logger.warn({ err }, 'docker events stream failed; reconnecting');
+        }
+        if (!stopped) await new Promise((r) => setTimeout(r, DOCKER_TIMEOUTS.eventsReconnectMs));
+      }
+    };
+    void connect();
+    return () => {
+      stopped = true;
+      (current as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+    };
+  }
+}

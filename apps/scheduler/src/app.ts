@@ -1,0 +1,54 @@
+import { createLogger } from '@berth/config';
+import { createPrisma, isRetriableDbError } from '@berth/db';
+import { createRedis, isSweep, publishAgentCommand, QUEUES, startWorker, type PlacementJob } from '@berth/queues';
+import type { SchedulerConfig } from './config.js';
+import { PlacementRepository } from './placement.repository.js';
+import { PlacementService } from './placement.service.js';
+
+/** Wires the scheduler: a BullMQ worker on the placement queue, plus its periodic sweep. */
+export async function startScheduler(config: SchedulerConfig): Promise<{ close: () => Promise<void> }> {
+  const logger = createLogger('scheduler', config.BERTH_LOG_LEVEL);
+  const db = createPrisma(config.DATABASE_URL);
+  const redis = createRedis(config.REDIS_URL);
+  const prefix = config.BERTH_REDIS_PREFIX;
+  const repo = new PlacementRepository(db);
+  const placement = new PlacementService(
+    repo,
+    async (byInstance) => {
+      for (const [containerInstanceId, taskIds] of byInstance) {
+        await publishAgentCommand(redis, prefix, { containerInstanceId, taskIds });
+      }
+    },
+    logger,
+    config.BERTH_PLACEMENT_BATCH,
+  );
+
+  const worker = await startWorker<PlacementJob>(
+    { redis, prefix },
+    QUEUES.placement,
+    async (job) => {
+      try {
+        if (isSweep(job)) {
+          for (const clusterId of await repo.clustersWithWaitingTasks()) await placement.placeCluster(clusterId);
+        } else {
+          await placement.placeCluster((job.data as PlacementJob).clusterId);
+        }
+      } catch (err) {
+        // Retriable failures (Postgres restarting) go back to BullMQ's backoff; the sweep covers the rest.
+        logger[isRetriableDbError(err) ? 'warn' : 'error']({ err, job: job.name }, 'placement failed');
+        throw err;
+      }
+    },
+    { concurrency: config.BERTH_SCHEDULER_CONCURRENCY, sweepEveryMs: config.BERTH_PLACEMENT_SWEEP_MS },
+  );
+  worker.worker.on('error', (err) => logger.warn({ err }, 'queue connection error'));
+  logger.info({ sweepMs: config.BERTH_PLACEMENT_SWEEP_MS }, 'scheduler started');
+
+  return {
+    close: async () => {
+      await worker.close();
+      await db.$disconnect();
+      redis.disconnect();
+    },
+  };
+}

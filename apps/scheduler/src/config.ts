@@ -1,0 +1,17 @@
+import { commonEnv, loadConfig, millis, z } from '@berth/config';
+
+export const schedulerEnv = {
+  ...commonEnv,
+  /** How often every cluster is scanned for tasks still waiting for placement (heals lost hints). */
+  BERTH_PLACEMENT_SWEEP_MS: millis(5000),
+  /** Placement jobs (clusters) handled at once by one replica. */
+  BERTH_SCHEDULER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** Most tasks placed in one pass over a cluster; the rest wait for the next pass. */
+  BERTH_PLACEMENT_BATCH: z.coerce.number().int().min(1).max(100_000).default(1000),
+};
+
+export type SchedulerConfig = ReturnType<typeof loadSchedulerConfig>;
+
+export function loadSchedulerConfig(env: Record<string, string | undefined> = process.env) {
+  return loadConfig(schedulerEnv, env);
+}
