@@ -83,7 +83,7 @@ export class PlacementRepository {
 
   async recordUnplaced(taskId: string, reason: string): Promise<void> {
     await this.db.task.updateMany({
-      where: { id: taskId, lastStatus: 'PROVISIONING', NOT: { provisioningReason: reason } },
+      where: { id: taskId, lastStatus: 'PROVISIONING' },
       data: { provisioningReason: reason },
     });
   }

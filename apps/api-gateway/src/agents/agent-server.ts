@@ -12,6 +12,11 @@ import { taskSpec } from './protocol.js';
 
 type AgentCall = grpc.ServerDuplexStream<AgentMessage, ControlMessage>;
 
+/** Ends a stream with an error status; grpc-js turns an 'error' event on a server stream into one. */
+function endWithStatus(call: AgentCall, code: grpc.status, details: string): void {
+  call.emit('error', Object.assign(new Error(details), { code, details }));
+}
+
 /** One agent's stream on this gateway replica. */
 interface AgentSession {
   id: string;
@@ -74,7 +79,7 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
     let chain = Promise.resolve();
     const fail = (err: unknown, what: string) => {
       this.logger.error({ err, instance: session?.instanceId }, `${what}; closing the stream so the agent reconnects and resyncs`);
-      call.destroy(Object.assign(new Error('control plane unavailable, reconnect'), { code: grpc.status.UNAVAILABLE }));
+      endWithStatus(call, grpc.status.UNAVAILABLE, 'control plane unavailable, reconnect');
     };
 
     call.on('data', (msg: AgentMessage) => {
@@ -87,7 +92,7 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
             return;
           }
           if (!session) {
-            call.destroy(Object.assign(new Error('register first'), { code: grpc.status.FAILED_PRECONDITION }));
+            endWithStatus(call, grpc.status.FAILED_PRECONDITION, 'register first');
             return;
           }
           if (payload.$case === 'heartbeat') await this.agents.heartbeat(session.instanceId, session.id);

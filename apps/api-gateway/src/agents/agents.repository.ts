@@ -3,6 +3,7 @@ import { Prisma, releaseTaskReservation, type ContainerInstanceModel } from '@be
 import { isContainerStatusAdvance, isTaskStatusAdvance, type ContainerLastStatus, type TaskLastStatus } from '@berth/domain';
 import type { Register, TaskStateReport } from '@berth/proto';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
+import { ClustersRepository } from '../clusters/clusters.repository.js';
 import { bindingsFromProto, containerStatusFromProto, taskStatusFromProto, type TaskForAgent } from './protocol.js';
 
 export type RegisterOutcome =
@@ -21,14 +22,15 @@ const INCLUDE_FOR_AGENT = { taskDefinition: true, cluster: { select: { name: tru
 /** Everything the gateway writes on behalf of agents: registration, liveness and observed state. */
 @Injectable()
 export class AgentsRepository {
-  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
+  constructor(
+    @Inject(PRISMA) private readonly db: PrismaClient,
+    private readonly clusters: ClustersRepository,
+  ) {}
 
   async register(reg: Register, sessionId: string): Promise<RegisterOutcome> {
     let cluster = await this.db.cluster.findUnique({ where: { name: reg.cluster } });
     // ECS creates the default cluster for an agent that joins it; any other must exist.
-    if (!cluster && reg.cluster === 'default') {
-      cluster = await this.db.cluster.upsert({ where: { name: 'default' }, create: { name: 'default' }, update: {} });
-    }
+    if (!cluster && reg.cluster === 'default') cluster = await this.clusters.create('default');
     if (!cluster) return { ok: false, reason: `cluster ${reg.cluster} does not exist` };
     const existing = await this.db.containerInstance.findUnique({ where: { id: reg.containerInstanceId } });
     if (existing && existing.clusterId !== cluster.id) {
