@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Stops the apps and agents that up.sh started. Containers keep running (an agent started again
+# adopts them); Postgres, Redis and dockerd keep running. `--purge` also stops and removes
+# every container Berth started on this machine.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+QUIET=0 PURGE=0
+for arg in "$@"; do
+  case "$arg" in
+    --quiet) QUIET=1 ;;
+    --purge) PURGE=1 ;;
+    *) echo "usage: $0 [--purge]" >&2; exit 2 ;;
+  esac
+done
+for pidfile in "$ROOT"/.berth/run/*.pid; do
+  [ -e "$pidfile" ] || continue
+  pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+done
+if [ "$PURGE" = 1 ]; then
+  ids=$(docker ps -aq --filter label=berth.container-instance-id 2>/dev/null || true)
+  [ -z "$ids" ] || docker rm -f $ids >/dev/null
+fi
+[ "$QUIET" = 1 ] || echo "Berth apps stopped"

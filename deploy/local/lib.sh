@@ -1,0 +1,81 @@
+# Shared steps of up.sh and test.sh: install what is missing, start the machine's services.
+# Everything here is idempotent: run it twice and the second run only checks.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+STATE="$ROOT/.berth"
+mkdir -p "$STATE/logs" "$STATE/run"
+
+PG_URL_BASE=${BERTH_PG_URL_BASE:-postgresql://postgres:postgres@127.0.0.1:5432}
+export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+ensure_packages() {
+  local missing=()
+  command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v dockerd >/dev/null || missing+=(docker.io)
+  [ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || missing+=(busybox-static)
+  command -v file >/dev/null || missing+=(file)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  if ! command -v pnpm >/dev/null || [ "$(pnpm --version)" != "12.21.0" ]; then
+    log "installing pnpm 12.21.0"
+    npm install -g pnpm@12.21.0 >/dev/null 2>&1
+  fi
+}
+
+start_postgres() {
+  local version
+  version=$(ls /etc/postgresql | sort -n | tail -1)
+  if ! pg_lsclusters -h | awk '{print $4}' | grep -q online; then
+    log "starting PostgreSQL $version"
+    pg_ctlcluster "$version" main start
+  fi
+  for _ in $(seq 1 50); do pg_isready -q -h 127.0.0.1 && break; sleep 0.2; done
+  # Local development credentials; production sets its own DATABASE_URL.
+  runuser -u postgres -- psql -qtAc "ALTER USER postgres PASSWORD 'postgres'" >/dev/null
+}
+
+start_redis() {
+  if ! redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then
+    log "starting Redis"
+    redis-server --daemonize yes --port 6379 --bind 127.0.0.1 --save '' --appendonly no >/dev/null
+    for _ in $(seq 1 50); do redis-cli ping >/dev/null 2>&1 && break; sleep 0.1; done
+  fi
+}
+
+start_dockerd() {
+  if ! docker info >/dev/null 2>&1; then
+    log "starting dockerd"
+    nohup dockerd >"$STATE/logs/dockerd.log" 2>&1 &
+    for _ in $(seq 1 100); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
+    docker info >/dev/null 2>&1 || { echo "dockerd did not start; see $STATE/logs/dockerd.log" >&2; exit 1; }
+  fi
+  bash "$ROOT/images/busybox/build.sh"
+}
+
+install_and_build() {
+  log "installing dependencies and building"
+  cd "$ROOT"
+  pnpm install --frozen-lockfile >/dev/null
+  pnpm build >"$STATE/logs/build.log" 2>&1 || { tail -40 "$STATE/logs/build.log"; exit 1; }
+}
+
+# migrate_database NAME: creates the database if needed and applies every migration.
+migrate_database() {
+  DATABASE_URL="$PG_URL_BASE/$1" pnpm --dir "$ROOT" --filter @berth/db migrate:deploy >"$STATE/logs/migrate-$1.log" 2>&1 \
+    || { cat "$STATE/logs/migrate-$1.log"; exit 1; }
+}
+
+ensure_machine() {
+  ensure_packages
+  start_postgres
+  start_redis
+  start_dockerd
+  install_and_build
+}

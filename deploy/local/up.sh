@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Brings up a local Berth cluster on this machine: Postgres, Redis and dockerd, then the
+# api-gateway (REST on 127.0.0.1:8080, agent gRPC on 127.0.0.1:8443), scheduler,
+# deployment-controller and N agents on 127.0.0.2, 127.0.0.3, ..., and runs a sample task.
+# Idempotent: a second run rebuilds and restarts the apps; the database and tasks stay.
+#   deploy/local/up.sh [--agents N]
+source "$(dirname "$0")/lib.sh"
+
+AGENTS=2
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --agents) AGENTS=$2; shift 2 ;;
+    --agents=*) AGENTS=${1#*=}; shift ;;
+    *) echo "usage: $0 [--agents N]" >&2; exit 2 ;;
+  esac
+done
+[[ "$AGENTS" =~ ^[0-9]+$ ]] && [ "$AGENTS" -ge 1 ] && [ "$AGENTS" -le 200 ] || { echo "--agents: 1..200" >&2; exit 2; }
+
+ensure_machine
+migrate_database berth
+
+export DATABASE_URL="$PG_URL_BASE/berth" BERTH_REDIS_PREFIX=berth
+API=http://127.0.0.1:8080
+
+bash "$ROOT/deploy/local/down.sh" --quiet
+
+start_app() { # name command...
+  local name=$1; shift
+  nohup "$@" >>"$STATE/logs/$name.log" 2>&1 &
+  echo $! >"$STATE/run/$name.pid"
+}
+
+log "starting api-gateway, scheduler, deployment-controller"
+start_app api-gateway node "$ROOT/apps/api-gateway/dist/main.js"
+start_app scheduler node "$ROOT/apps/scheduler/dist/main.js"
+start_app deployment-controller node "$ROOT/apps/deployment-controller/dist/main.js"
+for _ in $(seq 1 100); do curl -fs "$API/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
+curl -fs "$API/healthz" >/dev/null || { tail -20 "$STATE/logs/api-gateway.log"; exit 1; }
+
+log "starting $AGENTS agent(s)"
+for i in $(seq 1 "$AGENTS"); do
+  start_app "agent-$i" node "$ROOT/apps/host-agent/dist/main.js" \
+    --gateway 127.0.0.1:8443 --cluster default --host-address "127.0.0.$((i + 1))" \
+    --data-dir "$STATE/agents/$i" --cpu 2048 --memory 2048 --attribute "zone=local-$(( (i - 1) % 2 ))"
+done
+for _ in $(seq 1 100); do
+  connected=$(curl -fs "$API/v1/clusters/default/container-instances" | grep -o '"agentConnected":true' | wc -l || true)
+  [ "$connected" -ge "$AGENTS" ] && break
+  sleep 0.2
+done
+
+# The sample: busybox httpd on a dynamic host port, started once.
+if ! curl -fs "$API/v1/clusters/default/tasks?desiredStatus=RUNNING&startedBy=berth-sample" | grep -q '"taskArn"'; then
+  log "registering and running the sample task"
+  curl -fs -X POST "$API/v1/task-definitions" -H 'content-type: application/json' \
+    -d @"$ROOT/deploy/local/sample-task-definition.json" >/dev/null
+  curl -fs -X POST "$API/v1/clusters/default/tasks" -H 'content-type: application/json' \
+    -d '{"taskDefinition":"sample-web","count":1,"startedBy":"berth-sample"}' >/dev/null
+fi
+for _ in $(seq 1 100); do
+  curl -fs "$API/v1/clusters/default/tasks?startedBy=berth-sample&desiredStatus=RUNNING" | grep -q '"lastStatus":"RUNNING"' && break
+  sleep 0.2
+done
+binding=$(curl -fs "$API/v1/clusters/default/tasks?startedBy=berth-sample&desiredStatus=RUNNING" |
+  grep -o '"bindIP":"[0-9.]*","containerPort":[0-9]*,"hostPort":[0-9]*' | head -1 || true)
+log "Berth is up: REST on $API (OpenAPI at $API/docs), $AGENTS agent(s); logs in .berth/logs"
+if [ -n "$binding" ]; then
+  ip=$(echo "$binding" | sed 's/.*"bindIP":"\([0-9.]*\)".*/\1/'); port=$(echo "$binding" | sed 's/.*"hostPort":\([0-9]*\).*/\1/')
+  echo "sample task RUNNING: curl http://$ip:$port/"
+else
+  echo "the sample task is not RUNNING yet: curl $API/v1/clusters/default/tasks" >&2
+fi
