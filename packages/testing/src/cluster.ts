@@ -1,0 +1,123 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createTestDatabase, TEST_REDIS_URL, uniquePrefix, waitFor, type TestDatabase } from './db.js';
+
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const server = createServer();
+    server.once('error', rej);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => res(port));
+    });
+  });
+}
+
+export interface AgentOptions {
+  hostAddress: string;
+  cpu?: number;
+  memory?: number;
+  attributes?: Record<string, string>;
+}
+
+export interface LocalCluster {
+  api: string;
+  grpcAddress: string;
+  db: TestDatabase;
+  prefix: string;
+  agents: { hostAddress: string; dataDir: string; process: ChildProcess }[];
+  logs: Map<string, string[]>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a whole Berth control plane (built apps, as separate processes) and agents against a
+ * fresh database and Redis prefix. End-to-end tests share one per file, with real containers.
+ */
+export async function startLocalCluster(opts: { agents: AgentOptions[] }): Promise<LocalCluster> {
+  const db = await createTestDatabase();
+  const prefix = uniquePrefix('e2e');
+  const [httpPort, grpcPort] = [await freePort(), await freePort()];
+  const env = {
+    ...process.env,
+    DATABASE_URL: db.url,
+    REDIS_URL: TEST_REDIS_URL,
+    BERTH_REDIS_PREFIX: prefix,
+    BERTH_HTTP_PORT: String(httpPort),
+    BERTH_GRPC_PORT: String(grpcPort),
+    BERTH_LOG_LEVEL: process.env.BERTH_LOG_LEVEL ?? 'info',
+    BERTH_PLACEMENT_SWEEP_MS: '1000',
+    BERTH_CONTROLLER_SWEEP_MS: '1000',
+  };
+  const logs = new Map<string, string[]>();
+  const children: ChildProcess[] = [];
+  const start = (name: string, script: string, args: string[] = []) => {
+    const child = spawn(process.execPath, [join(ROOT, script), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: string[] = [];
+    logs.set(name, lines);
+    child.stdout!.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
+    child.stderr!.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
+    children.push(child);
+    return child;
+  };
+  const api = `http://127.0.0.1:${httpPort}`;
+  const grpcAddress = `127.0.0.1:${grpcPort}`;
+  start('api-gateway', 'apps/api-gateway/dist/main.js');
+  start('scheduler', 'apps/scheduler/dist/main.js');
+  start('deployment-controller', 'apps/deployment-controller/dist/main.js');
+  await waitFor('the api-gateway to answer', async () => ((await fetch(`${api}/healthz`).catch(() => null))?.ok ? true : undefined), {
+    timeoutMs: 30_000,
+  });
+
+  const agents: LocalCluster['agents'] = [];
+  for (const [i, a] of opts.agents.entries()) {
+    const dataDir = await mkdtemp(join(tmpdir(), 'berth-agent-'));
+    const args = ['--gateway', grpcAddress, '--cluster', 'default', '--host-address', a.hostAddress, '--data-dir', dataDir];
+    if (a.cpu) args.push('--cpu', String(a.cpu));
+    if (a.memory) args.push('--memory', String(a.memory));
+    for (const [k, v] of Object.entries(a.attributes ?? {})) args.push('--attribute', `${k}=${v}`);
+    agents.push({ hostAddress: a.hostAddress, dataDir, process: start(`agent-${i + 1}`, 'apps/host-agent/dist/main.js', args) });
+  }
+  await waitFor(`${agents.length} agents to connect`, async () => {
+    const res = await fetch(`${api}/v1/clusters/default/container-instances`);
+    if (!res.ok) return undefined;
+    const body = (await res.json()) as { containerInstances: { agentConnected: boolean }[] };
+    return body.containerInstances.filter((i) => i.agentConnected).length === agents.length ? true : undefined;
+  });
+
+  return {
+    api,
+    grpcAddress,
+    db,
+    prefix,
+    agents,
+    logs,
+    async stop() {
+      for (const child of children) child.kill('SIGTERM');
+      await Promise.all(
+        children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)))),
+      );
+      await db.drop();
+      for (const a of agents) {
+        // The agents are gone; remove the containers they started so test runs leave nothing behind.
+        const id = (await readFile(join(a.dataDir, 'instance-id'), 'utf8').catch(() => '')).trim();
+        if (id) await removeContainers(id);
+        await rm(a.dataDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+async function removeContainers(instanceId: string): Promise<void> {
+  const run = promisify(execFile);
+  const { stdout } = await run('docker', ['ps', '-aq', '--filter', `label=berth.container-instance-id=${instanceId}`]);
+  const ids = stdout.split('\n').filter(Boolean);
+  if (ids.length) await run('docker', ['rm', '-f', ...ids]);
+}
