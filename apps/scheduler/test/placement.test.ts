@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { createLogger } from '@berth/config';
+import { createPrisma, type PrismaClient } from '@berth/db';
+import { createTestDatabase, type TestDatabase } from '@berth/testing';
+import { PlacementRepository } from '../src/placement.repository.js';
+import { PlacementService } from '../src/placement.service.js';
+
+/** Placement against a real Postgres: reservations, waiting tasks, and several schedulers racing. */
+
+let db: TestDatabase;
+let prisma: PrismaClient;
+const logger = createLogger('scheduler-test', 'silent');
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  prisma = createPrisma(db.url, { poolSize: 20 });
+});
+
+afterAll(async () => {
+  await prisma?.$disconnect();
+  await db?.drop();
+});
+
+async function seed(name: string, hosts: number, tasks: number, task: { cpu: number; memory: number; hostPort?: number }) {
+  const cluster = await prisma.cluster.create({ data: { name } });
+  const td = await prisma.taskDefinition.create({
+    data: {
+      family: `${name}-td`,
+      revision: 1,
+      cpu: task.cpu,
+      memory: task.memory,
+      definition: {
+        family: `${name}-td`,
+        containerDefinitions: [
+          { name: 'web', image: 'x', cpu: task.cpu, memory: task.memory, portMappings: task.hostPort ? [{ containerPort: 80, hostPort: task.hostPort }] : [] },
+        ],
+      },
+    },
+  });
+  await prisma.containerInstance.createMany({
+    data: Array.from({ length: hosts }, (_, i) => ({
+      id: randomUUID(),
+      clusterId: cluster.id,
+      hostAddress: `10.0.0.${i}`,
+      registeredCpu: 1024,
+      registeredMemory: 1024,
+      agentConnected: true,
+    })),
+  });
+  await prisma.task.createMany({
+    data: Array.from({ length: tasks }, () => ({ clusterId: cluster.id, taskDefinitionId: td.id, cpu: task.cpu, memory: task.memory })),
+  });
+  return cluster.id;
+}
+
+function service(notified: Map<string, string[]> = new Map()) {
+  return new PlacementService(
+    new PlacementRepository(prisma),
+    async (byInstance) => {
+      for (const [id, tasks] of byInstance) notified.set(id, [...(notified.get(id) ?? []), ...tasks]);
+    },
+    logger,
+    1000,
+  );
+}
+
+async function checkDatabase(clusterId: string) {
+  const overcommitted = await prisma.$queryRaw<{ n: bigint }[]>`
+    SELECT count(*) AS n FROM container_instance i
+     WHERE i.cluster_id = ${clusterId}::uuid AND (
+       i.reserved_cpu <> (SELECT coalesce(sum(cpu), 0) FROM task t WHERE t.container_instance_id = i.id AND t.holds_reservation)
+       OR i.reserved_memory <> (SELECT coalesce(sum(memory), 0) FROM task t WHERE t.container_instance_id = i.id AND t.holds_reservation)
+       OR i.reserved_cpu > i.registered_cpu OR i.reserved_memory > i.registered_memory)`;
+  expect(Number(overcommitted[0]!.n)).toBe(0);
+}
+
+it('places waiting tasks, reserving CPU, memory and static ports, and tells each agent', async () => {
+  const clusterId = await seed('basic', 2, 3, { cpu: 512, memory: 128, hostPort: 8080 });
+  const notified = new Map<string, string[]>();
+  const result = await service(notified).placeCluster(clusterId);
+  // Port 8080 fits once per host: two placed, one waits with the reason.
+  expect(result.placed).toBe(2);
+  expect(result.unplaced).toBe(1);
+  expect([...notified.values()].map((ids) => ids.length)).toEqual([1, 1]);
+  const waiting = await prisma.task.findFirstOrThrow({ where: { clusterId, lastStatus: 'PROVISIONING' } });
+  expect(waiting.provisioningReason).toBe('No container instance met all of its requirements: 2 had a port conflict.');
+  const ports = await prisma.portReservation.findMany({ where: { containerInstance: { clusterId } } });
+  expect(ports.map((p) => p.hostPort)).toEqual([8080, 8080]);
+  await checkDatabase(clusterId);
+});
+
+it('places nothing on a disconnected or draining instance', async () => {
+  const clusterId = await seed('offline', 2, 1, { cpu: 1, memory: 1 });
+  await prisma.containerInstance.updateMany({ where: { clusterId }, data: { agentConnected: false } });
+  expect((await service().placeCluster(clusterId)).placed).toBe(0);
+  const t = await prisma.task.findFirstOrThrow({ where: { clusterId } });
+  expect(t.provisioningReason).toBe('No container instance met all of its requirements: 2 had a disconnected agent.');
+});
+
+it('never overcommits when three schedulers race over one cluster', async () => {
+  // 20 hosts × 4 slots = 80 slots for 100 tasks.
+  const clusterId = await seed('race', 20, 100, { cpu: 256, memory: 256 });
+  const results = await Promise.all([service().placeCluster(clusterId), service().placeCluster(clusterId), service().placeCluster(clusterId)]);
+  const placed = results.reduce((n, r) => n + r.placed, 0);
+  expect(placed).toBe(80);
+  expect(await prisma.task.count({ where: { clusterId, lastStatus: 'PENDING' } })).toBe(80);
+  expect(await prisma.task.count({ where: { clusterId, lastStatus: 'PROVISIONING' } })).toBe(20);
+  await checkDatabase(clusterId);
+});
+
+it('gives a static host port to one task per host, whatever the interleaving', async () => {
+  const clusterId = await seed('ports', 10, 30, { cpu: 1, memory: 1, hostPort: 9000 });
+  await Promise.all([service().placeCluster(clusterId), service().placeCluster(clusterId), service().placeCluster(clusterId)]);
+  const dup = await prisma.$queryRaw<{ n: bigint }[]>`
+    SELECT count(*) AS n FROM (SELECT container_instance_id FROM task WHERE cluster_id = ${clusterId}::uuid AND holds_reservation
+      GROUP BY container_instance_id HAVING count(*) > 1) d`;
+  expect(Number(dup[0]!.n)).toBe(0);
+  expect(await prisma.task.count({ where: { clusterId, lastStatus: 'PENDING' } })).toBe(10);
+  await checkDatabase(clusterId);
+});
+
+it('does not place a task that was stopped before placement', async () => {
+  const clusterId = await seed('stopped', 1, 1, { cpu: 1, memory: 1 });
+  await prisma.task.updateMany({ where: { clusterId }, data: { desiredStatus: 'STOPPED', lastStatus: 'STOPPED' } });
+  expect((await service().placeCluster(clusterId)).placed).toBe(0);
+});
