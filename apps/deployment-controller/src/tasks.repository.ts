@@ -39,10 +39,13 @@ export class TasksRepository {
 
   /** Guarded: only a task still desired RUNNING is changed, so a repeat (or a replica) is a no-op. */
   async requestStop(taskId: string, decision: StopDecision): Promise<boolean> {
+    const data = { desiredStatus: 'STOPPED', stopCode: decision.stopCode, stoppingAt: new Date() };
+    // A reason the agent already gave (the task stopped before we looked) is the more precise one.
     const { count } = await this.db.task.updateMany({
-      where: { id: taskId, desiredStatus: 'RUNNING' },
-      data: { desiredStatus: 'STOPPED', stopCode: decision.stopCode, stoppedReason: decision.stoppedReason, stoppingAt: new Date() },
+      where: { id: taskId, desiredStatus: 'RUNNING', stoppedReason: null },
+      data: { ...data, stoppedReason: decision.stoppedReason },
     });
-    return count === 1;
+    if (count === 1) return true;
+    return (await this.db.task.updateMany({ where: { id: taskId, desiredStatus: 'RUNNING' }, data })).count === 1;
   }
 }

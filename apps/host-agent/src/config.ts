@@ -31,6 +31,14 @@ function positive(name: string, value: string | undefined, fallback: number): nu
   return n;
 }
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function logLevel(value: string | undefined): string {
+  if (value === undefined) return 'info';
+  if (!LOG_LEVELS.includes(value)) throw new ConfigError(`BERTH_LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);
+  return value;
+}
+
 /** Flags win over environment variables, which win over what the host reports. */
 export function loadAgentConfig(argv = process.argv.slice(2), env = process.env): AgentConfig {
   const { values } = parseArgs({
@@ -70,6 +78,6 @@ export function loadAgentConfig(argv = process.argv.slice(2), env = process.env)
     cpu: positive('--cpu', values.cpu ?? env.BERTH_CPU, cpus().length * 1024),
     memory: positive('--memory', values.memory ?? env.BERTH_MEMORY, Math.floor(totalmem() / 1024 / 1024)),
     attributes,
-    logLevel: env.BERTH_LOG_LEVEL ?? 'info',
+    logLevel: logLevel(env.BERTH_LOG_LEVEL),
   };
 }

@@ -92,6 +92,8 @@ export class ControlPlaneConnection {
         this.registered = true;
         this.backoff = RECONNECT_MIN_MS;
         this.logger.info({ arn: p.value.containerInstanceArn }, 'registered');
+        // Changes between Register and now were not sent: send every task's current state once.
+        for (const report of this.engine().reports()) this.send(report);
         clearInterval(this.heartbeat);
         this.heartbeat = setInterval(
           () => this.call?.write({ payload: { $case: 'heartbeat', value: { runningTasks: this.engine().runningCount() } } }),

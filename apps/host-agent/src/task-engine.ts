@@ -31,6 +31,8 @@ interface LocalTask {
   spec?: TaskSpec;
   containers: Map<string, LocalContainer>;
   wantStop: boolean;
+  /** A launch was started by this process; adopted tasks have none until they need one. */
+  launched: boolean;
   reason?: string;
   pullStartedAt?: number;
   pullStoppedAt?: number;
@@ -92,7 +94,7 @@ export class TaskEngine {
       task.spec = spec;
       for (const c of spec.containers) task.containers.set(c.name, { name: c.name, status: 'PENDING', bindings: [] });
       if (spec.desiredStatus === 'RUNNING' && spec.lastStatus === 'PENDING') {
-        this.enqueue(task, () => this.launch(task!));
+        this.startLaunch(task);
         return;
       }
       // Never started here, or its containers are gone: running it now would run it twice.
@@ -102,7 +104,21 @@ export class TaskEngine {
       return;
     }
     task.spec = spec;
-    if (spec.desiredStatus === 'STOPPED') this.stopTask(spec.taskId);
+    for (const c of spec.containers) {
+      if (!task.containers.has(c.name)) task.containers.set(c.name, { name: c.name, status: 'PENDING', bindings: [] });
+    }
+    if (spec.desiredStatus === 'STOPPED') {
+      this.stopTask(spec.taskId);
+      return;
+    }
+    // Adopted after an agent crash in the middle of a launch: finish it (creates are idempotent).
+    const unfinished = [...task.containers.values()].some((c) => c.status === 'PENDING');
+    if (!task.launched && !task.wantStop && unfinished) this.startLaunch(task);
+  }
+
+  private startLaunch(task: LocalTask): void {
+    task.launched = true;
+    this.enqueue(task, () => this.launch(task));
   }
 
   stopTask(taskId: string): void {
@@ -136,7 +152,7 @@ export class TaskEngine {
   private ensureLocal(taskId: string): LocalTask {
     let task = this.tasks.get(taskId);
     if (!task) {
-      task = { id: taskId, containers: new Map(), wantStop: false, chain: Promise.resolve() };
+      task = { id: taskId, containers: new Map(), wantStop: false, launched: false, chain: Promise.resolve() };
       this.tasks.set(taskId, task);
     }
     return task;
@@ -154,6 +170,7 @@ export class TaskEngine {
     for (const c of spec.containers) {
       if (task.wantStop) break;
       const local = task.containers.get(c.name)!;
+      if (local.status !== 'PENDING') continue;
       try {
         task.pullStartedAt ??= Date.now();
         await this.runtime.ensureImage(c.image);

@@ -23,6 +23,11 @@ interface AgentSession {
   instanceId: string;
   clusterId: string;
   call: AgentCall;
+  /**
+   * Outbound messages, each read from Postgres and written in turn: a desired-state snapshot
+   * read before a placement can never reach the agent after that placement's StartTask.
+   */
+  outbound: Promise<void>;
 }
 
 /**
@@ -60,10 +65,10 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
       ),
     );
     await subscribeAgentCommands(this.subscriber, this.config.BERTH_REDIS_PREFIX, (cmd) => {
-      void this.forward(cmd);
+      this.forward(cmd);
     });
     this.resyncTimer = setInterval(() => {
-      for (const session of this.sessions.values()) void this.sendDesiredState(session);
+      for (const session of this.sessions.values()) this.sendDesiredState(session);
     }, this.config.BERTH_DESIRED_STATE_RESYNC_MS);
     this.logger.info({ port: this.port }, 'agent gRPC server listening');
   }
@@ -128,7 +133,13 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
       return undefined;
     }
     const { instance, clusterName } = outcome;
-    const session: AgentSession = { id: sessionId, instanceId: instance.id, clusterId: instance.clusterId, call };
+    const session: AgentSession = {
+      id: sessionId,
+      instanceId: instance.id,
+      clusterId: instance.clusterId,
+      call,
+      outbound: Promise.resolve(),
+    };
     const previous = this.sessions.get(instance.id);
     this.sessions.set(instance.id, session);
     if (previous && previous.call !== call) previous.call.end();
@@ -147,7 +158,7 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
     );
     // What the agent runs now may be news (it adopted containers while we were away).
     for (const report of reg.tasks) await this.applyReport(session, report);
-    await this.sendDesiredState(session);
+    this.sendDesiredState(session);
     await this.hints.placeInCluster(instance.clusterId);
     return session;
   }
@@ -160,22 +171,26 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
     if (outcome.stopped) await this.hints.placeInCluster(outcome.clusterId);
   }
 
-  private async sendDesiredState(session: AgentSession): Promise<void> {
-    try {
+  private sendOrdered(session: AgentSession, what: string, step: () => Promise<void>): void {
+    session.outbound = session.outbound.then(step).catch((err: unknown) => {
+      this.logger.warn({ err, instance: session.instanceId }, `could not send ${what}; the next resync will deliver it`);
+    });
+  }
+
+  private sendDesiredState(session: AgentSession): void {
+    this.sendOrdered(session, 'the desired state', async () => {
       const tasks = await this.agents.desiredTasks(session.instanceId);
       session.call.write({
         payload: { $case: 'desiredState', value: { tasks: tasks.map((t) => taskSpec(this.ctx, t)) } },
       });
-    } catch (err) {
-      this.logger.warn({ err, instance: session.instanceId }, 'could not send the desired state; will retry at the next resync');
-    }
+    });
   }
 
   /** Forwards "tell agent X" to X's stream if this replica holds it; other replicas ignore it. */
-  private async forward(cmd: AgentCommand): Promise<void> {
+  private forward(cmd: AgentCommand): void {
     const session = this.sessions.get(cmd.containerInstanceId);
     if (!session) return;
-    try {
+    this.sendOrdered(session, 'a command', async () => {
       const tasks = await this.agents.tasksOnInstance(session.instanceId, cmd.taskIds);
       for (const t of tasks) {
         if (t.lastStatus === 'STOPPED') continue;
@@ -187,8 +202,6 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
           });
         }
       }
-    } catch (err) {
-      this.logger.warn({ err, instance: session.instanceId }, 'could not forward a command; the resync will deliver it');
-    }
+    });
   }
 }
