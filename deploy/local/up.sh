@@ -57,16 +57,23 @@ if ! curl -fs "$API/v1/clusters/default/tasks?desiredStatus=RUNNING&startedBy=be
   curl -fs -X POST "$API/v1/clusters/default/tasks" -H 'content-type: application/json' \
     -d '{"taskDefinition":"sample-web","count":1,"startedBy":"berth-sample"}' >/dev/null
 fi
-for _ in $(seq 1 100); do
-  curl -fs "$API/v1/clusters/default/tasks?startedBy=berth-sample&desiredStatus=RUNNING" | grep -q '"lastStatus":"RUNNING"' && break
+# The URL of the running sample task, once it runs (empty until then).
+sample_url() {
+  curl -fs "$API/v1/clusters/default/tasks?startedBy=berth-sample&desiredStatus=RUNNING" | node -e '
+    const { tasks } = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    const t = tasks.find((t) => t.lastStatus === "RUNNING");
+    const b = t && t.containers[0].networkBindings[0];
+    if (b) console.log(`http://${b.bindIP}:${b.hostPort}/`);'
+}
+url=""
+for _ in $(seq 1 150); do
+  url=$(sample_url || true)
+  [ -n "$url" ] && break
   sleep 0.2
 done
-binding=$(curl -fs "$API/v1/clusters/default/tasks?startedBy=berth-sample&desiredStatus=RUNNING" |
-  grep -o '"bindIP":"[0-9.]*","containerPort":[0-9]*,"hostPort":[0-9]*' | head -1 || true)
 log "Berth is up: REST on $API (OpenAPI at $API/docs), $AGENTS agent(s); logs in .berth/logs"
-if [ -n "$binding" ]; then
-  ip=$(echo "$binding" | sed 's/.*"bindIP":"\([0-9.]*\)".*/\1/'); port=$(echo "$binding" | sed 's/.*"hostPort":\([0-9]*\).*/\1/')
-  echo "sample task RUNNING: curl http://$ip:$port/"
+if [ -n "$url" ]; then
+  echo "sample task RUNNING: curl $url"
 else
   echo "the sample task is not RUNNING yet: curl $API/v1/clusters/default/tasks" >&2
 fi
