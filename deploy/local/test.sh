@@ -15,6 +15,7 @@ export BERTH_TEST_TEMPLATE_URL="$PG_URL_BASE/berth_template"
 cd "$ROOT"
 log "lint and typecheck"
 pnpm lint
+pnpm format:check
 pnpm typecheck
 log "tests"
 pnpm test

@@ -13,7 +13,13 @@ interface Task {
   containerInstanceArn?: string;
   stopCode?: string;
   provisioningReason?: string;
-  containers: { name: string; lastStatus: string; exitCode?: number; runtimeId?: string; networkBindings: { bindIP: string; hostPort: number; containerPort: number }[] }[];
+  containers: {
+    name: string;
+    lastStatus: string;
+    exitCode?: number;
+    runtimeId?: string;
+    networkBindings: { bindIP: string; hostPort: number; containerPort: number }[];
+  }[];
 }
 interface Resource {
   name: string;
@@ -39,10 +45,13 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<{ 
   return { status: res.status, body: (await res.json()) as T };
 }
 
-const tasksOf = async (query = '') => (await call<{ tasks: Task[] }>('GET', `/v1/clusters/default/tasks${query}`)).body.tasks;
+const tasksOf = async (query = '') =>
+  (await call<{ tasks: Task[] }>('GET', `/v1/clusters/default/tasks${query}`)).body.tasks;
 const instances = async () =>
-  (await call<{ containerInstances: Instance[] }>('GET', '/v1/clusters/default/container-instances')).body.containerInstances;
-const remaining = (i: Instance, name: string) => i.remainingResources.find((r) => r.name === name)!.integerValue!;
+  (await call<{ containerInstances: Instance[] }>('GET', '/v1/clusters/default/container-instances')).body
+    .containerInstances;
+const remaining = (i: Instance, name: string) =>
+  i.remainingResources.find((r) => r.name === name)!.integerValue!;
 
 beforeAll(async () => {
   // Each host offers 1024 CPU units, each task takes 512: exactly two tasks fit per host.
@@ -59,25 +68,34 @@ afterAll(async () => {
 });
 
 test('RunTask starts real containers on both hosts, they answer, and StopTask stops them', async () => {
-  const registered = await call<{ taskDefinition: { taskDefinitionArn: string; revision: number } }>('POST', '/v1/task-definitions', {
-    family: 'e2e-httpd',
-    containerDefinitions: [
-      {
-        name: 'web',
-        image: 'berth/busybox',
-        cpu: 512,
-        memory: 64,
-        command: ['httpd', '-f', '-p', '8000', '-h', '/var/www'],
-        portMappings: [{ containerPort: 8000, hostPort: 0 }],
-        linuxParameters: { initProcessEnabled: true },
-        stopTimeout: 5,
-      },
-    ],
-  });
+  const registered = await call<{ taskDefinition: { taskDefinitionArn: string; revision: number } }>(
+    'POST',
+    '/v1/task-definitions',
+    {
+      family: 'e2e-httpd',
+      containerDefinitions: [
+        {
+          name: 'web',
+          image: 'berth/busybox',
+          cpu: 512,
+          memory: 64,
+          command: ['httpd', '-f', '-p', '8000', '-h', '/var/www'],
+          portMappings: [{ containerPort: 8000, hostPort: 0 }],
+          linuxParameters: { initProcessEnabled: true },
+          stopTimeout: 5,
+        },
+      ],
+    },
+  );
   expect(registered.status).toBe(200);
-  expect(registered.body.taskDefinition.taskDefinitionArn).toMatch(/^arn:berth:ecs:[^:]+:\d+:task-definition\/e2e-httpd:1$/);
+  expect(registered.body.taskDefinition.taskDefinitionArn).toMatch(
+    /^arn:berth:ecs:[^:]+:\d+:task-definition\/e2e-httpd:1$/,
+  );
 
-  const run = await call<{ tasks: Task[] }>('POST', '/v1/clusters/default/tasks', { taskDefinition: 'e2e-httpd', count: 4 });
+  const run = await call<{ tasks: Task[] }>('POST', '/v1/clusters/default/tasks', {
+    taskDefinition: 'e2e-httpd',
+    count: 4,
+  });
   expect(run.status).toBe(200);
   expect(run.body.tasks).toHaveLength(4);
   const ids = run.body.tasks.map((t) => t.taskArn);
@@ -94,7 +112,8 @@ test('RunTask starts real containers on both hosts, they answer, and StopTask st
   // Both hosts are used, two tasks each, and every container publishes on its host's address.
   const hosts = await instances();
   const byInstance = new Map<string, number>();
-  for (const t of running) byInstance.set(t.containerInstanceArn!, (byInstance.get(t.containerInstanceArn!) ?? 0) + 1);
+  for (const t of running)
+    byInstance.set(t.containerInstanceArn!, (byInstance.get(t.containerInstanceArn!) ?? 0) + 1);
   expect([...byInstance.values()].sort()).toEqual([2, 2]);
   for (const h of hosts) {
     expect(remaining(h, 'CPU')).toBe(0);
@@ -114,26 +133,43 @@ test('RunTask starts real containers on both hosts, they answer, and StopTask st
   }
 
   // A fifth task does not fit: it waits in PROVISIONING with the reason, and is placed when room appears.
-  const fifth = (await call<{ tasks: Task[] }>('POST', '/v1/clusters/default/tasks', { taskDefinition: 'e2e-httpd' })).body.tasks[0]!;
+  const fifth = (
+    await call<{ tasks: Task[] }>('POST', '/v1/clusters/default/tasks', { taskDefinition: 'e2e-httpd' })
+  ).body.tasks[0]!;
   const waiting = await waitFor('the fifth task to explain why it waits', async () => {
-    const t = (await call<{ task: Task }>('GET', `/v1/clusters/default/tasks/${encodeURIComponent(fifth.taskArn)}`)).body.task;
+    const t = (
+      await call<{ task: Task }>('GET', `/v1/clusters/default/tasks/${encodeURIComponent(fifth.taskArn)}`)
+    ).body.task;
     return t.provisioningReason ? t : undefined;
   });
   expect(waiting.lastStatus).toBe('PROVISIONING');
-  expect(waiting.provisioningReason).toBe('No container instance met all of its requirements: 2 had insufficient CPU.');
+  expect(waiting.provisioningReason).toBe(
+    'No container instance met all of its requirements: 2 had insufficient CPU.',
+  );
 
   const first = running[0]!;
-  const stop = await call<{ task: Task }>('POST', `/v1/clusters/default/tasks/${first.taskArn.split('/').pop()}/stop`, { reason: 'e2e' });
+  const stop = await call<{ task: Task }>(
+    'POST',
+    `/v1/clusters/default/tasks/${first.taskArn.split('/').pop()}/stop`,
+    { reason: 'e2e' },
+  );
   expect(stop.status).toBe(200);
   expect(stop.body.task.desiredStatus).toBe('STOPPED');
-  await waitFor('the fifth task to run in the freed room', async () => {
-    const t = (await call<{ task: Task }>('GET', `/v1/clusters/default/tasks/${fifth.taskArn.split('/').pop()}`)).body.task;
-    return t.lastStatus === 'RUNNING' ? t : undefined;
-  }, { timeoutMs: 60_000 });
+  await waitFor(
+    'the fifth task to run in the freed room',
+    async () => {
+      const t = (
+        await call<{ task: Task }>('GET', `/v1/clusters/default/tasks/${fifth.taskArn.split('/').pop()}`)
+      ).body.task;
+      return t.lastStatus === 'RUNNING' ? t : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
 
   // Stop everything: each task ends STOPPED, with the exit code of SIGTERM, and gives its room back.
   const live = (await tasksOf('?desiredStatus=RUNNING')).map((t) => t.taskArn.split('/').pop()!);
-  for (const id of live) expect((await call('POST', `/v1/clusters/default/tasks/${id}/stop`, {})).status).toBe(200);
+  for (const id of live)
+    expect((await call('POST', `/v1/clusters/default/tasks/${id}/stop`, {})).status).toBe(200);
   const stopped = await waitFor(
     'every task STOPPED',
     async () => {
@@ -157,9 +193,13 @@ test('RunTask starts real containers on both hosts, they answer, and StopTask st
 test('a task whose essential container exits stops with EssentialContainerExited and frees its room', async () => {
   await call('POST', '/v1/task-definitions', {
     family: 'e2e-exit',
-    containerDefinitions: [{ name: 'job', image: 'berth/busybox', cpu: 128, memory: 32, command: ['sh', '-c', 'sleep 1; exit 3'] }],
+    containerDefinitions: [
+      { name: 'job', image: 'berth/busybox', cpu: 128, memory: 32, command: ['sh', '-c', 'sleep 1; exit 3'] },
+    ],
   });
-  const [task] = (await call<{ tasks: Task[] }>('POST', '/v1/clusters/default/tasks', { taskDefinition: 'e2e-exit' })).body.tasks;
+  const [task] = (
+    await call<{ tasks: Task[] }>('POST', '/v1/clusters/default/tasks', { taskDefinition: 'e2e-exit' })
+  ).body.tasks;
   const id = task!.taskArn.split('/').pop()!;
   const stopped = await waitFor(
     'the task to stop by itself',
@@ -180,12 +220,20 @@ test('an image that cannot be pulled fails the task with CannotPullContainerErro
     family: 'e2e-nopull',
     containerDefinitions: [{ name: 'app', image: '127.0.0.1:1/berth/missing:1', memory: 32 }],
   });
-  const [task] = (await call<{ tasks: Task[] }>('POST', '/v1/clusters/default/tasks', { taskDefinition: 'e2e-nopull' })).body.tasks;
+  const [task] = (
+    await call<{ tasks: Task[] }>('POST', '/v1/clusters/default/tasks', { taskDefinition: 'e2e-nopull' })
+  ).body.tasks;
   const id = task!.taskArn.split('/').pop()!;
-  const stopped = await waitFor('the task to fail', async () => {
-    const t = (await call<{ task: Task & { stoppedReason?: string } }>('GET', `/v1/clusters/default/tasks/${id}`)).body.task;
-    return t.lastStatus === 'STOPPED' && t.stopCode ? t : undefined;
-  }, { timeoutMs: 60_000 });
+  const stopped = await waitFor(
+    'the task to fail',
+    async () => {
+      const t = (
+        await call<{ task: Task & { stoppedReason?: string } }>('GET', `/v1/clusters/default/tasks/${id}`)
+      ).body.task;
+      return t.lastStatus === 'STOPPED' && t.stopCode ? t : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
   expect(stopped.stopCode).toBe('TaskFailedToStart');
   expect((stopped as { stoppedReason?: string }).stoppedReason).toMatch(/^CannotPullContainerError: /);
 });

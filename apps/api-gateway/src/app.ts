@@ -1,10 +1,24 @@
 import 'reflect-metadata';
-import { Inject, Module, type DynamicModule, type INestApplication, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Module,
+  type DynamicModule,
+  type INestApplication,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { APP_FILTER, NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { GatewayConfig } from './config.js';
-import { HINTS, infraProviders, PRISMA, REDIS, REDIS_SUBSCRIBER, type PrismaClient, type Redis } from './infra/providers.js';
+import {
+  HINTS,
+  infraProviders,
+  PRISMA,
+  REDIS,
+  REDIS_SUBSCRIBER,
+  type PrismaClient,
+  type Redis,
+} from './infra/providers.js';
 import type { Hints } from '@berth/queues';
 import { ARN_CONTEXT } from './http/arn-context.js';
 import { ErrorsFilter } from './http/errors.filter.js';
@@ -68,21 +82,31 @@ export class GatewayModule {
 }
 
 /** Builds and starts the gateway: REST on BERTH_HTTP_PORT, the agent gRPC server on BERTH_GRPC_PORT. */
-export async function startGateway(config: GatewayConfig): Promise<{ app: INestApplication; httpPort: number; grpcPort: number }> {
-  const app = await NestFactory.create(GatewayModule.forConfig(config), { bodyParser: false, logger: ['error', 'warn'] });
+export async function startGateway(
+  config: GatewayConfig,
+): Promise<{ app: INestApplication; httpPort: number; grpcPort: number }> {
+  const app = await NestFactory.create(GatewayModule.forConfig(config), {
+    bodyParser: false,
+    logger: ['error', 'warn'],
+  });
   app.use(express.json({ limit: '1mb' }));
   // Malformed JSON never reaches a controller: answer it here in the API's error shape.
-  app.use((err: Error & { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) => {
-    if (err.type === 'entity.parse.failed') {
-      res.status(400).json({ error: 'SerializationException', message: `the request body is not valid JSON: ${err.message}` });
-      return;
-    }
-    if (err.type === 'entity.too.large') {
-      res.status(413).json({ error: 'ClientException', message: 'the request body is larger than 1 MiB' });
-      return;
-    }
-    next(err);
-  });
+  app.use(
+    (err: Error & { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) => {
+      if (err.type === 'entity.parse.failed') {
+        res.status(400).json({
+          error: 'SerializationException',
+          message: `the request body is not valid JSON: ${err.message}`,
+        });
+        return;
+      }
+      if (err.type === 'entity.too.large') {
+        res.status(413).json({ error: 'ClientException', message: 'the request body is larger than 1 MiB' });
+        return;
+      }
+      next(err);
+    },
+  );
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -12,7 +12,13 @@ let app: INestApplication;
 let sql: pg.Client;
 let http: ReturnType<typeof request>;
 
-const web = { name: 'web', image: 'berth/busybox', cpu: 256, memory: 64, portMappings: [{ containerPort: 80 }] };
+const web = {
+  name: 'web',
+  image: 'berth/busybox',
+  cpu: 256,
+  memory: 64,
+  portMappings: [{ containerPort: 80 }],
+};
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -38,7 +44,8 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const count = async (table: string) => Number((await sql.query(`SELECT count(*) FROM ${table}`)).rows[0].count);
+const count = async (table: string) =>
+  Number((await sql.query(`SELECT count(*) FROM ${table}`)).rows[0].count);
 
 describe('clusters', () => {
   it('creates, lists, describes and deletes a cluster, with ECS ARNs', async () => {
@@ -51,7 +58,9 @@ describe('clusters', () => {
     });
     await http.post('/v1/clusters').send({ clusterName: 'prod' }).expect(200);
     const list = await http.get('/v1/clusters').expect(200);
-    expect(list.body.clusters.filter((c: { clusterName: string }) => c.clusterName === 'prod')).toHaveLength(1);
+    expect(list.body.clusters.filter((c: { clusterName: string }) => c.clusterName === 'prod')).toHaveLength(
+      1,
+    );
     await http.get('/v1/clusters/prod').expect(200);
     const deleted = await http.delete('/v1/clusters/prod').expect(200);
     expect(deleted.body.cluster.status).toBe('INACTIVE');
@@ -61,7 +70,10 @@ describe('clusters', () => {
 
   it('refuses to delete a cluster with live tasks (409)', async () => {
     await http.post('/v1/clusters').send({ clusterName: 'busy' }).expect(200);
-    await http.post('/v1/task-definitions').send({ family: 'busy-web', containerDefinitions: [web] }).expect(200);
+    await http
+      .post('/v1/task-definitions')
+      .send({ family: 'busy-web', containerDefinitions: [web] })
+      .expect(200);
     await http.post('/v1/clusters/busy/tasks').send({ taskDefinition: 'busy-web' }).expect(200);
     const refused = await http.delete('/v1/clusters/busy').expect(409);
     expect(refused.body.error).toBe('ClusterContainsTasksException');
@@ -76,8 +88,14 @@ describe('clusters', () => {
 
 describe('task definitions', () => {
   it('registers revisions, describes latest ACTIVE, and deregisters', async () => {
-    const r1 = await http.post('/v1/task-definitions').send({ family: 'api', containerDefinitions: [web] }).expect(200);
-    const r2 = await http.post('/v1/task-definitions').send({ family: 'api', containerDefinitions: [web] }).expect(200);
+    const r1 = await http
+      .post('/v1/task-definitions')
+      .send({ family: 'api', containerDefinitions: [web] })
+      .expect(200);
+    const r2 = await http
+      .post('/v1/task-definitions')
+      .send({ family: 'api', containerDefinitions: [web] })
+      .expect(200);
     expect(r1.body.taskDefinition.revision).toBe(1);
     expect(r2.body.taskDefinition).toMatchObject({
       revision: 2,
@@ -93,25 +111,51 @@ describe('task definitions', () => {
     const list = await http.get('/v1/task-definitions?familyPrefix=ap').expect(200);
     expect(list.body.taskDefinitions.map((t: { revision: number }) => t.revision)).toEqual([1, 2]);
     await http.post('/v1/clusters').send({ clusterName: 'default' }).expect(200);
-    const refused = await http.post('/v1/clusters/default/tasks').send({ taskDefinition: 'api:2' }).expect(400);
+    const refused = await http
+      .post('/v1/clusters/default/tasks')
+      .send({ taskDefinition: 'api:2' })
+      .expect(400);
     expect(refused.body.message).toMatch(/INACTIVE/);
   });
 
   it('gives concurrent registers of one family distinct revisions', async () => {
     const results = await Promise.all(
-      Array.from({ length: 8 }, () => http.post('/v1/task-definitions').send({ family: 'race', containerDefinitions: [web] })),
+      Array.from({ length: 8 }, () =>
+        http.post('/v1/task-definitions').send({ family: 'race', containerDefinitions: [web] }),
+      ),
     );
     expect(results.map((r) => r.status)).toEqual(Array(8).fill(200));
-    expect(results.map((r) => r.body.taskDefinition.revision).sort((a: number, b: number) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(results.map((r) => r.body.taskDefinition.revision).sort((a: number, b: number) => a - b)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8,
+    ]);
   });
 
   it.each([
     ['no containers', { family: 'bad', containerDefinitions: [] }, 'containerDefinitions'],
     ['duplicate names', { family: 'bad', containerDefinitions: [web, web] }, 'containerDefinitions[1].name'],
-    ['more than 10 containers', { family: 'bad', containerDefinitions: Array.from({ length: 11 }, (_, i) => ({ ...web, name: `c${i}` })) }, 'containerDefinitions'],
-    ['a missing image', { family: 'bad', containerDefinitions: [{ name: 'x', memory: 8 }] }, 'containerDefinitions[0].image'],
-    ['cpu that is not an integer', { family: 'bad', containerDefinitions: [{ ...web, cpu: 'lots' }] }, 'containerDefinitions[0].cpu'],
-    ['memory that is not positive', { family: 'bad', containerDefinitions: [{ ...web, memory: -5 }] }, 'containerDefinitions[0].memory'],
+    [
+      'more than 10 containers',
+      {
+        family: 'bad',
+        containerDefinitions: Array.from({ length: 11 }, (_, i) => ({ ...web, name: `c${i}` })),
+      },
+      'containerDefinitions',
+    ],
+    [
+      'a missing image',
+      { family: 'bad', containerDefinitions: [{ name: 'x', memory: 8 }] },
+      'containerDefinitions[0].image',
+    ],
+    [
+      'cpu that is not an integer',
+      { family: 'bad', containerDefinitions: [{ ...web, cpu: 'lots' }] },
+      'containerDefinitions[0].cpu',
+    ],
+    [
+      'memory that is not positive',
+      { family: 'bad', containerDefinitions: [{ ...web, memory: -5 }] },
+      'containerDefinitions[0].memory',
+    ],
   ])('rejects %s with 400, naming the field, and writes nothing', async (_, body, field) => {
     const before = await count('task_definition');
     const res = await http.post('/v1/task-definitions').send(body).expect(400);
@@ -122,7 +166,11 @@ describe('task definitions', () => {
   });
 
   it('answers malformed JSON with 400 SerializationException', async () => {
-    const res = await http.post('/v1/task-definitions').set('content-type', 'application/json').send('{"family": ').expect(400);
+    const res = await http
+      .post('/v1/task-definitions')
+      .set('content-type', 'application/json')
+      .send('{"family": ')
+      .expect(400);
     expect(res.body.error).toBe('SerializationException');
   });
 });
@@ -130,13 +178,21 @@ describe('task definitions', () => {
 describe('RunTask', () => {
   beforeAll(async () => {
     await http.post('/v1/clusters').send({ clusterName: 'run' }).expect(200);
-    await http.post('/v1/task-definitions').send({ family: 'runner', containerDefinitions: [web, { ...web, name: 'side', essential: false }] }).expect(200);
+    await http
+      .post('/v1/task-definitions')
+      .send({ family: 'runner', containerDefinitions: [web, { ...web, name: 'side', essential: false }] })
+      .expect(200);
   });
 
   it('writes PROVISIONING tasks with their containers and ECS fields', async () => {
     const res = await http
       .post('/v1/clusters/run/tasks')
-      .send({ taskDefinition: 'runner', count: 3, startedBy: 'ci', overrides: { containerOverrides: [{ name: 'web', command: ['true'] }] } })
+      .send({
+        taskDefinition: 'runner',
+        count: 3,
+        startedBy: 'ci',
+        overrides: { containerOverrides: [{ name: 'web', command: ['true'] }] },
+      })
       .expect(200);
     expect(res.body.failures).toEqual([]);
     expect(res.body.tasks).toHaveLength(3);
@@ -161,10 +217,19 @@ describe('RunTask', () => {
   });
 
   it('stops a task that was never placed straight away, once', async () => {
-    const [task] = (await http.post('/v1/clusters/run/tasks').send({ taskDefinition: 'runner' }).expect(200)).body.tasks;
+    const [task] = (await http.post('/v1/clusters/run/tasks').send({ taskDefinition: 'runner' }).expect(200))
+      .body.tasks;
     const id = task.taskArn.split('/').pop();
-    const stopped = await http.post(`/v1/clusters/run/tasks/${id}/stop`).send({ reason: 'not needed' }).expect(200);
-    expect(stopped.body.task).toMatchObject({ lastStatus: 'STOPPED', desiredStatus: 'STOPPED', stopCode: 'UserInitiated', stoppedReason: 'not needed' });
+    const stopped = await http
+      .post(`/v1/clusters/run/tasks/${id}/stop`)
+      .send({ reason: 'not needed' })
+      .expect(200);
+    expect(stopped.body.task).toMatchObject({
+      lastStatus: 'STOPPED',
+      desiredStatus: 'STOPPED',
+      stopCode: 'UserInitiated',
+      stoppedReason: 'not needed',
+    });
     const again = await http.post(`/v1/clusters/run/tasks/${id}/stop`).send({ reason: 'second' }).expect(200);
     expect(again.body.task.stoppedReason).toBe('not needed');
   });
@@ -174,7 +239,12 @@ describe('RunTask', () => {
     ['count 11', { taskDefinition: 'runner', count: 11 }, 400, 'count'],
     ['a bad revision', { taskDefinition: 'runner:zero' }, 400, 'taskDefinition'],
     ['an unknown task definition', { taskDefinition: 'nope' }, 404, 'taskDefinition'],
-    ['an override of an unknown container', { taskDefinition: 'runner', overrides: { containerOverrides: [{ name: 'ghost' }] } }, 400, 'overrides.containerOverrides[0].name'],
+    [
+      'an override of an unknown container',
+      { taskDefinition: 'runner', overrides: { containerOverrides: [{ name: 'ghost' }] } },
+      400,
+      'overrides.containerOverrides[0].name',
+    ],
   ])('rejects %s and writes nothing', async (_, body, status, field) => {
     const before = await count('task');
     const res = await http.post('/v1/clusters/run/tasks').send(body).expect(status);
@@ -183,9 +253,10 @@ describe('RunTask', () => {
   });
 
   it('answers 404 for an unknown cluster and an unknown task', async () => {
-    expect((await http.post('/v1/clusters/nowhere/tasks').send({ taskDefinition: 'runner' }).expect(404)).body.error).toBe(
-      'ClusterNotFoundException',
-    );
+    expect(
+      (await http.post('/v1/clusters/nowhere/tasks').send({ taskDefinition: 'runner' }).expect(404)).body
+        .error,
+    ).toBe('ClusterNotFoundException');
     await http.get('/v1/clusters/run/tasks/00000000-0000-0000-0000-000000000000').expect(404);
   });
 });
@@ -193,7 +264,9 @@ describe('RunTask', () => {
 describe('documentation and health', () => {
   it('serves the OpenAPI document and a health check', async () => {
     const doc = await http.get('/docs/json').expect(200);
-    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v1/clusters', '/v1/clusters/{cluster}/tasks']));
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining(['/v1/clusters', '/v1/clusters/{cluster}/tasks']),
+    );
     expect((await http.get('/healthz').expect(200)).body.status).toBe('ok');
   });
 });

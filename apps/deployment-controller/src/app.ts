@@ -1,6 +1,13 @@
 import { createLogger } from '@berth/config';
 import { createPrisma, isRetriableDbError } from '@berth/db';
-import { createRedis, isSweep, publishAgentCommand, QUEUES, startWorker, type TaskEventJob } from '@berth/queues';
+import {
+  createRedis,
+  isSweep,
+  publishAgentCommand,
+  QUEUES,
+  startWorker,
+  type TaskEventJob,
+} from '@berth/queues';
 import type { ControllerConfig } from './config.js';
 import { TasksRepository } from './tasks.repository.js';
 import { TaskReconciler } from './task-reconciler.js';

@@ -21,7 +21,10 @@ export class TaskReconciler {
     const decision = decideEssentialStop(task);
     if (!decision) return;
     if (!(await this.tasks.requestStop(task.id, decision))) return;
-    this.logger.info({ task: task.id, cluster: task.clusterId, instance: task.containerInstanceId, ...decision }, 'stopping task');
+    this.logger.info(
+      { task: task.id, cluster: task.clusterId, instance: task.containerInstanceId, ...decision },
+      'stopping task',
+    );
     if (task.containerInstanceId && task.lastStatus !== 'STOPPED') {
       await this.tellAgent(task.containerInstanceId, [task.id]);
     }

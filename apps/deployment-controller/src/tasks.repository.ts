@@ -1,5 +1,11 @@
 import type { PrismaClient } from '@berth/db';
-import type { ContainerLastStatus, StopDecision, TaskDesiredStatus, TaskLastStatus, TaskView } from '@berth/domain';
+import type {
+  ContainerLastStatus,
+  StopDecision,
+  TaskDesiredStatus,
+  TaskLastStatus,
+  TaskView,
+} from '@berth/domain';
 
 export type TaskRecord = TaskView & { id: string; clusterId: string; containerInstanceId: string | null };
 
@@ -46,6 +52,8 @@ export class TasksRepository {
       data: { ...data, stoppedReason: decision.stoppedReason },
     });
     if (count === 1) return true;
-    return (await this.db.task.updateMany({ where: { id: taskId, desiredStatus: 'RUNNING' }, data })).count === 1;
+    return (
+      (await this.db.task.updateMany({ where: { id: taskId, desiredStatus: 'RUNNING' }, data })).count === 1
+    );
   }
 }

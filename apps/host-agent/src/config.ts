@@ -27,7 +27,8 @@ const HELP = `berth host-agent: joins this host to a Berth cluster and runs its 
 function positive(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name}: must be a positive integer, got "${value}"`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new ConfigError(`${name}: must be a positive integer, got "${value}"`);
   return n;
 }
 
@@ -35,7 +36,8 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 function logLevel(value: string | undefined): string {
   if (value === undefined) return 'info';
-  if (!LOG_LEVELS.includes(value)) throw new ConfigError(`BERTH_LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);
+  if (!LOG_LEVELS.includes(value))
+    throw new ConfigError(`BERTH_LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);
   return value;
 }
 
@@ -69,7 +71,8 @@ export function loadAgentConfig(argv = process.argv.slice(2), env = process.env)
     attributes[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
   }
   const hostAddress = values['host-address'] ?? env.BERTH_HOST_ADDRESS ?? '127.0.0.1';
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(hostAddress)) throw new ConfigError(`--host-address: expected an IPv4 address, got "${hostAddress}"`);
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(hostAddress))
+    throw new ConfigError(`--host-address: expected an IPv4 address, got "${hostAddress}"`);
   return {
     gateway: values.gateway ?? env.BERTH_GATEWAY ?? '127.0.0.1:8443',
     cluster: values.cluster ?? env.BERTH_CLUSTER ?? 'default',

@@ -1,6 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '@berth/config';
-import { AgentServiceClient, type AgentMessage, type ControlMessage, type TaskStateReport } from '@berth/proto';
+import {
+  AgentServiceClient,
+  type AgentMessage,
+  type ControlMessage,
+  type TaskStateReport,
+} from '@berth/proto';
 import type { AgentConfig } from './config.js';
 import type { TaskEngine } from './task-engine.js';
 
@@ -96,7 +101,10 @@ export class ControlPlaneConnection {
         for (const report of this.engine().reports()) this.send(report);
         clearInterval(this.heartbeat);
         this.heartbeat = setInterval(
-          () => this.call?.write({ payload: { $case: 'heartbeat', value: { runningTasks: this.engine().runningCount() } } }),
+          () =>
+            this.call?.write({
+              payload: { $case: 'heartbeat', value: { runningTasks: this.engine().runningCount() } },
+            }),
           p.value.heartbeatIntervalMs || 2000,
         );
         return;

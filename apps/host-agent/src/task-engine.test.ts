@@ -15,7 +15,8 @@ class FakeRuntime implements ContainerRuntime {
   created = 0;
 
   async ensureImage(image: string) {
-    if (this.missingImages.has(image)) throw new ContainerRuntimeError('CannotPullContainerError', `${image}: not found`);
+    if (this.missingImages.has(image))
+      throw new ContainerRuntimeError('CannotPullContainerError', `${image}: not found`);
   }
   async createAndStart(spec: CreateContainerSpec) {
     this.created++;
@@ -26,7 +27,9 @@ class FakeRuntime implements ContainerRuntime {
       containerName: spec.labels['berth.container-name']!,
       running: true,
       exitCode: null,
-      bindings: [{ bindIp: spec.hostAddress, containerPort: 80, hostPort: 40000 + this.created, protocol: 'tcp' }],
+      bindings: [
+        { bindIp: spec.hostAddress, containerPort: 80, hostPort: 40000 + this.created, protocol: 'tcp' },
+      ],
       error: null,
     };
     this.containers.set(o.runtimeId, o);
@@ -84,7 +87,13 @@ const settle = () => new Promise((r) => setTimeout(r, 10));
 
 function setup(runtime = new FakeRuntime()) {
   const reports: TaskStateReport[] = [];
-  const engine = new TaskEngine(runtime, 'instance-1', '127.0.0.2', (r) => reports.push(r), createLogger('t', 'silent'));
+  const engine = new TaskEngine(
+    runtime,
+    'instance-1',
+    '127.0.0.2',
+    (r) => reports.push(r),
+    createLogger('t', 'silent'),
+  );
   const last = (taskId: string) => reports.filter((r) => r.taskId === taskId).at(-1);
   return { runtime, engine, reports, last };
 }
@@ -94,7 +103,10 @@ it('starts a PENDING task and reports RUNNING with its host ports', async () => 
   engine.applyDesiredState([spec('t1')]);
   await settle();
   expect(last('t1')!.status).toBe(TaskStatus.TASK_STATUS_RUNNING);
-  expect(last('t1')!.containers[0]!.networkBindings[0]).toMatchObject({ bindIp: '127.0.0.2', containerPort: 80 });
+  expect(last('t1')!.containers[0]!.networkBindings[0]).toMatchObject({
+    bindIp: '127.0.0.2',
+    containerPort: 80,
+  });
 });
 
 it('starts a task once however often it is asked', async () => {
@@ -181,9 +193,19 @@ it('finishes a launch that an agent crash interrupted, without creating twins', 
   });
   // The first agent created "web" and died before "side".
   await runtime.createAndStart({
-    name: 'berth-t1-web', image: 'berth/busybox', labels: { 'berth.task-id': 't1', 'berth.container-name': 'web' },
-    command: [], entryPoint: [], environment: [], cpuShares: 0, memoryMiB: 0, memoryReservationMiB: 0,
-    portMappings: [], hostAddress: '127.0.0.2', stopTimeoutSeconds: 5, init: false,
+    name: 'berth-t1-web',
+    image: 'berth/busybox',
+    labels: { 'berth.task-id': 't1', 'berth.container-name': 'web' },
+    command: [],
+    entryPoint: [],
+    environment: [],
+    cpuShares: 0,
+    memoryMiB: 0,
+    memoryReservationMiB: 0,
+    portMappings: [],
+    hostAddress: '127.0.0.2',
+    stopTimeoutSeconds: 5,
+    init: false,
   });
   const { engine, last } = setup(runtime);
   await engine.adopt();

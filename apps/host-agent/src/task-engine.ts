@@ -92,7 +92,8 @@ export class TaskEngine {
     if (!task) {
       task = this.ensureLocal(spec.taskId);
       task.spec = spec;
-      for (const c of spec.containers) task.containers.set(c.name, { name: c.name, status: 'PENDING', bindings: [] });
+      for (const c of spec.containers)
+        task.containers.set(c.name, { name: c.name, status: 'PENDING', bindings: [] });
       if (spec.desiredStatus === 'RUNNING' && spec.lastStatus === 'PENDING') {
         this.startLaunch(task);
         return;
@@ -105,7 +106,8 @@ export class TaskEngine {
     }
     task.spec = spec;
     for (const c of spec.containers) {
-      if (!task.containers.has(c.name)) task.containers.set(c.name, { name: c.name, status: 'PENDING', bindings: [] });
+      if (!task.containers.has(c.name))
+        task.containers.set(c.name, { name: c.name, status: 'PENDING', bindings: [] });
     }
     if (spec.desiredStatus === 'STOPPED') {
       this.stopTask(spec.taskId);
@@ -139,7 +141,8 @@ export class TaskEngine {
     if (o) this.observe(task, o);
     else {
       const c = task.containers.get(ref.name);
-      if (c && c.status !== 'STOPPED') Object.assign(c, { status: 'STOPPED', reason: c.reason ?? 'Container removed' });
+      if (c && c.status !== 'STOPPED')
+        Object.assign(c, { status: 'STOPPED', reason: c.reason ?? 'Container removed' });
     }
     this.emit(task);
   }
@@ -152,7 +155,13 @@ export class TaskEngine {
   private ensureLocal(taskId: string): LocalTask {
     let task = this.tasks.get(taskId);
     if (!task) {
-      task = { id: taskId, containers: new Map(), wantStop: false, launched: false, chain: Promise.resolve() };
+      task = {
+        id: taskId,
+        containers: new Map(),
+        wantStop: false,
+        launched: false,
+        chain: Promise.resolve(),
+      };
       this.tasks.set(taskId, task);
     }
     return task;
@@ -177,14 +186,21 @@ export class TaskEngine {
         task.pullStoppedAt = Date.now();
         const o = await this.runtime.createAndStart(this.createSpec(spec, c));
         this.observe(task, o);
-        this.logger.info({ task: task.id, container: c.name, runtimeId: o.runtimeId, cluster: spec.cluster }, 'container started');
+        this.logger.info(
+          { task: task.id, container: c.name, runtimeId: o.runtimeId, cluster: spec.cluster },
+          'container started',
+        );
       } catch (err) {
-        const reason = err instanceof ContainerRuntimeError ? err.message : `CannotStartContainerError: ${(err as Error).message}`;
+        const reason =
+          err instanceof ContainerRuntimeError
+            ? err.message
+            : `CannotStartContainerError: ${(err as Error).message}`;
         this.logger.warn({ task: task.id, container: c.name, reason }, 'container failed to start');
         Object.assign(local, { status: 'STOPPED', reason });
         task.reason = reason;
         // A task that cannot start all its containers does not run half-started.
-        for (const other of task.containers.values()) if (other.status === 'PENDING') other.status = 'STOPPED';
+        for (const other of task.containers.values())
+          if (other.status === 'PENDING') other.status = 'STOPPED';
         task.wantStop = true;
         await this.stopContainers(task);
         return;

@@ -1,6 +1,13 @@
 import { createLogger } from '@berth/config';
 import { createPrisma, isRetriableDbError } from '@berth/db';
-import { createRedis, isSweep, publishAgentCommand, QUEUES, startWorker, type PlacementJob } from '@berth/queues';
+import {
+  createRedis,
+  isSweep,
+  publishAgentCommand,
+  QUEUES,
+  startWorker,
+  type PlacementJob,
+} from '@berth/queues';
 import type { SchedulerConfig } from './config.js';
 import { PlacementRepository } from './placement.repository.js';
 import { PlacementService } from './placement.service.js';
@@ -29,7 +36,8 @@ export async function startScheduler(config: SchedulerConfig): Promise<{ close: 
     async (job) => {
       try {
         if (isSweep(job)) {
-          for (const clusterId of await repo.clustersWithWaitingTasks()) await placement.placeCluster(clusterId);
+          for (const clusterId of await repo.clustersWithWaitingTasks())
+            await placement.placeCluster(clusterId);
         } else {
           await placement.placeCluster((job.data as PlacementJob).clusterId);
         }

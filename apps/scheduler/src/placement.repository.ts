@@ -15,7 +15,10 @@ export class PlacementRepository {
     return rows.map((r) => r.clusterId);
   }
 
-  async waitingTasks(clusterId: string, limit: number): Promise<(TaskToPlace & { provisioningReason: string | null })[]> {
+  async waitingTasks(
+    clusterId: string,
+    limit: number,
+  ): Promise<(TaskToPlace & { provisioningReason: string | null })[]> {
     const tasks = await this.db.task.findMany({
       where: { clusterId, lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING' },
       include: { taskDefinition: { select: { definition: true } } },
@@ -61,8 +64,18 @@ export class PlacementRepository {
     try {
       return await this.db.$transaction(async (tx) => {
         const claimed = await tx.task.updateMany({
-          where: { id: task.id, lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING', containerInstanceId: null },
-          data: { lastStatus: 'PENDING', containerInstanceId: instanceId, holdsReservation: true, provisioningReason: null },
+          where: {
+            id: task.id,
+            lastStatus: 'PROVISIONING',
+            desiredStatus: 'RUNNING',
+            containerInstanceId: null,
+          },
+          data: {
+            lastStatus: 'PENDING',
+            containerInstanceId: instanceId,
+            holdsReservation: true,
+            provisioningReason: null,
+          },
         });
         if (claimed.count !== 1) return 'gone';
         const reserved = await reserveOnInstance(tx, {

@@ -21,7 +21,12 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function seed(name: string, hosts: number, tasks: number, task: { cpu: number; memory: number; hostPort?: number }) {
+async function seed(
+  name: string,
+  hosts: number,
+  tasks: number,
+  task: { cpu: number; memory: number; hostPort?: number },
+) {
   const cluster = await prisma.cluster.create({ data: { name } });
   const td = await prisma.taskDefinition.create({
     data: {
@@ -32,7 +37,13 @@ async function seed(name: string, hosts: number, tasks: number, task: { cpu: num
       definition: {
         family: `${name}-td`,
         containerDefinitions: [
-          { name: 'web', image: 'x', cpu: task.cpu, memory: task.memory, portMappings: task.hostPort ? [{ containerPort: 80, hostPort: task.hostPort }] : [] },
+          {
+            name: 'web',
+            image: 'x',
+            cpu: task.cpu,
+            memory: task.memory,
+            portMappings: task.hostPort ? [{ containerPort: 80, hostPort: task.hostPort }] : [],
+          },
         ],
       },
     },
@@ -48,7 +59,12 @@ async function seed(name: string, hosts: number, tasks: number, task: { cpu: num
     })),
   });
   await prisma.task.createMany({
-    data: Array.from({ length: tasks }, () => ({ clusterId: cluster.id, taskDefinitionId: td.id, cpu: task.cpu, memory: task.memory })),
+    data: Array.from({ length: tasks }, () => ({
+      clusterId: cluster.id,
+      taskDefinitionId: td.id,
+      cpu: task.cpu,
+      memory: task.memory,
+    })),
   });
   return cluster.id;
 }
@@ -83,7 +99,9 @@ it('places waiting tasks, reserving CPU, memory and static ports, and tells each
   expect(result.unplaced).toBe(1);
   expect([...notified.values()].map((ids) => ids.length)).toEqual([1, 1]);
   const waiting = await prisma.task.findFirstOrThrow({ where: { clusterId, lastStatus: 'PROVISIONING' } });
-  expect(waiting.provisioningReason).toBe('No container instance met all of its requirements: 2 had a port conflict.');
+  expect(waiting.provisioningReason).toBe(
+    'No container instance met all of its requirements: 2 had a port conflict.',
+  );
   const ports = await prisma.portReservation.findMany({ where: { containerInstance: { clusterId } } });
   expect(ports.map((p) => p.hostPort)).toEqual([8080, 8080]);
   await checkDatabase(clusterId);
@@ -94,13 +112,19 @@ it('places nothing on a disconnected or draining instance', async () => {
   await prisma.containerInstance.updateMany({ where: { clusterId }, data: { agentConnected: false } });
   expect((await service().placeCluster(clusterId)).placed).toBe(0);
   const t = await prisma.task.findFirstOrThrow({ where: { clusterId } });
-  expect(t.provisioningReason).toBe('No container instance met all of its requirements: 2 had a disconnected agent.');
+  expect(t.provisioningReason).toBe(
+    'No container instance met all of its requirements: 2 had a disconnected agent.',
+  );
 });
 
 it('never overcommits when three schedulers race over one cluster', async () => {
   // 20 hosts × 4 slots = 80 slots for 100 tasks.
   const clusterId = await seed('race', 20, 100, { cpu: 256, memory: 256 });
-  const results = await Promise.all([service().placeCluster(clusterId), service().placeCluster(clusterId), service().placeCluster(clusterId)]);
+  const results = await Promise.all([
+    service().placeCluster(clusterId),
+    service().placeCluster(clusterId),
+    service().placeCluster(clusterId),
+  ]);
   const placed = results.reduce((n, r) => n + r.placed, 0);
   expect(placed).toBe(80);
   expect(await prisma.task.count({ where: { clusterId, lastStatus: 'PENDING' } })).toBe(80);
@@ -110,7 +134,11 @@ it('never overcommits when three schedulers race over one cluster', async () => 
 
 it('gives a static host port to one task per host, whatever the interleaving', async () => {
   const clusterId = await seed('ports', 10, 30, { cpu: 1, memory: 1, hostPort: 9000 });
-  await Promise.all([service().placeCluster(clusterId), service().placeCluster(clusterId), service().placeCluster(clusterId)]);
+  await Promise.all([
+    service().placeCluster(clusterId),
+    service().placeCluster(clusterId),
+    service().placeCluster(clusterId),
+  ]);
   const dup = await prisma.$queryRaw<{ n: bigint }[]>`
     SELECT count(*) AS n FROM (SELECT container_instance_id FROM task WHERE cluster_id = ${clusterId}::uuid AND holds_reservation
       GROUP BY container_instance_id HAVING count(*) > 1) d`;
@@ -121,6 +149,9 @@ it('gives a static host port to one task per host, whatever the interleaving', a
 
 it('does not place a task that was stopped before placement', async () => {
   const clusterId = await seed('stopped', 1, 1, { cpu: 1, memory: 1 });
-  await prisma.task.updateMany({ where: { clusterId }, data: { desiredStatus: 'STOPPED', lastStatus: 'STOPPED' } });
+  await prisma.task.updateMany({
+    where: { clusterId },
+    data: { desiredStatus: 'STOPPED', lastStatus: 'STOPPED' },
+  });
   expect((await service().placeCluster(clusterId)).placed).toBe(0);
 });

@@ -9,11 +9,23 @@ export const commonEnv = {
   DATABASE_URL: z.string({ error: 'is required (postgresql://user:password@host:5432/db)' }).url({
     error: 'must be a URL such as postgresql://user:password@host:5432/db',
   }),
-  REDIS_URL: z.string().url({ error: 'must be a URL such as redis://127.0.0.1:6379' }).default('redis://127.0.0.1:6379'),
+  REDIS_URL: z
+    .string()
+    .url({ error: 'must be a URL such as redis://127.0.0.1:6379' })
+    .default('redis://127.0.0.1:6379'),
   /** Prefix of every Redis key and channel, so several clusters (or test runs) can share one Redis. */
-  BERTH_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('berth'),
-  BERTH_REGION: z.string().regex(/^[a-z0-9-]+$/).default('local'),
-  BERTH_ACCOUNT: z.string().regex(/^[0-9]{1,12}$/).default('000000000000'),
+  BERTH_REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]+$/)
+    .default('berth'),
+  BERTH_REGION: z
+    .string()
+    .regex(/^[a-z0-9-]+$/)
+    .default('local'),
+  BERTH_ACCOUNT: z
+    .string()
+    .regex(/^[0-9]{1,12}$/)
+    .default('000000000000'),
   BERTH_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
 

@@ -5,7 +5,9 @@ export const MAX_RUN_TASK_COUNT = 10;
 
 const containerOverrideSchema = z.looseObject({
   name: z.string({ error: 'is required and must be the name of a container in the task definition' }),
-  command: z.array(z.string({ error: 'must be a string' }), { error: 'must be an array of strings' }).optional(),
+  command: z
+    .array(z.string({ error: 'must be a string' }), { error: 'must be an array of strings' })
+    .optional(),
   environment: z
     .array(z.looseObject({ name: z.string().min(1), value: z.string() }), {
       error: 'must be an array of {name, value}',
@@ -22,8 +24,14 @@ export const runTaskSchema = z.looseObject({
     .min(1, { error: `must be an integer from 1 to ${MAX_RUN_TASK_COUNT}` })
     .max(MAX_RUN_TASK_COUNT, { error: `must be an integer from 1 to ${MAX_RUN_TASK_COUNT}` })
     .default(1),
-  startedBy: z.string({ error: 'must be a string' }).max(128, { error: 'must be at most 128 characters' }).optional(),
-  group: z.string({ error: 'must be a string' }).max(255, { error: 'must be at most 255 characters' }).optional(),
+  startedBy: z
+    .string({ error: 'must be a string' })
+    .max(128, { error: 'must be at most 128 characters' })
+    .optional(),
+  group: z
+    .string({ error: 'must be a string' })
+    .max(255, { error: 'must be at most 255 characters' })
+    .optional(),
   overrides: z
     .looseObject({
       containerOverrides: z.array(containerOverrideSchema, { error: 'must be an array' }).optional(),
@@ -49,7 +57,10 @@ export function validateCreateCluster(input: unknown): { clusterName: string } {
 }
 
 export const stopTaskSchema = z.looseObject({
-  reason: z.string({ error: 'must be a string' }).max(255, { error: 'must be at most 255 characters' }).optional(),
+  reason: z
+    .string({ error: 'must be a string' })
+    .max(255, { error: 'must be at most 255 characters' })
+    .optional(),
 });
 
 export function validateStopTask(input: unknown): { reason?: string } {

@@ -38,9 +38,12 @@ const containerDefinitionSchema = z.looseObject({
   image: z
     .string({ error: 'is required and must be a string (image reference)' })
     .min(1, { error: 'must not be empty (image reference)' }),
-  cpu: z.int({ error: 'must be an integer of CPU units (1024 per vCPU)' }).min(0, {
-    error: 'must be an integer of CPU units (1024 per vCPU), 0 or more',
-  }).optional(),
+  cpu: z
+    .int({ error: 'must be an integer of CPU units (1024 per vCPU)' })
+    .min(0, {
+      error: 'must be an integer of CPU units (1024 per vCPU), 0 or more',
+    })
+    .optional(),
   memory: positiveInt('MiB, hard limit').optional(),
   memoryReservation: positiveInt('MiB, soft limit').optional(),
   portMappings: z.array(portMappingSchema, { error: 'must be an array' }).optional(),
@@ -51,10 +54,15 @@ const containerDefinitionSchema = z.looseObject({
   stopTimeout: z
     .int({ error: `must be an integer number of seconds 0-${MAX_STOP_TIMEOUT_SECONDS}` })
     .min(0, { error: `must be an integer number of seconds 0-${MAX_STOP_TIMEOUT_SECONDS}` })
-    .max(MAX_STOP_TIMEOUT_SECONDS, { error: `must be an integer number of seconds 0-${MAX_STOP_TIMEOUT_SECONDS}` })
+    .max(MAX_STOP_TIMEOUT_SECONDS, {
+      error: `must be an integer number of seconds 0-${MAX_STOP_TIMEOUT_SECONDS}`,
+    })
     .optional(),
   linuxParameters: z
-    .looseObject({ initProcessEnabled: z.boolean({ error: 'must be a boolean' }).optional() }, { error: 'must be an object' })
+    .looseObject(
+      { initProcessEnabled: z.boolean({ error: 'must be a boolean' }).optional() },
+      { error: 'must be an object' },
+    )
     .optional(),
 });
 
@@ -145,7 +153,8 @@ export function validateTaskDefinition(input: unknown): ValidTaskDefinition {
       const key = `${pm.hostPort}/${pm.protocol ?? 'tcp'}`;
       const other = hostPorts.get(key);
       const here = `containerDefinitions[${i}].portMappings[${j}].hostPort`;
-      if (other) throw new InvalidParameterError(`${here}: host port ${key} is already mapped by ${other}`, here);
+      if (other)
+        throw new InvalidParameterError(`${here}: host port ${key} is already mapped by ${other}`, here);
       hostPorts.set(key, here);
     });
   });
@@ -161,7 +170,14 @@ export function validateTaskDefinition(input: unknown): ValidTaskDefinition {
 }
 
 /** Fields that Berth assigns; a definition read back from ECS and registered again drops them. */
-const ASSIGNED_FIELDS = ['taskDefinitionArn', 'revision', 'status', 'registeredAt', 'deregisteredAt', 'registeredBy'];
+const ASSIGNED_FIELDS = [
+  'taskDefinitionArn',
+  'revision',
+  'status',
+  'registeredAt',
+  'deregisteredAt',
+  'registeredBy',
+];
 
 function storedDefinition(input: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(input).filter(([key]) => !ASSIGNED_FIELDS.includes(key)));

@@ -60,13 +60,24 @@ describe('effectiveContainers', () => {
   it('applies command and environment overrides to the named container only', () => {
     const [web, side] = effectiveContainers(
       [
-        { name: 'web', image: 'a', command: ['httpd'], environment: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }] },
+        {
+          name: 'web',
+          image: 'a',
+          command: ['httpd'],
+          environment: [
+            { name: 'A', value: '1' },
+            { name: 'B', value: '2' },
+          ],
+        },
         { name: 'side', image: 'b', command: ['sleep', '1'] },
       ],
       { containerOverrides: [{ name: 'web', command: ['echo'], environment: [{ name: 'B', value: 'x' }] }] },
     );
     expect(web!.command).toEqual(['echo']);
-    expect(web!.environment).toEqual([{ name: 'A', value: '1' }, { name: 'B', value: 'x' }]);
+    expect(web!.environment).toEqual([
+      { name: 'A', value: '1' },
+      { name: 'B', value: 'x' },
+    ]);
     expect(side!.command).toEqual(['sleep', '1']);
     expect(web!.stopTimeout).toBe(30);
   });
@@ -76,7 +87,10 @@ describe('ARNs', () => {
   it('parses family, family:revision and ARNs', () => {
     expect(parseTaskDefinitionRef('web')).toEqual({ family: 'web' });
     expect(parseTaskDefinitionRef('web:3')).toEqual({ family: 'web', revision: 3 });
-    expect(parseTaskDefinitionRef('arn:berth:ecs:local:0:task-definition/web:4')).toEqual({ family: 'web', revision: 4 });
+    expect(parseTaskDefinitionRef('arn:berth:ecs:local:0:task-definition/web:4')).toEqual({
+      family: 'web',
+      revision: 4,
+    });
     expect(() => parseTaskDefinitionRef('web:x')).toThrow();
     expect(idFromArnOrId('arn:berth:ecs:local:0:task/default/abc')).toBe('abc');
   });

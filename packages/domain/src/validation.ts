@@ -24,7 +24,9 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown, roo
 }
 
 export const positiveInt = (what: string) =>
-  z.int({ error: `must be a positive integer (${what})` }).positive({ error: `must be a positive integer (${what})` });
+  z
+    .int({ error: `must be a positive integer (${what})` })
+    .positive({ error: `must be a positive integer (${what})` });
 
 /** The JSON Schema of what a request schema accepts, for the OpenAPI document. */
 export function toJsonSchema(schema: z.ZodType): Record<string, unknown> {

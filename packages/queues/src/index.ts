@@ -10,12 +10,22 @@ export const QUEUES = {
   /** "Cluster X may have PROVISIONING tasks": consumed by the scheduler. */
   placement: {
     name: 'placement',
-    options: { attempts: 5, backoff: { type: 'exponential', delay: 200 }, removeOnComplete: true, removeOnFail: 1000 },
+    options: {
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 200 },
+      removeOnComplete: true,
+      removeOnFail: 1000,
+    },
   },
   /** "Task X changed": consumed by the deployment controller. */
   taskEvents: {
     name: 'task-events',
-    options: { attempts: 5, backoff: { type: 'exponential', delay: 200 }, removeOnComplete: true, removeOnFail: 1000 },
+    options: {
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 200 },
+      removeOnComplete: true,
+      removeOnFail: 1000,
+    },
   },
 } as const satisfies Record<string, { name: string; options: JobsOptions }>;
 
@@ -87,11 +97,15 @@ export async function startWorker<T>(
   });
   const q = new Queue(queue.name, { connection: ctx.redis, prefix: ctx.prefix });
   if (opts.sweepEveryMs) {
-    await q.upsertJobScheduler(`${queue.name}-sweep`, { every: opts.sweepEveryMs }, {
-      name: 'sweep',
-      data: { sweep: true },
-      opts: { removeOnComplete: true, removeOnFail: 100 },
-    });
+    await q.upsertJobScheduler(
+      `${queue.name}-sweep`,
+      { every: opts.sweepEveryMs },
+      {
+        name: 'sweep',
+        data: { sweep: true },
+        opts: { removeOnComplete: true, removeOnFail: 100 },
+      },
+    );
   }
   return {
     worker,
@@ -118,7 +132,11 @@ export interface AgentCommand {
 
 export const agentChannel = (prefix: string) => `${prefix}:agent-commands`;
 
-export async function publishAgentCommand(redis: Redis, prefix: string, command: AgentCommand): Promise<void> {
+export async function publishAgentCommand(
+  redis: Redis,
+  prefix: string,
+  command: AgentCommand,
+): Promise<void> {
   await redis.publish(agentChannel(prefix), JSON.stringify(command));
 }
 

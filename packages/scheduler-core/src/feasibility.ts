@@ -21,7 +21,13 @@ export const hasFreePorts: FeasibilityCheck = (i, t) =>
   t.hostPorts.some((p) => i.reservedPorts.has(portKey(p))) ? 'a port conflict' : null;
 
 /** The checks, in the order they run; the first failing one is the instance's reason. */
-export const FEASIBILITY_CHECKS: readonly FeasibilityCheck[] = [isActive, isConnected, hasCpu, hasMemory, hasFreePorts];
+export const FEASIBILITY_CHECKS: readonly FeasibilityCheck[] = [
+  isActive,
+  isConnected,
+  hasCpu,
+  hasMemory,
+  hasFreePorts,
+];
 
 export function firstFailure(
   instance: InstanceSnapshot,

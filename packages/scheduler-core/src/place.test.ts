@@ -41,7 +41,11 @@ describe('planPlacements', () => {
 
   it('skips instances that are not ACTIVE or whose agent is disconnected', () => {
     const plan = planPlacements(
-      [instance('draining', { status: 'DRAINING' }), instance('gone', { agentConnected: false }), instance('ok')],
+      [
+        instance('draining', { status: 'DRAINING' }),
+        instance('gone', { agentConnected: false }),
+        instance('ok'),
+      ],
       [task('t')],
       seededRandom(7),
     );
@@ -51,11 +55,16 @@ describe('planPlacements', () => {
   it('never gives one static host port twice on an instance', () => {
     const plan = planPlacements(
       [instance('a', { reservedPorts: new Set(['8080/tcp']) }), instance('b')],
-      [task('1', { hostPorts: [{ hostPort: 8080, protocol: 'tcp' }] }), task('2', { hostPorts: [{ hostPort: 8080, protocol: 'tcp' }] })],
+      [
+        task('1', { hostPorts: [{ hostPort: 8080, protocol: 'tcp' }] }),
+        task('2', { hostPorts: [{ hostPort: 8080, protocol: 'tcp' }] }),
+      ],
       seededRandom(3),
     );
     expect(plan.placements).toEqual([{ taskId: '1', instanceId: 'b' }]);
-    expect(plan.unplaced[0]!.reason).toBe('No container instance met all of its requirements: 2 had a port conflict.');
+    expect(plan.unplaced[0]!.reason).toBe(
+      'No container instance met all of its requirements: 2 had a port conflict.',
+    );
   });
 
   it('counts every reason when nothing fits', () => {
@@ -89,10 +98,16 @@ describe('planPlacements', () => {
   it('never overcommits an instance, whatever the tasks', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ cpu: fc.integer({ min: 128, max: 4096 }), memory: fc.integer({ min: 128, max: 4096 }) }), {
-          minLength: 1,
-          maxLength: 8,
-        }),
+        fc.array(
+          fc.record({
+            cpu: fc.integer({ min: 128, max: 4096 }),
+            memory: fc.integer({ min: 128, max: 4096 }),
+          }),
+          {
+            minLength: 1,
+            maxLength: 8,
+          },
+        ),
         fc.array(
           fc.record({
             cpu: fc.integer({ min: 0, max: 1024 }),
@@ -103,7 +118,9 @@ describe('planPlacements', () => {
         ),
         fc.integer(),
         (hosts, tasks, seed) => {
-          const instances = hosts.map((h, i) => instance(`i${i}`, { registeredCpu: h.cpu, registeredMemory: h.memory }));
+          const instances = hosts.map((h, i) =>
+            instance(`i${i}`, { registeredCpu: h.cpu, registeredMemory: h.memory }),
+          );
           const toPlace = tasks.map((t, i) =>
             task(`t${i}`, {
               cpu: t.cpu,
@@ -114,7 +131,9 @@ describe('planPlacements', () => {
           const plan = planPlacements(instances, toPlace, seededRandom(seed));
           expect(plan.placements.length + plan.unplaced.length).toBe(tasks.length);
           for (const inst of instances) {
-            const mine = plan.placements.filter((p) => p.instanceId === inst.id).map((p) => toPlace.find((t) => t.id === p.taskId)!);
+            const mine = plan.placements
+              .filter((p) => p.instanceId === inst.id)
+              .map((p) => toPlace.find((t) => t.id === p.taskId)!);
             expect(mine.reduce((n, t) => n + t.cpu, 0)).toBeLessThanOrEqual(inst.registeredCpu);
             expect(mine.reduce((n, t) => n + t.memory, 0)).toBeLessThanOrEqual(inst.registeredMemory);
             const ports = mine.flatMap((t) => t.hostPorts.map(portKey));

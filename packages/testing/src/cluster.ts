@@ -59,7 +59,10 @@ export async function startLocalCluster(opts: { agents: AgentOptions[] }): Promi
   const logs = new Map<string, string[]>();
   const children: ChildProcess[] = [];
   const start = (name: string, script: string, args: string[] = []) => {
-    const child = spawn(process.execPath, [join(ROOT, script), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, script), ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const lines: string[] = [];
     logs.set(name, lines);
     child.stdout!.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
@@ -72,24 +75,43 @@ export async function startLocalCluster(opts: { agents: AgentOptions[] }): Promi
   start('api-gateway', 'apps/api-gateway/dist/main.js');
   start('scheduler', 'apps/scheduler/dist/main.js');
   start('deployment-controller', 'apps/deployment-controller/dist/main.js');
-  await waitFor('the api-gateway to answer', async () => ((await fetch(`${api}/healthz`).catch(() => null))?.ok ? true : undefined), {
-    timeoutMs: 30_000,
-  });
+  await waitFor(
+    'the api-gateway to answer',
+    async () => ((await fetch(`${api}/healthz`).catch(() => null))?.ok ? true : undefined),
+    {
+      timeoutMs: 30_000,
+    },
+  );
 
   const agents: LocalCluster['agents'] = [];
   for (const [i, a] of opts.agents.entries()) {
     const dataDir = await mkdtemp(join(tmpdir(), 'berth-agent-'));
-    const args = ['--gateway', grpcAddress, '--cluster', 'default', '--host-address', a.hostAddress, '--data-dir', dataDir];
+    const args = [
+      '--gateway',
+      grpcAddress,
+      '--cluster',
+      'default',
+      '--host-address',
+      a.hostAddress,
+      '--data-dir',
+      dataDir,
+    ];
     if (a.cpu) args.push('--cpu', String(a.cpu));
     if (a.memory) args.push('--memory', String(a.memory));
     for (const [k, v] of Object.entries(a.attributes ?? {})) args.push('--attribute', `${k}=${v}`);
-    agents.push({ hostAddress: a.hostAddress, dataDir, process: start(`agent-${i + 1}`, 'apps/host-agent/dist/main.js', args) });
+    agents.push({
+      hostAddress: a.hostAddress,
+      dataDir,
+      process: start(`agent-${i + 1}`, 'apps/host-agent/dist/main.js', args),
+    });
   }
   await waitFor(`${agents.length} agents to connect`, async () => {
     const res = await fetch(`${api}/v1/clusters/default/container-instances`);
     if (!res.ok) return undefined;
     const body = (await res.json()) as { containerInstances: { agentConnected: boolean }[] };
-    return body.containerInstances.filter((i) => i.agentConnected).length === agents.length ? true : undefined;
+    return body.containerInstances.filter((i) => i.agentConnected).length === agents.length
+      ? true
+      : undefined;
   });
 
   return {
@@ -102,7 +124,9 @@ export async function startLocalCluster(opts: { agents: AgentOptions[] }): Promi
     async stop() {
       for (const child of children) child.kill('SIGTERM');
       await Promise.all(
-        children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)))),
+        children.map((c) =>
+          c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)),
+        ),
       );
       await db.drop();
       for (const a of agents) {
@@ -117,7 +141,12 @@ export async function startLocalCluster(opts: { agents: AgentOptions[] }): Promi
 
 async function removeContainers(instanceId: string): Promise<void> {
   const run = promisify(execFile);
-  const { stdout } = await run('docker', ['ps', '-aq', '--filter', `label=berth.container-instance-id=${instanceId}`]);
+  const { stdout } = await run('docker', [
+    'ps',
+    '-aq',
+    '--filter',
+    `label=berth.container-instance-id=${instanceId}`,
+  ]);
   const ids = stdout.split('\n').filter(Boolean);
   if (ids.length) await run('docker', ['rm', '-f', ...ids]);
 }

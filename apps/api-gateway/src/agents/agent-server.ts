@@ -83,7 +83,10 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
     // Messages of one stream are handled strictly in order: a STOPPED report must not overtake RUNNING.
     let chain = Promise.resolve();
     const fail = (err: unknown, what: string) => {
-      this.logger.error({ err, instance: session?.instanceId }, `${what}; closing the stream so the agent reconnects and resyncs`);
+      this.logger.error(
+        { err, instance: session?.instanceId },
+        `${what}; closing the stream so the agent reconnects and resyncs`,
+      );
       endWithStatus(call, grpc.status.UNAVAILABLE, 'control plane unavailable, reconnect');
     };
 
@@ -112,7 +115,9 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
       if (this.sessions.get(s.instanceId)?.id === s.id) this.sessions.delete(s.instanceId);
       this.agents
         .disconnect(s.instanceId, s.id)
-        .catch((err: unknown) => this.logger.warn({ err, instance: s.instanceId }, 'could not record the disconnect'));
+        .catch((err: unknown) =>
+          this.logger.warn({ err, instance: s.instanceId }, 'could not record the disconnect'),
+        );
       this.logger.info({ instance: s.instanceId }, 'agent disconnected');
     };
     call.on('end', () => {
@@ -127,7 +132,10 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
     const sessionId = randomUUID();
     const outcome = await this.agents.register(reg, sessionId);
     if (!outcome.ok) {
-      this.logger.warn({ instance: reg.containerInstanceId, cluster: reg.cluster, reason: outcome.reason }, 'registration refused');
+      this.logger.warn(
+        { instance: reg.containerInstanceId, cluster: reg.cluster, reason: outcome.reason },
+        'registration refused',
+      );
       call.write({ payload: { $case: 'registerRejected', value: { reason: outcome.reason } } });
       call.end();
       return undefined;
@@ -153,7 +161,13 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
       },
     });
     this.logger.info(
-      { instance: instance.id, cluster: clusterName, hostAddress: instance.hostAddress, cpu: instance.registeredCpu, memory: instance.registeredMemory },
+      {
+        instance: instance.id,
+        cluster: clusterName,
+        hostAddress: instance.hostAddress,
+        cpu: instance.registeredCpu,
+        memory: instance.registeredMemory,
+      },
       'agent registered',
     );
     // What the agent runs now may be news (it adopted containers while we were away).
@@ -173,7 +187,10 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
 
   private sendOrdered(session: AgentSession, what: string, step: () => Promise<void>): void {
     session.outbound = session.outbound.then(step).catch((err: unknown) => {
-      this.logger.warn({ err, instance: session.instanceId }, `could not send ${what}; the next resync will deliver it`);
+      this.logger.warn(
+        { err, instance: session.instanceId },
+        `could not send ${what}; the next resync will deliver it`,
+      );
     });
   }
 

@@ -1,14 +1,23 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Prisma, releaseTaskReservation, type ContainerInstanceModel } from '@berth/db';
-import { isContainerStatusAdvance, isTaskStatusAdvance, type ContainerLastStatus, type TaskLastStatus } from '@berth/domain';
+import {
+  isContainerStatusAdvance,
+  isTaskStatusAdvance,
+  type ContainerLastStatus,
+  type TaskLastStatus,
+} from '@berth/domain';
 import type { Register, TaskStateReport } from '@berth/proto';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
 import { ClustersRepository } from '../clusters/clusters.repository.js';
-import { bindingsFromProto, containerStatusFromProto, taskStatusFromProto, type TaskForAgent } from './protocol.js';
+import {
+  bindingsFromProto,
+  containerStatusFromProto,
+  taskStatusFromProto,
+  type TaskForAgent,
+} from './protocol.js';
 
 export type RegisterOutcome =
-  | { ok: true; instance: ContainerInstanceModel; clusterName: string }
-  | { ok: false; reason: string };
+  { ok: true; instance: ContainerInstanceModel; clusterName: string } | { ok: false; reason: string };
 
 export interface ReportOutcome {
   taskId: string;
@@ -37,7 +46,10 @@ export class AgentsRepository {
       return { ok: false, reason: `container instance ${existing.id} is registered in another cluster` };
     }
     if (existing?.status === 'INACTIVE') {
-      return { ok: false, reason: `container instance ${existing.id} was deregistered; start the agent with a new instance id` };
+      return {
+        ok: false,
+        reason: `container instance ${existing.id} was deregistered; start the agent with a new instance id`,
+      };
     }
     const facts = {
       hostAddress: reg.hostAddress,
@@ -58,7 +70,10 @@ export class AgentsRepository {
       return { ok: true, instance, clusterName: cluster.name };
     } catch (error) {
       if (error instanceof Prisma.PrismaClientKnownRequestError && /check constraint/i.test(error.message)) {
-        return { ok: false, reason: 'registered CPU or memory is less than what running tasks already reserve' };
+        return {
+          ok: false,
+          reason: 'registered CPU or memory is less than what running tasks already reserve',
+        };
       }
       throw error;
     }
@@ -105,7 +120,10 @@ export class AgentsRepository {
       const locked = await tx.$queryRaw<{ id: string }[]>`
         SELECT id FROM task WHERE id = ${report.taskId}::uuid AND container_instance_id = ${instanceId}::uuid FOR UPDATE`;
       if (locked.length === 0) return null;
-      const task = await tx.task.findUniqueOrThrow({ where: { id: report.taskId }, include: { containers: true } });
+      const task = await tx.task.findUniqueOrThrow({
+        where: { id: report.taskId },
+        include: { containers: true },
+      });
       let changed = false;
 
       for (const c of report.containers) {
@@ -149,7 +167,9 @@ export class AgentsRepository {
             ...(to === 'RUNNING' ? { startedAt: task.startedAt ?? now } : {}),
             ...(to === 'STOPPING' || to === 'STOPPED' ? { stoppingAt: task.stoppingAt ?? now } : {}),
             ...(to === 'STOPPED' ? { stoppedAt: now } : {}),
-            ...(to === 'STOPPED' && !task.stoppedReason && report.reason ? { stoppedReason: report.reason } : {}),
+            ...(to === 'STOPPED' && !task.stoppedReason && report.reason
+              ? { stoppedReason: report.reason }
+              : {}),
           },
         });
         if (to === 'STOPPED') {

@@ -1,9 +1,4 @@
-import {
-  ContainerStatus,
-  TaskStatus,
-  type ContainerStateReport,
-  type TaskSpec,
-} from '@berth/proto';
+import { ContainerStatus, TaskStatus, type ContainerStateReport, type TaskSpec } from '@berth/proto';
 import {
   arns,
   effectiveContainers,
@@ -57,7 +52,8 @@ export function bindingsFromProto(c: ContainerStateReport) {
 export type TaskForAgent = TaskModel & { taskDefinition: TaskDefinitionModel; cluster: { name: string } };
 
 export function taskSpec(ctx: ArnContext, t: TaskForAgent): TaskSpec {
-  const defs = (t.taskDefinition.definition as { containerDefinitions: ContainerDefinition[] }).containerDefinitions;
+  const defs = (t.taskDefinition.definition as { containerDefinitions: ContainerDefinition[] })
+    .containerDefinitions;
   return {
     taskId: t.id,
     taskArn: arns.task(ctx, t.cluster.name, t.id),

@@ -15,7 +15,9 @@ export class ClustersController {
 
   @Post()
   @HttpCode(200)
-  @ApiOperation({ summary: 'CreateCluster: create a cluster (returns the existing one if the name is taken)' })
+  @ApiOperation({
+    summary: 'CreateCluster: create a cluster (returns the existing one if the name is taken)',
+  })
   @ApiBody({ schema: toJsonSchema(createClusterSchema) })
   async create(@Body() body: unknown) {
     const { clusterName } = validateCreateCluster(body);

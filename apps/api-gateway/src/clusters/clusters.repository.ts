@@ -25,7 +25,8 @@ export class ClustersRepository {
 
   async get(nameOrId: string): Promise<ClusterModel> {
     const cluster = await this.db.cluster.findUnique({ where: { name: nameOrId } });
-    if (!cluster) throw new NotFoundError('ClusterNotFoundException', `cluster ${nameOrId} does not exist`, 'cluster');
+    if (!cluster)
+      throw new NotFoundError('ClusterNotFoundException', `cluster ${nameOrId} does not exist`, 'cluster');
     return cluster;
   }
 
@@ -43,7 +44,10 @@ export class ClustersRepository {
       }),
     ]);
     const out = new Map<string, ClusterCounts>(
-      clusterIds.map((id) => [id, { registeredContainerInstancesCount: 0, runningTasksCount: 0, pendingTasksCount: 0 }]),
+      clusterIds.map((id) => [
+        id,
+        { registeredContainerInstancesCount: 0, runningTasksCount: 0, pendingTasksCount: 0 },
+      ]),
     );
     for (const row of instances) out.get(row.clusterId)!.registeredContainerInstancesCount = row._count;
     for (const row of tasks) {
@@ -62,15 +66,20 @@ export class ClustersRepository {
     return this.db.$transaction(
       async (tx) => {
         const cluster = await tx.cluster.findUnique({ where: { name } });
-        if (!cluster) throw new NotFoundError('ClusterNotFoundException', `cluster ${name} does not exist`, 'cluster');
-        const liveTasks = await tx.task.count({ where: { clusterId: cluster.id, lastStatus: { not: 'STOPPED' } } });
+        if (!cluster)
+          throw new NotFoundError('ClusterNotFoundException', `cluster ${name} does not exist`, 'cluster');
+        const liveTasks = await tx.task.count({
+          where: { clusterId: cluster.id, lastStatus: { not: 'STOPPED' } },
+        });
         if (liveTasks > 0) {
           throw new ConflictError(
             'ClusterContainsTasksException',
             `cluster ${name} still has ${liveTasks} task(s) that are not STOPPED; stop them first`,
           );
         }
-        const instances = await tx.containerInstance.count({ where: { clusterId: cluster.id, status: { not: 'INACTIVE' } } });
+        const instances = await tx.containerInstance.count({
+          where: { clusterId: cluster.id, status: { not: 'INACTIVE' } },
+        });
         if (instances > 0) {
           throw new ConflictError(
             'ClusterContainsContainerInstancesException',

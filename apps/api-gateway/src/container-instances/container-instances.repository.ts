@@ -20,7 +20,11 @@ export class ContainerInstancesRepository {
       ? await this.db.containerInstance.findFirst({ where: { id, clusterId } })
       : null;
     if (!instance) {
-      throw new NotFoundError('InvalidParameterException', `container instance ${id} does not exist in this cluster`, 'containerInstance');
+      throw new NotFoundError(
+        'InvalidParameterException',
+        `container instance ${id} does not exist in this cluster`,
+        'containerInstance',
+      );
     }
     return instance;
   }
@@ -32,9 +36,14 @@ export class ContainerInstancesRepository {
         where: { containerInstanceId: { in: ids }, lastStatus: { in: ['PENDING', 'RUNNING'] } },
         _count: true,
       }),
-      this.db.portReservation.findMany({ where: { containerInstanceId: { in: ids } }, orderBy: { hostPort: 'asc' } }),
+      this.db.portReservation.findMany({
+        where: { containerInstanceId: { in: ids } },
+        orderBy: { hostPort: 'asc' },
+      }),
     ]);
-    const out = new Map<string, InstanceCounts>(ids.map((id) => [id, { runningTasksCount: 0, pendingTasksCount: 0, reservedPorts: [] }]));
+    const out = new Map<string, InstanceCounts>(
+      ids.map((id) => [id, { runningTasksCount: 0, pendingTasksCount: 0, reservedPorts: [] }]),
+    );
     for (const row of tasks) {
       const c = out.get(row.containerInstanceId!)!;
       if (row.lastStatus === 'RUNNING') c.runningTasksCount += row._count;

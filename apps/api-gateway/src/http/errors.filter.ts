@@ -34,10 +34,19 @@ export class ErrorsFilter implements ExceptionFilter {
       const cause = error.cause as { type?: string } | undefined;
       // body-parser's errors arrive as HttpExceptions: malformed JSON, too large, wrong type.
       if (status === 400 && (cause?.type === 'entity.parse.failed' || /JSON/.test(error.message))) {
-        return [400, { error: 'SerializationException', message: `the request body is not valid JSON: ${error.message}` }];
+        return [
+          400,
+          {
+            error: 'SerializationException',
+            message: `the request body is not valid JSON: ${error.message}`,
+          },
+        ];
       }
       if (status === 404) return [404, { error: 'NotFoundException', message: error.message }];
-      return [status, { error: status < 500 ? 'ClientException' : 'ServerException', message: error.message }];
+      return [
+        status,
+        { error: status < 500 ? 'ClientException' : 'ServerException', message: error.message },
+      ];
     }
     return [500, { error: 'ServerException', message: 'internal error; see the api-gateway log' }];
   }

@@ -14,8 +14,14 @@ export class HealthController {
   @ApiOperation({ summary: 'Liveness and readiness: 200 when Postgres and Redis answer' })
   async check() {
     const [postgres, redis] = await Promise.all([
-      this.db.$queryRaw`SELECT 1`.then(() => 'ok', () => 'unavailable'),
-      this.redis.ping().then(() => 'ok', () => 'unavailable'),
+      this.db.$queryRaw`SELECT 1`.then(
+        () => 'ok',
+        () => 'unavailable',
+      ),
+      this.redis.ping().then(
+        () => 'ok',
+        () => 'unavailable',
+      ),
     ]);
     const body = { status: postgres === 'ok' && redis === 'ok' ? 'ok' : 'degraded', postgres, redis };
     if (body.status !== 'ok') throw new HttpException(body, 503);

@@ -55,8 +55,9 @@ interface StoredBinding {
 
 export function taskView(ctx: ArnContext, t: TaskWithRelations) {
   const taskArn = arns.task(ctx, t.cluster.name, t.id);
-  const definitions = (t.taskDefinition.definition as { containerDefinitions: { name: string; image: string }[] })
-    .containerDefinitions;
+  const definitions = (
+    t.taskDefinition.definition as { containerDefinitions: { name: string; image: string }[] }
+  ).containerDefinitions;
   return {
     taskArn,
     clusterArn: arns.cluster(ctx, t.cluster.name),
@@ -75,7 +76,10 @@ export function taskView(ctx: ArnContext, t: TaskWithRelations) {
     stopCode: t.stopCode ?? undefined,
     stoppedReason: t.stoppedReason ?? undefined,
     containers: [...t.containers]
-      .sort((a, b) => definitions.findIndex((d) => d.name === a.name) - definitions.findIndex((d) => d.name === b.name))
+      .sort(
+        (a, b) =>
+          definitions.findIndex((d) => d.name === a.name) - definitions.findIndex((d) => d.name === b.name),
+      )
       .map((c) => ({
         taskArn,
         name: c.name,
@@ -130,7 +134,10 @@ export function containerInstanceView(
       i.registeredMemory - i.reservedMemory,
       counts.reservedPorts,
     ),
-    attributes: Object.entries(i.attributes as Record<string, string>).map(([name, value]) => ({ name, value })),
+    attributes: Object.entries(i.attributes as Record<string, string>).map(([name, value]) => ({
+      name,
+      value,
+    })),
     runningTasksCount: counts.runningTasksCount,
     pendingTasksCount: counts.pendingTasksCount,
     registeredAt: iso(i.registeredAt),

@@ -45,7 +45,9 @@ export class TaskDefinitionsController {
   @ApiOperation({ summary: 'DescribeTaskDefinition: `family` (latest ACTIVE) or `family:revision`' })
   async get(@Param('ref') ref: string) {
     const { family, revision } = parseTaskDefinitionRef(ref);
-    return { taskDefinition: taskDefinitionView(this.ctx, await this.taskDefinitions.find(family, revision)) };
+    return {
+      taskDefinition: taskDefinitionView(this.ctx, await this.taskDefinitions.find(family, revision)),
+    };
   }
 
   @Delete(':ref')
@@ -53,8 +55,13 @@ export class TaskDefinitionsController {
   async deregister(@Param('ref') ref: string) {
     const { family, revision } = parseTaskDefinitionRef(ref);
     if (revision === undefined) {
-      throw new InvalidParameterError('taskDefinition: deregistering needs family:revision', 'taskDefinition');
+      throw new InvalidParameterError(
+        'taskDefinition: deregistering needs family:revision',
+        'taskDefinition',
+      );
     }
-    return { taskDefinition: taskDefinitionView(this.ctx, await this.taskDefinitions.deregister(family, revision)) };
+    return {
+      taskDefinition: taskDefinitionView(this.ctx, await this.taskDefinitions.deregister(family, revision)),
+    };
   }
 }

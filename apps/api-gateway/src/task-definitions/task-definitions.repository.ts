@@ -10,7 +10,10 @@ export class TaskDefinitionsRepository {
   /** Registers the next revision of a family; concurrent registers each get their own revision. */
   async register(td: ValidTaskDefinition): Promise<TaskDefinitionModel> {
     for (let attempt = 0; ; attempt++) {
-      const latest = await this.db.taskDefinition.aggregate({ where: { family: td.family }, _max: { revision: true } });
+      const latest = await this.db.taskDefinition.aggregate({
+        where: { family: td.family },
+        _max: { revision: true },
+      });
       try {
         return await this.db.taskDefinition.create({
           data: {
@@ -43,10 +46,14 @@ export class TaskDefinitionsRepository {
   async find(family: string, revision?: number): Promise<TaskDefinitionModel> {
     const td =
       revision === undefined
-        ? await this.db.taskDefinition.findFirst({ where: { family, status: 'ACTIVE' }, orderBy: { revision: 'desc' } })
+        ? await this.db.taskDefinition.findFirst({
+            where: { family, status: 'ACTIVE' },
+            orderBy: { revision: 'desc' },
+          })
         : await this.db.taskDefinition.findUnique({ where: { family_revision: { family, revision } } });
     if (!td) {
-      const what = revision === undefined ? `an ACTIVE revision of family ${family}` : `${family}:${revision}`;
+      const what =
+        revision === undefined ? `an ACTIVE revision of family ${family}` : `${family}:${revision}`;
       throw new NotFoundError('ClientException', `task definition ${what} does not exist`, 'taskDefinition');
     }
     return td;

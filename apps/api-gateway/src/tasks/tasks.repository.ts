@@ -71,7 +71,12 @@ export class TasksRepository {
     const task = /^[0-9a-f-]{36}$/i.test(taskId)
       ? await this.db.task.findFirst({ where: { id: taskId, clusterId }, include: TASK_INCLUDE })
       : null;
-    if (!task) throw new NotFoundError('InvalidParameterException', `task ${taskId} does not exist in this cluster`, 'task');
+    if (!task)
+      throw new NotFoundError(
+        'InvalidParameterException',
+        `task ${taskId} does not exist in this cluster`,
+        'task',
+      );
     return task;
   }
 
@@ -91,7 +96,10 @@ export class TasksRepository {
         where: { id: taskId, lastStatus: 'PROVISIONING' },
         data: { lastStatus: 'STOPPED', stoppedAt: now, provisioningReason: null },
       });
-      await tx.taskContainer.updateMany({ where: { taskId, task: { lastStatus: 'STOPPED' } }, data: { lastStatus: 'STOPPED' } });
+      await tx.taskContainer.updateMany({
+        where: { taskId, task: { lastStatus: 'STOPPED' } },
+        data: { lastStatus: 'STOPPED' },
+      });
       return tx.task.findUniqueOrThrow({ where: { id: taskId }, include: TASK_INCLUDE });
     });
   }

@@ -40,11 +40,15 @@ export class TasksService {
         'taskDefinition',
       );
     }
-    const containers = (td.definition as { containerDefinitions: ContainerDefinition[] }).containerDefinitions;
+    const containers = (td.definition as { containerDefinitions: ContainerDefinition[] })
+      .containerDefinitions;
     input.overrides?.containerOverrides?.forEach((o, i) => {
       if (!containers.some((c) => c.name === o.name)) {
         const field = `overrides.containerOverrides[${i}].name`;
-        throw new InvalidParameterError(`${field}: no container named "${o.name}" in ${td.family}:${td.revision}`, field);
+        throw new InvalidParameterError(
+          `${field}: no container named "${o.name}" in ${td.family}:${td.revision}`,
+          field,
+        );
       }
     });
     const tasks = await this.tasks.createTasks(
@@ -64,7 +68,10 @@ export class TasksService {
     }
     const limit = q.maxResults === undefined ? MAX_RESULTS : Number(q.maxResults);
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RESULTS) {
-      throw new InvalidParameterError(`maxResults: must be an integer from 1 to ${MAX_RESULTS}`, 'maxResults');
+      throw new InvalidParameterError(
+        `maxResults: must be an integer from 1 to ${MAX_RESULTS}`,
+        'maxResults',
+      );
     }
     const afterId = q.nextToken ? Buffer.from(q.nextToken, 'base64url').toString() : undefined;
     const tasks = await this.tasks.list({
@@ -77,7 +84,10 @@ export class TasksService {
       limit,
     });
     const last = tasks.at(-1);
-    return { tasks, nextToken: tasks.length === limit && last ? Buffer.from(last.id).toString('base64url') : undefined };
+    return {
+      tasks,
+      nextToken: tasks.length === limit && last ? Buffer.from(last.id).toString('base64url') : undefined,
+    };
   }
 
   async get(clusterName: string, taskId: string) {
@@ -98,15 +108,22 @@ export class TasksService {
 
   private async hintPlacement(clusterId: string) {
     // The task is safely in Postgres; a lost hint only delays placement until the next sweep.
-    await this.hints.placeInCluster(clusterId).catch((err: unknown) =>
-      this.logger.warn({ err, clusterId }, 'could not enqueue a placement hint; the sweep will pick it up'),
-    );
+    await this.hints
+      .placeInCluster(clusterId)
+      .catch((err: unknown) =>
+        this.logger.warn({ err, clusterId }, 'could not enqueue a placement hint; the sweep will pick it up'),
+      );
   }
 
   private async tellAgent(containerInstanceId: string, taskIds: string[]) {
-    await publishAgentCommand(this.redis, this.config.BERTH_REDIS_PREFIX, { containerInstanceId, taskIds }).catch(
-      (err: unknown) =>
-        this.logger.warn({ err, containerInstanceId }, 'could not publish an agent command; the resync will deliver it'),
+    await publishAgentCommand(this.redis, this.config.BERTH_REDIS_PREFIX, {
+      containerInstanceId,
+      taskIds,
+    }).catch((err: unknown) =>
+      this.logger.warn(
+        { err, containerInstanceId },
+        'could not publish an agent command; the resync will deliver it',
+      ),
     );
   }
 }

@@ -38,12 +38,15 @@ function observe(info: Inspect): ContainerObservation {
     running: info.State.Running,
     exitCode: exited ? info.State.ExitCode : null,
     bindings,
-    error: info.State.OOMKilled ? 'OutOfMemoryError: container killed due to memory usage' : info.State.Error || null,
+    error: info.State.OOMKilled
+      ? 'OutOfMemoryError: container killed due to memory usage'
+      : info.State.Error || null,
   };
 }
 
 const statusOf = (e: unknown) => (e as { statusCode?: number }).statusCode;
-const messageOf = (e: unknown) => (e as { json?: { message?: string } }).json?.message ?? (e as Error).message;
+const messageOf = (e: unknown) =>
+  (e as { json?: { message?: string } }).json?.message ?? (e as Error).message;
 
 export class DockerRuntime implements ContainerRuntime {
   private readonly docker: Docker;
@@ -65,7 +68,10 @@ export class DockerRuntime implements ContainerRuntime {
     try {
       const stream = await this.docker.pull(image);
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`pull timed out after ${DOCKER_TIMEOUTS.pullMs} ms`)), DOCKER_TIMEOUTS.pullMs);
+        const timer = setTimeout(
+          () => reject(new Error(`pull timed out after ${DOCKER_TIMEOUTS.pullMs} ms`)),
+          DOCKER_TIMEOUTS.pullMs,
+        );
         this.docker.modem.followProgress(stream, (err: Error | null) => {
           clearTimeout(timer);
           if (err) reject(err);
@@ -87,7 +93,9 @@ export class DockerRuntime implements ContainerRuntime {
         Cmd: spec.command.length ? spec.command : undefined,
         Entrypoint: spec.entryPoint.length ? spec.entryPoint : undefined,
         Env: spec.environment.map((e) => `${e.name}=${e.value}`),
-        ExposedPorts: Object.fromEntries(spec.portMappings.map((p) => [`${p.containerPort}/${p.protocol}`, {}])),
+        ExposedPorts: Object.fromEntries(
+          spec.portMappings.map((p) => [`${p.containerPort}/${p.protocol}`, {}]),
+        ),
         StopTimeout: spec.stopTimeoutSeconds,
         HostConfig: {
           PortBindings: Object.fromEntries(
@@ -159,7 +167,11 @@ export class DockerRuntime implements ContainerRuntime {
       while (!stopped) {
         try {
           const stream = (await this.docker.getEvents({
-            filters: { type: ['container'], label: [`${LABELS.instance}=${instanceId}`], event: ['start', 'die', 'health_status'] },
+            filters: {
+              type: ['container'],
+              label: [`${LABELS.instance}=${instanceId}`],
+              event: ['start', 'die', 'health_status'],
+            },
           })) as NodeJS.ReadableStream;
           current = stream;
           let buffer = '';
