@@ -1,4 +1,5 @@
 import { startLocalCluster, waitFor, type LocalCluster } from '@berth/testing';
+import { api, remaining, type Task } from './api.js';
 
 /**
  * The first path through every app, with real Postgres, Redis, Docker and containers: RunTask
@@ -6,52 +7,11 @@ import { startLocalCluster, waitFor, type LocalCluster } from '@berth/testing';
  * StopTask, and the reservations given back.
  */
 
-interface Task {
-  taskArn: string;
-  lastStatus: string;
-  desiredStatus: string;
-  containerInstanceArn?: string;
-  stopCode?: string;
-  provisioningReason?: string;
-  containers: {
-    name: string;
-    lastStatus: string;
-    exitCode?: number;
-    runtimeId?: string;
-    networkBindings: { bindIP: string; hostPort: number; containerPort: number }[];
-  }[];
-}
-interface Resource {
-  name: string;
-  integerValue?: number;
-}
-interface Instance {
-  containerInstanceArn: string;
-  hostAddress: string;
-  agentConnected: boolean;
-  remainingResources: Resource[];
-  registeredResources: Resource[];
-  runningTasksCount: number;
-}
-
 let cluster: LocalCluster;
-
-async function call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${cluster.api}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as T };
-}
-
-const tasksOf = async (query = '') =>
-  (await call<{ tasks: Task[] }>('GET', `/v1/clusters/default/tasks${query}`)).body.tasks;
-const instances = async () =>
-  (await call<{ containerInstances: Instance[] }>('GET', '/v1/clusters/default/container-instances')).body
-    .containerInstances;
-const remaining = (i: Instance, name: string) =>
-  i.remainingResources.find((r) => r.name === name)!.integerValue!;
+let client: ReturnType<typeof api>;
+const call = <T>(method: string, path: string, body?: unknown) => client.call<T>(method, path, body);
+const tasksOf = (query = '') => client.tasks(query);
+const instances = () => client.instances();
 
 beforeAll(async () => {
   // Each host offers 1024 CPU units, each task takes 512: exactly two tasks fit per host.
@@ -61,6 +21,7 @@ beforeAll(async () => {
       { hostAddress: '127.0.0.3', cpu: 1024, memory: 1024 },
     ],
   });
+  client = api(cluster);
 }, 60_000);
 
 afterAll(async () => {

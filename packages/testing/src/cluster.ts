@@ -34,6 +34,9 @@ export interface LocalCluster {
   prefix: string;
   agents: { hostAddress: string; dataDir: string; process: ChildProcess }[];
   logs: Map<string, string[]>;
+  /** Kills agent `index` with `signal` (its containers keep running) and starts it again. */
+  killAgent(index: number, signal?: NodeJS.Signals): Promise<void>;
+  startAgent(index: number): void;
   stop(): Promise<void>;
 }
 
@@ -57,7 +60,7 @@ export async function startLocalCluster(opts: { agents: AgentOptions[] }): Promi
     BERTH_CONTROLLER_SWEEP_MS: '1000',
   };
   const logs = new Map<string, string[]>();
-  const children: ChildProcess[] = [];
+  const children = new Set<ChildProcess>();
   const start = (name: string, script: string, args: string[] = []) => {
     const child = spawn(process.execPath, [join(ROOT, script), ...args], {
       env,
@@ -67,7 +70,8 @@ export async function startLocalCluster(opts: { agents: AgentOptions[] }): Promi
     logs.set(name, lines);
     child.stdout!.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
     child.stderr!.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
-    children.push(child);
+    children.add(child);
+    child.once('exit', () => children.delete(child));
     return child;
   };
   const api = `http://127.0.0.1:${httpPort}`;
@@ -84,6 +88,7 @@ export async function startLocalCluster(opts: { agents: AgentOptions[] }): Promi
   );
 
   const agents: LocalCluster['agents'] = [];
+  const agentArgs: string[][] = [];
   for (const [i, a] of opts.agents.entries()) {
     const dataDir = await mkdtemp(join(tmpdir(), 'berth-agent-'));
     const args = [
@@ -99,6 +104,7 @@ export async function startLocalCluster(opts: { agents: AgentOptions[] }): Promi
     if (a.cpu) args.push('--cpu', String(a.cpu));
     if (a.memory) args.push('--memory', String(a.memory));
     for (const [k, v] of Object.entries(a.attributes ?? {})) args.push('--attribute', `${k}=${v}`);
+    agentArgs.push(args);
     agents.push({
       hostAddress: a.hostAddress,
       dataDir,
@@ -121,12 +127,22 @@ export async function startLocalCluster(opts: { agents: AgentOptions[] }): Promi
     prefix,
     agents,
     logs,
+    async killAgent(index, signal = 'SIGKILL') {
+      const child = agents[index]!.process;
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill(signal);
+        await exited;
+      }
+    },
+    startAgent(index) {
+      agents[index]!.process = start(`agent-${index + 1}`, 'apps/host-agent/dist/main.js', agentArgs[index]!);
+    },
     async stop() {
-      for (const child of children) child.kill('SIGTERM');
+      const running = [...children];
+      for (const child of running) child.kill('SIGTERM');
       await Promise.all(
-        children.map((c) =>
-          c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)),
-        ),
+        running.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)))),
       );
       await db.drop();
       for (const a of agents) {
