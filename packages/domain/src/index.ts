@@ -5,3 +5,4 @@ export * from './validation.js';
 export * from './task-definition.js';
 export * from './run-task.js';
 export * from './task-lifecycle.js';
+export * from './service-plan.js';
