@@ -33,6 +33,9 @@ import { TasksService } from './tasks/tasks.service.js';
 import { ContainerInstancesController } from './container-instances/container-instances.controller.js';
 import { ContainerInstancesRepository } from './container-instances/container-instances.repository.js';
 import { AgentServer } from './agents/agent-server.js';
+import { ServicesController } from './services/services.controller.js';
+import { ServicesRepository } from './services/services.repository.js';
+import { ServicesService } from './services/services.service.js';
 import { AgentsRepository } from './agents/agents.repository.js';
 
 /** Closes the outside connections after everything else has stopped. */
@@ -63,6 +66,7 @@ export class GatewayModule {
         TaskDefinitionsController,
         TasksController,
         ContainerInstancesController,
+        ServicesController,
       ],
       providers: [
         ...infraProviders(config),
@@ -76,6 +80,8 @@ export class GatewayModule {
         ContainerInstancesRepository,
         AgentsRepository,
         AgentServer,
+        ServicesRepository,
+        ServicesService,
       ],
     };
   }

@@ -2,52 +2,94 @@ import { createLogger } from '@berth/config';
 import { createPrisma, isRetriableDbError } from '@berth/db';
 import {
   createRedis,
+  Hints,
   isSweep,
   publishAgentCommand,
   QUEUES,
   startWorker,
+  type ServiceJob,
+  type Job,
   type TaskEventJob,
 } from '@berth/queues';
+
 import type { ControllerConfig } from './config.js';
 import { TasksRepository } from './tasks.repository.js';
 import { TaskReconciler } from './task-reconciler.js';
+import { ServicesRepository } from './services.repository.js';
+import { ServiceReconciler } from './service-reconciler.js';
 
-/** Wires the deployment controller: a worker on the task-events queue, plus its periodic sweep. */
+/**
+ * Wires the deployment controller: a worker on task events (a task's own fate) and one on
+ * services (self-healing, rollouts, the breaker), each with a periodic sweep over Postgres.
+ */
 export async function startController(config: ControllerConfig): Promise<{ close: () => Promise<void> }> {
   const logger = createLogger('deployment-controller', config.BERTH_LOG_LEVEL);
   const db = createPrisma(config.DATABASE_URL);
   const redis = createRedis(config.REDIS_URL);
   const prefix = config.BERTH_REDIS_PREFIX;
+  const hints = new Hints({ redis, prefix });
+  const tellAgent = (containerInstanceId: string, taskIds: string[]) =>
+    publishAgentCommand(redis, prefix, { containerInstanceId, taskIds });
+
   const tasks = new TasksRepository(db);
-  const reconciler = new TaskReconciler(
-    tasks,
-    (containerInstanceId, taskIds) => publishAgentCommand(redis, prefix, { containerInstanceId, taskIds }),
+  const taskReconciler = new TaskReconciler(tasks, tellAgent, logger);
+  const services = new ServicesRepository(db);
+  const serviceReconciler = new ServiceReconciler(
+    services,
+    { placeInCluster: (clusterId) => hints.placeInCluster(clusterId), tellAgent },
     logger,
   );
 
-  const worker = await startWorker<TaskEventJob>(
-    { redis, prefix },
-    QUEUES.taskEvents,
-    async (job) => {
+  const guarded =
+    <T>(what: string, handle: (job: Job<T>) => Promise<void>) =>
+    async (job: Job<T>) => {
       try {
-        if (isSweep(job)) {
-          for (const id of await tasks.withStoppedEssentialContainer()) await reconciler.reconcile(id);
-        } else {
-          await reconciler.reconcile((job.data as TaskEventJob).taskId);
-        }
+        await handle(job);
       } catch (err) {
-        logger[isRetriableDbError(err) ? 'warn' : 'error']({ err, job: job.name }, 'reconcile failed');
+        // Retriable failures (Postgres restarting) go back to BullMQ's backoff; the sweep covers the rest.
+        logger[isRetriableDbError(err) ? 'warn' : 'error'](
+          { err, job: job.name, data: job.data },
+          `${what} failed`,
+        );
         throw err;
       }
-    },
+    };
+
+  const taskWorker = await startWorker<TaskEventJob>(
+    { redis, prefix },
+    QUEUES.taskEvents,
+    guarded('task reconcile', async (job) => {
+      if (isSweep(job)) {
+        for (const id of await tasks.withStoppedEssentialContainer()) await taskReconciler.reconcile(id);
+        return;
+      }
+      const serviceId = await taskReconciler.reconcile((job.data as TaskEventJob).taskId);
+      // A service's task changed: the service may need a replacement, a rollout step, a breaker count.
+      if (serviceId) await hints.serviceChanged(serviceId);
+    }),
     { concurrency: config.BERTH_CONTROLLER_CONCURRENCY, sweepEveryMs: config.BERTH_CONTROLLER_SWEEP_MS },
   );
-  worker.worker.on('error', (err) => logger.warn({ err }, 'queue connection error'));
+  const serviceWorker = await startWorker<ServiceJob>(
+    { redis, prefix },
+    QUEUES.services,
+    guarded('service reconcile', async (job) => {
+      if (isSweep(job)) {
+        for (const id of await services.liveServiceIds()) await serviceReconciler.reconcile(id);
+        return;
+      }
+      await serviceReconciler.reconcile((job.data as ServiceJob).serviceId);
+    }),
+    { concurrency: config.BERTH_CONTROLLER_CONCURRENCY, sweepEveryMs: config.BERTH_CONTROLLER_SWEEP_MS },
+  );
+  for (const w of [taskWorker, serviceWorker])
+    w.worker.on('error', (err) => logger.warn({ err }, 'queue connection error'));
   logger.info({ sweepMs: config.BERTH_CONTROLLER_SWEEP_MS }, 'deployment-controller started');
 
   return {
     close: async () => {
-      await worker.close();
+      await taskWorker.close();
+      await serviceWorker.close();
+      await hints.close();
       await db.$disconnect();
       redis.disconnect();
     },

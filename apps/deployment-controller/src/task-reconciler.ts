@@ -15,12 +15,13 @@ export class TaskReconciler {
     private readonly logger: Logger,
   ) {}
 
-  async reconcile(taskId: string): Promise<void> {
+  /** Returns the task's service, if it has one, so that the service is looked at too. */
+  async reconcile(taskId: string): Promise<string | null> {
     const task = await this.tasks.get(taskId);
-    if (!task) return;
+    if (!task) return null;
     const decision = decideEssentialStop(task);
-    if (!decision) return;
-    if (!(await this.tasks.requestStop(task.id, decision))) return;
+    if (!decision) return task.serviceId;
+    if (!(await this.tasks.requestStop(task.id, decision))) return task.serviceId;
     this.logger.info(
       { task: task.id, cluster: task.clusterId, instance: task.containerInstanceId, ...decision },
       'stopping task',
@@ -28,5 +29,6 @@ export class TaskReconciler {
     if (task.containerInstanceId && task.lastStatus !== 'STOPPED') {
       await this.tellAgent(task.containerInstanceId, [task.id]);
     }
+    return task.serviceId;
   }
 }

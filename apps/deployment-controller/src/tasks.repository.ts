@@ -7,7 +7,12 @@ import type {
   TaskView,
 } from '@berth/domain';
 
-export type TaskRecord = TaskView & { id: string; clusterId: string; containerInstanceId: string | null };
+export type TaskRecord = TaskView & {
+  id: string;
+  clusterId: string;
+  containerInstanceId: string | null;
+  serviceId: string | null;
+};
 
 /** The controller's only door to Postgres for tasks. */
 export class TasksRepository {
@@ -20,6 +25,7 @@ export class TasksRepository {
       id: t.id,
       clusterId: t.clusterId,
       containerInstanceId: t.containerInstanceId,
+      serviceId: t.serviceId,
       lastStatus: t.lastStatus as TaskLastStatus,
       desiredStatus: t.desiredStatus as TaskDesiredStatus,
       startedAt: t.startedAt,
@@ -45,7 +51,13 @@ export class TasksRepository {
 
   /** Guarded: only a task still desired RUNNING is changed, so a repeat (or a replica) is a no-op. */
   async requestStop(taskId: string, decision: StopDecision): Promise<boolean> {
-    const data = { desiredStatus: 'STOPPED', stopCode: decision.stopCode, stoppingAt: new Date() };
+    // Every essential stop is a failure: it is what the deployment circuit breaker counts.
+    const data = {
+      desiredStatus: 'STOPPED',
+      stopCode: decision.stopCode,
+      stoppingAt: new Date(),
+      failed: true,
+    };
     // A reason the agent already gave (the task stopped before we looked) is the more precise one.
     const { count } = await this.db.task.updateMany({
       where: { id: taskId, desiredStatus: 'RUNNING', stoppedReason: null },

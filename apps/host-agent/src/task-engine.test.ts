@@ -31,6 +31,7 @@ class FakeRuntime implements ContainerRuntime {
         { bindIp: spec.hostAddress, containerPort: 80, hostPort: 40000 + this.created, protocol: 'tcp' },
       ],
       error: null,
+      health: 'UNKNOWN' as const,
     };
     this.containers.set(o.runtimeId, o);
     return o;

@@ -1,6 +1,7 @@
 import type { Logger } from '@berth/config';
 import {
   ContainerStatus,
+  HealthStatus,
   TaskStatus,
   type ContainerSpec,
   type TaskSpec,
@@ -24,6 +25,7 @@ interface LocalContainer {
   exitCode?: number;
   reason?: string;
   bindings: NetworkBinding[];
+  health: 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY';
 }
 
 interface LocalTask {
@@ -63,7 +65,12 @@ export class TaskEngine {
     for (const o of await this.runtime.list(this.instanceId)) {
       if (!o.taskId || !o.containerName) continue;
       const task = this.ensureLocal(o.taskId);
-      task.containers.set(o.containerName, { name: o.containerName, status: 'PENDING', bindings: [] });
+      task.containers.set(o.containerName, {
+        name: o.containerName,
+        status: 'PENDING',
+        bindings: [],
+        health: 'UNKNOWN',
+      });
       this.observe(task, o);
     }
     if (this.tasks.size) this.logger.info({ tasks: [...this.tasks.keys()] }, 'adopted running tasks');
@@ -93,7 +100,7 @@ export class TaskEngine {
       task = this.ensureLocal(spec.taskId);
       task.spec = spec;
       for (const c of spec.containers)
-        task.containers.set(c.name, { name: c.name, status: 'PENDING', bindings: [] });
+        task.containers.set(c.name, { name: c.name, status: 'PENDING', bindings: [], health: 'UNKNOWN' });
       if (spec.desiredStatus === 'RUNNING' && spec.lastStatus === 'PENDING') {
         this.startLaunch(task);
         return;
@@ -107,7 +114,7 @@ export class TaskEngine {
     task.spec = spec;
     for (const c of spec.containers) {
       if (!task.containers.has(c.name))
-        task.containers.set(c.name, { name: c.name, status: 'PENDING', bindings: [] });
+        task.containers.set(c.name, { name: c.name, status: 'PENDING', bindings: [], health: 'UNKNOWN' });
     }
     if (spec.desiredStatus === 'STOPPED') {
       this.stopTask(spec.taskId);
@@ -247,6 +254,7 @@ export class TaskEngine {
     c.runtimeId = o.runtimeId;
     this.byRuntimeId.set(o.runtimeId, { taskId: task.id, name: c.name });
     if (o.bindings.length) c.bindings = o.bindings;
+    c.health = o.health;
     if (o.running) {
       if (c.status === 'PENDING') c.status = 'RUNNING';
     } else if (o.exitCode !== null) {
@@ -288,6 +296,11 @@ export class TaskEngine {
         exitCode: c.exitCode,
         reason: c.reason ?? '',
         networkBindings: c.bindings,
+        healthStatus: {
+          UNKNOWN: HealthStatus.HEALTH_STATUS_UNKNOWN,
+          HEALTHY: HealthStatus.HEALTH_STATUS_HEALTHY,
+          UNHEALTHY: HealthStatus.HEALTH_STATUS_UNHEALTHY,
+        }[c.health],
       })),
     };
   }
@@ -323,6 +336,7 @@ export class TaskEngine {
       hostAddress: this.hostAddress,
       stopTimeoutSeconds: c.stopTimeoutSeconds,
       init: c.initProcessEnabled,
+      healthCheck: c.healthCheck,
     };
   }
 }

@@ -1,5 +1,5 @@
 import { isUniqueViolation, reserveOnInstance, type PrismaClient } from '@berth/db';
-import { staticHostPorts, type ContainerDefinition } from '@berth/domain';
+import { serviceEvents, staticHostPorts, type ContainerDefinition } from '@berth/domain';
 import type { InstanceSnapshot, TaskToPlace } from '@berth/scheduler-core';
 
 /** The scheduler's only door to Postgres: read a snapshot, commit placements one task at a time. */
@@ -18,7 +18,7 @@ export class PlacementRepository {
   async waitingTasks(
     clusterId: string,
     limit: number,
-  ): Promise<(TaskToPlace & { provisioningReason: string | null })[]> {
+  ): Promise<(TaskToPlace & { provisioningReason: string | null; serviceId: string | null })[]> {
     const tasks = await this.db.task.findMany({
       where: { clusterId, lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING' },
       include: { taskDefinition: { select: { definition: true } } },
@@ -33,6 +33,7 @@ export class PlacementRepository {
         (t.taskDefinition.definition as { containerDefinitions: ContainerDefinition[] }).containerDefinitions,
       ),
       provisioningReason: t.provisioningReason,
+      serviceId: t.serviceId,
     }));
   }
 
@@ -94,10 +95,20 @@ export class PlacementRepository {
     }
   }
 
-  async recordUnplaced(taskId: string, reason: string): Promise<void> {
-    await this.db.task.updateMany({
-      where: { id: taskId, lastStatus: 'PROVISIONING' },
-      data: { provisioningReason: reason },
+  /** Records why a task waits; a service's task also leaves a service event, once per new reason. */
+  async recordUnplaced(taskId: string, serviceId: string | null, reason: string): Promise<void> {
+    await this.db.$transaction(async (tx) => {
+      const { count } = await tx.task.updateMany({
+        where: { id: taskId, lastStatus: 'PROVISIONING' },
+        data: { provisioningReason: reason },
+      });
+      if (count === 0 || !serviceId) return;
+      const service = await tx.service.findUnique({ where: { id: serviceId }, select: { name: true } });
+      if (service) {
+        await tx.serviceEvent.create({
+          data: { serviceId, message: serviceEvents.unableToPlace(service.name, reason) },
+        });
+      }
     });
   }
 }

@@ -62,7 +62,8 @@ export class PlacementService {
     }
     for (const u of plan.unplaced) {
       const task = tasks.find((t) => t.id === u.taskId)!;
-      if (task.provisioningReason !== u.reason) await this.repo.recordUnplaced(u.taskId, u.reason);
+      if (task.provisioningReason !== u.reason)
+        await this.repo.recordUnplaced(u.taskId, task.serviceId, u.reason);
     }
     if (byInstance.size) await this.notifyAgents(byInstance);
     const placed = [...byInstance.values()].reduce((n, ids) => n + ids.length, 0);

@@ -1,2 +1,3 @@
 export * from './client.js';
 export * from './reservations.js';
+export * from './tasks.js';

@@ -15,6 +15,7 @@ export const arns = {
   taskDefinition: (ctx: ArnContext, family: string, revision: number) =>
     `${prefix(ctx)}:task-definition/${family}:${revision}`,
   task: (ctx: ArnContext, cluster: string, id: string) => `${prefix(ctx)}:task/${cluster}/${id}`,
+  service: (ctx: ArnContext, cluster: string, name: string) => `${prefix(ctx)}:service/${cluster}/${name}`,
 };
 
 /**

@@ -6,3 +6,4 @@ export * from './task-definition.js';
 export * from './run-task.js';
 export * from './task-lifecycle.js';
 export * from './service-plan.js';
+export * from './service.js';

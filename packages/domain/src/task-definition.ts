@@ -33,6 +33,35 @@ const keyValueSchema = z.looseObject({
 
 const stringList = z.array(z.string({ error: 'must be a string' }), { error: 'must be an array of strings' });
 
+const seconds = (min: number, max: number) =>
+  z
+    .int({ error: `must be an integer number of seconds from ${min} to ${max}` })
+    .min(min, { error: `must be an integer number of seconds from ${min} to ${max}` })
+    .max(max, { error: `must be an integer number of seconds from ${min} to ${max}` });
+
+/** ECS's container health check, run by Docker. */
+const healthCheckSchema = z.looseObject(
+  {
+    command: z
+      .array(z.string({ error: 'must be a string' }), {
+        error: 'is required: ["CMD-SHELL", "..."] or ["CMD", ...]',
+      })
+      .min(2, { error: 'is required: ["CMD-SHELL", "..."] or ["CMD", ...]' })
+      .refine((c) => c[0] === 'CMD' || c[0] === 'CMD-SHELL', {
+        error: 'must start with "CMD" or "CMD-SHELL"',
+      }),
+    interval: seconds(5, 300).optional(),
+    timeout: seconds(2, 60).optional(),
+    retries: z
+      .int({ error: 'must be an integer from 1 to 10' })
+      .min(1, { error: 'must be an integer from 1 to 10' })
+      .max(10, { error: 'must be an integer from 1 to 10' })
+      .optional(),
+    startPeriod: seconds(0, 300).optional(),
+  },
+  { error: 'must be an object {command, interval, timeout, retries, startPeriod}' },
+);
+
 const containerDefinitionSchema = z.looseObject({
   name: nameField('container name'),
   image: z
@@ -58,6 +87,7 @@ const containerDefinitionSchema = z.looseObject({
       error: `must be an integer number of seconds 0-${MAX_STOP_TIMEOUT_SECONDS}`,
     })
     .optional(),
+  healthCheck: healthCheckSchema.optional(),
   linuxParameters: z
     .looseObject(
       { initProcessEnabled: z.boolean({ error: 'must be a boolean' }).optional() },

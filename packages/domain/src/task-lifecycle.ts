@@ -58,6 +58,14 @@ export interface EffectiveContainer {
   essential: boolean;
   stopTimeout: number;
   initProcessEnabled: boolean;
+  /** Docker's health check, with ECS defaults filled in; null without one. */
+  healthCheck: {
+    command: string[];
+    interval: number;
+    timeout: number;
+    retries: number;
+    startPeriod: number;
+  } | null;
 }
 
 export function effectiveContainers(
@@ -85,6 +93,15 @@ export function effectiveContainers(
       essential: c.essential !== false,
       stopTimeout: c.stopTimeout ?? DEFAULT_STOP_TIMEOUT_SECONDS,
       initProcessEnabled: c.linuxParameters?.initProcessEnabled === true,
+      healthCheck: c.healthCheck
+        ? {
+            command: c.healthCheck.command,
+            interval: c.healthCheck.interval ?? 30,
+            timeout: c.healthCheck.timeout ?? 5,
+            retries: c.healthCheck.retries ?? 3,
+            startPeriod: c.healthCheck.startPeriod ?? 0,
+          }
+        : null,
     };
   });
 }

@@ -27,6 +27,16 @@ export const QUEUES = {
       removeOnFail: 1000,
     },
   },
+  /** "Service X may need work": consumed by the deployment controller. */
+  services: {
+    name: 'services',
+    options: {
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 200 },
+      removeOnComplete: true,
+      removeOnFail: 1000,
+    },
+  },
 } as const satisfies Record<string, { name: string; options: JobsOptions }>;
 
 export interface PlacementJob {
@@ -34,6 +44,9 @@ export interface PlacementJob {
 }
 export interface TaskEventJob {
   taskId: string;
+}
+export interface ServiceJob {
+  serviceId: string;
 }
 /** The payload of a periodic sweep job: no ids, the handler scans Postgres. */
 export interface SweepJob {
@@ -54,10 +67,19 @@ export interface QueueContext {
 export class Hints {
   private readonly placement: Queue;
   private readonly taskEvents: Queue;
+  private readonly services: Queue;
 
   constructor(ctx: QueueContext) {
     this.placement = new Queue(QUEUES.placement.name, { connection: ctx.redis, prefix: ctx.prefix });
     this.taskEvents = new Queue(QUEUES.taskEvents.name, { connection: ctx.redis, prefix: ctx.prefix });
+    this.services = new Queue(QUEUES.services.name, { connection: ctx.redis, prefix: ctx.prefix });
+  }
+
+  async serviceChanged(serviceId: string): Promise<void> {
+    await this.services.add('service', { serviceId } satisfies ServiceJob, {
+      ...QUEUES.services.options,
+      deduplication: { id: `service:${serviceId}`, keepLastIfActive: true },
+    });
   }
 
   async placeInCluster(clusterId: string): Promise<void> {
@@ -76,7 +98,7 @@ export class Hints {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.placement.close(), this.taskEvents.close()]);
+    await Promise.all([this.placement.close(), this.taskEvents.close(), this.services.close()]);
   }
 }
 
@@ -152,3 +174,4 @@ export async function subscribeAgentCommands(
   await subscriber.subscribe(agentChannel(prefix));
 }
 export { Redis } from 'ioredis';
+export type { Job } from 'bullmq';

@@ -12,6 +12,7 @@ import { ClustersRepository } from '../clusters/clusters.repository.js';
 import {
   bindingsFromProto,
   containerStatusFromProto,
+  healthFromProto,
   taskStatusFromProto,
   type TaskForAgent,
 } from './protocol.js';
@@ -134,8 +135,14 @@ export class AgentsRepository {
         if (from !== status && !isContainerStatusAdvance(from, status)) continue;
         if (from === 'STOPPED') continue;
         const bindings = bindingsFromProto(c);
+        // Health may go either way (HEALTHY, then UNHEALTHY); it is only ever what Docker said last.
+        const health =
+          status === 'RUNNING'
+            ? (healthFromProto(c.healthStatus) ?? stored.healthStatus)
+            : stored.healthStatus;
         const data = {
           lastStatus: status,
+          healthStatus: health,
           runtimeId: c.runtimeId || stored.runtimeId,
           exitCode: c.exitCode ?? stored.exitCode,
           reason: c.reason || stored.reason,
@@ -143,6 +150,7 @@ export class AgentsRepository {
         };
         if (
           data.lastStatus !== stored.lastStatus ||
+          data.healthStatus !== stored.healthStatus ||
           data.runtimeId !== stored.runtimeId ||
           data.exitCode !== stored.exitCode ||
           data.reason !== stored.reason ||

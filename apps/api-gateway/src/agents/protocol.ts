@@ -1,4 +1,10 @@
-import { ContainerStatus, TaskStatus, type ContainerStateReport, type TaskSpec } from '@berth/proto';
+import {
+  ContainerStatus,
+  HealthStatus,
+  TaskStatus,
+  type ContainerStateReport,
+  type TaskSpec,
+} from '@berth/proto';
 import {
   arns,
   effectiveContainers,
@@ -40,6 +46,19 @@ export function containerStatusFromProto(status: ContainerStatus): ContainerLast
   }
 }
 
+export function healthFromProto(status: HealthStatus): 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN' | null {
+  switch (status) {
+    case HealthStatus.HEALTH_STATUS_HEALTHY:
+      return 'HEALTHY';
+    case HealthStatus.HEALTH_STATUS_UNHEALTHY:
+      return 'UNHEALTHY';
+    case HealthStatus.HEALTH_STATUS_UNKNOWN:
+      return 'UNKNOWN';
+    default:
+      return null;
+  }
+}
+
 export function bindingsFromProto(c: ContainerStateReport) {
   return c.networkBindings.map((b) => ({
     bindIP: b.bindIp,
@@ -75,6 +94,15 @@ export function taskSpec(ctx: ArnContext, t: TaskForAgent): TaskSpec {
       essential: c.essential,
       stopTimeoutSeconds: c.stopTimeout,
       initProcessEnabled: c.initProcessEnabled,
+      healthCheck: c.healthCheck
+        ? {
+            command: c.healthCheck.command,
+            intervalSeconds: c.healthCheck.interval,
+            timeoutSeconds: c.healthCheck.timeout,
+            retries: c.healthCheck.retries,
+            startPeriodSeconds: c.healthCheck.startPeriod,
+          }
+        : undefined,
     })),
   };
 }

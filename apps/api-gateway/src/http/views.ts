@@ -1,4 +1,5 @@
-import { arns, type ArnContext } from '@berth/domain';
+import { arns, circuitBreakerThreshold, taskHealth, type ArnContext } from '@berth/domain';
+import type { ServiceWithRelations, TaskCountRow } from '../services/services.repository.js';
 import type {
   ClusterModel,
   ContainerInstanceModel,
@@ -73,6 +74,7 @@ export function taskView(ctx: ArnContext, t: TaskWithRelations) {
     group: t.group ?? undefined,
     overrides: t.overrides,
     provisioningReason: t.lastStatus === 'PROVISIONING' ? (t.provisioningReason ?? undefined) : undefined,
+    healthStatus: taskHealth(t.containers),
     stopCode: t.stopCode ?? undefined,
     stoppedReason: t.stoppedReason ?? undefined,
     containers: [...t.containers]
@@ -143,4 +145,53 @@ export function containerInstanceView(
     registeredAt: iso(i.registeredAt),
     lastHeartbeatAt: iso(i.lastHeartbeatAt),
   };
+}
+
+export function serviceView(ctx: ArnContext, s: ServiceWithRelations, counts: readonly TaskCountRow[]) {
+  const count = (deploymentId: string | null, pred: (r: TaskCountRow) => boolean) =>
+    counts
+      .filter((r) => (deploymentId === null || r.deploymentId === deploymentId) && pred(r))
+      .reduce((n, r) => n + r.count, 0);
+  const isRunning = (r: TaskCountRow) => r.lastStatus === 'RUNNING';
+  const isPending = (r: TaskCountRow) => r.lastStatus === 'PENDING' || r.lastStatus === 'PROVISIONING';
+  return {
+    serviceArn: arns.service(ctx, s.cluster.name, s.name),
+    serviceName: s.name,
+    clusterArn: arns.cluster(ctx, s.cluster.name),
+    status: s.status,
+    taskDefinition: arns.taskDefinition(ctx, s.taskDefinition.family, s.taskDefinition.revision),
+    desiredCount: s.desiredCount,
+    runningCount: count(null, isRunning),
+    pendingCount: count(null, isPending),
+    launchType: 'EC2',
+    schedulingStrategy: 'REPLICA',
+    deploymentConfiguration: {
+      minimumHealthyPercent: s.minimumHealthyPercent,
+      maximumPercent: s.maximumPercent,
+      deploymentCircuitBreaker: { enable: s.circuitBreakerEnable, rollback: s.circuitBreakerRollback },
+    },
+    healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds,
+    placementConstraints: s.placementConstraints,
+    placementStrategy: s.placementStrategy,
+    deployments: s.deployments.map((d) => ({
+      id: d.id,
+      status: d.status,
+      taskDefinition: arns.taskDefinition(ctx, d.taskDefinition.family, d.taskDefinition.revision),
+      desiredCount: d.desiredCount,
+      runningCount: count(d.id, isRunning),
+      pendingCount: count(d.id, isPending),
+      failedTasks: count(d.id, (r) => r.failed),
+      circuitBreakerThreshold: circuitBreakerThreshold(d.desiredCount),
+      rolloutState: d.rolloutState,
+      rolloutStateReason: d.rolloutStateReason ?? undefined,
+      createdAt: iso(d.createdAt),
+      updatedAt: iso(d.updatedAt),
+    })),
+    events: s.events.map(serviceEventView),
+    createdAt: iso(s.createdAt),
+  };
+}
+
+export function serviceEventView(e: { id: string; createdAt: Date; message: string }) {
+  return { id: e.id, createdAt: iso(e.createdAt), message: e.message };
 }

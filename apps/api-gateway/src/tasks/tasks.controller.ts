@@ -28,6 +28,7 @@ export class TasksController {
   @ApiQuery({ name: 'family', required: false })
   @ApiQuery({ name: 'containerInstance', required: false })
   @ApiQuery({ name: 'startedBy', required: false })
+  @ApiQuery({ name: 'serviceName', required: false })
   @ApiQuery({ name: 'maxResults', required: false })
   @ApiQuery({ name: 'nextToken', required: false })
   async list(@Param('cluster') cluster: string, @Query() query: Record<string, string | undefined>) {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Prisma } from '@berth/db';
+import { createTasks, requestTaskStop } from '@berth/db';
 import { NotFoundError, type RunTaskInput, type StopCode } from '@berth/domain';
 import type { TaskDefinitionModel } from '@berth/db';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
@@ -13,6 +13,7 @@ export interface TaskFilter {
   family?: string;
   containerInstanceId?: string;
   startedBy?: string;
+  serviceName?: string;
   afterId?: string;
   limit: number;
 }
@@ -26,28 +27,21 @@ export class TasksRepository {
     clusterId: string,
     td: TaskDefinitionModel,
     input: RunTaskInput,
-    essentials: { name: string; essential: boolean }[],
   ): Promise<TaskWithRelations[]> {
     return this.db.$transaction(async (tx) => {
-      const created: TaskWithRelations[] = [];
-      for (let i = 0; i < input.count; i++) {
-        created.push(
-          await tx.task.create({
-            data: {
-              clusterId,
-              taskDefinitionId: td.id,
-              startedBy: input.startedBy ?? null,
-              group: input.group ?? `family:${td.family}`,
-              overrides: (input.overrides ?? {}) as Prisma.InputJsonValue,
-              cpu: td.cpu,
-              memory: td.memory,
-              containers: { create: essentials.map((c) => ({ name: c.name, essential: c.essential })) },
-            },
-            include: TASK_INCLUDE,
-          }),
-        );
-      }
-      return created;
+      const ids = await createTasks(tx, {
+        clusterId,
+        taskDefinition: td,
+        count: input.count,
+        startedBy: input.startedBy,
+        group: input.group,
+        overrides: input.overrides,
+      });
+      return tx.task.findMany({
+        where: { id: { in: ids } },
+        include: TASK_INCLUDE,
+        orderBy: { createdAt: 'asc' },
+      });
     });
   }
 
@@ -59,6 +53,7 @@ export class TasksRepository {
         ...(f.family ? { taskDefinition: { family: f.family } } : {}),
         ...(f.containerInstanceId ? { containerInstanceId: f.containerInstanceId } : {}),
         ...(f.startedBy ? { startedBy: f.startedBy } : {}),
+        ...(f.serviceName ? { service: { name: f.serviceName } } : {}),
         ...(f.afterId ? { id: { gt: f.afterId } } : {}),
       },
       include: TASK_INCLUDE,
@@ -80,26 +75,10 @@ export class TasksRepository {
     return task;
   }
 
-  /**
-   * Asks a task to stop. Idempotent: only the first stop sets the stop code and reason. A task
-   * not yet placed has nothing to stop and goes straight to STOPPED; the scheduler's placement is
-   * guarded on desiredStatus RUNNING, so it cannot place the task after this commits.
-   */
+  /** StopTask: idempotent; see requestTaskStop. */
   async requestStop(taskId: string, stopCode: StopCode, reason: string): Promise<TaskWithRelations> {
     return this.db.$transaction(async (tx) => {
-      const now = new Date();
-      await tx.task.updateMany({
-        where: { id: taskId, desiredStatus: 'RUNNING' },
-        data: { desiredStatus: 'STOPPED', stopCode, stoppedReason: reason, stoppingAt: now },
-      });
-      await tx.task.updateMany({
-        where: { id: taskId, lastStatus: 'PROVISIONING' },
-        data: { lastStatus: 'STOPPED', stoppedAt: now, provisioningReason: null },
-      });
-      await tx.taskContainer.updateMany({
-        where: { taskId, task: { lastStatus: 'STOPPED' } },
-        data: { lastStatus: 'STOPPED' },
-      });
+      await requestTaskStop(tx, taskId, { stopCode, reason });
       return tx.task.findUniqueOrThrow({ where: { id: taskId }, include: TASK_INCLUDE });
     });
   }

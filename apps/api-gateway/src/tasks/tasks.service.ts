@@ -51,12 +51,7 @@ export class TasksService {
         );
       }
     });
-    const tasks = await this.tasks.createTasks(
-      cluster.id,
-      td,
-      input,
-      containers.map((c) => ({ name: c.name, essential: c.essential !== false })),
-    );
+    const tasks = await this.tasks.createTasks(cluster.id, td, input);
     await this.hintPlacement(cluster.id);
     return tasks;
   }
@@ -80,6 +75,7 @@ export class TasksService {
       family: q.family,
       containerInstanceId: q.containerInstance ? idFromArnOrId(q.containerInstance) : undefined,
       startedBy: q.startedBy,
+      serviceName: q.serviceName,
       afterId,
       limit,
     });

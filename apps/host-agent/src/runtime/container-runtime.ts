@@ -20,6 +20,8 @@ export interface ContainerObservation {
   bindings: NetworkBinding[];
   /** The engine's own error for a container that could not run (OOM kill, start failure). */
   error: string | null;
+  /** Docker's health check verdict; UNKNOWN without a check or while it starts. */
+  health: 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY';
 }
 
 export interface CreateContainerSpec {
@@ -36,6 +38,13 @@ export interface CreateContainerSpec {
   hostAddress: string;
   stopTimeoutSeconds: number;
   init: boolean;
+  healthCheck?: {
+    command: string[];
+    intervalSeconds: number;
+    timeoutSeconds: number;
+    retries: number;
+    startPeriodSeconds: number;
+  };
 }
 
 /** An error that knows what the task's stoppedReason should say (ECS's error names). */

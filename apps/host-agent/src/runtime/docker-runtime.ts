@@ -16,6 +16,14 @@ export const DOCKER_TIMEOUTS = {
 };
 
 const MiB = 1024 * 1024;
+const SECOND_NS = 1_000_000_000;
+
+function healthOf(info: Inspect): ContainerObservation['health'] {
+  const status = info.State.Health?.Status;
+  if (status === 'healthy') return 'HEALTHY';
+  if (status === 'unhealthy') return 'UNHEALTHY';
+  return 'UNKNOWN';
+}
 
 type Inspect = Docker.ContainerInspectInfo;
 
@@ -41,6 +49,7 @@ function observe(info: Inspect): ContainerObservation {
     error: info.State.OOMKilled
       ? 'OutOfMemoryError: container killed due to memory usage'
       : info.State.Error || null,
+    health: healthOf(info),
   };
 }
 
@@ -97,6 +106,15 @@ export class DockerRuntime implements ContainerRuntime {
           spec.portMappings.map((p) => [`${p.containerPort}/${p.protocol}`, {}]),
         ),
         StopTimeout: spec.stopTimeoutSeconds,
+        Healthcheck: spec.healthCheck
+          ? {
+              Test: spec.healthCheck.command,
+              Interval: spec.healthCheck.intervalSeconds * SECOND_NS,
+              Timeout: spec.healthCheck.timeoutSeconds * SECOND_NS,
+              Retries: spec.healthCheck.retries,
+              StartPeriod: spec.healthCheck.startPeriodSeconds * SECOND_NS,
+            }
+          : undefined,
         HostConfig: {
           PortBindings: Object.fromEntries(
             spec.portMappings.map((p) => [

@@ -1,0 +1,248 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { isUniqueViolation, Prisma } from '@berth/db';
+import {
+  ConflictError,
+  InvalidParameterError,
+  NotFoundError,
+  type DeploymentConfiguration,
+} from '@berth/domain';
+import type { TaskDefinitionModel } from '@berth/db';
+import { PRISMA, type PrismaClient } from '../infra/providers.js';
+
+export const SERVICE_INCLUDE = {
+  cluster: true,
+  taskDefinition: true,
+  deployments: {
+    where: { status: { not: 'INACTIVE' } },
+    include: { taskDefinition: true },
+    orderBy: { createdAt: 'desc' },
+  },
+  events: { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 10 },
+} as const satisfies Prisma.ServiceInclude;
+
+export type ServiceWithRelations = Prisma.ServiceGetPayload<{ include: typeof SERVICE_INCLUDE }>;
+
+export interface NewService {
+  clusterId: string;
+  serviceName: string;
+  taskDefinition: TaskDefinitionModel;
+  desiredCount: number;
+  deployment: DeploymentConfiguration;
+  healthCheckGracePeriodSeconds: number;
+  placementConstraints: unknown[];
+  placementStrategy: unknown[];
+}
+
+export interface ServiceChange {
+  taskDefinition?: TaskDefinitionModel;
+  forceNewDeployment?: boolean;
+  desiredCount?: number;
+  deployment?: DeploymentConfiguration;
+  healthCheckGracePeriodSeconds?: number;
+}
+
+type Tx = Prisma.TransactionClient;
+
+export interface TaskCountRow {
+  deploymentId: string | null;
+  lastStatus: string;
+  failed: boolean;
+  count: number;
+}
+
+const duplicate = (name: string) =>
+  new InvalidParameterError(
+    `serviceName: a service named ${name} is already ACTIVE or DRAINING in this cluster; update it, or delete it first`,
+    'serviceName',
+  );
+
+@Injectable()
+export class ServicesRepository {
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
+
+  /** The service and its first PRIMARY deployment, in one transaction. */
+  async create(s: NewService): Promise<ServiceWithRelations> {
+    try {
+      return await this.db.$transaction(async (tx) => {
+        const live = await tx.service.findFirst({
+          where: { clusterId: s.clusterId, name: s.serviceName, status: { not: 'INACTIVE' } },
+        });
+        if (live) throw duplicate(s.serviceName);
+        const service = await tx.service.create({
+          data: {
+            clusterId: s.clusterId,
+            name: s.serviceName,
+            taskDefinitionId: s.taskDefinition.id,
+            desiredCount: s.desiredCount,
+            minimumHealthyPercent: s.deployment.minimumHealthyPercent,
+            maximumPercent: s.deployment.maximumPercent,
+            circuitBreakerEnable: s.deployment.deploymentCircuitBreaker.enable,
+            circuitBreakerRollback: s.deployment.deploymentCircuitBreaker.rollback,
+            healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds,
+            placementConstraints: s.placementConstraints as Prisma.InputJsonValue,
+            placementStrategy: s.placementStrategy as Prisma.InputJsonValue,
+          },
+        });
+        await tx.deployment.create({
+          data: {
+            serviceId: service.id,
+            status: 'PRIMARY',
+            taskDefinitionId: s.taskDefinition.id,
+            desiredCount: s.desiredCount,
+          },
+        });
+        return tx.service.findUniqueOrThrow({ where: { id: service.id }, include: SERVICE_INCLUDE });
+      });
+    } catch (error) {
+      // Two creates of one name at once: the partial unique index lets one through.
+      if (isUniqueViolation(error)) throw duplicate(s.serviceName);
+      throw error;
+    }
+  }
+
+  async list(clusterId: string): Promise<ServiceWithRelations[]> {
+    return this.db.service.findMany({
+      where: { clusterId, status: { not: 'INACTIVE' } },
+      include: SERVICE_INCLUDE,
+      orderBy: { name: 'asc' },
+    });
+  }
+
+  /** The live service of that name, or else the most recent INACTIVE one (as ECS describes them). */
+  async get(clusterId: string, name: string): Promise<ServiceWithRelations> {
+    const found =
+      (await this.db.service.findFirst({
+        where: { clusterId, name, status: { not: 'INACTIVE' } },
+        include: SERVICE_INCLUDE,
+      })) ??
+      (await this.db.service.findFirst({
+        where: { clusterId, name },
+        include: SERVICE_INCLUDE,
+        orderBy: { createdAt: 'desc' },
+      }));
+    if (!found)
+      throw new NotFoundError(
+        'ServiceNotFoundException',
+        `service ${name} does not exist in this cluster`,
+        'service',
+      );
+    return found;
+  }
+
+  /**
+   * UpdateService. A new task definition, or forceNewDeployment, starts a new PRIMARY deployment
+   * and turns the previous one ACTIVE (drained by the controller). The service row is locked, so
+   * an update and a controller's reconcile never interleave.
+   */
+  async update(clusterId: string, name: string, change: ServiceChange): Promise<ServiceWithRelations> {
+    return this.db.$transaction(async (tx) => {
+      const service = await this.lockLive(tx, clusterId, name);
+      if (service.status !== 'ACTIVE') {
+        throw new ConflictError(
+          'ServiceNotActiveException',
+          `service ${name} is ${service.status}; it can no longer be updated`,
+        );
+      }
+      const desiredCount = change.desiredCount ?? service.desiredCount;
+      const newDefinition = change.taskDefinition && change.taskDefinition.id !== service.taskDefinitionId;
+      if (newDefinition || change.forceNewDeployment) {
+        const taskDefinitionId = change.taskDefinition?.id ?? service.taskDefinitionId;
+        await tx.deployment.updateMany({
+          where: { serviceId: service.id, status: 'PRIMARY' },
+          data: { status: 'ACTIVE' },
+        });
+        await tx.deployment.create({
+          data: { serviceId: service.id, status: 'PRIMARY', taskDefinitionId, desiredCount },
+        });
+      } else {
+        await tx.deployment.updateMany({
+          where: { serviceId: service.id, status: 'PRIMARY' },
+          data: { desiredCount },
+        });
+      }
+      await tx.service.update({
+        where: { id: service.id },
+        data: {
+          desiredCount,
+          taskDefinitionId: change.taskDefinition?.id ?? service.taskDefinitionId,
+          healthCheckGracePeriodSeconds:
+            change.healthCheckGracePeriodSeconds ?? service.healthCheckGracePeriodSeconds,
+          steady: false,
+          ...(change.deployment
+            ? {
+                minimumHealthyPercent: change.deployment.minimumHealthyPercent,
+                maximumPercent: change.deployment.maximumPercent,
+                circuitBreakerEnable: change.deployment.deploymentCircuitBreaker.enable,
+                circuitBreakerRollback: change.deployment.deploymentCircuitBreaker.rollback,
+              }
+            : {}),
+        },
+      });
+      return tx.service.findUniqueOrThrow({ where: { id: service.id }, include: SERVICE_INCLUDE });
+    });
+  }
+
+  /** DeleteService: DRAINING with no desired tasks; the controller stops them, then INACTIVE. */
+  async delete(clusterId: string, name: string, force: boolean): Promise<ServiceWithRelations> {
+    return this.db.$transaction(async (tx) => {
+      const service = await this.lockLive(tx, clusterId, name);
+      if (service.desiredCount > 0 && !force) {
+        throw new InvalidParameterError(
+          `service: ${name} still has desiredCount ${service.desiredCount}; scale it to 0 first, or delete with ?force=true`,
+          'service',
+        );
+      }
+      await tx.service.update({ where: { id: service.id }, data: { status: 'DRAINING', desiredCount: 0 } });
+      await tx.deployment.updateMany({
+        where: { serviceId: service.id, status: { not: 'INACTIVE' } },
+        data: { desiredCount: 0 },
+      });
+      return tx.service.findUniqueOrThrow({ where: { id: service.id }, include: SERVICE_INCLUDE });
+    });
+  }
+
+  async events(serviceId: string, limit: number, before?: { createdAt: Date; id: string }) {
+    return this.db.serviceEvent.findMany({
+      where: {
+        serviceId,
+        ...(before
+          ? {
+              OR: [
+                { createdAt: { lt: before.createdAt } },
+                { createdAt: before.createdAt, id: { lt: before.id } },
+              ],
+            }
+          : {}),
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: limit,
+    });
+  }
+
+  /** Task counts per deployment, by status and failure: what the view and the breaker show. */
+  async taskCounts(serviceIds: string[]): Promise<TaskCountRow[]> {
+    const rows = await this.db.task.groupBy({
+      by: ['deploymentId', 'lastStatus', 'failed'],
+      where: { serviceId: { in: serviceIds } },
+      _count: true,
+    });
+    return rows.map((r) => ({
+      deploymentId: r.deploymentId,
+      lastStatus: r.lastStatus,
+      failed: r.failed,
+      count: r._count,
+    }));
+  }
+
+  private async lockLive(tx: Tx, clusterId: string, name: string) {
+    const rows = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id FROM service WHERE cluster_id = ${clusterId}::uuid AND name = ${name} AND status <> 'INACTIVE' FOR UPDATE`;
+    if (!rows[0])
+      throw new NotFoundError(
+        'ServiceNotFoundException',
+        `service ${name} does not exist in this cluster`,
+        'service',
+      );
+    return tx.service.findUniqueOrThrow({ where: { id: rows[0].id } });
+  }
+}

@@ -1,0 +1,142 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  InvalidParameterError,
+  parseTaskDefinitionRef,
+  resolveDeploymentConfiguration,
+  validateCreateService,
+  validateUpdateService,
+} from '@berth/domain';
+import type { Hints } from '@berth/queues';
+import type { ClusterModel, TaskDefinitionModel } from '@berth/db';
+import { ClustersRepository } from '../clusters/clusters.repository.js';
+import { TaskDefinitionsRepository } from '../task-definitions/task-definitions.repository.js';
+import { HINTS, LOGGER, type Logger } from '../infra/providers.js';
+import { ServicesRepository, type ServiceWithRelations } from './services.repository.js';
+
+const MAX_EVENTS = 100;
+
+/** CreateService, UpdateService, DeleteService; the deployment controller does the rest. */
+@Injectable()
+export class ServicesService {
+  constructor(
+    private readonly clusters: ClustersRepository,
+    private readonly taskDefinitions: TaskDefinitionsRepository,
+    private readonly services: ServicesRepository,
+    @Inject(HINTS) private readonly hints: Hints,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async create(clusterName: string, body: unknown) {
+    const input = validateCreateService(body);
+    const cluster = await this.clusters.get(clusterName);
+    const taskDefinition = await this.activeTaskDefinition(input.taskDefinition);
+    const service = await this.services.create({
+      clusterId: cluster.id,
+      serviceName: input.serviceName,
+      taskDefinition,
+      desiredCount: input.desiredCount,
+      deployment: input.deployment,
+      healthCheckGracePeriodSeconds: input.healthCheckGracePeriodSeconds ?? 0,
+      placementConstraints: input.placementConstraints ?? [],
+      placementStrategy: input.placementStrategy ?? [],
+    });
+    await this.hint(service);
+    return service;
+  }
+
+  async list(clusterName: string) {
+    const cluster = await this.clusters.get(clusterName);
+    return this.services.list(cluster.id);
+  }
+
+  async get(
+    clusterName: string,
+    name: string,
+  ): Promise<{ cluster: ClusterModel; service: ServiceWithRelations }> {
+    const cluster = await this.clusters.get(clusterName);
+    return { cluster, service: await this.services.get(cluster.id, name) };
+  }
+
+  async update(clusterName: string, name: string, body: unknown) {
+    const input = validateUpdateService(body);
+    const { cluster, service } = await this.get(clusterName, name);
+    const deployment = input.deploymentConfiguration
+      ? resolveDeploymentConfiguration(input.deploymentConfiguration, {
+          minimumHealthyPercent: service.minimumHealthyPercent,
+          maximumPercent: service.maximumPercent,
+          deploymentCircuitBreaker: {
+            enable: service.circuitBreakerEnable,
+            rollback: service.circuitBreakerRollback,
+          },
+        })
+      : undefined;
+    const taskDefinition = input.taskDefinition
+      ? await this.activeTaskDefinition(input.taskDefinition)
+      : undefined;
+    const updated = await this.services.update(cluster.id, name, {
+      taskDefinition,
+      forceNewDeployment: input.forceNewDeployment,
+      desiredCount: input.desiredCount,
+      deployment,
+      healthCheckGracePeriodSeconds: input.healthCheckGracePeriodSeconds,
+    });
+    await this.hint(updated);
+    return updated;
+  }
+
+  async delete(clusterName: string, name: string, force: boolean) {
+    const cluster = await this.clusters.get(clusterName);
+    const service = await this.services.delete(cluster.id, name, force);
+    await this.hint(service);
+    return service;
+  }
+
+  async events(clusterName: string, name: string, q: { maxResults?: string; nextToken?: string }) {
+    const { service } = await this.get(clusterName, name);
+    const limit = q.maxResults === undefined ? MAX_EVENTS : Number(q.maxResults);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EVENTS) {
+      throw new InvalidParameterError(`maxResults: must be an integer from 1 to ${MAX_EVENTS}`, 'maxResults');
+    }
+    let before: { createdAt: Date; id: string } | undefined;
+    if (q.nextToken) {
+      const [at, id] = Buffer.from(q.nextToken, 'base64url').toString().split('|');
+      if (!at || !id || Number.isNaN(Date.parse(at)))
+        throw new InvalidParameterError('nextToken: not a token this API gave', 'nextToken');
+      before = { createdAt: new Date(at), id };
+    }
+    const events = await this.services.events(service.id, limit, before);
+    const last = events.at(-1);
+    const nextToken =
+      events.length === limit && last
+        ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString('base64url')
+        : undefined;
+    return { events, nextToken };
+  }
+
+  async taskCounts(serviceIds: string[]) {
+    return this.services.taskCounts(serviceIds);
+  }
+
+  private async activeTaskDefinition(ref: string): Promise<TaskDefinitionModel> {
+    const { family, revision } = parseTaskDefinitionRef(ref);
+    const td = await this.taskDefinitions.find(family, revision);
+    if (td.status !== 'ACTIVE') {
+      throw new InvalidParameterError(
+        `taskDefinition: ${td.family}:${td.revision} is INACTIVE (deregistered)`,
+        'taskDefinition',
+      );
+    }
+    return td;
+  }
+
+  private async hint(service: ServiceWithRelations) {
+    await this.hints
+      .serviceChanged(service.id)
+      .catch((err: unknown) =>
+        this.logger.warn(
+          { err, service: service.name },
+          'could not enqueue a service hint; the sweep will pick it up',
+        ),
+      );
+  }
+}

@@ -1,0 +1,37 @@
+import type { Logger } from '@berth/config';
+import { planService } from '@berth/domain';
+import type { ServicesRepository } from './services.repository.js';
+
+export interface ServiceEdges {
+  placeInCluster(clusterId: string): Promise<void>;
+  tellAgent(containerInstanceId: string, taskIds: string[]): Promise<void>;
+}
+
+/**
+ * Level-triggered: reads the service as it is now (under its row lock), plans with the pure
+ * planner, applies the plan in the same transaction, then hints the scheduler and the agents.
+ */
+export class ServiceReconciler {
+  constructor(
+    private readonly services: ServicesRepository,
+    private readonly edges: ServiceEdges,
+    private readonly logger: Logger,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async reconcile(serviceId: string): Promise<void> {
+    const applied = await this.services.withLockedService(serviceId, async (tx, snapshot) => {
+      const actions = planService(snapshot.spec, snapshot.deployments, snapshot.tasks, this.now());
+      if (actions.length === 0) return null;
+      this.logger.info(
+        { service: snapshot.name, cluster: snapshot.clusterId, actions: actions.map((a) => a.type) },
+        'reconciling service',
+      );
+      return this.services.apply(tx, snapshot, actions);
+    });
+    if (!applied) return;
+    if (applied.startedTaskIds.length) await this.edges.placeInCluster(applied.clusterId);
+    for (const [instanceId, taskIds] of applied.stoppedByInstance)
+      await this.edges.tellAgent(instanceId, taskIds);
+  }
+}

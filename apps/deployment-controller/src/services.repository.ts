@@ -1,0 +1,233 @@
+import { createTasks, requestTaskStop, type Prisma, type PrismaClient } from '@berth/db';
+import {
+  serviceEvents,
+  taskHealth,
+  type DeploymentView,
+  type ServiceAction,
+  type ServiceSpec,
+  type ServiceTaskView,
+  type TaskDesiredStatus,
+  type TaskLastStatus,
+  type DeploymentStatus,
+  type RolloutState,
+} from '@berth/domain';
+
+type Tx = Prisma.TransactionClient;
+
+export interface ServiceSnapshot {
+  id: string;
+  name: string;
+  clusterId: string;
+  spec: ServiceSpec;
+  deployments: DeploymentView[];
+  tasks: ServiceTaskView[];
+}
+
+/** What applying a plan did, for the edges that run after the commit (hints, agent commands). */
+export interface Applied {
+  clusterId: string;
+  startedTaskIds: string[];
+  /** Placed tasks asked to stop, by the instance that must be told. */
+  stoppedByInstance: Map<string, string[]>;
+}
+
+/**
+ * The controller's only door to Postgres for services. A reconcile runs inside one transaction
+ * that holds the service's row lock: two controller replicas reconcile one service in turn,
+ * each on fresh data, so neither can start a task the other already started.
+ */
+export class ServicesRepository {
+  constructor(private readonly db: PrismaClient) {}
+
+  async liveServiceIds(): Promise<string[]> {
+    const rows = await this.db.service.findMany({
+      where: { status: { not: 'INACTIVE' } },
+      select: { id: true },
+    });
+    return rows.map((r) => r.id);
+  }
+
+  async withLockedService<T>(
+    serviceId: string,
+    fn: (tx: Tx, snapshot: ServiceSnapshot) => Promise<T>,
+  ): Promise<T | null> {
+    return this.db.$transaction(
+      async (tx) => {
+        const locked = await tx.$queryRaw<{ id: string }[]>`
+          SELECT id FROM service WHERE id = ${serviceId}::uuid AND status <> 'INACTIVE' FOR UPDATE`;
+        if (locked.length === 0) return null;
+        return fn(tx, await this.snapshot(tx, serviceId));
+      },
+      { timeout: 30_000 },
+    );
+  }
+
+  private async snapshot(tx: Tx, serviceId: string): Promise<ServiceSnapshot> {
+    const s = await tx.service.findUniqueOrThrow({ where: { id: serviceId } });
+    const deployments = await tx.deployment.findMany({ where: { serviceId }, orderBy: { createdAt: 'asc' } });
+    const failed = await tx.task.groupBy({
+      by: ['deploymentId'],
+      where: { serviceId, failed: true },
+      _count: true,
+    });
+    const tasks = await tx.task.findMany({
+      where: { serviceId, lastStatus: { not: 'STOPPED' } },
+      include: { containers: { select: { essential: true, hasHealthCheck: true, healthStatus: true } } },
+    });
+    return {
+      id: s.id,
+      name: s.name,
+      clusterId: s.clusterId,
+      spec: {
+        name: s.name,
+        status: s.status as ServiceSpec['status'],
+        desiredCount: s.desiredCount,
+        minimumHealthyPercent: s.minimumHealthyPercent,
+        maximumPercent: s.maximumPercent,
+        circuitBreaker: { enable: s.circuitBreakerEnable, rollback: s.circuitBreakerRollback },
+        healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds,
+        steady: s.steady,
+      },
+      deployments: deployments.map((d) => ({
+        id: d.id,
+        status: d.status as DeploymentStatus,
+        taskDefinitionId: d.taskDefinitionId,
+        desiredCount: d.desiredCount,
+        rolloutState: d.rolloutState as RolloutState,
+        createdAt: d.createdAt,
+        failedTasks: failed.find((f) => f.deploymentId === d.id)?._count ?? 0,
+      })),
+      tasks: tasks.map((t) => ({
+        id: t.id,
+        deploymentId: t.deploymentId,
+        lastStatus: t.lastStatus as TaskLastStatus,
+        desiredStatus: t.desiredStatus as TaskDesiredStatus,
+        healthStatus: taskHealth(t.containers),
+        hasHealthCheck: t.containers.some((c) => c.essential && c.hasHealthCheck),
+        startedAt: t.startedAt,
+        createdAt: t.createdAt,
+      })),
+    };
+  }
+
+  /** Applies a plan's actions in the reconcile's transaction. */
+  async apply(tx: Tx, snapshot: ServiceSnapshot, actions: ServiceAction[]): Promise<Applied> {
+    const applied: Applied = {
+      clusterId: snapshot.clusterId,
+      startedTaskIds: [],
+      stoppedByInstance: new Map(),
+    };
+    const stoppedIds: string[] = [];
+    const events: string[] = [];
+    for (const action of actions) {
+      switch (action.type) {
+        case 'startTasks': {
+          const deployment = await tx.deployment.findUniqueOrThrow({
+            where: { id: action.deploymentId },
+            include: { taskDefinition: true },
+          });
+          const ids = await createTasks(tx, {
+            clusterId: snapshot.clusterId,
+            taskDefinition: deployment.taskDefinition,
+            count: action.count,
+            startedBy: `ecs-svc/${deployment.id}`,
+            group: `service:${snapshot.name}`,
+            serviceId: snapshot.id,
+            deploymentId: deployment.id,
+          });
+          applied.startedTaskIds.push(...ids);
+          break;
+        }
+        case 'stopTask': {
+          const changed = await requestTaskStop(tx, action.taskId, {
+            stopCode: 'ServiceSchedulerInitiated',
+            reason: action.reason,
+            failed: action.failed,
+          });
+          if (!changed) break;
+          stoppedIds.push(action.taskId);
+          const t = await tx.task.findUniqueOrThrow({
+            where: { id: action.taskId },
+            select: { containerInstanceId: true, lastStatus: true },
+          });
+          if (t.containerInstanceId && t.lastStatus !== 'STOPPED') {
+            applied.stoppedByInstance.set(t.containerInstanceId, [
+              ...(applied.stoppedByInstance.get(t.containerInstanceId) ?? []),
+              action.taskId,
+            ]);
+          }
+          break;
+        }
+        case 'updateDeployment':
+          await tx.deployment.update({
+            where: { id: action.deploymentId },
+            data: {
+              ...(action.status ? { status: action.status } : {}),
+              ...(action.rolloutState ? { rolloutState: action.rolloutState } : {}),
+              ...(action.rolloutStateReason ? { rolloutStateReason: action.rolloutStateReason } : {}),
+            },
+          });
+          break;
+        case 'createDeployment':
+          await tx.deployment.updateMany({
+            where: { serviceId: snapshot.id, status: 'PRIMARY' },
+            data: { status: 'ACTIVE' },
+          });
+          await tx.deployment.create({
+            data: {
+              serviceId: snapshot.id,
+              status: 'PRIMARY',
+              taskDefinitionId: action.taskDefinitionId,
+              desiredCount: snapshot.spec.desiredCount,
+              rolloutStateReason: action.rolloutStateReason,
+            },
+          });
+          await tx.service.update({
+            where: { id: snapshot.id },
+            data: { taskDefinitionId: action.taskDefinitionId },
+          });
+          break;
+        case 'setSteady':
+          await tx.service.update({ where: { id: snapshot.id }, data: { steady: action.steady } });
+          break;
+        case 'markInactive':
+          await tx.service.update({
+            where: { id: snapshot.id },
+            data: { status: 'INACTIVE', steady: false },
+          });
+          await tx.deployment.updateMany({ where: { serviceId: snapshot.id }, data: { status: 'INACTIVE' } });
+          break;
+        case 'event':
+          events.push(action.message);
+          break;
+      }
+    }
+    await this.recordEvents(tx, snapshot, applied.startedTaskIds, stoppedIds, events);
+    return applied;
+  }
+
+  private async recordEvents(
+    tx: Tx,
+    snapshot: ServiceSnapshot,
+    started: string[],
+    stopped: string[],
+    events: string[],
+  ) {
+    const messages = [
+      ...(stopped.length ? [serviceEvents.stopped(snapshot.name, stopped)] : []),
+      ...(started.length ? [serviceEvents.started(snapshot.name, started)] : []),
+      ...events,
+    ];
+    // Distinct timestamps keep the order of one reconcile's events when paging newest first.
+    const base = Date.now();
+    if (messages.length) {
+      await tx.serviceEvent.createMany({
+        data: messages.map((message, i) => ({
+          serviceId: snapshot.id,
+          message,
+          createdAt: new Date(base + i),
+        })),
+      });
+    }
+  }
+}

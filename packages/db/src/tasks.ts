@@ -1,0 +1,86 @@
+import type { Db, Prisma, TaskDefinitionModel } from './client.js';
+
+export interface NewTasks {
+  clusterId: string;
+  taskDefinition: TaskDefinitionModel;
+  count: number;
+  startedBy?: string | null;
+  group?: string | null;
+  overrides?: unknown;
+  serviceId?: string;
+  deploymentId?: string;
+}
+
+interface StoredContainer {
+  name: string;
+  essential?: boolean;
+  healthCheck?: unknown;
+}
+
+/**
+ * Writes PROVISIONING tasks and their container rows (RunTask, or a service starting tasks).
+ * Call it inside a transaction so that all of them are written or none.
+ */
+export async function createTasks(tx: Db, t: NewTasks): Promise<string[]> {
+  const containers = (t.taskDefinition.definition as unknown as { containerDefinitions: StoredContainer[] })
+    .containerDefinitions;
+  const ids: string[] = [];
+  for (let i = 0; i < t.count; i++) {
+    const task = await tx.task.create({
+      data: {
+        clusterId: t.clusterId,
+        taskDefinitionId: t.taskDefinition.id,
+        startedBy: t.startedBy ?? null,
+        group: t.group ?? `family:${t.taskDefinition.family}`,
+        overrides: (t.overrides ?? {}) as Prisma.InputJsonValue,
+        cpu: t.taskDefinition.cpu,
+        memory: t.taskDefinition.memory,
+        serviceId: t.serviceId ?? null,
+        deploymentId: t.deploymentId ?? null,
+        containers: {
+          create: containers.map((c) => ({
+            name: c.name,
+            essential: c.essential !== false,
+            hasHealthCheck: c.healthCheck !== undefined,
+          })),
+        },
+      },
+      select: { id: true },
+    });
+    ids.push(task.id);
+  }
+  return ids;
+}
+
+/**
+ * Asks a task to stop. Idempotent: only the first request sets the stop code and reason. A task
+ * not yet placed has nothing to stop and goes straight to STOPPED; the scheduler's placement is
+ * guarded on desiredStatus RUNNING, so it cannot place the task once this commits. Returns
+ * whether this call made the request.
+ */
+export async function requestTaskStop(
+  tx: Db,
+  taskId: string,
+  stop: { stopCode: string; reason: string; failed?: boolean },
+): Promise<boolean> {
+  const now = new Date();
+  const { count } = await tx.task.updateMany({
+    where: { id: taskId, desiredStatus: 'RUNNING' },
+    data: {
+      desiredStatus: 'STOPPED',
+      stopCode: stop.stopCode,
+      stoppedReason: stop.reason,
+      stoppingAt: now,
+      ...(stop.failed ? { failed: true } : {}),
+    },
+  });
+  await tx.task.updateMany({
+    where: { id: taskId, lastStatus: 'PROVISIONING' },
+    data: { lastStatus: 'STOPPED', stoppedAt: now, provisioningReason: null },
+  });
+  await tx.taskContainer.updateMany({
+    where: { taskId, task: { lastStatus: 'STOPPED' } },
+    data: { lastStatus: 'STOPPED' },
+  });
+  return count === 1;
+}
