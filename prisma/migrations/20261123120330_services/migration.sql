@@ -89,7 +89,7 @@ ALTER TABLE "deployment" ADD CONSTRAINT "deployment_task_definition_id_fkey" FOR
 -- AddForeignKey
 ALTER TABLE "service_event" ADD CONSTRAINT "service_event_service_id_fkey" FOREIGN KEY ("service_id") REFERENCES "service"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
--- One live service per name in a cluster; an INACTIVE service's name may be reused (as in ECS).
+-- One live service per name in a cluster. The name of an INACTIVE service may be reused, as in ECS.
 CREATE UNIQUE INDEX "service_cluster_id_name_live_key" ON "service"("cluster_id", "name") WHERE "status" <> 'INACTIVE';
 -- At most one PRIMARY deployment per service, whatever two controllers do at once.
 CREATE UNIQUE INDEX "deployment_one_primary_per_service" ON "deployment"("service_id") WHERE "status" = 'PRIMARY';
