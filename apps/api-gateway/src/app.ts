@@ -34,6 +34,7 @@ import { ContainerInstancesController } from './container-instances/container-in
 import { ContainerInstancesRepository } from './container-instances/container-instances.repository.js';
 import { AgentServer } from './agents/agent-server.js';
 import { ServicesController } from './services/services.controller.js';
+import { AttributesController } from './attributes/attributes.controller.js';
 import { ServicesRepository } from './services/services.repository.js';
 import { ServicesService } from './services/services.service.js';
 import { AgentsRepository } from './agents/agents.repository.js';
@@ -67,6 +68,7 @@ export class GatewayModule {
         TasksController,
         ContainerInstancesController,
         ServicesController,
+        AttributesController,
       ],
       providers: [
         ...infraProviders(config),

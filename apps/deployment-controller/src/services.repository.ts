@@ -1,4 +1,5 @@
 import { createTasks, requestTaskStop, type Prisma, type PrismaClient } from '@berth/db';
+import { SERVICE_DEFAULT_STRATEGY } from '@berth/scheduler-core';
 import {
   serviceEvents,
   taskHealth,
@@ -21,6 +22,8 @@ export interface ServiceSnapshot {
   spec: ServiceSpec;
   deployments: DeploymentView[];
   tasks: ServiceTaskView[];
+  placementConstraints: unknown[];
+  placementStrategy: unknown[];
 }
 
 /** What applying a plan did, for the edges that run after the commit (hints, agent commands). */
@@ -78,6 +81,8 @@ export class ServicesRepository {
       id: s.id,
       name: s.name,
       clusterId: s.clusterId,
+      placementConstraints: s.placementConstraints as unknown[],
+      placementStrategy: s.placementStrategy as unknown[],
       spec: {
         name: s.name,
         status: s.status as ServiceSpec['status'],
@@ -134,6 +139,10 @@ export class ServicesRepository {
             group: `service:${snapshot.name}`,
             serviceId: snapshot.id,
             deploymentId: deployment.id,
+            placementConstraints: snapshot.placementConstraints,
+            placementStrategy: snapshot.placementStrategy.length
+              ? snapshot.placementStrategy
+              : [...SERVICE_DEFAULT_STRATEGY],
           });
           applied.startedTaskIds.push(...ids);
           break;

@@ -1,9 +1,50 @@
-import { isUniqueViolation, reserveOnInstance, type PrismaClient } from '@berth/db';
+import type { PrismaClient } from '@berth/db';
 import { serviceEvents, staticHostPorts, type ContainerDefinition } from '@berth/domain';
-import type { InstanceSnapshot, TaskToPlace } from '@berth/scheduler-core';
+import {
+  parseConstraints,
+  parseStrategies,
+  portKey,
+  RUN_TASK_DEFAULT_STRATEGY,
+  type InstanceSnapshot,
+  type PlacementConstraint,
+  type PlacementStrategy,
+  type TaskToPlace,
+} from '@berth/scheduler-core';
 
-/** The scheduler's only door to Postgres: read a snapshot, commit placements one task at a time. */
+export type WaitingTask = TaskToPlace & { provisioningReason: string | null; serviceId: string | null };
+
+export interface CommitResult {
+  /** Task ids now PENDING, by the instance that got them. */
+  placed: Map<string, string[]>;
+  /** Tasks that no longer wait (stopped, or placed by another scheduler meanwhile). */
+  gone: number;
+  /** Tasks whose instance changed since the snapshot (room taken, port taken, agent gone): re-plan. */
+  conflicts: number;
+}
+
+interface LockedInstance {
+  id: string;
+  status: string;
+  agent_connected: boolean;
+  registered_cpu: number;
+  registered_memory: number;
+  reserved_cpu: number;
+  reserved_memory: number;
+}
+
+/**
+ * The scheduler's only door to Postgres: a snapshot to plan on, and a commit that applies a whole
+ * plan in one transaction with set-based statements. The commit re-checks every instance under its
+ * row lock, so a stale plan can lose tasks to a re-plan but can never overcommit; the CHECK
+ * constraints and the port_reservation key are the backstop.
+ */
 export class PlacementRepository {
+  /** Parsed placement specs by their JSON text: a cluster's tasks share a handful of them. */
+  private readonly parsed = new Map<
+    string,
+    { constraints: PlacementConstraint[]; strategies: PlacementStrategy[] }
+  >();
+
   constructor(private readonly db: PrismaClient) {}
 
   async clustersWithWaitingTasks(): Promise<string[]> {
@@ -15,102 +56,246 @@ export class PlacementRepository {
     return rows.map((r) => r.clusterId);
   }
 
-  async waitingTasks(
-    clusterId: string,
-    limit: number,
-  ): Promise<(TaskToPlace & { provisioningReason: string | null; serviceId: string | null })[]> {
+  async waitingTasks(clusterId: string, limit: number): Promise<WaitingTask[]> {
     const tasks = await this.db.task.findMany({
       where: { clusterId, lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING' },
-      include: { taskDefinition: { select: { definition: true } } },
+      select: {
+        id: true,
+        cpu: true,
+        memory: true,
+        group: true,
+        provisioningReason: true,
+        serviceId: true,
+        placementConstraints: true,
+        placementStrategy: true,
+        taskDefinitionId: true,
+      },
       orderBy: { createdAt: 'asc' },
       take: limit,
     });
-    return tasks.map((t) => ({
-      id: t.id,
-      cpu: t.cpu,
-      memory: t.memory,
-      hostPorts: staticHostPorts(
-        (t.taskDefinition.definition as { containerDefinitions: ContainerDefinition[] }).containerDefinitions,
-      ),
-      provisioningReason: t.provisioningReason,
-      serviceId: t.serviceId,
-    }));
+    const definitionIds = [...new Set(tasks.map((t) => t.taskDefinitionId))];
+    const definitions = await this.db.taskDefinition.findMany({
+      where: { id: { in: definitionIds } },
+      select: { id: true, definition: true },
+    });
+    const byDefinition = new Map(
+      definitions.map((d) => {
+        const def = d.definition as {
+          containerDefinitions: ContainerDefinition[];
+          placementConstraints?: unknown;
+        };
+        return [
+          d.id,
+          {
+            hostPorts: staticHostPorts(def.containerDefinitions),
+            constraints: def.placementConstraints ?? [],
+          },
+        ];
+      }),
+    );
+    return tasks.map((t) => {
+      const def = byDefinition.get(t.taskDefinitionId)!;
+      const spec = this.spec(
+        [...(def.constraints as unknown[]), ...(t.placementConstraints as unknown[])],
+        t.placementStrategy,
+      );
+      return {
+        id: t.id,
+        cpu: t.cpu,
+        memory: t.memory,
+        hostPorts: def.hostPorts,
+        group: t.group ?? 'default',
+        constraints: spec.constraints,
+        strategies: spec.strategies,
+        provisioningReason: t.provisioningReason,
+        serviceId: t.serviceId,
+      };
+    });
+  }
+
+  private spec(constraints: unknown[], strategy: unknown) {
+    const key = JSON.stringify([constraints, strategy]);
+    let spec = this.parsed.get(key);
+    if (!spec) {
+      // Validated when the task was created; parsing again only turns JSON into the core's form.
+      spec = {
+        constraints: parseConstraints(constraints),
+        strategies: parseStrategies(strategy) ?? [...RUN_TASK_DEFAULT_STRATEGY],
+      };
+      if (spec.strategies.length === 0) spec.strategies = [...RUN_TASK_DEFAULT_STRATEGY];
+      if (this.parsed.size > 1000) this.parsed.clear();
+      this.parsed.set(key, spec);
+    }
+    return spec;
   }
 
   async instances(clusterId: string): Promise<InstanceSnapshot[]> {
-    const rows = await this.db.containerInstance.findMany({
-      where: { clusterId, status: { not: 'INACTIVE' } },
-      include: { portReservations: { select: { hostPort: true, protocol: true } } },
-    });
+    const [rows, ports, groups] = await Promise.all([
+      this.db.containerInstance.findMany({ where: { clusterId, status: { not: 'INACTIVE' } } }),
+      this.db.portReservation.findMany({
+        where: { containerInstance: { clusterId } },
+        select: { containerInstanceId: true, hostPort: true, protocol: true },
+      }),
+      this.db.$queryRaw<{ container_instance_id: string; group: string | null; n: number }[]>`
+        SELECT container_instance_id, "group", count(*)::int AS n FROM task
+         WHERE cluster_id = ${clusterId}::uuid AND container_instance_id IS NOT NULL AND last_status <> 'STOPPED'
+         GROUP BY 1, 2`,
+    ]);
+    const portsOf = new Map<string, Set<string>>();
+    for (const p of ports) {
+      const set = portsOf.get(p.containerInstanceId) ?? new Set<string>();
+      set.add(`${p.hostPort}/${p.protocol}`);
+      portsOf.set(p.containerInstanceId, set);
+    }
+    const groupsOf = new Map<string, Map<string, number>>();
+    for (const g of groups) {
+      const map = groupsOf.get(g.container_instance_id) ?? new Map<string, number>();
+      map.set(g.group ?? 'default', g.n);
+      groupsOf.set(g.container_instance_id, map);
+    }
     return rows.map((i) => ({
       id: i.id,
       status: i.status,
       agentConnected: i.agentConnected,
+      hostAddress: i.hostAddress,
+      agentVersion: i.agentVersion,
       registeredCpu: i.registeredCpu,
       registeredMemory: i.registeredMemory,
       reservedCpu: i.reservedCpu,
       reservedMemory: i.reservedMemory,
-      reservedPorts: new Set(i.portReservations.map((p) => `${p.hostPort}/${p.protocol}`)),
-      attributes: i.attributes as Record<string, string>,
+      reservedPorts: portsOf.get(i.id) ?? new Set(),
+      attributes: {
+        ...(i.attributes as Record<string, string>),
+        ...(i.apiAttributes as Record<string, string>),
+      },
+      groupCounts: groupsOf.get(i.id) ?? new Map(),
     }));
   }
 
   /**
-   * Assigns one task to an instance and reserves its resources, all or nothing.
-   * - 'placed': committed.
-   * - 'gone': the task no longer waits (stopped, or placed by another replica): nothing to do.
-   * - 'conflict': the instance changed since the snapshot; re-plan.
+   * Applies a plan in one transaction: lock the instances in id order (so concurrent schedulers
+   * queue instead of deadlocking), claim the tasks that still wait, keep on each instance only what
+   * still fits its locked row and free ports, give the rest back, then reserve in bulk.
    */
-  async commit(task: TaskToPlace, instanceId: string): Promise<'placed' | 'gone' | 'conflict'> {
-    try {
-      return await this.db.$transaction(async (tx) => {
-        const claimed = await tx.task.updateMany({
-          where: {
-            id: task.id,
-            lastStatus: 'PROVISIONING',
-            desiredStatus: 'RUNNING',
-            containerInstanceId: null,
-          },
-          data: {
-            lastStatus: 'PENDING',
-            containerInstanceId: instanceId,
-            holdsReservation: true,
-            provisioningReason: null,
-          },
+  async commit(plan: { task: TaskToPlace; instanceId: string }[]): Promise<CommitResult> {
+    const result: CommitResult = { placed: new Map(), gone: 0, conflicts: 0 };
+    if (plan.length === 0) return result;
+    const instanceIds = [...new Set(plan.map((p) => p.instanceId))].sort();
+    const byTask = new Map(plan.map((p) => [p.task.id, p]));
+
+    await this.db.$transaction(
+      async (tx) => {
+        const locked = await tx.$queryRaw<LockedInstance[]>`
+          SELECT id, status, agent_connected, registered_cpu, registered_memory, reserved_cpu, reserved_memory
+            FROM container_instance WHERE id = ANY(${instanceIds}::uuid[]) ORDER BY id FOR UPDATE`;
+        const heldPorts = await tx.portReservation.findMany({
+          where: { containerInstanceId: { in: instanceIds } },
+          select: { containerInstanceId: true, hostPort: true, protocol: true },
         });
-        if (claimed.count !== 1) return 'gone';
-        const reserved = await reserveOnInstance(tx, {
-          containerInstanceId: instanceId,
-          taskId: task.id,
-          cpu: task.cpu,
-          memory: task.memory,
-          hostPorts: task.hostPorts,
-        });
-        if (!reserved) throw new LostRace();
-        return 'placed';
-      });
-    } catch (error) {
-      if (error instanceof LostRace || isUniqueViolation(error)) return 'conflict';
-      throw error;
-    }
+        const claimed = await tx.$queryRaw<{ id: string }[]>`
+          UPDATE task SET last_status = 'PENDING', container_instance_id = v.instance_id, holds_reservation = true,
+                          provisioning_reason = NULL, placed_at = now(), updated_at = now()
+            FROM (SELECT unnest(${plan.map((p) => p.task.id)}::uuid[]) AS id,
+                         unnest(${plan.map((p) => p.instanceId)}::uuid[]) AS instance_id) v
+           WHERE task.id = v.id AND task.last_status = 'PROVISIONING' AND task.desired_status = 'RUNNING'
+             AND task.container_instance_id IS NULL
+          RETURNING task.id`;
+        result.gone = plan.length - claimed.length;
+
+        // What each instance can still take, from its locked row.
+        const room = new Map(
+          locked.map((i) => [
+            i.id,
+            {
+              ok: i.status === 'ACTIVE' && i.agent_connected,
+              cpu: i.registered_cpu - i.reserved_cpu,
+              memory: i.registered_memory - i.reserved_memory,
+              ports: new Set(
+                heldPorts
+                  .filter((p) => p.containerInstanceId === i.id)
+                  .map((p) => `${p.hostPort}/${p.protocol}`),
+              ),
+              addCpu: 0,
+              addMemory: 0,
+            },
+          ]),
+        );
+        const keep: { task: TaskToPlace; instanceId: string }[] = [];
+        const giveBack: string[] = [];
+        for (const { id } of claimed) {
+          const p = byTask.get(id)!;
+          const r = room.get(p.instanceId);
+          const fits =
+            r?.ok &&
+            p.task.cpu <= r.cpu - r.addCpu &&
+            p.task.memory <= r.memory - r.addMemory &&
+            !p.task.hostPorts.some((hp) => r.ports.has(portKey(hp)));
+          if (!r || !fits) {
+            giveBack.push(id);
+            continue;
+          }
+          r.addCpu += p.task.cpu;
+          r.addMemory += p.task.memory;
+          for (const hp of p.task.hostPorts) r.ports.add(portKey(hp));
+          keep.push(p);
+        }
+        result.conflicts = giveBack.length;
+        if (giveBack.length) {
+          await tx.$executeRaw`
+            UPDATE task SET last_status = 'PROVISIONING', container_instance_id = NULL, holds_reservation = false,
+                            placed_at = NULL, updated_at = now()
+             WHERE id = ANY(${giveBack}::uuid[])`;
+        }
+        const grow = [...room].filter(([, r]) => r.addCpu > 0 || r.addMemory > 0);
+        if (grow.length) {
+          await tx.$executeRaw`
+            UPDATE container_instance ci
+               SET reserved_cpu = ci.reserved_cpu + v.cpu, reserved_memory = ci.reserved_memory + v.memory, updated_at = now()
+              FROM (SELECT unnest(${grow.map(([id]) => id)}::uuid[]) AS id,
+                           unnest(${grow.map(([, r]) => r.addCpu)}::int[]) AS cpu,
+                           unnest(${grow.map(([, r]) => r.addMemory)}::int[]) AS memory) v
+             WHERE ci.id = v.id`;
+        }
+        const ports = keep.flatMap((p) =>
+          p.task.hostPorts.map((hp) => ({
+            containerInstanceId: p.instanceId,
+            hostPort: hp.hostPort,
+            protocol: hp.protocol,
+            taskId: p.task.id,
+          })),
+        );
+        if (ports.length) await tx.portReservation.createMany({ data: ports });
+        for (const p of keep)
+          result.placed.set(p.instanceId, [...(result.placed.get(p.instanceId) ?? []), p.task.id]);
+      },
+      { timeout: 60_000 },
+    );
+    return result;
   }
 
-  /** Records why a task waits; a service's task also leaves a service event, once per new reason. */
-  async recordUnplaced(taskId: string, serviceId: string | null, reason: string): Promise<void> {
+  /** Records why tasks wait; a service's task also leaves a service event, once per new reason. */
+  async recordUnplaced(unplaced: { task: WaitingTask; reason: string }[]): Promise<void> {
+    const changed = unplaced.filter((u) => u.task.provisioningReason !== u.reason);
+    if (changed.length === 0) return;
     await this.db.$transaction(async (tx) => {
-      const { count } = await tx.task.updateMany({
-        where: { id: taskId, lastStatus: 'PROVISIONING' },
-        data: { provisioningReason: reason },
+      await tx.$executeRaw`
+        UPDATE task SET provisioning_reason = v.reason
+          FROM (SELECT unnest(${changed.map((u) => u.task.id)}::uuid[]) AS id,
+                       unnest(${changed.map((u) => u.reason)}::text[]) AS reason) v
+         WHERE task.id = v.id AND task.last_status = 'PROVISIONING'`;
+      const perService = new Map<string, string>();
+      for (const u of changed) if (u.task.serviceId) perService.set(u.task.serviceId, u.reason);
+      if (perService.size === 0) return;
+      const services = await tx.service.findMany({
+        where: { id: { in: [...perService.keys()] } },
+        select: { id: true, name: true },
       });
-      if (count === 0 || !serviceId) return;
-      const service = await tx.service.findUnique({ where: { id: serviceId }, select: { name: true } });
-      if (service) {
-        await tx.serviceEvent.create({
-          data: { serviceId, message: serviceEvents.unableToPlace(service.name, reason) },
-        });
-      }
+      await tx.serviceEvent.createMany({
+        data: services.map((s) => ({
+          serviceId: s.id,
+          message: serviceEvents.unableToPlace(s.name, perService.get(s.id)!),
+        })),
+      });
     });
   }
 }
-
-class LostRace extends Error {}

@@ -15,9 +15,9 @@ export type NotifyAgents = (byInstance: Map<string, string[]>) => Promise<void>;
 const MAX_REPLANS = 5;
 
 /**
- * Places a cluster's waiting tasks: snapshot, plan with the pure core, commit each placement with
- * a guarded transaction. A commit that lost a race to another scheduler re-plans from a fresh
- * snapshot; nothing is ever half-applied.
+ * Places a cluster's waiting tasks in batches: snapshot, plan with the pure core, commit the
+ * plan in one transaction that re-checks each instance under its lock. Tasks that lost a race to
+ * another scheduler go back to waiting and are re-planned from a fresh snapshot.
  */
 export class PlacementService {
   constructor(
@@ -29,12 +29,16 @@ export class PlacementService {
 
   async placeCluster(clusterId: string): Promise<PassResult> {
     const total: PassResult = { placed: 0, unplaced: 0, conflicts: 0 };
-    for (let pass = 0; pass <= MAX_REPLANS; pass++) {
+    let replans = 0;
+    for (;;) {
       const result = await this.pass(clusterId);
       total.placed += result.placed;
       total.conflicts += result.conflicts;
       total.unplaced = result.unplaced;
-      if (result.conflicts === 0) break;
+      // Go on while a full batch was placed (more may wait) or a lost race asks for a re-plan.
+      if (result.conflicts > 0 && ++replans <= MAX_REPLANS) continue;
+      if (result.seen === this.batch && result.placed > 0) continue;
+      break;
     }
     if (total.placed || total.unplaced || total.conflicts) {
       this.logger.info({ cluster: clusterId, ...total }, 'placement pass');
@@ -42,31 +46,21 @@ export class PlacementService {
     return total;
   }
 
-  private async pass(clusterId: string): Promise<PassResult> {
+  private async pass(clusterId: string): Promise<PassResult & { seen: number }> {
     const tasks = await this.repo.waitingTasks(clusterId, this.batch);
-    if (tasks.length === 0) return { placed: 0, unplaced: 0, conflicts: 0 };
+    if (tasks.length === 0) return { placed: 0, unplaced: 0, conflicts: 0, seen: 0 };
     const instances = await this.repo.instances(clusterId);
     const plan = planPlacements(instances, tasks, seededRandom(randomInt(2 ** 31)));
 
-    const byInstance = new Map<string, string[]>();
-    let conflicts = 0;
-    for (const p of plan.placements) {
-      const task = tasks.find((t) => t.id === p.taskId)!;
-      const outcome = await this.repo.commit(task, p.instanceId);
-      if (outcome === 'placed') {
-        byInstance.set(p.instanceId, [...(byInstance.get(p.instanceId) ?? []), task.id]);
-        this.logger.debug({ cluster: clusterId, task: task.id, instance: p.instanceId }, 'task placed');
-      } else if (outcome === 'conflict') {
-        conflicts++;
-      }
-    }
-    for (const u of plan.unplaced) {
-      const task = tasks.find((t) => t.id === u.taskId)!;
-      if (task.provisioningReason !== u.reason)
-        await this.repo.recordUnplaced(u.taskId, task.serviceId, u.reason);
-    }
-    if (byInstance.size) await this.notifyAgents(byInstance);
-    const placed = [...byInstance.values()].reduce((n, ids) => n + ids.length, 0);
-    return { placed, unplaced: plan.unplaced.length, conflicts };
+    const byId = new Map(tasks.map((t) => [t.id, t]));
+    const committed = await this.repo.commit(
+      plan.placements.map((p) => ({ task: byId.get(p.taskId)!, instanceId: p.instanceId })),
+    );
+    await this.repo.recordUnplaced(
+      plan.unplaced.map((u) => ({ task: byId.get(u.taskId)!, reason: u.reason })),
+    );
+    if (committed.placed.size) await this.notifyAgents(committed.placed);
+    const placed = [...committed.placed.values()].reduce((n, ids) => n + ids.length, 0);
+    return { placed, unplaced: plan.unplaced.length, conflicts: committed.conflicts, seen: tasks.length };
   }
 }

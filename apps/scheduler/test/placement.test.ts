@@ -147,6 +147,83 @@ it('gives a static host port to one task per host, whatever the interleaving', a
   await checkDatabase(clusterId);
 });
 
+it('three schedulers place 2,000 tasks on 200 instances: no overcommit, no duplicate port, none placed twice', async () => {
+  // 200 hosts × 1024 CPU, tasks of 100 CPU and static port 7000 or dynamic: 10 fit per host by CPU,
+  // but only one task per host can hold port 7000.
+  const cluster = await prisma.cluster.create({ data: { name: 'scale' } });
+  const mk = (family: string, hostPort?: number) =>
+    prisma.taskDefinition.create({
+      data: {
+        family,
+        revision: 1,
+        cpu: 100,
+        memory: 64,
+        definition: {
+          family,
+          containerDefinitions: [
+            {
+              name: 'c',
+              image: 'x',
+              cpu: 100,
+              memory: 64,
+              portMappings: hostPort ? [{ containerPort: 80, hostPort }] : [],
+            },
+          ],
+        },
+      },
+    });
+  const [dynamic, fixed] = [await mk('scale-dyn'), await mk('scale-fixed', 7000)];
+  await prisma.containerInstance.createMany({
+    data: Array.from({ length: 200 }, (_, i) => ({
+      id: randomUUID(),
+      clusterId: cluster.id,
+      hostAddress: `10.1.${Math.floor(i / 250)}.${i % 250}`,
+      registeredCpu: 1024,
+      registeredMemory: 4096,
+      agentConnected: true,
+      attributes: { zone: `z${i % 3}` },
+    })),
+  });
+  const tasks = (td: { id: string }, n: number, strategy: unknown[]) =>
+    Array.from({ length: n }, () => ({
+      clusterId: cluster.id,
+      taskDefinitionId: td.id,
+      cpu: 100,
+      memory: 64,
+      placementStrategy: strategy as object[],
+    }));
+  // The port-holding tasks are older, so they are placed first: then the capacity exists for all
+  // 2,000 (one fixed + nine dynamic per host), and every task must be placed.
+  await prisma.task.createMany({ data: tasks(fixed, 200, [{ type: 'random' }]) });
+  await prisma.task.createMany({
+    data: tasks(dynamic, 1800, [
+      { type: 'spread', field: 'attribute:zone' },
+      { type: 'binpack', field: 'cpu' },
+    ]),
+  });
+  const schedulers = [service(), service(), service()];
+  await Promise.all(schedulers.map((s) => s.placeCluster(cluster.id)));
+  // Whatever one scheduler's passes left (they give up after a few lost races), the next hint places.
+  await Promise.all(schedulers.map((s) => s.placeCluster(cluster.id)));
+
+  await checkDatabase(cluster.id);
+  expect(await prisma.task.count({ where: { clusterId: cluster.id, lastStatus: 'PROVISIONING' } })).toBe(0);
+  const dupPorts = await prisma.$queryRaw<{ n: bigint }[]>`
+    SELECT count(*) AS n FROM (SELECT container_instance_id FROM task
+      WHERE cluster_id = ${cluster.id}::uuid AND task_definition_id = ${fixed.id}::uuid AND holds_reservation
+      GROUP BY container_instance_id HAVING count(*) > 1) d`;
+  expect(Number(dupPorts[0]!.n)).toBe(0);
+  expect(
+    await prisma.portReservation.count({ where: { containerInstance: { clusterId: cluster.id } } }),
+  ).toBe(200);
+  const perInstance = await prisma.task.groupBy({
+    by: ['containerInstanceId'],
+    where: { clusterId: cluster.id },
+    _count: true,
+  });
+  expect(perInstance.every((r) => r._count <= 10)).toBe(true);
+}, 60_000);
+
 it('does not place a task that was stopped before placement', async () => {
   const clusterId = await seed('stopped', 1, 1, { cpu: 1, memory: 1 });
   await prisma.task.updateMany({

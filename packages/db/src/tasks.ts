@@ -9,6 +9,8 @@ export interface NewTasks {
   overrides?: unknown;
   serviceId?: string;
   deploymentId?: string;
+  placementConstraints?: unknown[];
+  placementStrategy?: unknown[];
 }
 
 interface StoredContainer {
@@ -35,6 +37,8 @@ export async function createTasks(tx: Db, t: NewTasks): Promise<string[]> {
         overrides: (t.overrides ?? {}) as Prisma.InputJsonValue,
         cpu: t.taskDefinition.cpu,
         memory: t.taskDefinition.memory,
+        placementConstraints: (t.placementConstraints ?? []) as Prisma.InputJsonValue,
+        placementStrategy: (t.placementStrategy ?? []) as Prisma.InputJsonValue,
         serviceId: t.serviceId ?? null,
         deploymentId: t.deploymentId ?? null,
         containers: {

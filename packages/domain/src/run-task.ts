@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { parseOrThrow } from './validation.js';
+import { InvalidParameterError } from './errors.js';
+import { idFromArnOrId } from './arns.js';
 
 export const MAX_RUN_TASK_COUNT = 10;
 
@@ -32,6 +34,8 @@ export const runTaskSchema = z.looseObject({
     .string({ error: 'must be a string' })
     .max(255, { error: 'must be at most 255 characters' })
     .optional(),
+  placementConstraints: z.array(z.unknown(), { error: 'must be an array of {type, expression}' }).optional(),
+  placementStrategy: z.array(z.unknown(), { error: 'must be an array of {type, field}' }).optional(),
   overrides: z
     .looseObject({
       containerOverrides: z.array(containerOverrideSchema, { error: 'must be an array' }).optional(),
@@ -65,4 +69,47 @@ export const stopTaskSchema = z.looseObject({
 
 export function validateStopTask(input: unknown): { reason?: string } {
   return parseOrThrow(stopTaskSchema, input ?? {});
+}
+
+const ATTRIBUTE_TEXT = /^[A-Za-z0-9_.-]{1,128}$/;
+
+export const attributesSchema = z.looseObject({
+  attributes: z
+    .array(
+      z.looseObject({
+        name: z.string({ error: 'is required' }).regex(ATTRIBUTE_TEXT, {
+          error: 'must be 1-128 letters, digits, underscores, periods or hyphens',
+        }),
+        value: z
+          .string({ error: 'must be a string' })
+          .regex(ATTRIBUTE_TEXT, { error: 'must be 1-128 letters, digits, underscores, periods or hyphens' })
+          .optional(),
+        targetType: z.literal('container-instance', { error: 'must be "container-instance"' }).optional(),
+        targetId: z.string({ error: 'is required: a container instance id or ARN' }).min(1),
+      }),
+      { error: 'is required: an array of {name, value, targetId}' },
+    )
+    .min(1, { error: 'must hold at least one attribute' })
+    .max(10, { error: 'must hold at most 10 attributes' }),
+});
+
+export interface AttributeChange {
+  name: string;
+  value?: string;
+  /** A container instance id (an ARN is reduced to its id). */
+  targetId: string;
+}
+
+/** PutAttributes needs a value for each attribute; DeleteAttributes ignores values. */
+export function validateAttributes(input: unknown, op: 'put' | 'delete'): AttributeChange[] {
+  const { attributes } = parseOrThrow(attributesSchema, input ?? {});
+  return attributes.map((a, i) => {
+    if (op === 'put' && a.value === undefined) {
+      throw new InvalidParameterError(
+        `attributes[${i}].value: is required to put an attribute`,
+        `attributes[${i}].value`,
+      );
+    }
+    return { name: a.name, value: a.value, targetId: idFromArnOrId(a.targetId) };
+  });
 }

@@ -2,11 +2,16 @@ import fc from 'fast-check';
 import { planPlacements, seededRandom } from './place.js';
 import type { InstanceSnapshot, TaskToPlace } from './types.js';
 import { portKey } from './types.js';
+import { parseExpression } from './expression.js';
+import { SERVICE_DEFAULT_STRATEGY } from './strategies.js';
 
 const instance = (id: string, over: Partial<InstanceSnapshot> = {}): InstanceSnapshot => ({
   id,
   status: 'ACTIVE',
   agentConnected: true,
+  hostAddress: '10.0.0.1',
+  agentVersion: '0.1.0',
+  groupCounts: new Map(),
   registeredCpu: 1024,
   registeredMemory: 1024,
   reservedCpu: 0,
@@ -20,6 +25,9 @@ const task = (id: string, over: Partial<TaskToPlace> = {}): TaskToPlace => ({
   cpu: 256,
   memory: 256,
   hostPorts: [],
+  group: 'family:web',
+  constraints: [],
+  strategies: [{ type: 'random' }],
   ...over,
 });
 
@@ -142,5 +150,148 @@ describe('planPlacements', () => {
         },
       ),
     );
+  });
+});
+
+describe('constraints', () => {
+  it('distinctInstance keeps a group to one task per instance, counting tasks already there', () => {
+    const plan = planPlacements(
+      [instance('a', { groupCounts: new Map([['service:web', 1]]) }), instance('b'), instance('c')],
+      ['1', '2', '3'].map((id) =>
+        task(id, { group: 'service:web', constraints: [{ type: 'distinctInstance' }] }),
+      ),
+      seededRandom(5),
+    );
+    expect(plan.placements.map((p) => p.instanceId).sort()).toEqual(['b', 'c']);
+    expect(plan.unplaced[0]!.reason).toBe(
+      'No container instance met all of its requirements: 3 failed distinctInstance.',
+    );
+  });
+
+  it('distinctInstance only counts the same group', () => {
+    const plan = planPlacements(
+      [instance('a', { groupCounts: new Map([['service:other', 3]]) })],
+      [task('1', { group: 'service:web', constraints: [{ type: 'distinctInstance' }] })],
+      seededRandom(5),
+    );
+    expect(plan.placements).toHaveLength(1);
+  });
+
+  it('memberOf keeps tasks on the instances its expression selects', () => {
+    const expr = 'attribute:zone in [eu-1a, eu-1b] and not(attribute:arch == arm64)';
+    const plan = planPlacements(
+      [
+        instance('a', { attributes: { zone: 'eu-1a', arch: 'x86_64' } }),
+        instance('b', { attributes: { zone: 'eu-1b', arch: 'arm64' } }),
+        instance('c', { attributes: { zone: 'eu-1c', arch: 'x86_64' } }),
+      ],
+      ['1', '2'].map((id) =>
+        task(id, { constraints: [{ type: 'memberOf', expression: parseExpression(expr), source: expr }] }),
+      ),
+      seededRandom(1),
+    );
+    expect(plan.placements.map((p) => p.instanceId)).toEqual(['a', 'a']);
+  });
+
+  it('explains a memberOf failure with its expression', () => {
+    const expr = 'attribute:gpu exists';
+    const plan = planPlacements(
+      [instance('a')],
+      [task('1', { constraints: [{ type: 'memberOf', expression: parseExpression(expr), source: expr }] })],
+      seededRandom(1),
+    );
+    expect(plan.unplaced[0]!.reason).toBe(
+      'No container instance met all of its requirements: 1 failed memberOf(attribute:gpu exists).',
+    );
+  });
+});
+
+describe('strategies', () => {
+  it('binpack on memory fills the fullest instance that fits', () => {
+    const plan = planPlacements(
+      [
+        instance('empty'),
+        instance('half', { reservedMemory: 512 }),
+        instance('full', { reservedMemory: 1000 }),
+      ],
+      [task('1', { strategies: [{ type: 'binpack', field: 'memory' }] })],
+      seededRandom(1),
+    );
+    expect(plan.placements).toEqual([{ taskId: '1', instanceId: 'half' }]);
+  });
+
+  it('binpack on cpu packs one instance before the next', () => {
+    const plan = planPlacements(
+      [instance('a'), instance('b')],
+      ['1', '2', '3', '4', '5'].map((id) => task(id, { strategies: [{ type: 'binpack', field: 'cpu' }] })),
+      seededRandom(9),
+    );
+    const first = plan.placements[0]!.instanceId;
+    expect(plan.placements.slice(0, 4).every((p) => p.instanceId === first)).toBe(true);
+    expect(plan.placements[4]!.instanceId).not.toBe(first);
+  });
+
+  it('spread on instanceId evens out a group, counting tasks already there', () => {
+    const plan = planPlacements(
+      [instance('a', { groupCounts: new Map([['g', 2]]) }), instance('b'), instance('c')],
+      ['1', '2', '3', '4'].map((id) =>
+        task(id, { group: 'g', cpu: 1, memory: 1, strategies: [{ type: 'spread', field: 'instanceId' }] }),
+      ),
+      seededRandom(2),
+    );
+    const counts = (id: string) => plan.placements.filter((p) => p.instanceId === id).length;
+    expect([counts('a'), counts('b'), counts('c')]).toEqual([0, 2, 2]);
+  });
+
+  it('spread on a zone attribute, then instanceId, balances zones first', () => {
+    const hosts = [
+      instance('a1', { attributes: { zone: 'a' } }),
+      instance('a2', { attributes: { zone: 'a' } }),
+      instance('a3', { attributes: { zone: 'a' } }),
+      instance('b1', { attributes: { zone: 'b' } }),
+    ];
+    const plan = planPlacements(
+      hosts,
+      ['1', '2', '3', '4'].map((id) => task(id, { cpu: 1, memory: 1, strategies: SERVICE_DEFAULT_STRATEGY })),
+      seededRandom(3),
+    );
+    const zone = (id: string) => hosts.find((h) => h.id === id)!.attributes.zone;
+    expect(plan.placements.filter((p) => zone(p.instanceId) === 'b')).toHaveLength(2);
+    const inA = plan.placements.filter((p) => zone(p.instanceId) === 'a').map((p) => p.instanceId);
+    expect(new Set(inA).size).toBe(2);
+  });
+
+  it('combines: spread over zones, then binpack within a zone', () => {
+    const hosts = [
+      instance('a-empty', { attributes: { zone: 'a' } }),
+      instance('a-busy', { attributes: { zone: 'a' }, reservedCpu: 512 }),
+      instance('b-empty', { attributes: { zone: 'b' } }),
+      instance('b-busy', { attributes: { zone: 'b' }, reservedCpu: 768 }),
+    ];
+    const plan = planPlacements(
+      hosts,
+      ['1', '2'].map((id) =>
+        task(id, {
+          cpu: 128,
+          memory: 1,
+          strategies: [
+            { type: 'spread', field: 'attribute:zone' },
+            { type: 'binpack', field: 'cpu' },
+          ],
+        }),
+      ),
+      seededRandom(4),
+    );
+    expect(plan.placements.map((p) => p.instanceId).sort()).toEqual(['a-busy', 'b-busy']);
+  });
+
+  it('random uses the seed: the same seed gives the same plan, and it reaches every instance', () => {
+    const hosts = ['a', 'b', 'c', 'd'].map((id) => instance(id));
+    const tasks = Array.from({ length: 100 }, (_, i) => task(`t${i}`, { cpu: 1, memory: 1 }));
+    expect(planPlacements(hosts, tasks, seededRandom(42))).toEqual(
+      planPlacements(hosts, tasks, seededRandom(42)),
+    );
+    const used = new Set(planPlacements(hosts, tasks, seededRandom(42)).placements.map((p) => p.instanceId));
+    expect(used.size).toBe(4);
   });
 });

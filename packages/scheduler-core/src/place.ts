@@ -1,44 +1,74 @@
 import { firstFailure } from './feasibility.js';
+import { score, SpreadCounts } from './strategies.js';
 import type { InstanceSnapshot, PlacementPlan, Random, TaskToPlace } from './types.js';
 import { portKey } from './types.js';
 
+type Working = InstanceSnapshot & {
+  reservedPorts: Set<string>;
+  groupCounts: Map<string, number>;
+};
+
 /**
  * Places tasks one after another on a private copy of the snapshot, so each choice accounts for
- * the ones before it. Feasibility filters the instances; among the feasible ones the choice is
- * random (ECS's default for RunTask). Pure: no I/O, no clock; randomness is passed in.
+ * the ones before it. The pipeline: feasibility checks filter the instances (every rejection is
+ * counted by reason); the task's strategies then rank the survivors in order, each breaking the
+ * ties of the one before; a seeded random breaks the last ties. Pure: no I/O, no clock.
  */
 export function planPlacements(
   instances: readonly InstanceSnapshot[],
   tasks: readonly TaskToPlace[],
   random: Random,
 ): PlacementPlan {
-  const working = instances.map((i) => ({ ...i, reservedPorts: new Set(i.reservedPorts) }));
+  const working: Working[] = instances.map((i) => ({
+    ...i,
+    reservedPorts: new Set(i.reservedPorts),
+    groupCounts: new Map(i.groupCounts),
+  }));
+  const spread = new SpreadCounts(working);
   const plan: PlacementPlan = { placements: [], unplaced: [] };
 
   for (const task of tasks) {
     const rejections = new Map<string, number>();
-    const feasible = working.filter((instance) => {
+    let best: Working | undefined;
+    let bestScores: number[] = [];
+    for (const instance of working) {
       const reason = firstFailure(instance, task);
-      if (reason) rejections.set(reason, (rejections.get(reason) ?? 0) + 1);
-      return reason === null;
-    });
-    if (feasible.length === 0) {
+      if (reason) {
+        rejections.set(reason, (rejections.get(reason) ?? 0) + 1);
+        continue;
+      }
+      const scores = [...task.strategies.map((s) => score(s, task, instance, spread, random)), random()];
+      if (!best || lexicographicallyLess(scores, bestScores)) {
+        best = instance;
+        bestScores = scores;
+      }
+    }
+    if (!best) {
       plan.unplaced.push({ taskId: task.id, reason: explainUnplaced(working.length, rejections) });
       continue;
     }
-    const chosen = feasible[Math.floor(random() * feasible.length)]!;
-    chosen.reservedCpu += task.cpu;
-    chosen.reservedMemory += task.memory;
-    for (const p of task.hostPorts) chosen.reservedPorts.add(portKey(p));
-    plan.placements.push({ taskId: task.id, instanceId: chosen.id });
+    best.reservedCpu += task.cpu;
+    best.reservedMemory += task.memory;
+    for (const p of task.hostPorts) best.reservedPorts.add(portKey(p));
+    best.groupCounts.set(task.group, (best.groupCounts.get(task.group) ?? 0) + 1);
+    spread.placed(task.group, best);
+    plan.placements.push({ taskId: task.id, instanceId: best.id });
   }
   return plan;
 }
 
-/** "No container instance met all of its requirements: 2 had insufficient memory, 1 had a port conflict." */
+function lexicographicallyLess(a: number[], b: number[]): boolean {
+  for (let k = 0; k < a.length; k++) {
+    if (a[k]! < b[k]!) return true;
+    if (a[k]! > b[k]!) return false;
+  }
+  return false;
+}
+
+/** "No container instance met all of its requirements: 2 had insufficient memory, 1 failed distinctInstance." */
 export function explainUnplaced(instanceCount: number, rejections: ReadonlyMap<string, number>): string {
   if (instanceCount === 0) return 'No container instances are registered in the cluster.';
-  const parts = [...rejections].sort((a, b) => b[1] - a[1]).map(([reason, n]) => `${n} had ${reason}`);
+  const parts = [...rejections].sort((a, b) => b[1] - a[1]).map(([reason, n]) => `${n} ${reason}`);
   return `No container instance met all of its requirements: ${parts.join(', ')}.`;
 }
 

@@ -1,8 +1,12 @@
+import type { Expression } from './expression.js';
+
 /** A read-only view of one container instance, as the scheduler's snapshot holds it. */
 export interface InstanceSnapshot {
   id: string;
   status: string;
   agentConnected: boolean;
+  hostAddress: string;
+  agentVersion: string | null;
   registeredCpu: number;
   registeredMemory: number;
   reservedCpu: number;
@@ -10,6 +14,8 @@ export interface InstanceSnapshot {
   /** Static host ports already held, as `8080/tcp`. */
   reservedPorts: ReadonlySet<string>;
   attributes: Readonly<Record<string, string>>;
+  /** Live tasks on the instance, by task group (`service:web`, `family:api`, ...). */
+  groupCounts: ReadonlyMap<string, number>;
 }
 
 export interface HostPort {
@@ -17,11 +23,21 @@ export interface HostPort {
   protocol: 'tcp' | 'udp';
 }
 
+export type PlacementConstraint =
+  { type: 'distinctInstance' } | { type: 'memberOf'; expression: Expression; source: string };
+
+export type PlacementStrategy =
+  { type: 'random' } | { type: 'binpack'; field: 'cpu' | 'memory' } | { type: 'spread'; field: string };
+
 export interface TaskToPlace {
   id: string;
   cpu: number;
   memory: number;
   hostPorts: readonly HostPort[];
+  /** Tasks of one group are what distinctInstance and spread count. */
+  group: string;
+  constraints: readonly PlacementConstraint[];
+  strategies: readonly PlacementStrategy[];
 }
 
 export interface Placement {

@@ -73,6 +73,8 @@ export function taskView(ctx: ArnContext, t: TaskWithRelations) {
     startedBy: t.startedBy ?? undefined,
     group: t.group ?? undefined,
     overrides: t.overrides,
+    placementConstraints: t.placementConstraints,
+    placementStrategy: t.placementStrategy,
     provisioningReason: t.lastStatus === 'PROVISIONING' ? (t.provisioningReason ?? undefined) : undefined,
     healthStatus: taskHealth(t.containers),
     stopCode: t.stopCode ?? undefined,
@@ -136,10 +138,10 @@ export function containerInstanceView(
       i.registeredMemory - i.reservedMemory,
       counts.reservedPorts,
     ),
-    attributes: Object.entries(i.attributes as Record<string, string>).map(([name, value]) => ({
-      name,
-      value,
-    })),
+    attributes: Object.entries({
+      ...(i.attributes as Record<string, string>),
+      ...(i.apiAttributes as Record<string, string>),
+    }).map(([name, value]) => ({ name, value })),
     runningTasksCount: counts.runningTasksCount,
     pendingTasksCount: counts.pendingTasksCount,
     registeredAt: iso(i.registeredAt),

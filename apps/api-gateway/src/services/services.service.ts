@@ -7,6 +7,7 @@ import {
   validateUpdateService,
 } from '@berth/domain';
 import type { Hints } from '@berth/queues';
+import { parseConstraints, parseStrategies } from '@berth/scheduler-core';
 import type { ClusterModel, TaskDefinitionModel } from '@berth/db';
 import { ClustersRepository } from '../clusters/clusters.repository.js';
 import { TaskDefinitionsRepository } from '../task-definitions/task-definitions.repository.js';
@@ -28,6 +29,8 @@ export class ServicesService {
 
   async create(clusterName: string, body: unknown) {
     const input = validateCreateService(body);
+    parseConstraints(input.placementConstraints);
+    parseStrategies(input.placementStrategy);
     const cluster = await this.clusters.get(clusterName);
     const taskDefinition = await this.activeTaskDefinition(input.taskDefinition);
     const service = await this.services.create({

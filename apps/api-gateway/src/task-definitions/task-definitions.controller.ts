@@ -8,6 +8,7 @@ import {
   validateTaskDefinition,
   type ArnContext,
 } from '@berth/domain';
+import { parseConstraints } from '@berth/scheduler-core';
 import { TaskDefinitionsRepository } from './task-definitions.repository.js';
 import { taskDefinitionView } from '../http/views.js';
 import { ARN_CONTEXT } from '../http/arn-context.js';
@@ -25,7 +26,17 @@ export class TaskDefinitionsController {
   @ApiOperation({ summary: 'RegisterTaskDefinition: creates the next revision of the family' })
   @ApiBody({ schema: toJsonSchema(registerTaskDefinitionSchema) })
   async register(@Body() body: unknown) {
-    const td = await this.taskDefinitions.register(validateTaskDefinition(body));
+    const valid = validateTaskDefinition(body);
+    // ECS takes only memberOf constraints in a task definition; tasks add their own at run time.
+    const constraints = parseConstraints(valid.definition.placementConstraints);
+    const distinct = constraints.findIndex((c) => c.type === 'distinctInstance');
+    if (distinct >= 0) {
+      throw new InvalidParameterError(
+        `placementConstraints[${distinct}].type: a task definition takes only memberOf constraints; give distinctInstance to RunTask or the service`,
+        `placementConstraints[${distinct}].type`,
+      );
+    }
+    const td = await this.taskDefinitions.register(valid);
     return { taskDefinition: taskDefinitionView(this.ctx, td) };
   }
 

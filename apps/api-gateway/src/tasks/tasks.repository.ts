@@ -27,6 +27,7 @@ export class TasksRepository {
     clusterId: string,
     td: TaskDefinitionModel,
     input: RunTaskInput,
+    placement: { placementConstraints: unknown[]; placementStrategy: readonly unknown[] },
   ): Promise<TaskWithRelations[]> {
     return this.db.$transaction(async (tx) => {
       const ids = await createTasks(tx, {
@@ -36,6 +37,8 @@ export class TasksRepository {
         startedBy: input.startedBy,
         group: input.group,
         overrides: input.overrides,
+        placementConstraints: placement.placementConstraints,
+        placementStrategy: [...placement.placementStrategy],
       });
       return tx.task.findMany({
         where: { id: { in: ids } },

@@ -8,6 +8,7 @@ import {
   type ContainerDefinition,
 } from '@berth/domain';
 import { publishAgentCommand, type Hints } from '@berth/queues';
+import { parseConstraints, parseStrategies, RUN_TASK_DEFAULT_STRATEGY } from '@berth/scheduler-core';
 import { ClustersRepository } from '../clusters/clusters.repository.js';
 import { TaskDefinitionsRepository } from '../task-definitions/task-definitions.repository.js';
 import { HINTS, LOGGER, REDIS, type Logger, type Redis } from '../infra/providers.js';
@@ -31,6 +32,8 @@ export class TasksService {
   /** RunTask: writes PROVISIONING tasks, then hints the scheduler to place them. */
   async runTask(clusterName: string, body: unknown) {
     const input = validateRunTask(body);
+    parseConstraints(input.placementConstraints);
+    parseStrategies(input.placementStrategy);
     const cluster = await this.clusters.get(clusterName);
     const ref = parseTaskDefinitionRef(input.taskDefinition);
     const td = await this.taskDefinitions.find(ref.family, ref.revision);
@@ -51,7 +54,12 @@ export class TasksService {
         );
       }
     });
-    const tasks = await this.tasks.createTasks(cluster.id, td, input);
+    const placementConstraints = (input.placementConstraints as unknown[] | undefined) ?? [];
+    const placementStrategy = (input.placementStrategy as unknown[] | undefined) ?? RUN_TASK_DEFAULT_STRATEGY;
+    const tasks = await this.tasks.createTasks(cluster.id, td, input, {
+      placementConstraints,
+      placementStrategy,
+    });
     await this.hintPlacement(cluster.id);
     return tasks;
   }
