@@ -131,7 +131,7 @@ export class ServicesRepository {
             where: { id: action.deploymentId },
             include: { taskDefinition: true },
           });
-          const ids = await createTasks(tx, {
+          const created = await createTasks(tx, {
             clusterId: snapshot.clusterId,
             taskDefinition: deployment.taskDefinition,
             count: action.count,
@@ -144,7 +144,7 @@ export class ServicesRepository {
               ? snapshot.placementStrategy
               : [...SERVICE_DEFAULT_STRATEGY],
           });
-          applied.startedTaskIds.push(...ids);
+          applied.startedTaskIds.push(...created.map((t) => t.id));
           break;
         }
         case 'stopTask': {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@berth/config';
@@ -11,6 +12,10 @@ export interface AgentConfig {
   memory: number;
   attributes: Record<string, string>;
   logLevel: string;
+  runtime: 'docker' | 'hollow';
+  /** Hollow runtime only: how many simulated agents this process runs. */
+  count: number;
+  hollow: { startLatencyMs: number; failureRate: number; zones: number };
 }
 
 const HELP = `berth host-agent: joins this host to a Berth cluster and runs its tasks with Docker.
@@ -22,13 +27,21 @@ const HELP = `berth host-agent: joins this host to a Berth cluster and runs its 
   --cpu UNITS           CPU units to offer, 1024 per vCPU (BERTH_CPU, default: the host's)
   --memory MIB          memory to offer in MiB (BERTH_MEMORY, default: the host's)
   --attribute K=V       a custom attribute, repeatable (BERTH_ATTRIBUTES="zone=a,rack=1")
+  --config FILE         a JSON file with any of: gateway, cluster, hostAddress, dataDir, cpu,
+                        memory, attributes {K: V} (BERTH_AGENT_CONFIG); flags and variables win
+
+Scale testing only (never for real hosts):
+  --runtime hollow      simulate containers instead of running them (default: docker)
+  --count N             run N hollow agents in this process, each its own instance
+  --start-latency-ms MS simulated container start time (default 50)
+  --failure-rate P      probability 0..1 that a simulated container fails to start (default 0)
+  --zones N             hollow agent i gets attribute zone=zone-(i mod N) (default 3)
 `;
 
-function positive(name: string, value: string | undefined, fallback: number): number {
+function positive(name: string, value: string | number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new ConfigError(`${name}: must be a positive integer, got "${value}"`);
+  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name}: must be a positive integer, got "${value}"`);
   return n;
 }
 
@@ -36,12 +49,34 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 function logLevel(value: string | undefined): string {
   if (value === undefined) return 'info';
-  if (!LOG_LEVELS.includes(value))
-    throw new ConfigError(`BERTH_LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);
+  if (!LOG_LEVELS.includes(value)) throw new ConfigError(`BERTH_LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);
   return value;
 }
 
-/** Flags win over environment variables, which win over what the host reports. */
+interface FileConfig {
+  gateway?: string;
+  cluster?: string;
+  hostAddress?: string;
+  dataDir?: string;
+  cpu?: number;
+  memory?: number;
+  attributes?: Record<string, string>;
+}
+
+function readConfigFile(path: string | undefined): FileConfig {
+  if (!path) return {};
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+    return parsed as FileConfig;
+  } catch (e) {
+    throw new ConfigError(`--config ${path}: ${(e as Error).message}`);
+  }
+}
+
+const ATTRIBUTE_TEXT = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/** Flags win over environment variables, which win over the config file, then the host itself. */
 export function loadAgentConfig(argv = process.argv.slice(2), env = process.env): AgentConfig {
   const { values } = parseArgs({
     args: argv,
@@ -53,6 +88,12 @@ export function loadAgentConfig(argv = process.argv.slice(2), env = process.env)
       cpu: { type: 'string' },
       memory: { type: 'string' },
       attribute: { type: 'string', multiple: true },
+      config: { type: 'string' },
+      runtime: { type: 'string' },
+      count: { type: 'string' },
+      'start-latency-ms': { type: 'string' },
+      'failure-rate': { type: 'string' },
+      zones: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -60,9 +101,11 @@ export function loadAgentConfig(argv = process.argv.slice(2), env = process.env)
     process.stdout.write(HELP);
     process.exit(0);
   }
+  const file = readConfigFile(values.config ?? env.BERTH_AGENT_CONFIG);
   const attributes: Record<string, string> = {
     os: process.platform,
     arch: process.arch === 'x64' ? 'x86_64' : process.arch,
+    ...(file.attributes ?? {}),
   };
   const pairs = [...(env.BERTH_ATTRIBUTES?.split(',').filter(Boolean) ?? []), ...(values.attribute ?? [])];
   for (const pair of pairs) {
@@ -70,17 +113,34 @@ export function loadAgentConfig(argv = process.argv.slice(2), env = process.env)
     if (eq <= 0) throw new ConfigError(`--attribute: expected KEY=VALUE, got "${pair}"`);
     attributes[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
   }
-  const hostAddress = values['host-address'] ?? env.BERTH_HOST_ADDRESS ?? '127.0.0.1';
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(hostAddress))
+  for (const [k, v] of Object.entries(attributes)) {
+    if (!ATTRIBUTE_TEXT.test(k) || !ATTRIBUTE_TEXT.test(v)) {
+      throw new ConfigError(`attribute ${k}=${v}: names and values are 1-128 letters, digits, _ . or -`);
+    }
+  }
+  const hostAddress = values['host-address'] ?? env.BERTH_HOST_ADDRESS ?? file.hostAddress ?? '127.0.0.1';
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(hostAddress)) {
     throw new ConfigError(`--host-address: expected an IPv4 address, got "${hostAddress}"`);
+  }
+  const runtime = values.runtime ?? 'docker';
+  if (runtime !== 'docker' && runtime !== 'hollow') throw new ConfigError(`--runtime: "docker" or "hollow", got "${runtime}"`);
+  const count = positive('--count', values.count, 1);
+  if (count > 1 && runtime !== 'hollow') throw new ConfigError('--count: only hollow agents run several to a process');
+  const failureRate = Number(values['failure-rate'] ?? 0);
+  if (!(failureRate >= 0 && failureRate <= 1)) throw new ConfigError('--failure-rate: a probability from 0 to 1');
+  const startLatencyMs = Number(values['start-latency-ms'] ?? 50);
+  if (!Number.isInteger(startLatencyMs) || startLatencyMs < 0) throw new ConfigError('--start-latency-ms: an integer, 0 or more');
   return {
-    gateway: values.gateway ?? env.BERTH_GATEWAY ?? '127.0.0.1:8443',
-    cluster: values.cluster ?? env.BERTH_CLUSTER ?? 'default',
+    gateway: values.gateway ?? env.BERTH_GATEWAY ?? file.gateway ?? '127.0.0.1:8443',
+    cluster: values.cluster ?? env.BERTH_CLUSTER ?? file.cluster ?? 'default',
     hostAddress,
-    dataDir: values['data-dir'] ?? env.BERTH_DATA_DIR ?? '/var/lib/berth-agent',
-    cpu: positive('--cpu', values.cpu ?? env.BERTH_CPU, cpus().length * 1024),
-    memory: positive('--memory', values.memory ?? env.BERTH_MEMORY, Math.floor(totalmem() / 1024 / 1024)),
+    dataDir: values['data-dir'] ?? env.BERTH_DATA_DIR ?? file.dataDir ?? '/var/lib/berth-agent',
+    cpu: positive('--cpu', values.cpu ?? env.BERTH_CPU ?? file.cpu, cpus().length * 1024),
+    memory: positive('--memory', values.memory ?? env.BERTH_MEMORY ?? file.memory, Math.floor(totalmem() / 1024 / 1024)),
     attributes,
     logLevel: logLevel(env.BERTH_LOG_LEVEL),
+    runtime,
+    count,
+    hollow: { startLatencyMs, failureRate, zones: positive('--zones', values.zones, 3) },
   };
 }

@@ -1,45 +1,66 @@
-import { createLogger, runMain } from '@berth/config';
-import { loadAgentConfig } from './config.js';
+import { join } from 'node:path';
+import { createLogger, runMain, type Logger } from '@berth/config';
+import { loadAgentConfig, type AgentConfig } from './config.js';
 import { loadOrCreateInstanceId } from './instance-id.js';
 import { ControlPlaneConnection } from './connection.js';
+import type { ContainerRuntime } from './runtime/container-runtime.js';
 import { DockerRuntime } from './runtime/docker-runtime.js';
+import { HollowRuntime } from './runtime/hollow-runtime.js';
 import { TaskEngine } from './task-engine.js';
 
 const RESYNC_MS = 10_000;
 
-runMain('host-agent', async () => {
-  const config = loadAgentConfig();
+/** One agent: adopts what runs, watches the runtime, holds the stream to the control plane. */
+async function startAgent(config: AgentConfig, runtime: ContainerRuntime, baseLogger: Logger): Promise<() => void> {
   const instanceId = await loadOrCreateInstanceId(config.dataDir);
-  const logger = createLogger('host-agent', config.logLevel).child({
-    instance: instanceId,
-    cluster: config.cluster,
-  });
-  const runtime = new DockerRuntime(logger);
+  const logger = baseLogger.child({ instance: instanceId, cluster: config.cluster });
   const connection = new ControlPlaneConnection(config, instanceId, () => engine, logger);
   const engine = new TaskEngine(runtime, instanceId, config.hostAddress, (r) => connection.send(r), logger);
 
   // Adopt what runs before registering, so the control plane hears about it at once.
   await engine.adopt();
   const unwatch = runtime.watch(instanceId, (id) => {
-    engine
-      .onContainerChange(id)
-      .catch((err: unknown) => logger.warn({ err, runtimeId: id }, 'could not inspect container'));
+    engine.onContainerChange(id).catch((err: unknown) => logger.warn({ err, runtimeId: id }, 'could not inspect container'));
   });
   const resync = setInterval(() => {
     engine.resync().catch((err: unknown) => logger.warn({ err }, 'resync failed'));
   }, RESYNC_MS);
   connection.start();
   logger.info(
-    { gateway: config.gateway, hostAddress: config.hostAddress, cpu: config.cpu, memory: config.memory },
+    { gateway: config.gateway, hostAddress: config.hostAddress, cpu: config.cpu, memory: config.memory, runtime: config.runtime },
     'host-agent started',
   );
+  return () => {
+    clearInterval(resync);
+    unwatch();
+    connection.close();
+  };
+}
 
+/** Hollow agent i: its own data dir, a made-up host address and a zone, sharing one runtime. */
+function hollowConfig(config: AgentConfig, i: number): AgentConfig {
+  return {
+    ...config,
+    dataDir: join(config.dataDir, `hollow-${i}`),
+    hostAddress: `127.${100 + Math.floor(i / 65536)}.${Math.floor(i / 256) % 256}.${i % 256}`,
+    attributes: { ...config.attributes, zone: config.attributes.zone ?? `zone-${i % config.hollow.zones}` },
+  };
+}
+
+runMain('host-agent', async () => {
+  const config = loadAgentConfig();
+  const logger = createLogger('host-agent', config.logLevel);
+  const stops: (() => void)[] = [];
+  if (config.runtime === 'docker') {
+    stops.push(await startAgent(config, new DockerRuntime(logger), logger));
+  } else {
+    const runtime = new HollowRuntime(config.hollow);
+    for (let i = 0; i < config.count; i++) stops.push(await startAgent(hollowConfig(config, i), runtime, logger));
+  }
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     // Stopping the agent leaves its containers running; a new agent adopts them.
     process.once(signal, () => {
-      clearInterval(resync);
-      unwatch();
-      connection.close();
+      for (const stop of stops) stop();
       process.exit(0);
     });
   }

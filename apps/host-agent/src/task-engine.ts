@@ -182,7 +182,6 @@ export class TaskEngine {
 
   private async launch(task: LocalTask): Promise<void> {
     const spec = task.spec!;
-    this.emit(task);
     for (const c of spec.containers) {
       if (task.wantStop) break;
       const local = task.containers.get(c.name)!;

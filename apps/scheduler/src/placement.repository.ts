@@ -194,7 +194,7 @@ export class PlacementRepository {
         });
         const claimed = await tx.$queryRaw<{ id: string }[]>`
           UPDATE task SET last_status = 'PENDING', container_instance_id = v.instance_id, holds_reservation = true,
-                          provisioning_reason = NULL, placed_at = now(), updated_at = now()
+                          provisioning_reason = NULL, placed_at = clock_timestamp(), updated_at = now()
             FROM (SELECT unnest(${plan.map((p) => p.task.id)}::uuid[]) AS id,
                          unnest(${plan.map((p) => p.instanceId)}::uuid[]) AS instance_id) v
            WHERE task.id = v.id AND task.last_status = 'PROVISIONING' AND task.desired_status = 'RUNNING'

@@ -1,4 +1,5 @@
-import type { Db, Prisma, TaskDefinitionModel } from './client.js';
+import { randomUUID } from 'node:crypto';
+import type { Db, Prisma, TaskContainerModel, TaskDefinitionModel, TaskModel } from './client.js';
 
 export interface NewTasks {
   clusterId: string;
@@ -23,38 +24,41 @@ interface StoredContainer {
  * Writes PROVISIONING tasks and their container rows (RunTask, or a service starting tasks).
  * Call it inside a transaction so that all of them are written or none.
  */
-export async function createTasks(tx: Db, t: NewTasks): Promise<string[]> {
+export async function createTasks(tx: Db, t: NewTasks): Promise<CreatedTask[]> {
   const containers = (t.taskDefinition.definition as unknown as { containerDefinitions: StoredContainer[] })
     .containerDefinitions;
-  const ids: string[] = [];
-  for (let i = 0; i < t.count; i++) {
-    const task = await tx.task.create({
-      data: {
-        clusterId: t.clusterId,
-        taskDefinitionId: t.taskDefinition.id,
-        startedBy: t.startedBy ?? null,
-        group: t.group ?? `family:${t.taskDefinition.family}`,
-        overrides: (t.overrides ?? {}) as Prisma.InputJsonValue,
-        cpu: t.taskDefinition.cpu,
-        memory: t.taskDefinition.memory,
-        placementConstraints: (t.placementConstraints ?? []) as Prisma.InputJsonValue,
-        placementStrategy: (t.placementStrategy ?? []) as Prisma.InputJsonValue,
-        serviceId: t.serviceId ?? null,
-        deploymentId: t.deploymentId ?? null,
-        containers: {
-          create: containers.map((c) => ({
-            name: c.name,
-            essential: c.essential !== false,
-            hasHealthCheck: c.healthCheck !== undefined,
-          })),
-        },
-      },
-      select: { id: true },
-    });
-    ids.push(task.id);
-  }
-  return ids;
+  // Two statements whatever the count: ids are made here so the containers can refer to them.
+  const ids = Array.from({ length: t.count }, () => randomUUID());
+  const tasks = await tx.task.createManyAndReturn({
+    data: ids.map((id) => ({
+      id,
+      clusterId: t.clusterId,
+      taskDefinitionId: t.taskDefinition.id,
+      startedBy: t.startedBy ?? null,
+      group: t.group ?? `family:${t.taskDefinition.family}`,
+      overrides: (t.overrides ?? {}) as Prisma.InputJsonValue,
+      placementConstraints: (t.placementConstraints ?? []) as Prisma.InputJsonValue,
+      placementStrategy: (t.placementStrategy ?? []) as Prisma.InputJsonValue,
+      cpu: t.taskDefinition.cpu,
+      memory: t.taskDefinition.memory,
+      serviceId: t.serviceId ?? null,
+      deploymentId: t.deploymentId ?? null,
+    })),
+  });
+  const rows = await tx.taskContainer.createManyAndReturn({
+    data: ids.flatMap((taskId) =>
+      containers.map((c) => ({
+        taskId,
+        name: c.name,
+        essential: c.essential !== false,
+        hasHealthCheck: c.healthCheck !== undefined,
+      })),
+    ),
+  });
+  return tasks.map((task) => ({ ...task, containers: rows.filter((c) => c.taskId === task.id) }));
 }
+
+export type CreatedTask = TaskModel & { containers: TaskContainerModel[] };
 
 /**
  * Asks a task to stop. Idempotent: only the first request sets the stop code and reason. A task

@@ -75,6 +75,18 @@ export class Hints {
     this.services = new Queue(QUEUES.services.name, { connection: ctx.redis, prefix: ctx.prefix });
   }
 
+  /** Many task hints in one round trip (the gateway batches agent reports). */
+  async tasksChanged(taskIds: string[]): Promise<void> {
+    if (taskIds.length === 0) return;
+    await this.taskEvents.addBulk(
+      taskIds.map((taskId) => ({
+        name: 'task',
+        data: { taskId } satisfies TaskEventJob,
+        opts: { ...QUEUES.taskEvents.options, deduplication: { id: `task:${taskId}`, keepLastIfActive: true } },
+      })),
+    );
+  }
+
   async serviceChanged(serviceId: string): Promise<void> {
     await this.services.add('service', { serviceId } satisfies ServiceJob, {
       ...QUEUES.services.options,

@@ -1,14 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import * as grpc from '@grpc/grpc-js';
-import { AgentServiceService, type AgentMessage, type ControlMessage, type Register } from '@berth/proto';
+import DataLoader from 'dataloader';
+import {
+  AgentServiceService,
+  type AgentMessage,
+  type ControlMessage,
+  type Register,
+  type TaskStateReport,
+} from '@berth/proto';
 import { arns, type ArnContext } from '@berth/domain';
 import { subscribeAgentCommands, type AgentCommand, type Hints } from '@berth/queues';
 import { CONFIG, type GatewayConfig } from '../config.js';
 import { HINTS, LOGGER, REDIS_SUBSCRIBER, type Logger, type Redis } from '../infra/providers.js';
 import { ARN_CONTEXT } from '../http/arn-context.js';
-import { AgentsRepository } from './agents.repository.js';
-import { taskSpec } from './protocol.js';
+import { AgentsRepository, type ReportOutcome } from './agents.repository.js';
+import { taskSpec, type TaskForAgent } from './protocol.js';
 
 type AgentCall = grpc.ServerDuplexStream<AgentMessage, ControlMessage>;
 
@@ -177,10 +184,34 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
     return session;
   }
 
+  /**
+   * Reports from all agents are written in batches (a few milliseconds' worth), and their hints
+   * sent in bulk: at a thousand agents, per-report round trips would be the bottleneck. Each
+   * stream still waits for its own report to be written before handling its next message.
+   */
+  private readonly reportBatches = new DataLoader<{ instanceId: string; report: TaskStateReport }, ReportOutcome | null>(
+    async (keys) => this.agents.applyTaskReports([...keys]),
+    { cache: false, maxBatchSize: 500, batchScheduleFn: (run) => setTimeout(run, 5) },
+  );
+  private readonly tasksForAgents = new DataLoader<string, TaskForAgent | null>(
+    async (ids) => {
+      const tasks = new Map((await this.agents.tasksForAgents(ids)).map((t) => [t.id, t]));
+      return ids.map((id) => tasks.get(id) ?? null);
+    },
+    { cache: false, maxBatchSize: 500, batchScheduleFn: (run) => setTimeout(run, 2) },
+  );
+  private readonly changedTasks = new DataLoader<string, void>(
+    async (ids) => {
+      await this.hints.tasksChanged([...new Set(ids)]);
+      return ids.map(() => undefined);
+    },
+    { cache: false, maxBatchSize: 500, batchScheduleFn: (run) => setTimeout(run, 5) },
+  );
+
   private async applyReport(session: AgentSession, report: Register['tasks'][number]): Promise<void> {
-    const outcome = await this.agents.applyTaskReport(session.instanceId, report);
+    const outcome = await this.reportBatches.load({ instanceId: session.instanceId, report });
     if (!outcome?.changed) return;
-    await this.hints.taskChanged(outcome.taskId);
+    await this.changedTasks.load(outcome.taskId);
     // A stopped task freed room: tasks waiting for placement in this cluster may fit now.
     if (outcome.stopped) await this.hints.placeInCluster(outcome.clusterId);
   }
@@ -208,7 +239,9 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
     const session = this.sessions.get(cmd.containerInstanceId);
     if (!session) return;
     this.sendOrdered(session, 'a command', async () => {
-      const tasks = await this.agents.tasksOnInstance(session.instanceId, cmd.taskIds);
+      const tasks = (await Promise.all(cmd.taskIds.map((id) => this.tasksForAgents.load(id)))).filter(
+        (t): t is TaskForAgent => t !== null && t.containerInstanceId === session.instanceId,
+      );
       for (const t of tasks) {
         if (t.lastStatus === 'STOPPED') continue;
         if (t.desiredStatus === 'RUNNING') {

@@ -1,5 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Prisma, releaseTaskReservation, type ContainerInstanceModel } from '@berth/db';
+import {
+  Prisma,
+  releaseTaskReservation,
+  type ContainerInstanceModel,
+  type Db,
+  type TaskContainerModel,
+  type TaskDefinitionModel,
+  type TaskModel,
+} from '@berth/db';
 import {
   isContainerStatusAdvance,
   isTaskStatusAdvance,
@@ -27,7 +35,6 @@ export interface ReportOutcome {
   stopped: boolean;
 }
 
-const INCLUDE_FOR_AGENT = { taskDefinition: true, cluster: { select: { name: true } } } as const;
 
 /** Everything the gateway writes on behalf of agents: registration, liveness and observed state. */
 @Injectable()
@@ -97,98 +104,201 @@ export class AgentsRepository {
 
   /** What should exist on the instance: every task placed there that has not yet STOPPED. */
   async desiredTasks(instanceId: string): Promise<TaskForAgent[]> {
-    return this.db.task.findMany({
-      where: { containerInstanceId: instanceId, lastStatus: { not: 'STOPPED' } },
-      include: INCLUDE_FOR_AGENT,
-    });
+    return this.withDefinitions(
+      await this.db.task.findMany({ where: { containerInstanceId: instanceId, lastStatus: { not: 'STOPPED' } } }),
+    );
   }
 
-  async tasksOnInstance(instanceId: string, taskIds: string[]): Promise<TaskForAgent[]> {
-    return this.db.task.findMany({
-      where: { id: { in: taskIds }, containerInstanceId: instanceId },
-      include: INCLUDE_FOR_AGENT,
-    });
+  /** Tasks by id, for commands to agents (batched across agents by the caller). */
+  async tasksForAgents(taskIds: readonly string[]): Promise<TaskForAgent[]> {
+    const ids = taskIds.filter((id) => UUID.test(id));
+    return this.withDefinitions(await this.db.task.findMany({ where: { id: { in: ids } } }));
+  }
+
+  /**
+   * Task definitions never change once registered (but for their status, which agents do not
+   * need), and neither do cluster names: both are cached, so a command costs one query.
+   */
+  private readonly definitionCache = new Map<string, TaskDefinitionModel>();
+  private readonly clusterNameCache = new Map<string, string>();
+
+  private async withDefinitions(tasks: TaskModel[]): Promise<TaskForAgent[]> {
+    const missingDefs = [...new Set(tasks.map((t) => t.taskDefinitionId))].filter((id) => !this.definitionCache.has(id));
+    const missingClusters = [...new Set(tasks.map((t) => t.clusterId))].filter((id) => !this.clusterNameCache.has(id));
+    if (missingDefs.length) {
+      if (this.definitionCache.size > 10_000) this.definitionCache.clear();
+      for (const td of await this.db.taskDefinition.findMany({ where: { id: { in: missingDefs } } })) this.definitionCache.set(td.id, td);
+    }
+    if (missingClusters.length) {
+      for (const c of await this.db.cluster.findMany({ where: { id: { in: missingClusters } }, select: { id: true, name: true } })) {
+        this.clusterNameCache.set(c.id, c.name);
+      }
+    }
+    return tasks.map((t) => ({
+      ...t,
+      taskDefinition: this.definitionCache.get(t.taskDefinitionId)!,
+      cluster: { name: this.clusterNameCache.get(t.clusterId)! },
+    }));
   }
 
   /**
    * Writes what an agent observed. Observed state only moves forward: a report older than what
-   * is stored changes nothing, so reports may repeat or arrive twice. A task reaching STOPPED
-   * gives back its reservation in the same transaction.
+   * is stored changes nothing, so reports may repeat or arrive twice. Writes are guarded by the
+   * state they were computed from; a task reaching STOPPED gives back its reservation in the same
+   * transaction. Most reports cost one read and one or two writes (the hot path at scale).
    */
   async applyTaskReport(instanceId: string, report: TaskStateReport): Promise<ReportOutcome | null> {
-    return this.db.$transaction(async (tx) => {
-      // The row lock orders this report against a concurrent stop or a report from another stream.
-      const locked = await tx.$queryRaw<{ id: string }[]>`
-        SELECT id FROM task WHERE id = ${report.taskId}::uuid AND container_instance_id = ${instanceId}::uuid FOR UPDATE`;
-      if (locked.length === 0) return null;
-      const task = await tx.task.findUniqueOrThrow({
-        where: { id: report.taskId },
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const task = await this.db.task.findFirst({
+        where: { id: report.taskId, containerInstanceId: instanceId },
         include: { containers: true },
       });
-      let changed = false;
-
-      for (const c of report.containers) {
-        const stored = task.containers.find((x) => x.name === c.name);
-        const status = containerStatusFromProto(c.status);
-        if (!stored || !status) continue;
-        const from = stored.lastStatus as ContainerLastStatus;
-        if (from !== status && !isContainerStatusAdvance(from, status)) continue;
-        if (from === 'STOPPED') continue;
-        const bindings = bindingsFromProto(c);
-        // Health may go either way (HEALTHY, then UNHEALTHY); it is only ever what Docker said last.
-        const health =
-          status === 'RUNNING'
-            ? (healthFromProto(c.healthStatus) ?? stored.healthStatus)
-            : stored.healthStatus;
-        const data = {
-          lastStatus: status,
-          healthStatus: health,
-          runtimeId: c.runtimeId || stored.runtimeId,
-          exitCode: c.exitCode ?? stored.exitCode,
-          reason: c.reason || stored.reason,
-          networkBindings: (bindings.length ? bindings : stored.networkBindings) as Prisma.InputJsonValue,
-        };
-        if (
-          data.lastStatus !== stored.lastStatus ||
-          data.healthStatus !== stored.healthStatus ||
-          data.runtimeId !== stored.runtimeId ||
-          data.exitCode !== stored.exitCode ||
-          data.reason !== stored.reason ||
-          JSON.stringify(data.networkBindings) !== JSON.stringify(stored.networkBindings)
-        ) {
-          await tx.taskContainer.update({ where: { id: stored.id }, data });
-          changed = true;
-        }
+      if (!task) return null;
+      const writes = reportWrites(task, report, new Date());
+      if (!writes.task && writes.containers.length === 0) {
+        return { taskId: task.id, clusterId: task.clusterId, changed: false, stopped: false };
       }
-
-      const to = taskStatusFromProto(report.status);
-      const from = task.lastStatus as TaskLastStatus;
-      let stopped = false;
-      if (to && isTaskStatusAdvance(from, to)) {
-        const now = new Date();
-        await tx.task.update({
-          where: { id: task.id },
-          data: {
-            lastStatus: to,
-            ...(report.pullStartedAtMs ? { pullStartedAt: new Date(report.pullStartedAtMs) } : {}),
-            ...(report.pullStoppedAtMs ? { pullStoppedAt: new Date(report.pullStoppedAtMs) } : {}),
-            ...(to === 'RUNNING' ? { startedAt: task.startedAt ?? now } : {}),
-            ...(to === 'STOPPING' || to === 'STOPPED' ? { stoppingAt: task.stoppingAt ?? now } : {}),
-            ...(to === 'STOPPED' ? { stoppedAt: now } : {}),
-            ...(to === 'STOPPED' && !task.stoppedReason && report.reason
-              ? { stoppedReason: report.reason }
-              : {}),
-          },
+      const apply = async (db: Db) => {
+        for (const c of writes.containers) {
+          await db.taskContainer.updateMany({ where: { id: c.id, lastStatus: c.from }, data: c.data });
+        }
+        if (!writes.task) return true;
+        const { count } = await db.task.updateMany({
+          where: { id: task.id, containerInstanceId: instanceId, lastStatus: task.lastStatus },
+          data: writes.task,
         });
-        if (to === 'STOPPED') {
+        if (count !== 1) return false;
+        if (writes.stopped) {
           // Containers the agent never got to are stopped too, as far as anyone will ever see.
-          await tx.taskContainer.updateMany({ where: { taskId: task.id }, data: { lastStatus: 'STOPPED' } });
-          await releaseTaskReservation(tx, task.id);
-          stopped = true;
+          await db.taskContainer.updateMany({ where: { taskId: task.id }, data: { lastStatus: 'STOPPED' } });
+          await releaseTaskReservation(db, task.id);
         }
-        changed = true;
-      }
-      return { taskId: task.id, clusterId: task.clusterId, changed, stopped };
-    });
+        return true;
+      };
+      const applied = writes.stopped ? await this.db.$transaction((tx) => apply(tx)) : await apply(this.db);
+      // Another writer moved the task meanwhile: read again and recompute.
+      if (!applied) continue;
+      return { taskId: task.id, clusterId: task.clusterId, changed: true, stopped: writes.stopped };
+    }
+    return null;
   }
+
+  /**
+   * Many agents' reports at once, with set-based statements: one read for every task, one update
+   * for all container changes and one for all task moves. Reports that stop a task, or whose guarded
+   * update finds the task moved meanwhile, take the one-by-one path above.
+   */
+  async applyTaskReports(batch: { instanceId: string; report: TaskStateReport }[]): Promise<(ReportOutcome | null)[]> {
+    // Reports are full snapshots: the last one per task supersedes the earlier ones.
+    const last = new Map<string, { instanceId: string; report: TaskStateReport }>();
+    for (const item of batch) last.set(item.report.taskId, item);
+    const ids = [...last.keys()].filter((id) => UUID.test(id));
+    const tasks = await this.db.task.findMany({ where: { id: { in: ids } }, include: { containers: true } });
+    const now = new Date();
+    const outcomes = new Map<string, ReportOutcome | null>();
+    const slow: { instanceId: string; report: TaskStateReport }[] = [];
+    const containerRows: { id: string; from: string; data: Record<string, unknown> }[] = [];
+    const taskRows: { id: string; instanceId: string; from: string; data: Prisma.TaskUpdateManyMutationInput }[] = [];
+    for (const task of tasks) {
+      const { instanceId, report } = last.get(task.id)!;
+      if (task.containerInstanceId !== instanceId) continue;
+      const writes = reportWrites(task, report, now);
+      if (writes.stopped) {
+        slow.push({ instanceId, report });
+        continue;
+      }
+      containerRows.push(...writes.containers);
+      if (writes.task) taskRows.push({ id: task.id, instanceId, from: task.lastStatus, data: writes.task });
+      const changed = writes.containers.length > 0 || writes.task !== null;
+      outcomes.set(task.id, { taskId: task.id, clusterId: task.clusterId, changed, stopped: false });
+    }
+    if (containerRows.length) {
+      const col = <T>(f: (d: Record<string, unknown>) => T) => containerRows.map((r) => f(r.data));
+      await this.db.$executeRaw`
+        UPDATE task_container tc SET last_status = v.last_status, health_status = v.health_status,
+               runtime_id = v.runtime_id, exit_code = v.exit_code, reason = v.reason, network_bindings = v.network_bindings
+          FROM (SELECT unnest(${containerRows.map((r) => r.id)}::uuid[]) AS id,
+                       unnest(${containerRows.map((r) => r.from)}::text[]) AS from_status,
+                       unnest(${col((d) => d.lastStatus as string)}::text[]) AS last_status,
+                       unnest(${col((d) => d.healthStatus as string)}::text[]) AS health_status,
+                       unnest(${col((d) => (d.runtimeId as string | null) ?? null)}::text[]) AS runtime_id,
+                       unnest(${col((d) => (d.exitCode as number | null) ?? null)}::int[]) AS exit_code,
+                       unnest(${col((d) => (d.reason as string | null) ?? null)}::text[]) AS reason,
+                       unnest(${col((d) => JSON.stringify(d.networkBindings))}::jsonb[]) AS network_bindings) v
+         WHERE tc.id = v.id AND tc.last_status = v.from_status`;
+    }
+    if (taskRows.length) {
+      const at = (v: unknown) => (v instanceof Date ? v : null);
+      const moved = await this.db.$queryRaw<{ id: string }[]>`
+        UPDATE task t SET last_status = v.last_status, updated_at = now(),
+               pull_started_at = coalesce(v.pull_started_at, t.pull_started_at),
+               pull_stopped_at = coalesce(v.pull_stopped_at, t.pull_stopped_at),
+               started_at = coalesce(t.started_at, v.started_at),
+               stopping_at = coalesce(t.stopping_at, v.stopping_at)
+          FROM (SELECT unnest(${taskRows.map((r) => r.id)}::uuid[]) AS id,
+                       unnest(${taskRows.map((r) => r.instanceId)}::uuid[]) AS instance_id,
+                       unnest(${taskRows.map((r) => r.from)}::text[]) AS from_status,
+                       unnest(${taskRows.map((r) => r.data.lastStatus as string)}::text[]) AS last_status,
+                       unnest(${taskRows.map((r) => at(r.data.pullStartedAt))}::timestamp(3)[]) AS pull_started_at,
+                       unnest(${taskRows.map((r) => at(r.data.pullStoppedAt))}::timestamp(3)[]) AS pull_stopped_at,
+                       unnest(${taskRows.map((r) => at(r.data.startedAt))}::timestamp(3)[]) AS started_at,
+                       unnest(${taskRows.map((r) => at(r.data.stoppingAt))}::timestamp(3)[]) AS stopping_at) v
+         WHERE t.id = v.id AND t.container_instance_id = v.instance_id AND t.last_status = v.from_status
+        RETURNING t.id`;
+      const done = new Set(moved.map((r) => r.id));
+      for (const r of taskRows) if (!done.has(r.id)) slow.push(last.get(r.id)!);
+    }
+    for (const item of slow) outcomes.set(item.report.taskId, await this.applyTaskReport(item.instanceId, item.report));
+    return batch.map((item) => outcomes.get(item.report.taskId) ?? null);
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type StoredTask = TaskModel & { containers: TaskContainerModel[] };
+
+/** What a report changes, computed from the stored task: only forward moves, only real changes. */
+export function reportWrites(task: StoredTask, report: TaskStateReport, now: Date) {
+  const containers: { id: string; from: string; data: Prisma.TaskContainerUpdateManyMutationInput }[] = [];
+  for (const c of report.containers) {
+    const stored = task.containers.find((x) => x.name === c.name);
+    const status = containerStatusFromProto(c.status);
+    if (!stored || !status) continue;
+    const from = stored.lastStatus as ContainerLastStatus;
+    if (from === 'STOPPED' || (from !== status && !isContainerStatusAdvance(from, status))) continue;
+    const bindings = bindingsFromProto(c);
+    // Health may go either way (HEALTHY, then UNHEALTHY); it is only ever what Docker said last.
+    const health = status === 'RUNNING' ? (healthFromProto(c.healthStatus) ?? stored.healthStatus) : stored.healthStatus;
+    const data = {
+      lastStatus: status,
+      healthStatus: health,
+      runtimeId: c.runtimeId || stored.runtimeId,
+      exitCode: c.exitCode ?? stored.exitCode,
+      reason: c.reason || stored.reason,
+      networkBindings: (bindings.length ? bindings : stored.networkBindings) as Prisma.InputJsonValue,
+    };
+    if (
+      data.lastStatus !== stored.lastStatus ||
+      data.healthStatus !== stored.healthStatus ||
+      data.runtimeId !== stored.runtimeId ||
+      data.exitCode !== stored.exitCode ||
+      data.reason !== stored.reason ||
+      JSON.stringify(data.networkBindings) !== JSON.stringify(stored.networkBindings)
+    ) {
+      containers.push({ id: stored.id, from, data });
+    }
+  }
+  const to = taskStatusFromProto(report.status);
+  const from = task.lastStatus as TaskLastStatus;
+  if (!to || !isTaskStatusAdvance(from, to)) return { containers, task: null, stopped: false };
+  const taskData: Prisma.TaskUpdateManyMutationInput = {
+    lastStatus: to,
+    ...(report.pullStartedAtMs ? { pullStartedAt: new Date(report.pullStartedAtMs) } : {}),
+    ...(report.pullStoppedAtMs ? { pullStoppedAt: new Date(report.pullStoppedAtMs) } : {}),
+    ...(to === 'RUNNING' ? { startedAt: task.startedAt ?? now } : {}),
+    ...(to === 'STOPPING' || to === 'STOPPED' ? { stoppingAt: task.stoppingAt ?? now } : {}),
+    ...(to === 'STOPPED' ? { stoppedAt: now } : {}),
+    ...(to === 'STOPPED' && !task.stoppedReason && report.reason ? { stoppedReason: report.reason } : {}),
+  };
+  return { containers, task: taskData, stopped: to === 'STOPPED' };
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createTasks, requestTaskStop } from '@berth/db';
 import { NotFoundError, type RunTaskInput, type StopCode } from '@berth/domain';
-import type { TaskDefinitionModel } from '@berth/db';
+import type { ClusterModel, TaskDefinitionModel } from '@berth/db';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
 import type { TaskWithRelations } from '../http/views.js';
 
@@ -24,14 +24,14 @@ export class TasksRepository {
 
   /** Writes `count` PROVISIONING tasks and their containers in one transaction: all or none. */
   async createTasks(
-    clusterId: string,
+    cluster: ClusterModel,
     td: TaskDefinitionModel,
     input: RunTaskInput,
     placement: { placementConstraints: unknown[]; placementStrategy: readonly unknown[] },
   ): Promise<TaskWithRelations[]> {
-    return this.db.$transaction(async (tx) => {
-      const ids = await createTasks(tx, {
-        clusterId,
+    const created = await this.db.$transaction((tx) =>
+      createTasks(tx, {
+        clusterId: cluster.id,
         taskDefinition: td,
         count: input.count,
         startedBy: input.startedBy,
@@ -39,13 +39,9 @@ export class TasksRepository {
         overrides: input.overrides,
         placementConstraints: placement.placementConstraints,
         placementStrategy: [...placement.placementStrategy],
-      });
-      return tx.task.findMany({
-        where: { id: { in: ids } },
-        include: TASK_INCLUDE,
-        orderBy: { createdAt: 'asc' },
-      });
-    });
+      }),
+    );
+    return created.map((t) => ({ ...t, cluster, taskDefinition: td }));
   }
 
   async list(f: TaskFilter): Promise<TaskWithRelations[]> {

@@ -56,7 +56,7 @@ export class TasksService {
     });
     const placementConstraints = (input.placementConstraints as unknown[] | undefined) ?? [];
     const placementStrategy = (input.placementStrategy as unknown[] | undefined) ?? RUN_TASK_DEFAULT_STRATEGY;
-    const tasks = await this.tasks.createTasks(cluster.id, td, input, {
+    const tasks = await this.tasks.createTasks(cluster, td, input, {
       placementConstraints,
       placementStrategy,
     });

@@ -1,0 +1,120 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import pg from 'pg';
+
+/** Process control for benchmarks: a fresh database, the built apps as processes, timing helpers. */
+
+export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
+const PG_BASE = process.env.BERTH_PG_URL_BASE ?? 'postgresql://postgres:postgres@127.0.0.1:5432';
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const server = createServer();
+    server.once('error', rej);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => res(port));
+    });
+  });
+}
+
+/** A new database with every migration applied, through the project's own migrate command. */
+export async function freshDatabase(name: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const admin = new pg.Client({ connectionString: `${PG_BASE}/postgres` });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await admin.end();
+  const url = `${PG_BASE}/${name}`;
+  await promisify(execFile)('pnpm', ['--dir', ROOT, '--filter', '@berth/db', 'migrate:deploy'], {
+    env: { ...process.env, DATABASE_URL: url },
+  });
+  return {
+    url,
+    drop: async () => {
+      const c = new pg.Client({ connectionString: `${PG_BASE}/postgres` });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export class Processes {
+  private readonly children: { name: string; child: ChildProcess; output: string[] }[] = [];
+
+  start(name: string, script: string, args: string[], env: Record<string, string>): ChildProcess {
+    // BENCH_PROFILE=api-gateway writes a CPU profile of that process to bench/profiles/.
+    const profile = process.env.BENCH_PROFILE === name ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench/profiles')}`] : [];
+    const child = spawn(process.execPath, [...profile, join(ROOT, script), ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output: string[] = [];
+    const keep = (d: Buffer) => {
+      output.push(d.toString());
+      if (output.length > 200) output.shift();
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    this.children.push({ name, child, output });
+    return child;
+  }
+
+  /** The last output of every process, for a benchmark that failed. */
+  tails(): string {
+    return this.children.map((c) => `--- ${c.name}\n${c.output.join('').slice(-3000)}`).join('\n');
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(
+      this.children.map(
+        ({ child }) =>
+          new Promise<void>((res) => {
+            if (child.exitCode !== null) return res();
+            child.once('exit', () => res());
+            child.kill('SIGTERM');
+            setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+          }),
+      ),
+    );
+  }
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export async function tempDir(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), prefix));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** Benchmark flags; a leading `--` (as `pnpm bench:x -- --flag` passes it) is ignored. */
+export function flags<K extends string>(argv: string[], defaults: Record<K, number>): Record<K, number> {
+  const out = { ...defaults };
+  const args = argv.filter((a) => a !== '--');
+  for (let i = 0; i < args.length; i++) {
+    const key = args[i]!.replace(/^--/, '') as K;
+    if (!(key in defaults)) throw new Error(`unknown flag ${args[i]}; known: ${Object.keys(defaults).map((k) => `--${k}`).join(' ')}`);
+    const value = Number(args[++i]);
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`--${key} needs a positive number`);
+    out[key] = value;
+  }
+  return out;
+}

@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import { cpus } from 'node:os';
+import pg from 'pg';
+import { flags, freePort, freshDatabase, percentile, Processes, tempDir, waitFor } from '../lib/harness.js';
+
+/**
+ * The placement benchmark: a real control plane (api-gateway and N schedulers, as processes, on
+ * Postgres and Redis) with hollow agents, fed RunTask requests. It measures placements per second
+ * and the time from RunTask accepted (the task row written) to the task PENDING on an instance,
+ * then checks that no instance is overcommitted. Ends with one JSON line of its figures.
+ *
+ *   pnpm bench:placement -- --instances 1000 --tasks 10000 --schedulers 1
+ */
+
+const opts = flags(process.argv.slice(2), { instances: 1000, tasks: 10000, schedulers: 1, concurrency: 16 });
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+
+const db = await freshDatabase(`berth_bench_${randomBytes(3).toString('hex')}`);
+const processes = new Processes();
+const dataDir = await tempDir('berth-bench-');
+const sql = new pg.Client({ connectionString: db.url });
+let failed = false;
+try {
+  await sql.connect();
+  const [httpPort, grpcPort] = [await freePort(), await freePort()];
+  const env = {
+    DATABASE_URL: db.url,
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    BERTH_REDIS_PREFIX: `bench-${randomBytes(3).toString('hex')}`,
+    BERTH_HTTP_PORT: String(httpPort),
+    BERTH_GRPC_PORT: String(grpcPort),
+    BERTH_LOG_LEVEL: 'warn',
+    // A thousand agents heartbeating every 2 s would be the benchmark; every 30 s keeps them alive.
+    BERTH_HEARTBEAT_INTERVAL_MS: '30000',
+    BERTH_PLACEMENT_SWEEP_MS: '1000',
+  };
+  const api = `http://127.0.0.1:${httpPort}`;
+  processes.start('api-gateway', 'apps/api-gateway/dist/main.js', [], env);
+  for (let i = 0; i < opts.schedulers; i++) processes.start(`scheduler-${i + 1}`, 'apps/scheduler/dist/main.js', [], env);
+  await waitFor('the api-gateway', async () => ((await fetch(`${api}/healthz`)).ok ? true : undefined), 30_000);
+
+  // Room for every task: 10,000 tasks of 128 CPU / 256 MiB on 1,000 hosts of 4 vCPU / 8 GiB fill a third.
+  const perHost = Math.ceil(opts.tasks / opts.instances);
+  const hostCpu = Math.max(4096, perHost * 128 * 2);
+  const hostMemory = Math.max(8192, perHost * 256 * 2);
+  processes.start(
+    'hollow-agents',
+    'apps/host-agent/dist/main.js',
+    ['--runtime', 'hollow', '--count', String(opts.instances), '--gateway', `127.0.0.1:${grpcPort}`,
+     '--data-dir', dataDir.path, '--cpu', String(hostCpu), '--memory', String(hostMemory), '--start-latency-ms', process.env.BENCH_START_LATENCY_MS ?? '20'],
+    env,
+  );
+  log(`waiting for ${opts.instances} hollow agents`);
+  await waitFor(
+    'every hollow agent to connect',
+    async () => {
+      const { rows } = await sql.query(`SELECT count(*)::int AS n FROM container_instance WHERE agent_connected`);
+      return rows[0].n === opts.instances ? true : undefined;
+    },
+    120_000,
+    500,
+  );
+
+  const td = await fetch(`${api}/v1/task-definitions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      family: 'bench',
+      containerDefinitions: [{ name: 'app', image: 'berth/busybox', cpu: 128, memory: 256, portMappings: [{ containerPort: 80 }] }],
+    }),
+  });
+  if (!td.ok) throw new Error(`RegisterTaskDefinition: ${td.status} ${await td.text()}`);
+
+  log(`submitting ${opts.tasks} tasks with ${opts.concurrency} concurrent RunTask requests of up to 10`);
+  const started = Date.now();
+  let remaining = opts.tasks;
+  const worker = async () => {
+    while (remaining > 0) {
+      const count = Math.min(10, remaining);
+      remaining -= count;
+      const res = await fetch(`${api}/v1/clusters/default/tasks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ taskDefinition: 'bench', count }),
+      });
+      if (!res.ok) throw new Error(`RunTask: ${res.status} ${await res.text()}`);
+    }
+  };
+  await Promise.all(Array.from({ length: opts.concurrency }, worker));
+  const submittedSeconds = (Date.now() - started) / 1000;
+  log(`submitted in ${submittedSeconds.toFixed(1)} s; waiting for placement`);
+
+  await waitFor(
+    'every task to be placed',
+    async () => {
+      const { rows } = await sql.query(`SELECT count(*)::int AS n FROM task WHERE placed_at IS NULL`);
+      return rows[0].n === 0 ? true : undefined;
+    },
+    600_000,
+    250,
+  );
+
+  const { rows: latencies } = await sql.query<{ ms: number }>(
+    `SELECT extract(epoch FROM (placed_at - created_at)) * 1000 AS ms FROM task ORDER BY 1`,
+  );
+  const { rows: span } = await sql.query<{ seconds: number }>(
+    `SELECT extract(epoch FROM (max(placed_at) - min(created_at)))::float8 AS seconds FROM task`,
+  );
+  const { rows: over } = await sql.query<{ n: number }>(`
+    SELECT count(*)::int AS n FROM container_instance i
+     WHERE i.reserved_cpu > i.registered_cpu OR i.reserved_memory > i.registered_memory
+        OR i.reserved_cpu <> (SELECT coalesce(sum(cpu), 0) FROM task t WHERE t.container_instance_id = i.id AND t.holds_reservation)
+        OR i.reserved_memory <> (SELECT coalesce(sum(memory), 0) FROM task t WHERE t.container_instance_id = i.id AND t.holds_reservation)`);
+  const ms = latencies.map((r) => Number(r.ms));
+  const seconds = Number(span[0]!.seconds);
+  const figures = {
+    instances: opts.instances,
+    tasks: opts.tasks,
+    schedulers: opts.schedulers,
+    placementsPerSecond: Math.round(opts.tasks / seconds),
+    p50Ms: Math.round(percentile(ms, 50)),
+    p99Ms: Math.round(percentile(ms, 99)),
+    overcommitted: over[0]!.n,
+    submitSeconds: Number(submittedSeconds.toFixed(2)),
+    cores: cpus().length,
+  };
+  if (figures.overcommitted !== 0) failed = true;
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
+} catch (error) {
+  failed = true;
+  log(`failed: ${(error as Error).message}\n${processes.tails()}`);
+} finally {
+  await sql.end().catch(() => undefined);
+  await processes.stopAll();
+  await db.drop();
+  await dataDir.remove();
+}
+process.exit(failed ? 1 : 0);
