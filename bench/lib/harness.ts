@@ -49,7 +49,10 @@ export class Processes {
 
   start(name: string, script: string, args: string[], env: Record<string, string>): ChildProcess {
     // BENCH_PROFILE=api-gateway writes a CPU profile of that process to bench/profiles/.
-    const profile = process.env.BENCH_PROFILE === name ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench/profiles')}`] : [];
+    const profile =
+      process.env.BENCH_PROFILE === name
+        ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench/profiles')}`]
+        : [];
     const child = spawn(process.execPath, [...profile, join(ROOT, script), ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -85,7 +88,12 @@ export class Processes {
   }
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 250): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  intervalMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe().catch(() => undefined);
@@ -111,7 +119,12 @@ export function flags<K extends string>(argv: string[], defaults: Record<K, numb
   const args = argv.filter((a) => a !== '--');
   for (let i = 0; i < args.length; i++) {
     const key = args[i]!.replace(/^--/, '') as K;
-    if (!(key in defaults)) throw new Error(`unknown flag ${args[i]}; known: ${Object.keys(defaults).map((k) => `--${k}`).join(' ')}`);
+    if (!(key in defaults))
+      throw new Error(
+        `unknown flag ${args[i]}; known: ${Object.keys(defaults)
+          .map((k) => `--${k}`)
+          .join(' ')}`,
+      );
     const value = Number(args[++i]);
     if (!Number.isFinite(value) || value <= 0) throw new Error(`--${key} needs a positive number`);
     out[key] = value;

@@ -36,8 +36,13 @@ try {
   };
   const api = `http://127.0.0.1:${httpPort}`;
   processes.start('api-gateway', 'apps/api-gateway/dist/main.js', [], env);
-  for (let i = 0; i < opts.schedulers; i++) processes.start(`scheduler-${i + 1}`, 'apps/scheduler/dist/main.js', [], env);
-  await waitFor('the api-gateway', async () => ((await fetch(`${api}/healthz`)).ok ? true : undefined), 30_000);
+  for (let i = 0; i < opts.schedulers; i++)
+    processes.start(`scheduler-${i + 1}`, 'apps/scheduler/dist/main.js', [], env);
+  await waitFor(
+    'the api-gateway',
+    async () => ((await fetch(`${api}/healthz`)).ok ? true : undefined),
+    30_000,
+  );
 
   // Room for every task: 10,000 tasks of 128 CPU / 256 MiB on 1,000 hosts of 4 vCPU / 8 GiB fill a third.
   const perHost = Math.ceil(opts.tasks / opts.instances);
@@ -46,15 +51,31 @@ try {
   processes.start(
     'hollow-agents',
     'apps/host-agent/dist/main.js',
-    ['--runtime', 'hollow', '--count', String(opts.instances), '--gateway', `127.0.0.1:${grpcPort}`,
-     '--data-dir', dataDir.path, '--cpu', String(hostCpu), '--memory', String(hostMemory), '--start-latency-ms', process.env.BENCH_START_LATENCY_MS ?? '20'],
+    [
+      '--runtime',
+      'hollow',
+      '--count',
+      String(opts.instances),
+      '--gateway',
+      `127.0.0.1:${grpcPort}`,
+      '--data-dir',
+      dataDir.path,
+      '--cpu',
+      String(hostCpu),
+      '--memory',
+      String(hostMemory),
+      '--start-latency-ms',
+      process.env.BENCH_START_LATENCY_MS ?? '20',
+    ],
     env,
   );
   log(`waiting for ${opts.instances} hollow agents`);
   await waitFor(
     'every hollow agent to connect',
     async () => {
-      const { rows } = await sql.query(`SELECT count(*)::int AS n FROM container_instance WHERE agent_connected`);
+      const { rows } = await sql.query(
+        `SELECT count(*)::int AS n FROM container_instance WHERE agent_connected`,
+      );
       return rows[0].n === opts.instances ? true : undefined;
     },
     120_000,
@@ -66,7 +87,9 @@ try {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
       family: 'bench',
-      containerDefinitions: [{ name: 'app', image: 'berth/busybox', cpu: 128, memory: 256, portMappings: [{ containerPort: 80 }] }],
+      containerDefinitions: [
+        { name: 'app', image: 'berth/busybox', cpu: 128, memory: 256, portMappings: [{ containerPort: 80 }] },
+      ],
     }),
   });
   if (!td.ok) throw new Error(`RegisterTaskDefinition: ${td.status} ${await td.text()}`);

@@ -197,3 +197,10 @@ it('pages through service events newest first', async () => {
   expect(page2.body.events.map((e: { message: string }) => e.message)).toEqual(['event 1', 'event 0']);
   expect(page2.body.nextToken).toBeUndefined();
 });
+
+it('refuses to delete a cluster that still has services', async () => {
+  const res = await http.delete('/v1/clusters/default').expect(409);
+  expect(res.body.error).toBe('ClusterContainsServicesException');
+  const cluster = await http.get('/v1/clusters/default').expect(200);
+  expect(cluster.body.cluster.activeServicesCount).toBeGreaterThan(0);
+});

@@ -41,7 +41,8 @@ Scale testing only (never for real hosts):
 function positive(name: string, value: string | number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name}: must be a positive integer, got "${value}"`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new ConfigError(`${name}: must be a positive integer, got "${value}"`);
   return n;
 }
 
@@ -49,7 +50,8 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 function logLevel(value: string | undefined): string {
   if (value === undefined) return 'info';
-  if (!LOG_LEVELS.includes(value)) throw new ConfigError(`BERTH_LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);
+  if (!LOG_LEVELS.includes(value))
+    throw new ConfigError(`BERTH_LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);
   return value;
 }
 
@@ -67,7 +69,8 @@ function readConfigFile(path: string | undefined): FileConfig {
   if (!path) return {};
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new Error('not a JSON object');
     return parsed as FileConfig;
   } catch (e) {
     throw new ConfigError(`--config ${path}: ${(e as Error).message}`);
@@ -123,20 +126,28 @@ export function loadAgentConfig(argv = process.argv.slice(2), env = process.env)
     throw new ConfigError(`--host-address: expected an IPv4 address, got "${hostAddress}"`);
   }
   const runtime = values.runtime ?? 'docker';
-  if (runtime !== 'docker' && runtime !== 'hollow') throw new ConfigError(`--runtime: "docker" or "hollow", got "${runtime}"`);
+  if (runtime !== 'docker' && runtime !== 'hollow')
+    throw new ConfigError(`--runtime: "docker" or "hollow", got "${runtime}"`);
   const count = positive('--count', values.count, 1);
-  if (count > 1 && runtime !== 'hollow') throw new ConfigError('--count: only hollow agents run several to a process');
+  if (count > 1 && runtime !== 'hollow')
+    throw new ConfigError('--count: only hollow agents run several to a process');
   const failureRate = Number(values['failure-rate'] ?? 0);
-  if (!(failureRate >= 0 && failureRate <= 1)) throw new ConfigError('--failure-rate: a probability from 0 to 1');
+  if (!(failureRate >= 0 && failureRate <= 1))
+    throw new ConfigError('--failure-rate: a probability from 0 to 1');
   const startLatencyMs = Number(values['start-latency-ms'] ?? 50);
-  if (!Number.isInteger(startLatencyMs) || startLatencyMs < 0) throw new ConfigError('--start-latency-ms: an integer, 0 or more');
+  if (!Number.isInteger(startLatencyMs) || startLatencyMs < 0)
+    throw new ConfigError('--start-latency-ms: an integer, 0 or more');
   return {
     gateway: values.gateway ?? env.BERTH_GATEWAY ?? file.gateway ?? '127.0.0.1:8443',
     cluster: values.cluster ?? env.BERTH_CLUSTER ?? file.cluster ?? 'default',
     hostAddress,
     dataDir: values['data-dir'] ?? env.BERTH_DATA_DIR ?? file.dataDir ?? '/var/lib/berth-agent',
     cpu: positive('--cpu', values.cpu ?? env.BERTH_CPU ?? file.cpu, cpus().length * 1024),
-    memory: positive('--memory', values.memory ?? env.BERTH_MEMORY ?? file.memory, Math.floor(totalmem() / 1024 / 1024)),
+    memory: positive(
+      '--memory',
+      values.memory ?? env.BERTH_MEMORY ?? file.memory,
+      Math.floor(totalmem() / 1024 / 1024),
+    ),
     attributes,
     logLevel: logLevel(env.BERTH_LOG_LEVEL),
     runtime,

@@ -11,7 +11,11 @@ import { TaskEngine } from './task-engine.js';
 const RESYNC_MS = 10_000;
 
 /** One agent: adopts what runs, watches the runtime, holds the stream to the control plane. */
-async function startAgent(config: AgentConfig, runtime: ContainerRuntime, baseLogger: Logger): Promise<() => void> {
+async function startAgent(
+  config: AgentConfig,
+  runtime: ContainerRuntime,
+  baseLogger: Logger,
+): Promise<() => void> {
   const instanceId = await loadOrCreateInstanceId(config.dataDir);
   const logger = baseLogger.child({ instance: instanceId, cluster: config.cluster });
   const connection = new ControlPlaneConnection(config, instanceId, () => engine, logger);
@@ -20,14 +24,22 @@ async function startAgent(config: AgentConfig, runtime: ContainerRuntime, baseLo
   // Adopt what runs before registering, so the control plane hears about it at once.
   await engine.adopt();
   const unwatch = runtime.watch(instanceId, (id) => {
-    engine.onContainerChange(id).catch((err: unknown) => logger.warn({ err, runtimeId: id }, 'could not inspect container'));
+    engine
+      .onContainerChange(id)
+      .catch((err: unknown) => logger.warn({ err, runtimeId: id }, 'could not inspect container'));
   });
   const resync = setInterval(() => {
     engine.resync().catch((err: unknown) => logger.warn({ err }, 'resync failed'));
   }, RESYNC_MS);
   connection.start();
   logger.info(
-    { gateway: config.gateway, hostAddress: config.hostAddress, cpu: config.cpu, memory: config.memory, runtime: config.runtime },
+    {
+      gateway: config.gateway,
+      hostAddress: config.hostAddress,
+      cpu: config.cpu,
+      memory: config.memory,
+      runtime: config.runtime,
+    },
     'host-agent started',
   );
   return () => {
@@ -55,7 +67,8 @@ runMain('host-agent', async () => {
     stops.push(await startAgent(config, new DockerRuntime(logger), logger));
   } else {
     const runtime = new HollowRuntime(config.hollow);
-    for (let i = 0; i < config.count; i++) stops.push(await startAgent(hollowConfig(config, i), runtime, logger));
+    for (let i = 0; i < config.count; i++)
+      stops.push(await startAgent(hollowConfig(config, i), runtime, logger));
   }
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     // Stopping the agent leaves its containers running; a new agent adopts them.

@@ -201,6 +201,19 @@ export class PlacementRepository {
              AND task.container_instance_id IS NULL
           RETURNING task.id`;
         result.gone = plan.length - claimed.length;
+        // distinctInstance is re-checked here too: another scheduler may have put a task of the same
+        // group on an instance since our snapshot (it held the lock we now hold, and has committed).
+        const claimedIds = claimed.map((c) => c.id);
+        const groupRows = await tx.$queryRaw<
+          { container_instance_id: string; group: string | null; n: number }[]
+        >`
+          SELECT container_instance_id, "group", count(*)::int AS n FROM task
+           WHERE container_instance_id = ANY(${instanceIds}::uuid[]) AND last_status <> 'STOPPED'
+             AND NOT (id = ANY(${claimedIds}::uuid[]))
+           GROUP BY 1, 2`;
+        const groupCount = new Map(
+          groupRows.map((g) => [`${g.container_instance_id}/${g.group ?? 'default'}`, g.n]),
+        );
 
         // What each instance can still take, from its locked row.
         const room = new Map(
@@ -225,15 +238,19 @@ export class PlacementRepository {
         for (const { id } of claimed) {
           const p = byTask.get(id)!;
           const r = room.get(p.instanceId);
+          const groupKey = `${p.instanceId}/${p.task.group}`;
+          const distinct = p.task.constraints.some((c) => c.type === 'distinctInstance');
           const fits =
             r?.ok &&
             p.task.cpu <= r.cpu - r.addCpu &&
             p.task.memory <= r.memory - r.addMemory &&
-            !p.task.hostPorts.some((hp) => r.ports.has(portKey(hp)));
+            !p.task.hostPorts.some((hp) => r.ports.has(portKey(hp))) &&
+            !(distinct && (groupCount.get(groupKey) ?? 0) > 0);
           if (!r || !fits) {
             giveBack.push(id);
             continue;
           }
+          groupCount.set(groupKey, (groupCount.get(groupKey) ?? 0) + 1);
           r.addCpu += p.task.cpu;
           r.addMemory += p.task.memory;
           for (const hp of p.task.hostPorts) r.ports.add(portKey(hp));

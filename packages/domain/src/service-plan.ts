@@ -109,7 +109,12 @@ export const serviceEvents = {
   rollingBack: (service: string, from: string, to: string) =>
     `(service ${service}) (deployment ${from}) rolling back to the task definition of deployment ${to}, the last that completed.`,
   unableToPlace: (service: string, reason: string) =>
-    `(service ${service}) was unable to place a task because no container instance met all of its requirements. Reason: ${reason}`,
+    `(service ${service}) was unable to place a task because no container instance met all of its requirements. ${reason
+      .replace(/^No container instance met all of its requirements: /, 'Of the instances, ')
+      .replace(
+        /^No container instances are registered in the cluster\./,
+        'The cluster has no registered container instances.',
+      )}`,
 };
 
 /** Which surplus task to stop first: not yet serving, then the newest. */

@@ -57,7 +57,11 @@ export const updateServiceSchema = z.looseObject({
     .optional(),
   desiredCount: desiredCount.optional(),
   deploymentConfiguration: deploymentConfigurationSchema.optional(),
-  healthCheckGracePeriodSeconds: z.int().min(0).optional(),
+  healthCheckGracePeriodSeconds: z
+    .int({ error: 'must be an integer number of seconds, 0 or more' })
+    .min(0, { error: 'must be an integer number of seconds, 0 or more' })
+    .max(2_147_483_647)
+    .optional(),
   forceNewDeployment: z.boolean({ error: 'must be a boolean' }).optional(),
 });
 

@@ -82,7 +82,10 @@ export class Hints {
       taskIds.map((taskId) => ({
         name: 'task',
         data: { taskId } satisfies TaskEventJob,
-        opts: { ...QUEUES.taskEvents.options, deduplication: { id: `task:${taskId}`, keepLastIfActive: true } },
+        opts: {
+          ...QUEUES.taskEvents.options,
+          deduplication: { id: `task:${taskId}`, keepLastIfActive: true },
+        },
       })),
     );
   }

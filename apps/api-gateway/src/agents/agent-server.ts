@@ -189,10 +189,14 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
    * sent in bulk: at a thousand agents, per-report round trips would be the bottleneck. Each
    * stream still waits for its own report to be written before handling its next message.
    */
-  private readonly reportBatches = new DataLoader<{ instanceId: string; report: TaskStateReport }, ReportOutcome | null>(
-    async (keys) => this.agents.applyTaskReports([...keys]),
-    { cache: false, maxBatchSize: 500, batchScheduleFn: (run) => setTimeout(run, 5) },
-  );
+  private readonly reportBatches = new DataLoader<
+    { instanceId: string; report: TaskStateReport },
+    ReportOutcome | null
+  >(async (keys) => this.agents.applyTaskReports([...keys]), {
+    cache: false,
+    maxBatchSize: 500,
+    batchScheduleFn: (run) => setTimeout(run, 5),
+  });
   private readonly tasksForAgents = new DataLoader<string, TaskForAgent | null>(
     async (ids) => {
       const tasks = new Map((await this.agents.tasksForAgents(ids)).map((t) => [t.id, t]));

@@ -35,7 +35,6 @@ export interface ReportOutcome {
   stopped: boolean;
 }
 
-
 /** Everything the gateway writes on behalf of agents: registration, liveness and observed state. */
 @Injectable()
 export class AgentsRepository {
@@ -105,7 +104,9 @@ export class AgentsRepository {
   /** What should exist on the instance: every task placed there that has not yet STOPPED. */
   async desiredTasks(instanceId: string): Promise<TaskForAgent[]> {
     return this.withDefinitions(
-      await this.db.task.findMany({ where: { containerInstanceId: instanceId, lastStatus: { not: 'STOPPED' } } }),
+      await this.db.task.findMany({
+        where: { containerInstanceId: instanceId, lastStatus: { not: 'STOPPED' } },
+      }),
     );
   }
 
@@ -123,14 +124,22 @@ export class AgentsRepository {
   private readonly clusterNameCache = new Map<string, string>();
 
   private async withDefinitions(tasks: TaskModel[]): Promise<TaskForAgent[]> {
-    const missingDefs = [...new Set(tasks.map((t) => t.taskDefinitionId))].filter((id) => !this.definitionCache.has(id));
-    const missingClusters = [...new Set(tasks.map((t) => t.clusterId))].filter((id) => !this.clusterNameCache.has(id));
+    const missingDefs = [...new Set(tasks.map((t) => t.taskDefinitionId))].filter(
+      (id) => !this.definitionCache.has(id),
+    );
+    const missingClusters = [...new Set(tasks.map((t) => t.clusterId))].filter(
+      (id) => !this.clusterNameCache.has(id),
+    );
     if (missingDefs.length) {
       if (this.definitionCache.size > 10_000) this.definitionCache.clear();
-      for (const td of await this.db.taskDefinition.findMany({ where: { id: { in: missingDefs } } })) this.definitionCache.set(td.id, td);
+      for (const td of await this.db.taskDefinition.findMany({ where: { id: { in: missingDefs } } }))
+        this.definitionCache.set(td.id, td);
     }
     if (missingClusters.length) {
-      for (const c of await this.db.cluster.findMany({ where: { id: { in: missingClusters } }, select: { id: true, name: true } })) {
+      for (const c of await this.db.cluster.findMany({
+        where: { id: { in: missingClusters } },
+        select: { id: true, name: true },
+      })) {
         this.clusterNameCache.set(c.id, c.name);
       }
     }
@@ -188,7 +197,9 @@ export class AgentsRepository {
    * for all container changes and one for all task moves. Reports that stop a task, or whose guarded
    * update finds the task moved meanwhile, take the one-by-one path above.
    */
-  async applyTaskReports(batch: { instanceId: string; report: TaskStateReport }[]): Promise<(ReportOutcome | null)[]> {
+  async applyTaskReports(
+    batch: { instanceId: string; report: TaskStateReport }[],
+  ): Promise<(ReportOutcome | null)[]> {
     // Reports are full snapshots: the last one per task supersedes the earlier ones.
     const last = new Map<string, { instanceId: string; report: TaskStateReport }>();
     for (const item of batch) last.set(item.report.taskId, item);
@@ -198,7 +209,12 @@ export class AgentsRepository {
     const outcomes = new Map<string, ReportOutcome | null>();
     const slow: { instanceId: string; report: TaskStateReport }[] = [];
     const containerRows: { id: string; from: string; data: Record<string, unknown> }[] = [];
-    const taskRows: { id: string; instanceId: string; from: string; data: Prisma.TaskUpdateManyMutationInput }[] = [];
+    const taskRows: {
+      id: string;
+      instanceId: string;
+      from: string;
+      data: Prisma.TaskUpdateManyMutationInput;
+    }[] = [];
     for (const task of tasks) {
       const { instanceId, report } = last.get(task.id)!;
       if (task.containerInstanceId !== instanceId) continue;
@@ -248,7 +264,8 @@ export class AgentsRepository {
       const done = new Set(moved.map((r) => r.id));
       for (const r of taskRows) if (!done.has(r.id)) slow.push(last.get(r.id)!);
     }
-    for (const item of slow) outcomes.set(item.report.taskId, await this.applyTaskReport(item.instanceId, item.report));
+    for (const item of slow)
+      outcomes.set(item.report.taskId, await this.applyTaskReport(item.instanceId, item.report));
     return batch.map((item) => outcomes.get(item.report.taskId) ?? null);
   }
 }
@@ -268,7 +285,8 @@ export function reportWrites(task: StoredTask, report: TaskStateReport, now: Dat
     if (from === 'STOPPED' || (from !== status && !isContainerStatusAdvance(from, status))) continue;
     const bindings = bindingsFromProto(c);
     // Health may go either way (HEALTHY, then UNHEALTHY); it is only ever what Docker said last.
-    const health = status === 'RUNNING' ? (healthFromProto(c.healthStatus) ?? stored.healthStatus) : stored.healthStatus;
+    const health =
+      status === 'RUNNING' ? (healthFromProto(c.healthStatus) ?? stored.healthStatus) : stored.healthStatus;
     const data = {
       lastStatus: status,
       healthStatus: health,

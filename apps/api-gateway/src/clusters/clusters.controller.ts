@@ -50,7 +50,12 @@ export class ClustersController {
       cluster: clusterView(
         this.ctx,
         cluster,
-        { registeredContainerInstancesCount: 0, runningTasksCount: 0, pendingTasksCount: 0 },
+        {
+          registeredContainerInstancesCount: 0,
+          runningTasksCount: 0,
+          pendingTasksCount: 0,
+          activeServicesCount: 0,
+        },
         'INACTIVE',
       ),
     };

@@ -31,7 +31,7 @@ export class ClustersRepository {
   }
 
   async counts(clusterIds: string[]): Promise<Map<string, ClusterCounts>> {
-    const [instances, tasks] = await Promise.all([
+    const [instances, tasks, services] = await Promise.all([
       this.db.containerInstance.groupBy({
         by: ['clusterId'],
         where: { clusterId: { in: clusterIds }, status: { not: 'INACTIVE' } },
@@ -42,14 +42,25 @@ export class ClustersRepository {
         where: { clusterId: { in: clusterIds }, lastStatus: { not: 'STOPPED' } },
         _count: true,
       }),
+      this.db.service.groupBy({
+        by: ['clusterId'],
+        where: { clusterId: { in: clusterIds }, status: 'ACTIVE' },
+        _count: true,
+      }),
     ]);
     const out = new Map<string, ClusterCounts>(
       clusterIds.map((id) => [
         id,
-        { registeredContainerInstancesCount: 0, runningTasksCount: 0, pendingTasksCount: 0 },
+        {
+          registeredContainerInstancesCount: 0,
+          runningTasksCount: 0,
+          pendingTasksCount: 0,
+          activeServicesCount: 0,
+        },
       ]),
     );
     for (const row of instances) out.get(row.clusterId)!.registeredContainerInstancesCount = row._count;
+    for (const row of services) out.get(row.clusterId)!.activeServicesCount = row._count;
     for (const row of tasks) {
       const c = out.get(row.clusterId)!;
       if (row.lastStatus === 'RUNNING') c.runningTasksCount += row._count;
@@ -68,6 +79,15 @@ export class ClustersRepository {
         const cluster = await tx.cluster.findUnique({ where: { name } });
         if (!cluster)
           throw new NotFoundError('ClusterNotFoundException', `cluster ${name} does not exist`, 'cluster');
+        const services = await tx.service.count({
+          where: { clusterId: cluster.id, status: { not: 'INACTIVE' } },
+        });
+        if (services > 0) {
+          throw new ConflictError(
+            'ClusterContainsServicesException',
+            `cluster ${name} still has ${services} service(s); delete them first`,
+          );
+        }
         const liveTasks = await tx.task.count({
           where: { clusterId: cluster.id, lastStatus: { not: 'STOPPED' } },
         });

@@ -13,6 +13,7 @@ import type {
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : undefined);
 
 export interface ClusterCounts {
+  activeServicesCount: number;
   registeredContainerInstancesCount: number;
   runningTasksCount: number;
   pendingTasksCount: number;
@@ -24,7 +25,6 @@ export function clusterView(ctx: ArnContext, c: ClusterModel, counts: ClusterCou
     clusterName: c.name,
     status,
     ...counts,
-    activeServicesCount: 0,
     createdAt: iso(c.createdAt),
   };
 }

@@ -33,5 +33,7 @@ it('simulates containers that start, publish a port, stop with 143 and tell thei
 
 it('fails starts at the configured rate', async () => {
   const runtime = new HollowRuntime({ startLatencyMs: 0, failureRate: 1 });
-  await expect(runtime.createAndStart(spec('a'))).rejects.toThrow('CannotStartContainerError: simulated start failure');
+  await expect(runtime.createAndStart(spec('a'))).rejects.toThrow(
+    'CannotStartContainerError: simulated start failure',
+  );
 });

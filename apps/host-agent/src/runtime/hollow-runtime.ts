@@ -39,7 +39,10 @@ export class HollowRuntime implements ContainerRuntime {
     if (existing) return existing;
     if (this.options.startLatencyMs > 0) await new Promise((r) => setTimeout(r, this.options.startLatencyMs));
     if ((this.options.random ?? Math.random)() < this.options.failureRate) {
-      throw new ContainerRuntimeError('CannotStartContainerError', 'simulated start failure (hollow runtime)');
+      throw new ContainerRuntimeError(
+        'CannotStartContainerError',
+        'simulated start failure (hollow runtime)',
+      );
     }
     const container: HollowContainer = {
       name: spec.name,
