@@ -1,6 +1,7 @@
 import { createTasks, requestTaskStop, type Prisma, type PrismaClient } from '@berth/db';
 import { SERVICE_DEFAULT_STRATEGY } from '@berth/scheduler-core';
 import {
+  ROLLBACK_REASON_PREFIX,
   serviceEvents,
   taskHealth,
   type DeploymentView,
@@ -101,6 +102,7 @@ export class ServicesRepository {
         rolloutState: d.rolloutState as RolloutState,
         createdAt: d.createdAt,
         failedTasks: failed.find((f) => f.deploymentId === d.id)?._count ?? 0,
+        isRollback: d.rolloutStateReason?.startsWith(ROLLBACK_REASON_PREFIX) ?? false,
       })),
       tasks: tasks.map((t) => ({
         id: t.id,

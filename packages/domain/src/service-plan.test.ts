@@ -261,6 +261,13 @@ describe('circuit breaker', () => {
     expect(stoppedIds(actions)).toEqual([]);
   });
 
+  it('does not roll back a rollback that fails too (no endless loop)', () => {
+    const d2 = deployment('d2', { failedTasks: 3, isRollback: true });
+    const actions = planService(breaker, [d1, d2], running('d1', 3), NOW);
+    expect(of(actions, 'updateDeployment')[0]).toMatchObject({ deploymentId: 'd2', rolloutState: 'FAILED' });
+    expect(of(actions, 'createDeployment')).toEqual([]);
+  });
+
   it('counts an unhealthy new task toward the threshold in the same pass', () => {
     const d2 = deployment('d2', { failedTasks: 2 });
     const sick = task('d2', { hasHealthCheck: true, healthStatus: 'UNHEALTHY' });

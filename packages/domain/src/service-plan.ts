@@ -30,6 +30,8 @@ export interface DeploymentView {
   createdAt: Date;
   /** Tasks of this deployment that failed: did not start, exited, or failed health checks. */
   failedTasks: number;
+  /** Started by the breaker to roll back; a rollback that fails too is not rolled back again. */
+  isRollback?: boolean;
 }
 
 export interface ServiceTaskView {
@@ -59,6 +61,9 @@ export type ServiceAction =
   /** A deleted (DRAINING) service whose tasks are all gone. */
   | { type: 'markInactive' }
   | { type: 'event'; message: string };
+
+/** How a rollback deployment's rolloutStateReason starts, until it completes or fails. */
+export const ROLLBACK_REASON_PREFIX = 'Rolling back from deployment';
 
 /** ECS's breaker threshold: half the desired count, at least 3 and at most 200. */
 export function circuitBreakerThreshold(desiredCount: number): number {
@@ -183,11 +188,11 @@ export function planService(
     const lastCompleted = [...deployments]
       .filter((d) => d.id !== primary.id && d.rolloutState === 'COMPLETED')
       .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
-    if (spec.circuitBreaker.rollback && lastCompleted) {
+    if (spec.circuitBreaker.rollback && lastCompleted && !primary.isRollback) {
       actions.push({
         type: 'createDeployment',
         taskDefinitionId: lastCompleted.taskDefinitionId,
-        rolloutStateReason: `Rolling back from deployment ${primary.id} to the task definition of deployment ${lastCompleted.id}.`,
+        rolloutStateReason: `${ROLLBACK_REASON_PREFIX} ${primary.id} to the task definition of deployment ${lastCompleted.id}.`,
       });
       actions.push({
         type: 'event',
