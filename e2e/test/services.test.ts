@@ -132,6 +132,10 @@ test('a service heals, rolls out, trips its breaker and rolls back, and scales',
   // docker kill one container: the service replaces the task.
   const victim = first.tasks[0]!;
   await run('docker', ['kill', victim.containers[0]!.runtimeId!]);
+  // First the death must be seen, then the service must be whole again without the victim.
+  await waitFor('the killed task to stop', async () =>
+    (await client.task(victim.taskArn)).lastStatus === 'STOPPED' ? true : undefined,
+  );
   const healed = await steady('web', 3, 'svc-web:1');
   expect(healed.tasks.map((t) => t.taskArn)).not.toContain(victim.taskArn);
   const killed = await client.task(victim.taskArn);
