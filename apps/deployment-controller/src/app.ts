@@ -17,6 +17,8 @@ import { TasksRepository } from './tasks.repository.js';
 import { TaskReconciler } from './task-reconciler.js';
 import { ServicesRepository } from './services.repository.js';
 import { ServiceReconciler } from './service-reconciler.js';
+import { InstancesRepository } from './instances.repository.js';
+import { InstanceReconciler } from './instance-reconciler.js';
 
 /**
  * Wires the deployment controller: a worker on task events (a task's own fate) and one on
@@ -81,7 +83,22 @@ export async function startController(config: ControllerConfig): Promise<{ close
     }),
     { concurrency: config.BERTH_CONTROLLER_CONCURRENCY, sweepEveryMs: config.BERTH_CONTROLLER_SWEEP_MS },
   );
-  for (const w of [taskWorker, serviceWorker])
+  const instanceReconciler = new InstanceReconciler(
+    new InstancesRepository(db),
+    { placeInCluster: (id) => hints.placeInCluster(id), serviceChanged: (id) => hints.serviceChanged(id) },
+    logger,
+    {
+      heartbeatTimeoutMs: config.BERTH_AGENT_HEARTBEAT_TIMEOUT_MS,
+      lostAfterMs: config.BERTH_INSTANCE_LOST_AFTER_MS,
+    },
+  );
+  const instanceWorker = await startWorker(
+    { redis, prefix },
+    QUEUES.instances,
+    guarded('instance sweep', () => instanceReconciler.sweep()),
+    { concurrency: 1, sweepEveryMs: config.BERTH_INSTANCE_SWEEP_MS },
+  );
+  for (const w of [taskWorker, serviceWorker, instanceWorker])
     w.worker.on('error', (err) => logger.warn({ err }, 'queue connection error'));
   logger.info({ sweepMs: config.BERTH_CONTROLLER_SWEEP_MS }, 'deployment-controller started');
 
@@ -89,6 +106,7 @@ export async function startController(config: ControllerConfig): Promise<{ close
     close: async () => {
       await taskWorker.close();
       await serviceWorker.close();
+      await instanceWorker.close();
       await hints.close();
       await db.$disconnect();
       redis.disconnect();

@@ -27,6 +27,11 @@ export const QUEUES = {
       removeOnFail: 1000,
     },
   },
+  /** Periodic sweep only: instances whose agents went silent, consumed by the deployment controller. */
+  instances: {
+    name: 'instances',
+    options: { attempts: 3, backoff: { type: 'exponential', delay: 200 }, removeOnComplete: true, removeOnFail: 1000 },
+  },
   /** "Service X may need work": consumed by the deployment controller. */
   services: {
     name: 'services',
