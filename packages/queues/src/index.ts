@@ -30,7 +30,12 @@ export const QUEUES = {
   /** Periodic sweep only: instances whose agents went silent, consumed by the deployment controller. */
   instances: {
     name: 'instances',
-    options: { attempts: 3, backoff: { type: 'exponential', delay: 200 }, removeOnComplete: true, removeOnFail: 1000 },
+    options: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 200 },
+      removeOnComplete: true,
+      removeOnFail: 1000,
+    },
   },
   /** "Service X may need work": consumed by the deployment controller. */
   services: {
@@ -107,13 +112,6 @@ export class Hints {
       ...QUEUES.placement.options,
       // One waiting job per cluster; a hint that arrives while one runs is kept for after it.
       deduplication: { id: `cluster:${clusterId}`, keepLastIfActive: true },
-    });
-  }
-
-  async taskChanged(taskId: string): Promise<void> {
-    await this.taskEvents.add('task', { taskId } satisfies TaskEventJob, {
-      ...QUEUES.taskEvents.options,
-      deduplication: { id: `task:${taskId}`, keepLastIfActive: true },
     });
   }
 

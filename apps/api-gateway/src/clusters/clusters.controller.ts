@@ -43,7 +43,9 @@ export class ClustersController {
   }
 
   @Delete(':cluster')
-  @ApiOperation({ summary: 'DeleteCluster: refused with 409 while tasks run or instances are registered' })
+  @ApiOperation({
+    summary: 'DeleteCluster: refused with 409 while services, live tasks or registered instances remain',
+  })
   async delete(@Param('cluster') name: string) {
     const cluster = await this.clusters.delete(name);
     return {

@@ -70,7 +70,7 @@ export class ClustersRepository {
   }
 
   /**
-   * Deletes a cluster that holds no live task and no registered instance. The checks and the
+   * Deletes a cluster that holds no service, no live task and no registered instance. The checks and the
    * delete run in one serializable transaction, so a RunTask racing the delete cannot slip in.
    */
   async delete(name: string): Promise<ClusterModel> {
