@@ -1,27 +1,17 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 
+export { freePort } from '@berth/testing';
+
 /** Process control for benchmarks: a fresh database, the built apps as processes, timing helpers. */
 
 export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const PG_BASE = process.env.BERTH_PG_URL_BASE ?? 'postgresql://postgres:postgres@127.0.0.1:5432';
-
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const server = createServer();
-    server.once('error', rej);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => res(port));
-    });
-  });
-}
 
 /** A new database with every migration applied, through the project's own migrate command. */
 export async function freshDatabase(name: string): Promise<{ url: string; drop: () => Promise<void> }> {

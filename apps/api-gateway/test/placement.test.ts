@@ -1,33 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { INestApplication } from '@nestjs/common';
-import request from 'supertest';
-import pg from 'pg';
-import { createTestDatabase, TEST_REDIS_URL, uniquePrefix, type TestDatabase } from '@berth/testing';
-import { startGateway } from '../src/app.js';
-import { loadGatewayConfig } from '../src/config.js';
+import { startTestGateway, type TestGateway } from './gateway.js';
 
 /** Placement input and instance attributes through the REST API, against a real Postgres. */
 
-let db: TestDatabase;
-let app: INestApplication;
-let sql: pg.Client;
-let http: ReturnType<typeof request>;
+let gateway: TestGateway;
+let http: TestGateway['http'];
+let sql: TestGateway['sql'];
 const instanceId = randomUUID();
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  const config = loadGatewayConfig({
-    DATABASE_URL: db.url,
-    REDIS_URL: TEST_REDIS_URL,
-    BERTH_REDIS_PREFIX: uniquePrefix('placement'),
-    BERTH_HTTP_PORT: '0',
-    BERTH_GRPC_PORT: '0',
-    BERTH_LOG_LEVEL: 'silent',
-  });
-  ({ app } = await startGateway(config));
-  http = request(app.getHttpServer());
-  sql = new pg.Client({ connectionString: db.url });
-  await sql.connect();
+  gateway = await startTestGateway('placement');
+  ({ http, sql } = gateway);
   await http.post('/v1/clusters').send({ clusterName: 'default' }).expect(200);
   await http
     .post('/v1/task-definitions')
@@ -42,9 +25,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await sql?.end();
-  await app?.close();
-  await db?.drop();
+  await gateway?.close();
 });
 
 it('keeps a RunTask placement, with ECS defaults when none is given', async () => {

@@ -1,16 +1,10 @@
-import type { INestApplication } from '@nestjs/common';
-import request from 'supertest';
-import pg from 'pg';
-import { createTestDatabase, TEST_REDIS_URL, uniquePrefix, type TestDatabase } from '@berth/testing';
-import { startGateway } from '../src/app.js';
-import { loadGatewayConfig } from '../src/config.js';
+import { startTestGateway, type TestGateway } from './gateway.js';
 
 /** The REST API against a real Postgres and Redis: shapes, errors, and nothing half-written. */
 
-let db: TestDatabase;
-let app: INestApplication;
-let sql: pg.Client;
-let http: ReturnType<typeof request>;
+let gateway: TestGateway;
+let http: TestGateway['http'];
+let sql: TestGateway['sql'];
 
 const web = {
   name: 'web',
@@ -21,31 +15,15 @@ const web = {
 };
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  const config = loadGatewayConfig({
-    DATABASE_URL: db.url,
-    REDIS_URL: TEST_REDIS_URL,
-    BERTH_REDIS_PREFIX: uniquePrefix('rest'),
-    BERTH_HTTP_PORT: '0',
-    BERTH_GRPC_PORT: '0',
-    BERTH_LOG_LEVEL: 'silent',
-    BERTH_REGION: 'eu-test-1',
-    BERTH_ACCOUNT: '123456789012',
-  });
-  ({ app } = await startGateway(config));
-  http = request(app.getHttpServer());
-  sql = new pg.Client({ connectionString: db.url });
-  await sql.connect();
+  gateway = await startTestGateway('rest', { BERTH_REGION: 'eu-test-1', BERTH_ACCOUNT: '123456789012' });
+  ({ http, sql } = gateway);
 });
 
 afterAll(async () => {
-  await sql?.end();
-  await app?.close();
-  await db?.drop();
+  await gateway?.close();
 });
 
-const count = async (table: string) =>
-  Number((await sql.query(`SELECT count(*) FROM ${table}`)).rows[0].count);
+const count = (table: string) => gateway.count(table);
 
 describe('clusters', () => {
   it('creates, lists, describes and deletes a cluster, with ECS ARNs', async () => {

@@ -1,34 +1,17 @@
-import type { INestApplication } from '@nestjs/common';
-import request from 'supertest';
-import pg from 'pg';
-import { createTestDatabase, TEST_REDIS_URL, uniquePrefix, type TestDatabase } from '@berth/testing';
-import { startGateway } from '../src/app.js';
-import { loadGatewayConfig } from '../src/config.js';
+import { startTestGateway, type TestGateway } from './gateway.js';
 
 /** The services API against a real Postgres: shapes, rules, and nothing half-written. */
 
-let db: TestDatabase;
-let app: INestApplication;
-let sql: pg.Client;
-let http: ReturnType<typeof request>;
+let gateway: TestGateway;
+let http: TestGateway['http'];
+let sql: TestGateway['sql'];
 
 const web = { name: 'web', image: 'berth/busybox', cpu: 128, memory: 32 };
 const base = { serviceName: 'api', taskDefinition: 'svc', desiredCount: 2 };
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  const config = loadGatewayConfig({
-    DATABASE_URL: db.url,
-    REDIS_URL: TEST_REDIS_URL,
-    BERTH_REDIS_PREFIX: uniquePrefix('svc'),
-    BERTH_HTTP_PORT: '0',
-    BERTH_GRPC_PORT: '0',
-    BERTH_LOG_LEVEL: 'silent',
-  });
-  ({ app } = await startGateway(config));
-  http = request(app.getHttpServer());
-  sql = new pg.Client({ connectionString: db.url });
-  await sql.connect();
+  gateway = await startTestGateway('svc');
+  ({ http, sql } = gateway);
   await http.post('/v1/clusters').send({ clusterName: 'default' }).expect(200);
   await http
     .post('/v1/task-definitions')
@@ -41,13 +24,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await sql?.end();
-  await app?.close();
-  await db?.drop();
+  await gateway?.close();
 });
 
-const count = async (table: string) =>
-  Number((await sql.query(`SELECT count(*) FROM ${table}`)).rows[0].count);
+const count = (table: string) => gateway.count(table);
 
 it('creates a service with ECS defaults and one PRIMARY deployment', async () => {
   const res = await http.post('/v1/clusters/default/services').send(base).expect(200);

@@ -9,7 +9,7 @@ import { createTestDatabase, TEST_REDIS_URL, uniquePrefix, waitFor, type TestDat
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const server = createServer();
     server.once('error', rej);
