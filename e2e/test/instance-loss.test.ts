@@ -92,3 +92,53 @@ test('a dead host’s service task is replaced elsewhere, and its container is r
   const final = running(await client.tasks('?serviceName=loss'));
   expect(final).toHaveLength(2);
 });
+
+test('draining a host moves its service tasks elsewhere without dropping below the healthy minimum', async () => {
+  await client.call('POST', '/v1/clusters/default/services', {
+    serviceName: 'drain',
+    taskDefinition: 'loss-web',
+    desiredCount: 4,
+    deploymentConfiguration: { minimumHealthyPercent: 50, maximumPercent: 100 },
+    placementStrategy: [{ type: 'spread', field: 'instanceId' }],
+  });
+  const before = await waitFor(
+    'four tasks, two per host',
+    async () => {
+      const tasks = running(await client.tasks('?serviceName=drain'));
+      return tasks.length === 4 && new Set(tasks.map((t) => t.containerInstanceArn)).size === 2
+        ? tasks
+        : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
+  const drainedArn = before[0]!.containerInstanceArn!;
+
+  const samples: number[] = [];
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      samples.push(running(await client.tasks('?serviceName=drain')).length);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  const drained = await client.call<{ containerInstance: { status: string } }>(
+    'PATCH',
+    `/v1/clusters/default/container-instances/${drainedArn.split('/').pop()}`,
+    { status: 'DRAINING' },
+  );
+  expect(drained.body.containerInstance.status).toBe('DRAINING');
+  await waitFor(
+    'all four tasks on the other host',
+    async () => {
+      const tasks = running(await client.tasks('?serviceName=drain'));
+      return tasks.length === 4 && tasks.every((t) => t.containerInstanceArn !== drainedArn)
+        ? tasks
+        : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
+  sampling = false;
+  await sampler;
+  expect(samples.length).toBeGreaterThan(5);
+  expect(Math.min(...samples)).toBeGreaterThanOrEqual(2);
+});

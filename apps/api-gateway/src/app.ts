@@ -32,6 +32,7 @@ import { TasksRepository } from './tasks/tasks.repository.js';
 import { TasksService } from './tasks/tasks.service.js';
 import { ContainerInstancesController } from './container-instances/container-instances.controller.js';
 import { ContainerInstancesRepository } from './container-instances/container-instances.repository.js';
+import { ContainerInstancesService } from './container-instances/container-instances.service.js';
 import { AgentServer } from './agents/agent-server.js';
 import { ServicesController } from './services/services.controller.js';
 import { AttributesController } from './attributes/attributes.controller.js';
@@ -80,6 +81,7 @@ export class GatewayModule {
         TasksRepository,
         TasksService,
         ContainerInstancesRepository,
+        ContainerInstancesService,
         AgentsRepository,
         AgentServer,
         ServicesRepository,

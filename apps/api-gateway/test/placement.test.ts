@@ -154,3 +154,46 @@ it.each([
     (await sql.query('SELECT api_attributes FROM container_instance WHERE id = $1', [instanceId])).rows[0],
   ).toEqual(before);
 });
+
+describe('draining and deregistering', () => {
+  it('drains and reactivates an instance, refusing a bad status', async () => {
+    const bad = await http
+      .patch(`/v1/clusters/default/container-instances/${instanceId}`)
+      .send({ status: 'PAUSED' })
+      .expect(400);
+    expect(bad.body.field).toBe('status');
+    const drained = await http
+      .patch(`/v1/clusters/default/container-instances/${instanceId}`)
+      .send({ status: 'DRAINING' })
+      .expect(200);
+    expect(drained.body.containerInstance.status).toBe('DRAINING');
+    const back = await http
+      .patch(`/v1/clusters/default/container-instances/${instanceId}`)
+      .send({ status: 'ACTIVE' })
+      .expect(200);
+    expect(back.body.containerInstance.status).toBe('ACTIVE');
+  });
+
+  it('refuses to deregister an instance that runs tasks unless forced, which stops them', async () => {
+    const { rows } = await sql.query(`SELECT id FROM task LIMIT 1`);
+    await sql.query(`UPDATE task SET container_instance_id = $1, last_status = 'RUNNING' WHERE id = $2`, [
+      instanceId,
+      rows[0].id,
+    ]);
+    const refused = await http.delete(`/v1/clusters/default/container-instances/${instanceId}`).expect(409);
+    expect(refused.body.message).toMatch(/force=true/);
+    const forced = await http
+      .delete(`/v1/clusters/default/container-instances/${instanceId}?force=true`)
+      .expect(200);
+    expect(forced.body.containerInstance.status).toBe('INACTIVE');
+    const task = await http.get(`/v1/clusters/default/tasks/${rows[0].id}`).expect(200);
+    expect(task.body.task).toMatchObject({
+      desiredStatus: 'STOPPED',
+      stoppedReason: 'Container instance deregistered',
+    });
+    await http
+      .patch(`/v1/clusters/default/container-instances/${instanceId}`)
+      .send({ status: 'ACTIVE' })
+      .expect(409);
+  });
+});

@@ -76,7 +76,10 @@ export class ServicesRepository {
     });
     const tasks = await tx.task.findMany({
       where: { serviceId, lastStatus: { not: 'STOPPED' } },
-      include: { containers: { select: { essential: true, hasHealthCheck: true, healthStatus: true } } },
+      include: {
+        containers: { select: { essential: true, hasHealthCheck: true, healthStatus: true } },
+        containerInstance: { select: { status: true } },
+      },
     });
     return {
       id: s.id,
@@ -113,6 +116,7 @@ export class ServicesRepository {
         hasHealthCheck: t.containers.some((c) => c.essential && c.hasHealthCheck),
         startedAt: t.startedAt,
         createdAt: t.createdAt,
+        onDrainingInstance: t.containerInstance?.status === 'DRAINING',
       })),
     };
   }

@@ -113,3 +113,11 @@ export function validateAttributes(input: unknown, op: 'put' | 'delete'): Attrib
     return { name: a.name, value: a.value, targetId: idFromArnOrId(a.targetId) };
   });
 }
+
+export const updateContainerInstanceSchema = z.looseObject({
+  status: z.enum(['ACTIVE', 'DRAINING'], { error: 'must be "ACTIVE" or "DRAINING"' }),
+});
+
+export function validateUpdateContainerInstance(input: unknown): { status: 'ACTIVE' | 'DRAINING' } {
+  return parseOrThrow(updateContainerInstanceSchema, input ?? {});
+}

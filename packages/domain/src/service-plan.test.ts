@@ -243,6 +243,35 @@ describe('rolling deployments', () => {
   });
 });
 
+describe('draining instances', () => {
+  const d1 = deployment('d1', { rolloutState: 'COMPLETED', desiredCount: 4 });
+  const four = spec({ desiredCount: 4, steady: true });
+
+  it('min 100 / max 200: starts replacements first, stops drained tasks as they serve', () => {
+    const staying = running('d1', 2);
+    const draining = running('d1', 2, { onDrainingInstance: true });
+    const step1 = planService(four, [d1], [...staying, ...draining], NOW);
+    expect(started(step1)).toBe(2);
+    expect(stoppedIds(step1)).toEqual([]);
+    const replaced = running('d1', 2);
+    const step2 = planService(four, [d1], [...staying, ...draining, ...replaced], NOW);
+    expect(stoppedIds(step2).sort()).toEqual(draining.map((t) => t.id).sort());
+    expect(of(step2, 'stopTask')[0]!.reason).toBe('Container instance is DRAINING: replaced elsewhere');
+  });
+
+  it('min 50 / max 100: stops drained tasks down to the minimum, then replaces them', () => {
+    const s = spec({ desiredCount: 4, minimumHealthyPercent: 50, maximumPercent: 100, steady: true });
+    const actions = planService(s, [d1], [...running('d1', 2), ...running('d1', 2, { onDrainingInstance: true })], NOW);
+    expect(stoppedIds(actions)).toHaveLength(2);
+    expect(started(actions)).toBe(0);
+  });
+
+  it('is not steady while a task runs on a draining instance', () => {
+    const actions = planService(four, [d1], [...running('d1', 3), ...running('d1', 1, { onDrainingInstance: true })], NOW);
+    expect(of(actions, 'setSteady')).toEqual([{ type: 'setSteady', steady: false }]);
+  });
+});
+
 describe('circuit breaker', () => {
   const d1 = deployment('d1', { status: 'ACTIVE', rolloutState: 'COMPLETED', createdAt: ago(600) });
   const breaker = spec({ circuitBreaker: { enable: true, rollback: true } });

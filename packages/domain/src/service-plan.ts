@@ -43,6 +43,8 @@ export interface ServiceTaskView {
   hasHealthCheck: boolean;
   startedAt: Date | null;
   createdAt: Date;
+  /** On a DRAINING instance: replaced elsewhere first, stopped after, within the healthy minimum. */
+  onDrainingInstance?: boolean;
 }
 
 export type ServiceAction =
@@ -203,19 +205,24 @@ export function planService(
     }
   }
 
-  const fromPrimary = () => wanted().filter((t) => t.deploymentId === primary.id);
-  const fromOthers = () => wanted().filter((t) => t.deploymentId !== primary.id);
+  // Tasks the primary keeps, and tasks to move: those of older deployments, and those on
+  // DRAINING instances (replaced elsewhere like an old deployment's tasks).
+  const moving = (t: ServiceTaskView) => t.deploymentId !== primary.id || t.onDrainingInstance === true;
+  const fromPrimary = () => wanted().filter((t) => !moving(t));
+  const toMove = () => wanted().filter(moving);
   const servingCount = () => wanted().filter(isServing).length;
+  const moveReason = (t: ServiceTaskView) =>
+    t.deploymentId !== primary.id ? 'Replaced by a newer deployment' : 'Container instance is DRAINING: replaced elsewhere';
 
-  // 3. Drain older deployments without dropping below the healthy minimum. A FAILED rollout
-  // without rollback keeps whatever old tasks still serve.
+  // 3. Drain older deployments and DRAINING instances without dropping below the healthy minimum.
+  // A FAILED rollout without rollback keeps whatever old tasks still serve.
   if (rolloutState !== 'FAILED') {
-    for (const t of fromOthers().filter((t) => !isServing(t))) stop(t, 'Replaced by a newer deployment');
-    const oldServing = fromOthers()
+    for (const t of toMove().filter((t) => !isServing(t))) stop(t, moveReason(t));
+    const oldServing = toMove()
       .filter(isServing)
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
     const canStop = Math.max(0, servingCount() - minHealthy);
-    for (const t of oldServing.slice(0, canStop)) stop(t, 'Replaced by a newer deployment');
+    for (const t of oldServing.slice(0, canStop)) stop(t, moveReason(t));
   }
 
   // 4. Scale the primary down to the desired count.
@@ -243,7 +250,7 @@ export function planService(
 
   // 6. Completion and steady state.
   const primaryServing = fromPrimary().filter(isServing).length;
-  const othersAlive = alive.some((t) => t.deploymentId !== primary.id);
+  const othersAlive = alive.some(moving);
   const done =
     primaryServing === D &&
     fromPrimary().length === D &&

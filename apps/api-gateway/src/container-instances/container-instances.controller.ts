@@ -1,13 +1,16 @@
-import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
-import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Inject, Param, Patch, Query } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import {
   CONTAINER_INSTANCE_STATUSES,
   InvalidParameterError,
   idFromArnOrId,
+  toJsonSchema,
+  updateContainerInstanceSchema,
   type ArnContext,
 } from '@berth/domain';
 import { ClustersRepository } from '../clusters/clusters.repository.js';
 import { ContainerInstancesRepository } from './container-instances.repository.js';
+import { ContainerInstancesService } from './container-instances.service.js';
 import { containerInstanceView } from '../http/views.js';
 import { ARN_CONTEXT } from '../http/arn-context.js';
 
@@ -17,8 +20,41 @@ export class ContainerInstancesController {
   constructor(
     private readonly clusters: ClustersRepository,
     private readonly instances: ContainerInstancesRepository,
+    private readonly service: ContainerInstancesService,
     @Inject(ARN_CONTEXT) private readonly ctx: ArnContext,
   ) {}
+
+  private async view(
+    clusterName: string,
+    instance: Awaited<ReturnType<ContainerInstancesRepository['get']>>,
+  ) {
+    const counts = await this.instances.counts([instance.id]);
+    return {
+      containerInstance: containerInstanceView(this.ctx, clusterName, instance, counts.get(instance.id)!),
+    };
+  }
+
+  @Patch(':id')
+  @ApiOperation({
+    summary: 'UpdateContainerInstancesState: DRAINING (move service tasks off, place nothing new) or ACTIVE',
+  })
+  @ApiBody({ schema: toJsonSchema(updateContainerInstanceSchema) })
+  async update(@Param('cluster') clusterName: string, @Param('id') id: string, @Body() body: unknown) {
+    const { cluster, instance } = await this.service.setStatus(clusterName, id, body);
+    return this.view(cluster.name, instance);
+  }
+
+  @Delete(':id')
+  @ApiOperation({ summary: 'DeregisterContainerInstance: refused while tasks run there unless ?force=true' })
+  @ApiQuery({ name: 'force', required: false, type: Boolean })
+  async deregister(
+    @Param('cluster') clusterName: string,
+    @Param('id') id: string,
+    @Query('force') force?: string,
+  ) {
+    const { cluster, instance } = await this.service.deregister(clusterName, id, force === 'true');
+    return this.view(cluster.name, instance);
+  }
 
   @Get()
   @ApiOperation({ summary: 'ListContainerInstances / DescribeContainerInstances' })

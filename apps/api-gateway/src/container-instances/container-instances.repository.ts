@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { NotFoundError, type AttributeChange } from '@berth/domain';
+import { ConflictError, NotFoundError, type AttributeChange } from '@berth/domain';
+import { requestTaskStop } from '@berth/db';
 import type { ContainerInstanceModel } from '@berth/db';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
 import type { InstanceCounts } from '../http/views.js';
@@ -57,6 +58,71 @@ export class ContainerInstancesRepository {
         await tx.containerInstance.update({ where: { id }, data: { apiAttributes: attrs } });
       }
     });
+  }
+
+  /**
+   * UpdateContainerInstancesState: DRAINING takes no new tasks and has its service tasks moved;
+   * ACTIVE undoes it. Returns the services with live tasks there, which must now reconcile.
+   */
+  async setStatus(clusterId: string, id: string, status: 'ACTIVE' | 'DRAINING'): Promise<string[]> {
+    const instance = await this.get(clusterId, id);
+    if (instance.status === 'INACTIVE') {
+      throw new ConflictError('ClientException', `container instance ${id} is deregistered (INACTIVE)`);
+    }
+    await this.db.containerInstance.updateMany({
+      where: { id, status: { not: 'INACTIVE' } },
+      data: { status },
+    });
+    return this.liveServiceIds(id);
+  }
+
+  /**
+   * DeregisterContainerInstance: INACTIVE, for good. Refused while tasks live there unless forced;
+   * forced, those tasks are asked to stop (services replace theirs elsewhere).
+   */
+  async deregister(
+    clusterId: string,
+    id: string,
+    force: boolean,
+  ): Promise<{ stopped: string[]; services: string[] }> {
+    return this.db.$transaction(async (tx) => {
+      await this.get(clusterId, id);
+      const live = await tx.task.findMany({
+        where: { containerInstanceId: id, lastStatus: { not: 'STOPPED' } },
+        select: { id: true, serviceId: true },
+      });
+      if (live.length > 0 && !force) {
+        throw new ConflictError(
+          'ClientException',
+          `container instance ${id} still runs ${live.length} task(s); stop them, drain it, or deregister with ?force=true`,
+        );
+      }
+      const stopped: string[] = [];
+      for (const t of live) {
+        if (
+          await requestTaskStop(tx, t.id, {
+            stopCode: 'UserInitiated',
+            reason: 'Container instance deregistered',
+          })
+        ) {
+          stopped.push(t.id);
+        }
+      }
+      await tx.containerInstance.update({ where: { id }, data: { status: 'INACTIVE' } });
+      return {
+        stopped,
+        services: [...new Set(live.map((t) => t.serviceId).filter((s): s is string => s !== null))],
+      };
+    });
+  }
+
+  private async liveServiceIds(instanceId: string): Promise<string[]> {
+    const rows = await this.db.task.findMany({
+      where: { containerInstanceId: instanceId, lastStatus: { not: 'STOPPED' }, serviceId: { not: null } },
+      distinct: ['serviceId'],
+      select: { serviceId: true },
+    });
+    return rows.map((r) => r.serviceId!);
   }
 
   async counts(ids: string[]): Promise<Map<string, InstanceCounts>> {
