@@ -261,13 +261,23 @@ describe('draining instances', () => {
 
   it('min 50 / max 100: stops drained tasks down to the minimum, then replaces them', () => {
     const s = spec({ desiredCount: 4, minimumHealthyPercent: 50, maximumPercent: 100, steady: true });
-    const actions = planService(s, [d1], [...running('d1', 2), ...running('d1', 2, { onDrainingInstance: true })], NOW);
+    const actions = planService(
+      s,
+      [d1],
+      [...running('d1', 2), ...running('d1', 2, { onDrainingInstance: true })],
+      NOW,
+    );
     expect(stoppedIds(actions)).toHaveLength(2);
     expect(started(actions)).toBe(0);
   });
 
   it('is not steady while a task runs on a draining instance', () => {
-    const actions = planService(four, [d1], [...running('d1', 3), ...running('d1', 1, { onDrainingInstance: true })], NOW);
+    const actions = planService(
+      four,
+      [d1],
+      [...running('d1', 3), ...running('d1', 1, { onDrainingInstance: true })],
+      NOW,
+    );
     expect(of(actions, 'setSteady')).toEqual([{ type: 'setSteady', steady: false }]);
   });
 });

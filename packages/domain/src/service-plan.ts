@@ -212,7 +212,9 @@ export function planService(
   const toMove = () => wanted().filter(moving);
   const servingCount = () => wanted().filter(isServing).length;
   const moveReason = (t: ServiceTaskView) =>
-    t.deploymentId !== primary.id ? 'Replaced by a newer deployment' : 'Container instance is DRAINING: replaced elsewhere';
+    t.deploymentId !== primary.id
+      ? 'Replaced by a newer deployment'
+      : 'Container instance is DRAINING: replaced elsewhere';
 
   // 3. Drain older deployments and DRAINING instances without dropping below the healthy minimum.
   // A FAILED rollout without rollback keeps whatever old tasks still serve.
