@@ -68,7 +68,7 @@ export class Processes {
       this.children.map(
         ({ child }) =>
           new Promise<void>((res) => {
-            if (child.exitCode !== null) return res();
+            if (child.exitCode !== null || child.signalCode !== null) return res();
             child.once('exit', () => res());
             child.kill('SIGTERM');
             setTimeout(() => child.kill('SIGKILL'), 5000).unref();

@@ -1,0 +1,143 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { flags, freePort, freshDatabase, Processes, tempDir, waitFor } from '../lib/harness.js';
+
+/**
+ * The failover benchmark: the control plane with its default liveness settings, two processes of
+ * hollow agents ("racks" of --hosts/2 hosts each) and a service of --tasks tasks spread over all
+ * hosts. One rack is killed with SIGKILL; the benchmark measures the time until its tasks are
+ * declared lost (detectSeconds) and until the service again runs all its tasks on the surviving
+ * hosts (replacedSeconds). Ends with one JSON line.
+ *
+ *   pnpm bench:failover -- --hosts 10 --tasks 20
+ */
+
+const opts = flags(process.argv.slice(2), { hosts: 10, tasks: 20 });
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+const db = await freshDatabase(`berth_failover_${randomBytes(3).toString('hex')}`);
+const processes = new Processes();
+const dataDir = await tempDir('berth-failover-');
+const sql = new pg.Client({ connectionString: db.url });
+let failed = false;
+try {
+  await sql.connect();
+  const [httpPort, grpcPort] = [await freePort(), await freePort()];
+  const env = {
+    DATABASE_URL: db.url,
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    BERTH_REDIS_PREFIX: `failover-${randomBytes(3).toString('hex')}`,
+    BERTH_HTTP_PORT: String(httpPort),
+    BERTH_GRPC_PORT: String(grpcPort),
+    BERTH_LOG_LEVEL: 'warn',
+  };
+  const api = `http://127.0.0.1:${httpPort}`;
+  processes.start('api-gateway', 'apps/api-gateway/dist/main.js', [], env);
+  processes.start('scheduler', 'apps/scheduler/dist/main.js', [], env);
+  processes.start('deployment-controller', 'apps/deployment-controller/dist/main.js', [], env);
+  await waitFor(
+    'the api-gateway',
+    async () => ((await fetch(`${api}/healthz`)).ok ? true : undefined),
+    30_000,
+  );
+
+  const rack = Math.max(1, Math.floor(opts.hosts / 2));
+  const racks = ['a', 'b'].map((name) =>
+    processes.start(
+      `rack-${name}`,
+      'apps/host-agent/dist/main.js',
+      [
+        '--runtime',
+        'hollow',
+        '--count',
+        String(rack),
+        '--gateway',
+        `127.0.0.1:${grpcPort}`,
+        '--data-dir',
+        `${dataDir.path}/${name}`,
+        '--cpu',
+        '4096',
+        '--memory',
+        '8192',
+        '--start-latency-ms',
+        '100',
+      ],
+      env,
+    ),
+  );
+  await waitFor(
+    'every host to connect',
+    async () => {
+      const { rows } = await sql.query(
+        `SELECT count(*)::int AS n FROM container_instance WHERE agent_connected`,
+      );
+      return rows[0].n === rack * 2 ? true : undefined;
+    },
+    60_000,
+  );
+  const post = (path: string, body: unknown) =>
+    fetch(`${api}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  await post('/v1/task-definitions', {
+    family: 'failover',
+    containerDefinitions: [{ name: 'app', image: 'berth/busybox', cpu: 128, memory: 128 }],
+  });
+  await post('/v1/clusters/default/services', {
+    serviceName: 'failover',
+    taskDefinition: 'failover',
+    desiredCount: opts.tasks,
+    placementStrategy: [{ type: 'spread', field: 'instanceId' }],
+  });
+  const runningCount = async () => {
+    const { rows } = await sql.query(
+      `SELECT count(*)::int AS n FROM task WHERE last_status = 'RUNNING' AND desired_status = 'RUNNING'`,
+    );
+    return rows[0].n as number;
+  };
+  await waitFor(
+    'the service to run every task',
+    async () => ((await runningCount()) === opts.tasks ? true : undefined),
+    60_000,
+  );
+  log(`killing rack a (${rack} of ${rack * 2} hosts)`);
+
+  const killedAt = new Date();
+  racks[0]!.kill('SIGKILL');
+  const detected = await waitFor(
+    'the lost tasks',
+    async () => {
+      const { rows } = await sql.query(
+        `SELECT min(stopped_at) AS at FROM task WHERE stop_code = 'InstanceLost'`,
+      );
+      return rows[0].at ? (rows[0].at as Date) : undefined;
+    },
+    60_000,
+    100,
+  );
+  await waitFor(
+    'the replacements to run',
+    async () => ((await runningCount()) === opts.tasks ? true : undefined),
+    60_000,
+    100,
+  );
+  const replacedAt = new Date();
+  process.stdout.write(
+    `${JSON.stringify({
+      hosts: rack * 2,
+      tasks: opts.tasks,
+      detectSeconds: Number(((detected.getTime() - killedAt.getTime()) / 1000).toFixed(2)),
+      replacedSeconds: Number(((replacedAt.getTime() - killedAt.getTime()) / 1000).toFixed(2)),
+    })}\n`,
+  );
+} catch (error) {
+  failed = true;
+  log(`failed: ${(error as Error).message}\n${processes.tails()}`);
+} finally {
+  await sql.end().catch(() => undefined);
+  await processes.stopAll();
+  await db.drop();
+  await dataDir.remove();
+}
+process.exit(failed ? 1 : 0);
