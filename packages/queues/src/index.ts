@@ -136,20 +136,26 @@ export async function startWorker<T>(
     concurrency: opts.concurrency ?? 4,
   });
   const q = new Queue(queue.name, { connection: ctx.redis, prefix: ctx.prefix });
-  if (opts.sweepEveryMs) {
-    await q.upsertJobScheduler(
+  const upsertSweep = () =>
+    q.upsertJobScheduler(
       `${queue.name}-sweep`,
-      { every: opts.sweepEveryMs },
-      {
-        name: 'sweep',
-        data: { sweep: true },
-        opts: { removeOnComplete: true, removeOnFail: 100 },
-      },
+      { every: opts.sweepEveryMs! },
+      { name: 'sweep', data: { sweep: true }, opts: { removeOnComplete: true, removeOnFail: 100 } },
+    );
+  let resweep: NodeJS.Timeout | undefined;
+  if (opts.sweepEveryMs) {
+    await upsertSweep();
+    // The schedule lives in Redis: if Redis restarts empty, it is put back within seconds, so the
+    // sweeps that rebuild all work from Postgres never stop. Upserting is idempotent.
+    resweep = setInterval(
+      () => void upsertSweep().catch(() => undefined),
+      Math.max(5000, opts.sweepEveryMs * 5),
     );
   }
   return {
     worker,
     close: async () => {
+      clearInterval(resweep);
       await worker.close();
       await q.close();
     },

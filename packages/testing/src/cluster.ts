@@ -34,6 +34,9 @@ export interface LocalCluster {
   prefix: string;
   agents: { hostAddress: string; dataDir: string; process: ChildProcess }[];
   logs: Map<string, string[]>;
+  /** Kills a control-plane app (`api-gateway`, `scheduler`, `deployment-controller`) with SIGKILL. */
+  killApp(name: string): Promise<void>;
+  startApp(name: string): void;
   /** Kills agent `index` with `signal` (its containers keep running) and starts it again. */
   killAgent(index: number, signal?: NodeJS.Signals): Promise<void>;
   startAgent(index: number): void;
@@ -76,9 +79,12 @@ export async function startLocalCluster(opts: { agents: AgentOptions[] }): Promi
   };
   const api = `http://127.0.0.1:${httpPort}`;
   const grpcAddress = `127.0.0.1:${grpcPort}`;
-  start('api-gateway', 'apps/api-gateway/dist/main.js');
-  start('scheduler', 'apps/scheduler/dist/main.js');
-  start('deployment-controller', 'apps/deployment-controller/dist/main.js');
+  const APPS: Record<string, string> = {
+    'api-gateway': 'apps/api-gateway/dist/main.js',
+    scheduler: 'apps/scheduler/dist/main.js',
+    'deployment-controller': 'apps/deployment-controller/dist/main.js',
+  };
+  const apps = new Map(Object.entries(APPS).map(([name, script]) => [name, start(name, script)]));
   await waitFor(
     'the api-gateway to answer',
     async () => ((await fetch(`${api}/healthz`).catch(() => null))?.ok ? true : undefined),
@@ -127,6 +133,17 @@ export async function startLocalCluster(opts: { agents: AgentOptions[] }): Promi
     prefix,
     agents,
     logs,
+    async killApp(name) {
+      const child = apps.get(name)!;
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
+    startApp(name) {
+      apps.set(name, start(name, APPS[name]!));
+    },
     async killAgent(index, signal = 'SIGKILL') {
       const child = agents[index]!.process;
       if (child.exitCode === null && child.signalCode === null) {
@@ -142,7 +159,11 @@ export async function startLocalCluster(opts: { agents: AgentOptions[] }): Promi
       const running = [...children];
       for (const child of running) child.kill('SIGTERM');
       await Promise.all(
-        running.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)))),
+        running.map((c) =>
+          c.exitCode !== null || c.signalCode !== null
+            ? Promise.resolve()
+            : new Promise((r) => c.once('exit', r)),
+        ),
       );
       await db.drop();
       for (const a of agents) {
