@@ -89,3 +89,28 @@ test('a rollout completes after the controller is killed, and after Redis loses 
   await rolledOut(3);
   await checkDatabase();
 });
+
+test('every app recovers by itself when Postgres restarts', async () => {
+  const version = (await run('sh', ['-c', 'ls /etc/postgresql | sort -n | tail -1'])).stdout.trim();
+  await run('pg_ctlcluster', [version, 'main', 'restart']);
+  await waitFor(
+    'the gateway to be healthy again',
+    async () => ((await fetch(`${cluster.api}/healthz`).catch(() => null))?.ok ? true : undefined),
+    { timeoutMs: 30_000 },
+  );
+  // No process died: they waited and retried. And the whole path works again.
+  for (const name of ['api-gateway', 'scheduler', 'deployment-controller'])
+    expect(cluster.isRunning(name)).toBe(true);
+  const agent = cluster.agents[0]!.process;
+  expect(agent.exitCode === null && agent.signalCode === null).toBe(true);
+  const [task] = await client.run({ taskDefinition: 'faulty:3' });
+  await waitFor(
+    'a new task to run',
+    async () => ((await client.task(task!.taskArn)).lastStatus === 'RUNNING' ? true : undefined),
+    {
+      timeoutMs: 30_000,
+    },
+  );
+  const services = await client.tasks('?serviceName=faulty&desiredStatus=RUNNING');
+  expect(services.filter((t) => t.lastStatus === 'RUNNING')).toHaveLength(3);
+});

@@ -36,6 +36,8 @@ export interface LocalCluster {
   logs: Map<string, string[]>;
   /** Kills a control-plane app (`api-gateway`, `scheduler`, `deployment-controller`) with SIGKILL. */
   killApp(name: string): Promise<void>;
+  /** Whether a control-plane app's process is still alive. */
+  isRunning(name: string): boolean;
   startApp(name: string): void;
   /** Kills agent `index` with `signal` (its containers keep running) and starts it again. */
   killAgent(index: number, signal?: NodeJS.Signals): Promise<void>;
@@ -140,6 +142,10 @@ export async function startLocalCluster(opts: { agents: AgentOptions[] }): Promi
         child.kill('SIGKILL');
         await exited;
       }
+    },
+    isRunning(name) {
+      const child = apps.get(name)!;
+      return child.exitCode === null && child.signalCode === null;
     },
     startApp(name) {
       apps.set(name, start(name, APPS[name]!));
