@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from '@berth/config';
 
 export interface AgentConfig {
@@ -79,9 +79,18 @@ function readConfigFile(path: string | undefined): FileConfig {
 
 const ATTRIBUTE_TEXT = /^[A-Za-z0-9_.-]{1,128}$/;
 
+/** parseArgs, with its errors (an unknown flag, a missing value) told as configuration errors. */
+function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (e) {
+    throw new ConfigError(`${(e as Error).message} (see --help)`);
+  }
+}
+
 /** Flags win over environment variables, which win over the config file, then the host itself. */
 export function loadAgentConfig(argv = process.argv.slice(2), env = process.env): AgentConfig {
-  const { values } = parseArgs({
+  const { values } = parseFlags({
     args: argv,
     options: {
       gateway: { type: 'string' },
