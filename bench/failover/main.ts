@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { flags, freePort, freshDatabase, Processes, tempDir, waitFor } from '../lib/harness.js';
+import { flags, freshDatabase, Processes, startGateway, tempDir, waitFor } from '../lib/harness.js';
 
 /**
  * The failover benchmark: the control plane with its default liveness settings, two processes of
@@ -21,24 +21,9 @@ const sql = new pg.Client({ connectionString: db.url });
 let failed = false;
 try {
   await sql.connect();
-  const [httpPort, grpcPort] = [await freePort(), await freePort()];
-  const env = {
-    DATABASE_URL: db.url,
-    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    BERTH_REDIS_PREFIX: `failover-${randomBytes(3).toString('hex')}`,
-    BERTH_HTTP_PORT: String(httpPort),
-    BERTH_GRPC_PORT: String(grpcPort),
-    BERTH_LOG_LEVEL: 'warn',
-  };
-  const api = `http://127.0.0.1:${httpPort}`;
-  processes.start('api-gateway', 'apps/api-gateway/dist/main.js', [], env);
+  const { env, api, grpcAddress } = await startGateway(processes, db.url, 'failover');
   processes.start('scheduler', 'apps/scheduler/dist/main.js', [], env);
   processes.start('deployment-controller', 'apps/deployment-controller/dist/main.js', [], env);
-  await waitFor(
-    'the api-gateway',
-    async () => ((await fetch(`${api}/healthz`)).ok ? true : undefined),
-    30_000,
-  );
 
   const rack = Math.max(1, Math.floor(opts.hosts / 2));
   const racks = ['a', 'b'].map((name) =>
@@ -51,7 +36,7 @@ try {
         '--count',
         String(rack),
         '--gateway',
-        `127.0.0.1:${grpcPort}`,
+        grpcAddress,
         '--data-dir',
         `${dataDir.path}/${name}`,
         '--cpu',

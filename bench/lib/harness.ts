@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -6,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 
-export { freePort } from '@berth/testing';
+import { freePort } from '@berth/testing';
+
+export { freePort };
 
 /** Process control for benchmarks: a fresh database, the built apps as processes, timing helpers. */
 
@@ -120,4 +123,37 @@ export function flags<K extends string>(argv: string[], defaults: Record<K, numb
     out[key] = value;
   }
   return out;
+}
+
+export interface ControlPlane {
+  env: Record<string, string>;
+  api: string;
+  grpcAddress: string;
+}
+
+/** Starts an api-gateway on free ports with its own Redis prefix, and waits until it answers. */
+export async function startGateway(
+  processes: Processes,
+  databaseUrl: string,
+  label: string,
+  extraEnv: Record<string, string> = {},
+): Promise<ControlPlane> {
+  const [httpPort, grpcPort] = [await freePort(), await freePort()];
+  const env = {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    BERTH_REDIS_PREFIX: `${label}-${randomBytes(3).toString('hex')}`,
+    BERTH_HTTP_PORT: String(httpPort),
+    BERTH_GRPC_PORT: String(grpcPort),
+    BERTH_LOG_LEVEL: 'warn',
+    ...extraEnv,
+  };
+  const api = `http://127.0.0.1:${httpPort}`;
+  processes.start('api-gateway', 'apps/api-gateway/dist/main.js', [], env);
+  await waitFor(
+    'the api-gateway',
+    async () => ((await fetch(`${api}/healthz`)).ok ? true : undefined),
+    30_000,
+  );
+  return { env, api, grpcAddress: `127.0.0.1:${grpcPort}` };
 }

@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import pg from 'pg';
-import { flags, freePort, freshDatabase, percentile, Processes, tempDir, waitFor } from '../lib/harness.js';
+import {
+  flags,
+  freshDatabase,
+  percentile,
+  Processes,
+  startGateway,
+  tempDir,
+  waitFor,
+} from '../lib/harness.js';
 
 /**
  * The placement benchmark: a real control plane (api-gateway and N schedulers, as processes, on
@@ -30,30 +38,16 @@ const sql = new pg.Client({ connectionString: db.url });
 let failed = false;
 try {
   await sql.connect();
-  const [httpPort, grpcPort] = [await freePort(), await freePort()];
-  const env = {
-    DATABASE_URL: db.url,
-    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    BERTH_REDIS_PREFIX: `bench-${randomBytes(3).toString('hex')}`,
-    BERTH_HTTP_PORT: String(httpPort),
-    BERTH_GRPC_PORT: String(grpcPort),
-    BERTH_LOG_LEVEL: 'warn',
+  const { env, api, grpcAddress } = await startGateway(processes, db.url, 'bench', {
     // A thousand agents heartbeating every 2 s would be the benchmark; every 30 s keeps them alive.
     BERTH_HEARTBEAT_INTERVAL_MS: '30000',
     BERTH_PLACEMENT_SWEEP_MS: '1000',
-  };
-  const api = `http://127.0.0.1:${httpPort}`;
-  processes.start('api-gateway', 'apps/api-gateway/dist/main.js', [], env);
+  });
   const startSchedulers = () => {
     for (let i = 0; i < opts.schedulers; i++)
       processes.start(`scheduler-${i + 1}`, 'apps/scheduler/dist/main.js', [], env);
   };
   if (!opts.backlog) startSchedulers();
-  await waitFor(
-    'the api-gateway',
-    async () => ((await fetch(`${api}/healthz`)).ok ? true : undefined),
-    30_000,
-  );
 
   // Room for every task: 10,000 tasks of 128 CPU / 256 MiB on 1,000 hosts of 4 vCPU / 8 GiB fill a third.
   const perHost = Math.ceil(opts.tasks / opts.instances);
@@ -68,7 +62,7 @@ try {
       '--count',
       String(opts.instances),
       '--gateway',
-      `127.0.0.1:${grpcPort}`,
+      grpcAddress,
       '--data-dir',
       dataDir.path,
       '--cpu',
