@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { flags, freshDatabase, Processes, startGateway, tempDir, waitFor } from '../lib/harness.js';
+import { flags, log, runBenchmark, startGateway, waitFor } from '../lib/harness.js';
 
 /**
  * The failover benchmark: the control plane with its default liveness settings, two processes of
@@ -13,15 +11,8 @@ import { flags, freshDatabase, Processes, startGateway, tempDir, waitFor } from 
  */
 
 const opts = flags(process.argv.slice(2), { hosts: 10, tasks: 20 });
-const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
-const db = await freshDatabase(`berth_failover_${randomBytes(3).toString('hex')}`);
-const processes = new Processes();
-const dataDir = await tempDir('berth-failover-');
-const sql = new pg.Client({ connectionString: db.url });
-let failed = false;
-try {
-  await sql.connect();
-  const { env, api, grpcAddress } = await startGateway(processes, db.url, 'failover');
+await runBenchmark('failover', async ({ databaseUrl, sql, processes, dataDir }) => {
+  const { env, api, grpcAddress } = await startGateway(processes, databaseUrl, 'failover');
   processes.start('scheduler', 'apps/scheduler/dist/main.js', [], env);
   processes.start('deployment-controller', 'apps/deployment-controller/dist/main.js', [], env);
 
@@ -38,7 +29,7 @@ try {
         '--gateway',
         grpcAddress,
         '--data-dir',
-        `${dataDir.path}/${name}`,
+        `${dataDir}/${name}`,
         '--cpu',
         '4096',
         '--memory',
@@ -108,21 +99,13 @@ try {
     100,
   );
   const replacedAt = new Date();
-  process.stdout.write(
-    `${JSON.stringify({
+  return {
+    figures: {
       hosts: rack * 2,
       tasks: opts.tasks,
       detectSeconds: Number(((detected.getTime() - killedAt.getTime()) / 1000).toFixed(2)),
       replacedSeconds: Number(((replacedAt.getTime() - killedAt.getTime()) / 1000).toFixed(2)),
-    })}\n`,
-  );
-} catch (error) {
-  failed = true;
-  log(`failed: ${(error as Error).message}\n${processes.tails()}`);
-} finally {
-  await sql.end().catch(() => undefined);
-  await processes.stopAll();
-  await db.drop();
-  await dataDir.remove();
-}
-process.exit(failed ? 1 : 0);
+    },
+    ok: true,
+  };
+});

@@ -157,3 +157,42 @@ export async function startGateway(
   );
   return { env, api, grpcAddress: `127.0.0.1:${grpcPort}` };
 }
+
+export interface BenchContext {
+  databaseUrl: string;
+  /** A connection to the benchmark's database, to read its figures. */
+  sql: pg.Client;
+  processes: Processes;
+  dataDir: string;
+}
+
+export const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+
+/**
+ * Runs a benchmark on a fresh database and temporary folder, prints its figures as one JSON line,
+ * cleans up whatever happened, and exits 1 if it failed or its figures say so.
+ */
+export async function runBenchmark(
+  name: string,
+  body: (ctx: BenchContext) => Promise<{ figures: Record<string, unknown>; ok: boolean }>,
+): Promise<never> {
+  const db = await freshDatabase(`berth_${name}_${randomBytes(3).toString('hex')}`);
+  const processes = new Processes();
+  const dataDir = await tempDir(`berth-${name}-`);
+  const sql = new pg.Client({ connectionString: db.url });
+  let ok = false;
+  try {
+    await sql.connect();
+    const result = await body({ databaseUrl: db.url, sql, processes, dataDir: dataDir.path });
+    process.stdout.write(`${JSON.stringify(result.figures)}\n`);
+    ok = result.ok;
+  } catch (error) {
+    log(`failed: ${(error as Error).message}\n${processes.tails()}`);
+  } finally {
+    await sql.end().catch(() => undefined);
+    await processes.stopAll();
+    await db.drop();
+    await dataDir.remove();
+  }
+  process.exit(ok ? 0 : 1);
+}

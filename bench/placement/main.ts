@@ -1,15 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
-import pg from 'pg';
-import {
-  flags,
-  freshDatabase,
-  percentile,
-  Processes,
-  startGateway,
-  tempDir,
-  waitFor,
-} from '../lib/harness.js';
+import { flags, log, percentile, runBenchmark, startGateway, waitFor } from '../lib/harness.js';
 
 /**
  * The placement benchmark: a real control plane (api-gateway and N schedulers, as processes, on
@@ -29,16 +19,8 @@ const opts = flags(process.argv.slice(2), {
   concurrency: 16,
   backlog: 0,
 });
-const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
-
-const db = await freshDatabase(`berth_bench_${randomBytes(3).toString('hex')}`);
-const processes = new Processes();
-const dataDir = await tempDir('berth-bench-');
-const sql = new pg.Client({ connectionString: db.url });
-let failed = false;
-try {
-  await sql.connect();
-  const { env, api, grpcAddress } = await startGateway(processes, db.url, 'bench', {
+await runBenchmark('bench', async ({ databaseUrl, sql, processes, dataDir }) => {
+  const { env, api, grpcAddress } = await startGateway(processes, databaseUrl, 'bench', {
     // A thousand agents heartbeating every 2 s would be the benchmark; every 30 s keeps them alive.
     BERTH_HEARTBEAT_INTERVAL_MS: '30000',
     BERTH_PLACEMENT_SWEEP_MS: '1000',
@@ -64,7 +46,7 @@ try {
       '--gateway',
       grpcAddress,
       '--data-dir',
-      dataDir.path,
+      dataDir,
       '--cpu',
       String(hostCpu),
       '--memory',
@@ -159,15 +141,5 @@ try {
     submitSeconds: Number(submittedSeconds.toFixed(2)),
     cores: cpus().length,
   };
-  if (figures.overcommitted !== 0) failed = true;
-  process.stdout.write(`${JSON.stringify(figures)}\n`);
-} catch (error) {
-  failed = true;
-  log(`failed: ${(error as Error).message}\n${processes.tails()}`);
-} finally {
-  await sql.end().catch(() => undefined);
-  await processes.stopAll();
-  await db.drop();
-  await dataDir.remove();
-}
-process.exit(failed ? 1 : 0);
+  return { figures, ok: figures.overcommitted === 0 };
+});
