@@ -17,6 +17,7 @@ ensure_packages() {
   command -v dockerd >/dev/null || missing+=(docker.io)
   [ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || missing+=(busybox-static)
   command -v file >/dev/null || missing+=(file)
+  command -v curl >/dev/null || missing+=(curl)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -57,6 +58,58 @@ start_dockerd() {
     docker info >/dev/null 2>&1 || { echo "dockerd did not start; see $STATE/logs/dockerd.log" >&2; exit 1; }
   fi
   bash "$ROOT/images/busybox/build.sh"
+}
+
+# A private registry for the image-pull tests: Debian's docker-registry on 127.0.0.1 with htpasswd
+# auth, holding berth/busybox as $BERTH_TEST_REGISTRY/berth/private-busybox:1. Docker treats
+# registries on 127.0.0.0/8 as insecure (plain HTTP) by default, so no TLS is needed here.
+start_test_registry() {
+  local missing=()
+  command -v docker-registry >/dev/null || missing+=(docker-registry)
+  command -v htpasswd >/dev/null || missing+=(apache2-utils)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  export BERTH_TEST_REGISTRY=${BERTH_TEST_REGISTRY:-127.0.0.1:5005}
+  export BERTH_TEST_REGISTRY_USER=berth-test
+  export BERTH_TEST_REGISTRY_PASSWORD=berth-test-password
+  local dir="$STATE/registry"
+  mkdir -p "$dir/data"
+  if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$BERTH_TEST_REGISTRY/v2/")" != 401 ]; then
+    log "starting the test registry on $BERTH_TEST_REGISTRY"
+    htpasswd -Bbc "$dir/htpasswd" "$BERTH_TEST_REGISTRY_USER" "$BERTH_TEST_REGISTRY_PASSWORD" 2>/dev/null
+    cat >"$dir/config.yml" <<YAML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+http:
+  addr: $BERTH_TEST_REGISTRY
+auth:
+  htpasswd:
+    realm: berth-test
+    path: $dir/htpasswd
+YAML
+    nohup docker-registry serve "$dir/config.yml" >"$STATE/logs/registry.log" 2>&1 &
+    for _ in $(seq 1 50); do
+      [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$BERTH_TEST_REGISTRY/v2/")" = 401 ] && break
+      sleep 0.2
+    done
+  fi
+  # Push with a throwaway Docker config, so the login is not left behind for the tests to use.
+  local image="$BERTH_TEST_REGISTRY/berth/private-busybox:1" config
+  config=$(mktemp -d)
+  docker tag berth/busybox:latest "$image"
+  echo "$BERTH_TEST_REGISTRY_PASSWORD" | DOCKER_CONFIG=$config docker login -u "$BERTH_TEST_REGISTRY_USER" \
+    --password-stdin "$BERTH_TEST_REGISTRY" >/dev/null 2>&1 || { echo "could not log in to the test registry" >&2; exit 1; }
+  DOCKER_CONFIG=$config docker push -q "$image" >/dev/null
+  rm -rf "$config"
+  docker rmi "$image" >/dev/null
 }
 
 install_and_build() {

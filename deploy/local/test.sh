@@ -5,6 +5,7 @@
 #   deploy/local/test.sh
 source "$(dirname "$0")/lib.sh"
 ensure_machine
+start_test_registry
 
 # Integration tests clone this migrated template database, one copy per test file.
 log "preparing the test template database"

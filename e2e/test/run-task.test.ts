@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import pg from 'pg';
 import { startLocalCluster, waitFor, type LocalCluster } from '@berth/testing';
 import { api, remaining, type Task } from './api.js';
 
@@ -7,6 +10,7 @@ import { api, remaining, type Task } from './api.js';
  * StopTask, and the reservations given back.
  */
 
+const run = promisify(execFile);
 let cluster: LocalCluster;
 let client: ReturnType<typeof api>;
 const call = <T>(method: string, path: string, body?: unknown) => client.call<T>(method, path, body);
@@ -197,4 +201,112 @@ test('an image that cannot be pulled fails the task with CannotPullContainerErro
   );
   expect(stopped.stopCode).toBe('TaskFailedToStart');
   expect((stopped as { stoppedReason?: string }).stoppedReason).toMatch(/^CannotPullContainerError: /);
+});
+
+describe('a private registry with htpasswd auth (started by deploy/local/test.sh)', () => {
+  const registry = process.env.BERTH_TEST_REGISTRY;
+  const user = process.env.BERTH_TEST_REGISTRY_USER;
+  const password = process.env.BERTH_TEST_REGISTRY_PASSWORD;
+  const image = `${registry}/berth/private-busybox:1`;
+  const credentialsPath = `/v1/clusters/default/registry-credentials/${registry}`;
+
+  beforeAll(async () => {
+    if (!registry || !user || !password)
+      throw new Error('BERTH_TEST_REGISTRY* are not set: run the tests through deploy/local/test.sh');
+    // The agent uses a cached image without pulling: make sure every run really pulls.
+    await run('docker', ['rmi', '-f', image]).catch(() => undefined);
+    await call('POST', '/v1/task-definitions', {
+      family: 'e2e-private',
+      containerDefinitions: [
+        {
+          name: 'app',
+          image,
+          cpu: 128,
+          memory: 32,
+          command: ['sleep', '600'],
+          linuxParameters: { initProcessEnabled: true },
+          stopTimeout: 2,
+        },
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await run('docker', ['rmi', '-f', image]).catch(() => undefined);
+  });
+
+  const runPrivate = async () => {
+    const [task] = (
+      await call<{ tasks: Task[] }>('POST', '/v1/clusters/default/tasks', { taskDefinition: 'e2e-private' })
+    ).body.tasks;
+    return task!.taskArn;
+  };
+  const settled = (arn: string) =>
+    waitFor(
+      'the private task to run or fail',
+      async () => {
+        const t = await client.task(arn);
+        return t.lastStatus === 'RUNNING' || (t.lastStatus === 'STOPPED' && t.stopCode) ? t : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+
+  test('wrong credentials fail the task with CannotPullContainerError', async () => {
+    const put = await call<{ registryCredential: Record<string, unknown> }>('PUT', credentialsPath, {
+      username: user,
+      password: 'not-the-password',
+    });
+    expect(put.status).toBe(200);
+    expect(JSON.stringify(put.body)).not.toContain('not-the-password');
+
+    const t = await settled(await runPrivate());
+    expect(t.lastStatus).toBe('STOPPED');
+    expect(t.stopCode).toBe('TaskFailedToStart');
+    expect(t.stoppedReason).toMatch(
+      /^CannotPullContainerError: pull of .*private-busybox:1 failed: .*unauthorized/,
+    );
+  });
+
+  test('the credentials the cluster holds pull the image; the password never comes back', async () => {
+    expect((await call('PUT', credentialsPath, { username: user, password })).status).toBe(200);
+
+    const t = await settled(await runPrivate());
+    expect(t.lastStatus).toBe('RUNNING');
+    await client.stop(t.taskArn);
+
+    const list = await call<{ registryCredentials: Record<string, unknown>[] }>(
+      'GET',
+      '/v1/clusters/default/registry-credentials',
+    );
+    expect(list.body.registryCredentials).toEqual([expect.objectContaining({ registry, username: user })]);
+    expect(JSON.stringify(list.body)).not.toContain(password);
+    // At rest too: the database holds the password sealed, not in the clear.
+    const sql = new pg.Client({ connectionString: cluster.db.url });
+    await sql.connect();
+    try {
+      const rows = await sql.query<{ sealed: Buffer }>(
+        'SELECT sealed_password AS sealed FROM registry_credential',
+      );
+      expect(rows.rows).toHaveLength(1);
+      expect(rows.rows[0]!.sealed.toString('latin1')).not.toContain(password);
+    } finally {
+      await sql.end();
+    }
+
+    expect((await call('DELETE', credentialsPath)).status).toBe(200);
+    expect((await call('DELETE', credentialsPath)).status).toBe(404);
+  });
+
+  test('bad input names the field', async () => {
+    const bad = await call<{ error: string; field: string }>('PUT', credentialsPath, { username: user });
+    expect(bad.status).toBe(400);
+    expect(bad.body.field).toBe('password');
+    const badRegistry = await call<{ field: string }>(
+      'PUT',
+      '/v1/clusters/default/registry-credentials/not%20a%20host',
+      { username: 'u', password: 'p' },
+    );
+    expect(badRegistry.status).toBe(400);
+    expect(badRegistry.body.field).toBe('registry');
+  });
 });

@@ -1,3 +1,5 @@
+import { RegistryCredentialsController } from './registry-credentials/registry-credentials.controller.js';
+import { RegistryCredentialsRepository } from './registry-credentials/registry-credentials.repository.js';
 import 'reflect-metadata';
 import {
   Inject,
@@ -70,6 +72,7 @@ export class GatewayModule {
         ContainerInstancesController,
         ServicesController,
         AttributesController,
+        RegistryCredentialsController,
       ],
       providers: [
         ...infraProviders(config),
@@ -86,6 +89,7 @@ export class GatewayModule {
         AgentServer,
         ServicesRepository,
         ServicesService,
+        RegistryCredentialsRepository,
       ],
     };
   }

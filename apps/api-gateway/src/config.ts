@@ -10,6 +10,16 @@ export const gatewayEnv = {
   BERTH_HEARTBEAT_INTERVAL_MS: millis(2000),
   /** How often each connected agent is sent its full desired state again, healing lost commands. */
   BERTH_DESIRED_STATE_RESYNC_MS: millis(30_000),
+  /**
+   * 32 random bytes in base64 that seal registry passwords at rest. Every gateway replica needs
+   * the same key. Unset: registry credentials cannot be stored, and stored ones are not used.
+   */
+  BERTH_CREDENTIALS_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, {
+      error: 'must be 32 bytes in base64 (openssl rand -base64 32)',
+    })
+    .optional(),
 };
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;

@@ -20,7 +20,8 @@ export interface AgentConfig {
 
 const HELP = `berth host-agent: joins this host to a Berth cluster and runs its tasks with Docker.
 
-  --gateway ADDR        the gateway's agent gRPC address (BERTH_GATEWAY, default 127.0.0.1:8443)
+  --gateway ADDR        the gateway's agent gRPC address (BERTH_GATEWAY, default 127.0.0.1:8443);
+                        several replicas: 10.0.0.5:8443,10.0.0.6:8443 or a DNS name of them all
   --cluster NAME        cluster to join (BERTH_CLUSTER, default "default")
   --host-address IP     address container ports are published on (BERTH_HOST_ADDRESS, default 127.0.0.1)
   --data-dir DIR        where the instance id is kept (BERTH_DATA_DIR, default /var/lib/berth-agent)
@@ -88,6 +89,23 @@ function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typeof par
   }
 }
 
+const IPV4_HOST_PORT = /^\d{1,3}(\.\d{1,3}){3}:\d{1,5}$/;
+
+/**
+ * The gRPC target of the gateway replicas. A comma-separated list of IPv4 host:port pairs becomes
+ * grpc-js's `ipv4:` target, whose pick_first policy connects to the first replica that answers; a
+ * single host name is left to the DNS resolver, which tries every address the name resolves to.
+ */
+export function gatewayTarget(value: string): string {
+  const parts = value.split(',').map((p) => p.trim());
+  if (parts.length === 1) return parts[0]!;
+  if (!parts.every((p) => IPV4_HOST_PORT.test(p)))
+    throw new ConfigError(
+      `--gateway: a list of replicas must be IPv4 host:port pairs, got "${value}"; for host names, use one DNS name that resolves to every replica`,
+    );
+  return `ipv4:${parts.join(',')}`;
+}
+
 /** Flags win over environment variables, which win over the config file, then the host itself. */
 export function loadAgentConfig(argv = process.argv.slice(2), env = process.env): AgentConfig {
   const { values } = parseFlags({
@@ -147,7 +165,7 @@ export function loadAgentConfig(argv = process.argv.slice(2), env = process.env)
   if (!Number.isInteger(startLatencyMs) || startLatencyMs < 0)
     throw new ConfigError('--start-latency-ms: an integer, 0 or more');
   return {
-    gateway: values.gateway ?? env.BERTH_GATEWAY ?? file.gateway ?? '127.0.0.1:8443',
+    gateway: gatewayTarget(values.gateway ?? env.BERTH_GATEWAY ?? file.gateway ?? '127.0.0.1:8443'),
     cluster: values.cluster ?? env.BERTH_CLUSTER ?? file.cluster ?? 'default',
     hostAddress,
     dataDir: values['data-dir'] ?? env.BERTH_DATA_DIR ?? file.dataDir ?? '/var/lib/berth-agent',

@@ -188,7 +188,7 @@ export class TaskEngine {
       if (local.status !== 'PENDING') continue;
       try {
         task.pullStartedAt ??= Date.now();
-        await this.runtime.ensureImage(c.image);
+        await this.runtime.ensureImage(c.image, c.registryAuth);
         task.pullStoppedAt = Date.now();
         const o = await this.runtime.createAndStart(this.createSpec(spec, c));
         this.observe(task, o);

@@ -7,3 +7,4 @@ export * from './run-task.js';
 export * from './task-lifecycle.js';
 export * from './service-plan.js';
 export * from './service.js';
+export * from './registry-credentials.js';

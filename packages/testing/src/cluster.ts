@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, TEST_REDIS_URL, uniquePrefix, waitFor, type TestDatabase } from './db.js';
@@ -28,13 +29,19 @@ export interface AgentOptions {
 }
 
 export interface LocalCluster {
+  /** The REST address of the first gateway replica. */
   api: string;
+  /** One REST address per gateway replica: `api-gateway`, then `api-gateway-2`, ... */
+  apis: string[];
   grpcAddress: string;
   db: TestDatabase;
   prefix: string;
   agents: { hostAddress: string; dataDir: string; process: ChildProcess }[];
   logs: Map<string, string[]>;
-  /** Kills a control-plane app (`api-gateway`, `scheduler`, `deployment-controller`) with SIGKILL. */
+  /**
+   * Kills a control-plane app (`api-gateway`, `api-gateway-2`, `scheduler`,
+   * `deployment-controller`) with SIGKILL.
+   */
   killApp(name: string): Promise<void>;
   /** Whether a control-plane app's process is still alive. */
   isRunning(name: string): boolean;
@@ -49,26 +56,36 @@ export interface LocalCluster {
  * Starts a whole Berth control plane (built apps, as separate processes) and agents against a
  * fresh database and Redis prefix. End-to-end tests share one per file, with real containers.
  */
-export async function startLocalCluster(opts: { agents: AgentOptions[] }): Promise<LocalCluster> {
+export async function startLocalCluster(opts: {
+  agents: AgentOptions[];
+  /** Gateway replicas; agent i lists them starting from replica i, so agents spread over them. */
+  gateways?: number;
+}): Promise<LocalCluster> {
   const db = await createTestDatabase();
   const prefix = uniquePrefix('e2e');
-  const [httpPort, grpcPort] = [await freePort(), await freePort()];
+  const gateways: { httpPort: number; grpcPort: number }[] = [];
+  for (let i = 0; i < (opts.gateways ?? 1); i++)
+    gateways.push({ httpPort: await freePort(), grpcPort: await freePort() });
   const env = {
     ...process.env,
     DATABASE_URL: db.url,
     REDIS_URL: TEST_REDIS_URL,
     BERTH_REDIS_PREFIX: prefix,
-    BERTH_HTTP_PORT: String(httpPort),
-    BERTH_GRPC_PORT: String(grpcPort),
+    BERTH_CREDENTIALS_KEY: randomBytes(32).toString('base64'),
     BERTH_LOG_LEVEL: process.env.BERTH_LOG_LEVEL ?? 'info',
     BERTH_PLACEMENT_SWEEP_MS: '1000',
     BERTH_CONTROLLER_SWEEP_MS: '1000',
   };
   const logs = new Map<string, string[]>();
   const children = new Set<ChildProcess>();
-  const start = (name: string, script: string, args: string[] = []) => {
+  const start = (
+    name: string,
+    script: string,
+    args: string[] = [],
+    extraEnv: Record<string, string> = {},
+  ) => {
     const child = spawn(process.execPath, [join(ROOT, script), ...args], {
-      env,
+      env: { ...env, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: string[] = [];
@@ -79,29 +96,41 @@ export async function startLocalCluster(opts: { agents: AgentOptions[] }): Promi
     child.once('exit', () => children.delete(child));
     return child;
   };
-  const api = `http://127.0.0.1:${httpPort}`;
-  const grpcAddress = `127.0.0.1:${grpcPort}`;
-  const APPS: Record<string, string> = {
-    'api-gateway': 'apps/api-gateway/dist/main.js',
-    scheduler: 'apps/scheduler/dist/main.js',
-    'deployment-controller': 'apps/deployment-controller/dist/main.js',
+  const apis = gateways.map((g) => `http://127.0.0.1:${g.httpPort}`);
+  const api = apis[0]!;
+  const grpcAddresses = gateways.map((g) => `127.0.0.1:${g.grpcPort}`);
+  const grpcAddress = grpcAddresses[0]!;
+  const APPS: Record<string, { script: string; env?: Record<string, string> }> = {
+    scheduler: { script: 'apps/scheduler/dist/main.js' },
+    'deployment-controller': { script: 'apps/deployment-controller/dist/main.js' },
   };
-  const apps = new Map(Object.entries(APPS).map(([name, script]) => [name, start(name, script)]));
-  await waitFor(
-    'the api-gateway to answer',
-    async () => ((await fetch(`${api}/healthz`).catch(() => null))?.ok ? true : undefined),
-    {
-      timeoutMs: 30_000,
-    },
-  );
+  for (const [i, g] of gateways.entries()) {
+    APPS[i === 0 ? 'api-gateway' : `api-gateway-${i + 1}`] = {
+      script: 'apps/api-gateway/dist/main.js',
+      env: { BERTH_HTTP_PORT: String(g.httpPort), BERTH_GRPC_PORT: String(g.grpcPort) },
+    };
+  }
+  const startApp = (name: string) => start(name, APPS[name]!.script, [], APPS[name]!.env);
+  const apps = new Map(Object.keys(APPS).map((name) => [name, startApp(name)]));
+  for (const url of apis) {
+    await waitFor(
+      `the api-gateway at ${url} to answer`,
+      async () => ((await fetch(`${url}/healthz`).catch(() => null))?.ok ? true : undefined),
+      { timeoutMs: 30_000 },
+    );
+  }
 
   const agents: LocalCluster['agents'] = [];
   const agentArgs: string[][] = [];
   for (const [i, a] of opts.agents.entries()) {
     const dataDir = await mkdtemp(join(tmpdir(), 'berth-agent-'));
+    const rotated = [
+      ...grpcAddresses.slice(i % gateways.length),
+      ...grpcAddresses.slice(0, i % gateways.length),
+    ];
     const args = [
       '--gateway',
-      grpcAddress,
+      rotated.join(','),
       '--cluster',
       'default',
       '--host-address',
@@ -130,6 +159,7 @@ export async function startLocalCluster(opts: { agents: AgentOptions[] }): Promi
 
   return {
     api,
+    apis,
     grpcAddress,
     db,
     prefix,
@@ -148,7 +178,7 @@ export async function startLocalCluster(opts: { agents: AgentOptions[] }): Promi
       return child.exitCode === null && child.signalCode === null;
     },
     startApp(name) {
-      apps.set(name, start(name, APPS[name]!));
+      apps.set(name, startApp(name));
     },
     async killAgent(index, signal = 'SIGKILL') {
       const child = agents[index]!.process;

@@ -17,6 +17,7 @@ import {
 import type { Register, TaskStateReport } from '@berth/proto';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
 import { ClustersRepository } from '../clusters/clusters.repository.js';
+import { RegistryCredentialsRepository } from '../registry-credentials/registry-credentials.repository.js';
 import {
   bindingsFromProto,
   containerStatusFromProto,
@@ -24,6 +25,8 @@ import {
   taskStatusFromProto,
   type TaskForAgent,
 } from './protocol.js';
+
+const NO_CREDENTIALS: TaskForAgent['pullCredentials'] = new Map();
 
 export type RegisterOutcome =
   { ok: true; instance: ContainerInstanceModel; clusterName: string } | { ok: false; reason: string };
@@ -41,6 +44,7 @@ export class AgentsRepository {
   constructor(
     @Inject(PRISMA) private readonly db: PrismaClient,
     private readonly clusters: ClustersRepository,
+    private readonly credentials: RegistryCredentialsRepository,
   ) {}
 
   async register(reg: Register, sessionId: string): Promise<RegisterOutcome> {
@@ -143,10 +147,13 @@ export class AgentsRepository {
         this.clusterNameCache.set(c.id, c.name);
       }
     }
+    // Not cached: a credential changed through any replica must reach the next pull.
+    const credentials = await this.credentials.forClusters([...new Set(tasks.map((t) => t.clusterId))]);
     return tasks.map((t) => ({
       ...t,
       taskDefinition: this.definitionCache.get(t.taskDefinitionId)!,
       cluster: { name: this.clusterNameCache.get(t.clusterId)! },
+      pullCredentials: credentials.get(t.clusterId) ?? NO_CREDENTIALS,
     }));
   }
 

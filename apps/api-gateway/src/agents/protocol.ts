@@ -8,6 +8,7 @@ import {
 import {
   arns,
   effectiveContainers,
+  registryOf,
   type ArnContext,
   type ContainerDefinition,
   type ContainerLastStatus,
@@ -68,7 +69,18 @@ export function bindingsFromProto(c: ContainerStateReport) {
   }));
 }
 
-export type TaskForAgent = TaskModel & { taskDefinition: TaskDefinitionModel; cluster: { name: string } };
+export type TaskForAgent = TaskModel & {
+  taskDefinition: TaskDefinitionModel;
+  cluster: { name: string };
+  /** The cluster's opened registry credentials, by registry host. */
+  pullCredentials: ReadonlyMap<string, { username: string; password: string }>;
+};
+
+function registryAuth(t: TaskForAgent, image: string) {
+  const registry = registryOf(image);
+  const credentials = t.pullCredentials.get(registry);
+  return credentials ? { serverAddress: registry, ...credentials } : undefined;
+}
 
 export function taskSpec(ctx: ArnContext, t: TaskForAgent): TaskSpec {
   const defs = (t.taskDefinition.definition as { containerDefinitions: ContainerDefinition[] })
@@ -103,6 +115,7 @@ export function taskSpec(ctx: ArnContext, t: TaskForAgent): TaskSpec {
             startPeriodSeconds: c.healthCheck.startPeriod,
           }
         : undefined,
+      registryAuth: registryAuth(t, c.image),
     })),
   };
 }

@@ -24,6 +24,12 @@ export interface ContainerObservation {
   health: 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY';
 }
 
+export interface RegistryAuth {
+  serverAddress: string;
+  username: string;
+  password: string;
+}
+
 export interface CreateContainerSpec {
   name: string;
   image: string;
@@ -58,8 +64,11 @@ export class ContainerRuntimeError extends Error {
 }
 
 export interface ContainerRuntime {
-  /** Pulls the image unless present. Throws ContainerRuntimeError('CannotPullContainerError'). */
-  ensureImage(image: string): Promise<void>;
+  /**
+   * Pulls the image unless present (with the registry's credentials when given). Throws
+   * ContainerRuntimeError('CannotPullContainerError').
+   */
+  ensureImage(image: string, auth?: RegistryAuth): Promise<void>;
   /** Creates (or finds, by name) and starts a container; idempotent. */
   createAndStart(spec: CreateContainerSpec): Promise<ContainerObservation>;
   /** SIGTERM, then SIGKILL after the timeout. A stopped or missing container is fine. */

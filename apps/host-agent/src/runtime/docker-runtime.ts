@@ -6,6 +6,7 @@ import {
   type ContainerObservation,
   type ContainerRuntime,
   type CreateContainerSpec,
+  type RegistryAuth,
 } from './container-runtime.js';
 
 /** Every timeout of the Docker client in one place. */
@@ -67,7 +68,7 @@ export class DockerRuntime implements ContainerRuntime {
     this.docker = new Docker({ socketPath, timeout: DOCKER_TIMEOUTS.requestMs });
   }
 
-  async ensureImage(image: string): Promise<void> {
+  async ensureImage(image: string, auth?: RegistryAuth): Promise<void> {
     try {
       await this.docker.getImage(image).inspect();
       return;
@@ -75,7 +76,18 @@ export class DockerRuntime implements ContainerRuntime {
       if (statusOf(e) !== 404) throw new ContainerRuntimeError('CannotPullContainerError', messageOf(e));
     }
     try {
-      const stream = await this.docker.pull(image);
+      const stream = await this.docker.pull(
+        image,
+        auth
+          ? {
+              authconfig: {
+                serveraddress: auth.serverAddress,
+                username: auth.username,
+                password: auth.password,
+              },
+            }
+          : {},
+      );
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(
           () => reject(new Error(`pull timed out after ${DOCKER_TIMEOUTS.pullMs} ms`)),

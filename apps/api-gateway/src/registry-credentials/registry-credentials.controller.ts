@@ -1,0 +1,65 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Put,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  registryCredentialSchema,
+  toJsonSchema,
+  validateRegistry,
+  validateRegistryCredential,
+} from '@berth/domain';
+import { ClustersRepository } from '../clusters/clusters.repository.js';
+import { RegistryCredentialsRepository } from './registry-credentials.repository.js';
+
+/**
+ * The credentials a cluster's agents pull private images with, one set per registry host: Berth's
+ * stand-in for the ECS task execution role pulling from ECR. Passwords go in and never come out.
+ */
+@ApiTags('registry-credentials')
+@Controller('v1/clusters/:cluster/registry-credentials')
+export class RegistryCredentialsController {
+  constructor(
+    private readonly clusters: ClustersRepository,
+    private readonly credentials: RegistryCredentialsRepository,
+  ) {}
+
+  @Put(':registry')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Store (or replace) the credentials for one registry; the password is sealed' })
+  @ApiBody({ schema: toJsonSchema(registryCredentialSchema) })
+  async put(
+    @Param('cluster') clusterName: string,
+    @Param('registry') registry: string,
+    @Body() body: unknown,
+  ) {
+    const host = validateRegistry(registry);
+    const input = validateRegistryCredential(body);
+    if (!this.credentials.enabled)
+      throw new ServiceUnavailableException(
+        'registry credentials are disabled: start the api-gateway with BERTH_CREDENTIALS_KEY (see docs/configuration.md)',
+      );
+    const cluster = await this.clusters.get(clusterName);
+    return { registryCredential: await this.credentials.put(cluster.id, host, input) };
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'The registries the cluster holds credentials for (never the passwords)' })
+  async list(@Param('cluster') clusterName: string) {
+    const cluster = await this.clusters.get(clusterName);
+    return { registryCredentials: await this.credentials.list(cluster.id) };
+  }
+
+  @Delete(':registry')
+  @ApiOperation({ summary: 'Forget the credentials for one registry' })
+  async delete(@Param('cluster') clusterName: string, @Param('registry') registry: string) {
+    const cluster = await this.clusters.get(clusterName);
+    return { registryCredential: await this.credentials.delete(cluster.id, validateRegistry(registry)) };
+  }
+}

@@ -1,0 +1,98 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { NotFoundError, type RegistryCredentialInput } from '@berth/domain';
+import type { RegistryCredentialModel } from '@berth/db';
+import { LOGGER, PRISMA, type Logger, type PrismaClient } from '../infra/providers.js';
+import { CREDENTIAL_CIPHER, credentialContext, type CredentialCipher } from './credential-cipher.js';
+
+export type RegistryCredentialView = Pick<
+  RegistryCredentialModel,
+  'registry' | 'username' | 'createdAt' | 'updatedAt'
+>;
+
+/** Opened credentials by cluster id, then by registry host. */
+export type PullCredentials = Map<string, Map<string, { username: string; password: string }>>;
+
+const VIEW = { registry: true, username: true, createdAt: true, updatedAt: true } as const;
+
+@Injectable()
+export class RegistryCredentialsRepository {
+  constructor(
+    @Inject(PRISMA) private readonly db: PrismaClient,
+    @Inject(CREDENTIAL_CIPHER) private readonly cipher: CredentialCipher | null,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  get enabled(): boolean {
+    return this.cipher !== null;
+  }
+
+  async put(
+    clusterId: string,
+    registry: string,
+    input: RegistryCredentialInput,
+  ): Promise<RegistryCredentialView> {
+    // Prisma's Bytes type is a Uint8Array over a plain ArrayBuffer.
+    const sealedPassword = new Uint8Array(
+      this.cipher!.seal(input.password, credentialContext(clusterId, registry)),
+    );
+    return this.db.registryCredential.upsert({
+      where: { clusterId_registry: { clusterId, registry } },
+      create: { clusterId, registry, username: input.username, sealedPassword },
+      update: { username: input.username, sealedPassword },
+      select: VIEW,
+    });
+  }
+
+  async list(clusterId: string): Promise<RegistryCredentialView[]> {
+    return this.db.registryCredential.findMany({
+      where: { clusterId },
+      orderBy: { registry: 'asc' },
+      select: VIEW,
+    });
+  }
+
+  async delete(clusterId: string, registry: string): Promise<RegistryCredentialView> {
+    const where = { clusterId, registry };
+    const found = await this.db.registryCredential.findFirst({ where, select: VIEW });
+    if (!found)
+      throw new NotFoundError(
+        'RegistryCredentialNotFoundException',
+        `the cluster holds no credentials for registry ${registry}`,
+        'registry',
+      );
+    // deleteMany: a concurrent delete of the same credentials is not an error.
+    await this.db.registryCredential.deleteMany({ where });
+    return found;
+  }
+
+  /**
+   * The opened credentials of these clusters, for task specs sent to agents. A value that does
+   * not open (the key changed) is logged and left out: the pull then fails with a clear reason.
+   */
+  async forClusters(clusterIds: readonly string[]): Promise<PullCredentials> {
+    const out: PullCredentials = new Map();
+    if (!clusterIds.length) return out;
+    const rows = await this.db.registryCredential.findMany({ where: { clusterId: { in: [...clusterIds] } } });
+    for (const row of rows) {
+      if (!this.cipher) {
+        this.logger.error(
+          { cluster: row.clusterId, registry: row.registry },
+          'registry credentials are stored but BERTH_CREDENTIALS_KEY is not set; pulling without them',
+        );
+        continue;
+      }
+      try {
+        const password = this.cipher.open(row.sealedPassword, credentialContext(row.clusterId, row.registry));
+        let byRegistry = out.get(row.clusterId);
+        if (!byRegistry) out.set(row.clusterId, (byRegistry = new Map()));
+        byRegistry.set(row.registry, { username: row.username, password });
+      } catch (err) {
+        this.logger.error(
+          { err, cluster: row.clusterId, registry: row.registry },
+          'stored registry credentials do not open with BERTH_CREDENTIALS_KEY; pulling without them',
+        );
+      }
+    }
+    return out;
+  }
+}
