@@ -83,11 +83,12 @@ export class PlacementRepository {
         const def = d.definition as {
           containerDefinitions: ContainerDefinition[];
           placementConstraints?: unknown;
+          networkMode?: unknown;
         };
         return [
           d.id,
           {
-            hostPorts: staticHostPorts(def.containerDefinitions),
+            hostPorts: staticHostPorts(def.containerDefinitions, def.networkMode),
             constraints: def.placementConstraints ?? [],
           },
         ];

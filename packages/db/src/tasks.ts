@@ -12,6 +12,10 @@ export interface NewTasks {
   deploymentId?: string;
   placementConstraints?: unknown[];
   placementStrategy?: unknown[];
+  /** The reservation of each task when RunTask overrides change it; the definition's otherwise. */
+  cpu?: number;
+  memory?: number;
+  tags?: unknown[];
 }
 
 interface StoredContainer {
@@ -39,8 +43,9 @@ export async function createTasks(tx: Db, t: NewTasks): Promise<CreatedTask[]> {
       overrides: (t.overrides ?? {}) as Prisma.InputJsonValue,
       placementConstraints: (t.placementConstraints ?? []) as Prisma.InputJsonValue,
       placementStrategy: (t.placementStrategy ?? []) as Prisma.InputJsonValue,
-      cpu: t.taskDefinition.cpu,
-      memory: t.taskDefinition.memory,
+      cpu: t.cpu ?? t.taskDefinition.cpu,
+      memory: t.memory ?? t.taskDefinition.memory,
+      tags: (t.tags ?? []) as Prisma.InputJsonValue,
       serviceId: t.serviceId ?? null,
       deploymentId: t.deploymentId ?? null,
     })),

@@ -1,9 +1,16 @@
 import { z } from 'zod';
-import { parseOrThrow } from './validation.js';
+import { parseOrThrow, positiveInt } from './validation.js';
+import { tagsSchema } from './task-definition.js';
 import { InvalidParameterError } from './errors.js';
 import { idFromArnOrId } from './arns.js';
 
 export const MAX_RUN_TASK_COUNT = 10;
+
+const overrideUnits = (what: string) =>
+  z
+    .union([z.int(), z.string().regex(/^\d+$/)], { error: `must be a positive integer (${what})` })
+    .transform((v) => Number(v))
+    .pipe(positiveInt(what));
 
 const containerOverrideSchema = z.looseObject({
   name: z.string({ error: 'is required and must be the name of a container in the task definition' }),
@@ -15,6 +22,9 @@ const containerOverrideSchema = z.looseObject({
       error: 'must be an array of {name, value}',
     })
     .optional(),
+  cpu: z.int({ error: 'must be an integer of CPU units' }).min(0, { error: 'must be 0 or more' }).optional(),
+  memory: positiveInt('MiB, hard limit').optional(),
+  memoryReservation: positiveInt('MiB, soft limit').optional(),
 });
 
 export const runTaskSchema = z.looseObject({
@@ -35,10 +45,13 @@ export const runTaskSchema = z.looseObject({
     .max(255, { error: 'must be at most 255 characters' })
     .optional(),
   placementConstraints: z.array(z.unknown(), { error: 'must be an array of {type, expression}' }).optional(),
+  tags: tagsSchema.optional(),
   placementStrategy: z.array(z.unknown(), { error: 'must be an array of {type, field}' }).optional(),
   overrides: z
     .looseObject({
       containerOverrides: z.array(containerOverrideSchema, { error: 'must be an array' }).optional(),
+      cpu: overrideUnits('CPU units').optional(),
+      memory: overrideUnits('MiB').optional(),
     })
     .optional(),
 });
@@ -50,14 +63,50 @@ export function validateRunTask(input: unknown): RunTaskInput {
   return parseOrThrow(runTaskSchema, input ?? {});
 }
 
+/** ECS cluster settings, and Berth's own: privilegedContainers (enabled or disabled). */
+export const clusterSettingsSchema = z
+  .array(
+    z.looseObject({
+      name: z.enum(['containerInsights', 'privilegedContainers'], {
+        error: 'must be privilegedContainers or containerInsights',
+      }),
+      value: z.string({ error: 'is required and must be a string' }),
+    }),
+    { error: 'must be an array of {name, value}' },
+  )
+  .superRefine((settings, ctx) => {
+    settings.forEach((s, i) => {
+      if (s.name === 'privilegedContainers' && s.value !== 'enabled' && s.value !== 'disabled')
+        ctx.addIssue({ code: 'custom', path: [i, 'value'], message: 'must be "enabled" or "disabled"' });
+    });
+  });
+
 export const createClusterSchema = z.looseObject({
   clusterName: z
     .string({ error: 'is required and must be a string' })
     .regex(/^[A-Za-z0-9_-]{1,255}$/, { error: 'must be 1-255 letters, digits, hyphens or underscores' }),
+  settings: clusterSettingsSchema.optional(),
 });
 
-export function validateCreateCluster(input: unknown): { clusterName: string } {
-  return parseOrThrow(createClusterSchema, input ?? {});
+export interface ClusterSettingsChange {
+  /** Undefined: the request does not change it. */
+  allowPrivileged?: boolean;
+}
+
+function settingsChange(settings: z.output<typeof clusterSettingsSchema> | undefined): ClusterSettingsChange {
+  const privileged = settings?.findLast((s) => s.name === 'privilegedContainers');
+  return privileged ? { allowPrivileged: privileged.value === 'enabled' } : {};
+}
+
+export function validateCreateCluster(input: unknown): { clusterName: string } & ClusterSettingsChange {
+  const { clusterName, settings } = parseOrThrow(createClusterSchema, input ?? {});
+  return { clusterName, ...settingsChange(settings) };
+}
+
+export const updateClusterSettingsSchema = z.looseObject({ settings: clusterSettingsSchema });
+
+export function validateUpdateClusterSettings(input: unknown): ClusterSettingsChange {
+  return settingsChange(parseOrThrow(updateClusterSettingsSchema, input ?? {}).settings);
 }
 
 export const stopTaskSchema = z.looseObject({

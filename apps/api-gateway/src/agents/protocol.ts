@@ -8,12 +8,14 @@ import {
 import {
   arns,
   effectiveContainers,
+  effectiveVolumes,
   registryOf,
   type ArnContext,
   type ContainerDefinition,
   type ContainerLastStatus,
   type TaskLastStatus,
   type TaskOverrides,
+  type VolumeDefinition,
 } from '@berth/domain';
 import type { TaskDefinitionModel, TaskModel } from '@berth/db';
 
@@ -83,8 +85,11 @@ function registryAuth(t: TaskForAgent, image: string) {
 }
 
 export function taskSpec(ctx: ArnContext, t: TaskForAgent): TaskSpec {
-  const defs = (t.taskDefinition.definition as { containerDefinitions: ContainerDefinition[] })
-    .containerDefinitions;
+  const definition = t.taskDefinition.definition as {
+    containerDefinitions: ContainerDefinition[];
+    networkMode?: string;
+    volumes?: VolumeDefinition[];
+  };
   return {
     taskId: t.id,
     taskArn: arns.task(ctx, t.cluster.name, t.id),
@@ -93,29 +98,58 @@ export function taskSpec(ctx: ArnContext, t: TaskForAgent): TaskSpec {
     revision: t.taskDefinition.revision,
     desiredStatus: t.desiredStatus,
     lastStatus: t.lastStatus,
-    containers: effectiveContainers(defs, t.overrides as TaskOverrides).map((c) => ({
-      name: c.name,
-      image: c.image,
-      cpu: c.cpu,
-      memory: c.memory,
-      memoryReservation: c.memoryReservation,
-      portMappings: c.portMappings,
-      environment: c.environment,
-      command: c.command,
-      entryPoint: c.entryPoint,
-      essential: c.essential,
-      stopTimeoutSeconds: c.stopTimeout,
-      initProcessEnabled: c.initProcessEnabled,
-      healthCheck: c.healthCheck
-        ? {
-            command: c.healthCheck.command,
-            intervalSeconds: c.healthCheck.interval,
-            timeoutSeconds: c.healthCheck.timeout,
-            retries: c.healthCheck.retries,
-            startPeriodSeconds: c.healthCheck.startPeriod,
-          }
-        : undefined,
-      registryAuth: registryAuth(t, c.image),
-    })),
+    // awsvpc runs as bridge; registration warned about it.
+    networkMode:
+      definition.networkMode === 'host' || definition.networkMode === 'none'
+        ? definition.networkMode
+        : 'bridge',
+    volumes: effectiveVolumes(definition.volumes),
+    containers: effectiveContainers(definition.containerDefinitions, t.overrides as TaskOverrides).map(
+      (c) => ({
+        name: c.name,
+        image: c.image,
+        cpu: c.cpu,
+        memory: c.memory,
+        memoryReservation: c.memoryReservation,
+        portMappings: c.portMappings,
+        environment: c.environment,
+        command: c.command,
+        entryPoint: c.entryPoint,
+        workingDirectory: c.workingDirectory,
+        user: c.user,
+        essential: c.essential,
+        dependsOn: c.dependsOn,
+        stopTimeoutSeconds: c.stopTimeout,
+        startTimeoutSeconds: c.startTimeout,
+        initProcessEnabled: c.initProcessEnabled,
+        healthCheck: c.healthCheck
+          ? {
+              command: c.healthCheck.command,
+              intervalSeconds: c.healthCheck.interval,
+              timeoutSeconds: c.healthCheck.timeout,
+              retries: c.healthCheck.retries,
+              startPeriodSeconds: c.healthCheck.startPeriod,
+            }
+          : undefined,
+        restartPolicy: c.restartPolicy
+          ? {
+              ignoredExitCodes: c.restartPolicy.ignoredExitCodes,
+              restartAttemptPeriodSeconds: c.restartPolicy.restartAttemptPeriod,
+            }
+          : undefined,
+        mountPoints: c.mountPoints,
+        volumesFrom: c.volumesFrom,
+        ulimits: c.ulimits,
+        capabilitiesAdd: c.capabilities.add,
+        capabilitiesDrop: c.capabilities.drop,
+        readonlyRootFilesystem: c.readonlyRootFilesystem,
+        privileged: c.privileged,
+        dockerLabels: c.dockerLabels,
+        logConfiguration: c.logConfiguration ?? undefined,
+        hostname: c.hostname,
+        extraHosts: c.extraHosts,
+        registryAuth: registryAuth(t, c.image),
+      }),
+    ),
   };
 }

@@ -1,6 +1,13 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { createClusterSchema, toJsonSchema, validateCreateCluster, type ArnContext } from '@berth/domain';
+import {
+  createClusterSchema,
+  toJsonSchema,
+  updateClusterSettingsSchema,
+  validateCreateCluster,
+  validateUpdateClusterSettings,
+  type ArnContext,
+} from '@berth/domain';
 import { ClustersRepository } from './clusters.repository.js';
 import { clusterView } from '../http/views.js';
 import { ARN_CONTEXT } from '../http/arn-context.js';
@@ -20,8 +27,8 @@ export class ClustersController {
   })
   @ApiBody({ schema: toJsonSchema(createClusterSchema) })
   async create(@Body() body: unknown) {
-    const { clusterName } = validateCreateCluster(body);
-    const cluster = await this.clusters.create(clusterName);
+    const { clusterName, ...settings } = validateCreateCluster(body);
+    const cluster = await this.clusters.create(clusterName, settings);
     const counts = await this.clusters.counts([cluster.id]);
     return { cluster: clusterView(this.ctx, cluster, counts.get(cluster.id)!) };
   }
@@ -38,6 +45,16 @@ export class ClustersController {
   @ApiOperation({ summary: 'DescribeClusters for one cluster' })
   async get(@Param('cluster') name: string) {
     const cluster = await this.clusters.get(name);
+    const counts = await this.clusters.counts([cluster.id]);
+    return { cluster: clusterView(this.ctx, cluster, counts.get(cluster.id)!) };
+  }
+
+  @Put(':cluster/settings')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'UpdateClusterSettings: privilegedContainers enabled or disabled' })
+  @ApiBody({ schema: toJsonSchema(updateClusterSettingsSchema) })
+  async updateSettings(@Param('cluster') name: string, @Body() body: unknown) {
+    const cluster = await this.clusters.updateSettings(name, validateUpdateClusterSettings(body));
     const counts = await this.clusters.counts([cluster.id]);
     return { cluster: clusterView(this.ctx, cluster, counts.get(cluster.id)!) };
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { isUniqueViolation, type ClusterModel } from '@berth/db';
-import { ConflictError, NotFoundError } from '@berth/domain';
+import { ConflictError, NotFoundError, type ClusterSettingsChange } from '@berth/domain';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
 import type { ClusterCounts } from '../http/views.js';
 
@@ -9,14 +9,23 @@ export class ClustersRepository {
   constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   /** Idempotent like ECS CreateCluster: creating an existing cluster returns it. */
-  async create(name: string): Promise<ClusterModel> {
+  async create(name: string, settings: ClusterSettingsChange = {}): Promise<ClusterModel> {
     try {
-      return await this.db.cluster.upsert({ where: { name }, create: { name }, update: {} });
+      return await this.db.cluster.upsert({
+        where: { name },
+        create: { name, ...settings },
+        update: settings,
+      });
     } catch (error) {
       // Two concurrent creates of one name: the loser reads the winner's row.
       if (isUniqueViolation(error)) return this.get(name);
       throw error;
     }
+  }
+
+  async updateSettings(name: string, settings: ClusterSettingsChange): Promise<ClusterModel> {
+    const cluster = await this.get(name);
+    return this.db.cluster.update({ where: { id: cluster.id }, data: settings });
   }
 
   async list(): Promise<ClusterModel[]> {

@@ -25,6 +25,7 @@ export function clusterView(ctx: ArnContext, c: ClusterModel, counts: ClusterCou
     clusterName: c.name,
     status,
     ...counts,
+    settings: [{ name: 'privilegedContainers', value: c.allowPrivileged ? 'enabled' : 'disabled' }],
     createdAt: iso(c.createdAt),
   };
 }
@@ -73,6 +74,7 @@ export function taskView(ctx: ArnContext, t: TaskWithRelations) {
     startedBy: t.startedBy ?? undefined,
     group: t.group ?? undefined,
     overrides: t.overrides,
+    tags: t.tags,
     placementConstraints: t.placementConstraints,
     placementStrategy: t.placementStrategy,
     provisioningReason: t.lastStatus === 'PROVISIONING' ? (t.provisioningReason ?? undefined) : undefined,

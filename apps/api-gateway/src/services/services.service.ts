@@ -5,6 +5,8 @@ import {
   resolveDeploymentConfiguration,
   validateCreateService,
   validateUpdateService,
+  assertPrivilegedAllowed,
+  type ContainerDefinition,
 } from '@berth/domain';
 import type { Hints } from '@berth/queues';
 import { parseConstraints, parseStrategies } from '@berth/scheduler-core';
@@ -15,6 +17,9 @@ import { HINTS, LOGGER, type Logger } from '../infra/providers.js';
 import { ServicesRepository, type ServiceWithRelations } from './services.repository.js';
 
 const MAX_EVENTS = 100;
+
+const containersOf = (td: TaskDefinitionModel) =>
+  (td.definition as { containerDefinitions: ContainerDefinition[] }).containerDefinitions;
 
 /** CreateService, UpdateService, DeleteService; the deployment controller does the rest. */
 @Injectable()
@@ -33,6 +38,7 @@ export class ServicesService {
     parseStrategies(input.placementStrategy);
     const cluster = await this.clusters.get(clusterName);
     const taskDefinition = await this.activeTaskDefinition(input.taskDefinition);
+    assertPrivilegedAllowed(cluster, containersOf(taskDefinition));
     const service = await this.services.create({
       clusterId: cluster.id,
       serviceName: input.serviceName,
@@ -76,6 +82,7 @@ export class ServicesService {
     const taskDefinition = input.taskDefinition
       ? await this.activeTaskDefinition(input.taskDefinition)
       : undefined;
+    if (taskDefinition) assertPrivilegedAllowed(cluster, containersOf(taskDefinition));
     const updated = await this.services.update(cluster.id, name, {
       taskDefinition,
       forceNewDeployment: input.forceNewDeployment,

@@ -37,7 +37,12 @@ export class TaskDefinitionsController {
       );
     }
     const td = await this.taskDefinitions.register(valid);
-    return { taskDefinition: taskDefinitionView(this.ctx, td) };
+    // Fields kept but not acted on are reported, never fatal (ECS JSON registers as it is).
+    return {
+      taskDefinition: taskDefinitionView(this.ctx, td),
+      tags: valid.definition.tags ?? [],
+      warnings: valid.warnings,
+    };
   }
 
   @Get()

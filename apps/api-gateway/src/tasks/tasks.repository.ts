@@ -28,6 +28,7 @@ export class TasksRepository {
     td: TaskDefinitionModel,
     input: RunTaskInput,
     placement: { placementConstraints: unknown[]; placementStrategy: readonly unknown[] },
+    reservation: { cpu: number; memory: number },
   ): Promise<TaskWithRelations[]> {
     const created = await this.db.$transaction((tx) =>
       createTasks(tx, {
@@ -39,6 +40,9 @@ export class TasksRepository {
         overrides: input.overrides,
         placementConstraints: placement.placementConstraints,
         placementStrategy: [...placement.placementStrategy],
+        cpu: reservation.cpu,
+        memory: reservation.memory,
+        tags: input.tags,
       }),
     );
     return created.map((t) => ({ ...t, cluster, taskDefinition: td }));

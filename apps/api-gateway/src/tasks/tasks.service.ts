@@ -5,6 +5,9 @@ import {
   parseTaskDefinitionRef,
   validateRunTask,
   validateStopTask,
+  validateOverrides,
+  taskReservation,
+  assertPrivilegedAllowed,
   type ContainerDefinition,
 } from '@berth/domain';
 import { publishAgentCommand, type Hints } from '@berth/queues';
@@ -43,23 +46,18 @@ export class TasksService {
         'taskDefinition',
       );
     }
-    const containers = (td.definition as { containerDefinitions: ContainerDefinition[] })
-      .containerDefinitions;
-    input.overrides?.containerOverrides?.forEach((o, i) => {
-      if (!containers.some((c) => c.name === o.name)) {
-        const field = `overrides.containerOverrides[${i}].name`;
-        throw new InvalidParameterError(
-          `${field}: no container named "${o.name}" in ${td.family}:${td.revision}`,
-          field,
-        );
-      }
-    });
+    const definition = td.definition as { memory?: unknown; containerDefinitions: ContainerDefinition[] };
+    validateOverrides(definition, `${td.family}:${td.revision}`, input.overrides);
+    assertPrivilegedAllowed(cluster, definition.containerDefinitions);
     const placementConstraints = (input.placementConstraints as unknown[] | undefined) ?? [];
     const placementStrategy = (input.placementStrategy as unknown[] | undefined) ?? RUN_TASK_DEFAULT_STRATEGY;
-    const tasks = await this.tasks.createTasks(cluster, td, input, {
-      placementConstraints,
-      placementStrategy,
-    });
+    const tasks = await this.tasks.createTasks(
+      cluster,
+      td,
+      input,
+      { placementConstraints, placementStrategy },
+      taskReservation(definition, input.overrides),
+    );
     await this.hintPlacement(cluster.id);
     return tasks;
   }
