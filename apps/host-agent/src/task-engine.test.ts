@@ -1,5 +1,5 @@
 import { createLogger } from '@berth/config';
-import { TaskStatus, type TaskSpec, type TaskStateReport } from '@berth/proto';
+import { ContainerSpec, TaskStatus, type TaskSpec, type TaskStateReport } from '@berth/proto';
 import { TaskEngine } from './task-engine.js';
 import {
   ContainerRuntimeError,
@@ -7,6 +7,7 @@ import {
   type ContainerRuntime,
   type CreateContainerSpec,
 } from './runtime/container-runtime.js';
+import { createSpecFixture } from './runtime/create-spec.fixture.js';
 
 /** A runtime in memory: containers start at once and stop when asked. */
 class FakeRuntime implements ContainerRuntime {
@@ -20,6 +21,7 @@ class FakeRuntime implements ContainerRuntime {
   }
   async createAndStart(spec: CreateContainerSpec) {
     this.created++;
+    this.createdSpecs.push(spec);
     const o = {
       name: spec.name,
       runtimeId: `id-${spec.name}`,
@@ -31,10 +33,36 @@ class FakeRuntime implements ContainerRuntime {
         { bindIp: spec.hostAddress, containerPort: 80, hostPort: 40000 + this.created, protocol: 'tcp' },
       ],
       error: null,
-      health: 'UNKNOWN' as const,
+      health: 'UNKNOWN' as 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY',
     };
     this.containers.set(o.runtimeId, o);
     return o;
+  }
+  networks = new Set<string>();
+  volumes = new Map<string, Record<string, string>>();
+  createdSpecs: CreateContainerSpec[] = [];
+  async restart(id: string) {
+    const c = this.containers.get(id);
+    if (c) Object.assign(c, { running: true, exitCode: null });
+    return c ?? null;
+  }
+  async ensureNetwork(name: string) {
+    this.networks.add(name);
+  }
+  async ensureVolume(name: string, options: { labels: Record<string, string> }, create: boolean) {
+    if (this.volumes.has(name)) return;
+    if (!create)
+      throw new ContainerRuntimeError('CannotCreateContainerError', `shared volume ${name} does not exist`);
+    this.volumes.set(name, options.labels);
+  }
+  async removeTaskResources(taskId: string, network: string) {
+    this.networks.delete(network);
+    for (const [name, labels] of this.volumes)
+      if (labels['berth.task-id'] === taskId && labels['berth.volume-scope'] === 'task')
+        this.volumes.delete(name);
+  }
+  health(id: string, health: 'HEALTHY' | 'UNHEALTHY') {
+    this.containers.get(id)!.health = health;
   }
   async stop(id: string) {
     const c = this.containers.get(id);
@@ -65,28 +93,26 @@ const spec = (taskId: string, over: Partial<TaskSpec> = {}): TaskSpec => ({
   revision: 1,
   desiredStatus: 'RUNNING',
   lastStatus: 'PENDING',
+  networkMode: 'bridge',
+  volumes: [],
   containers: [
-    {
+    ContainerSpec.fromPartial({
       name: 'web',
       image: 'berth/busybox',
       cpu: 256,
       memory: 64,
-      memoryReservation: 0,
       portMappings: [{ containerPort: 80, hostPort: 0, protocol: 'tcp' }],
-      environment: [],
-      command: [],
-      entryPoint: [],
       essential: true,
       stopTimeoutSeconds: 5,
       initProcessEnabled: true,
-    },
+    }),
   ],
   ...over,
 });
 
 const settle = () => new Promise((r) => setTimeout(r, 10));
 
-function setup(runtime = new FakeRuntime()) {
+function setup(runtime = new FakeRuntime(), clock = { now: 1_000_000 }) {
   const reports: TaskStateReport[] = [];
   const engine = new TaskEngine(
     runtime,
@@ -94,6 +120,8 @@ function setup(runtime = new FakeRuntime()) {
     '127.0.0.2',
     (r) => reports.push(r),
     createLogger('t', 'silent'),
+    () => clock.now,
+    1,
   );
   const last = (taskId: string) => reports.filter((r) => r.taskId === taskId).at(-1);
   return { runtime, engine, reports, last };
@@ -193,25 +221,222 @@ it('finishes a launch that an agent crash interrupted, without creating twins', 
     containers: [spec('x').containers[0]!, { ...spec('x').containers[0]!, name: 'side', essential: false }],
   });
   // The first agent created "web" and died before "side".
-  await runtime.createAndStart({
-    name: 'berth-t1-web',
-    image: 'berth/busybox',
-    labels: { 'berth.task-id': 't1', 'berth.container-name': 'web' },
-    command: [],
-    entryPoint: [],
-    environment: [],
-    cpuShares: 0,
-    memoryMiB: 0,
-    memoryReservationMiB: 0,
-    portMappings: [],
-    hostAddress: '127.0.0.2',
-    stopTimeoutSeconds: 5,
-    init: false,
-  });
+  await runtime.createAndStart(
+    createSpecFixture({
+      name: 'berth-t1-web',
+      labels: { 'berth.task-id': 't1', 'berth.container-name': 'web' },
+    }),
+  );
   const { engine, last } = setup(runtime);
   await engine.adopt();
   engine.applyDesiredState([{ ...two, lastStatus: 'PENDING' }]);
   await settle();
   expect(runtime.created).toBe(2);
   expect(last('t1')!.status).toBe(TaskStatus.TASK_STATUS_RUNNING);
+});
+
+describe('multi-container tasks', () => {
+  const container = (over: Partial<ContainerSpec> & { name: string }) =>
+    ContainerSpec.fromPartial({ image: 'berth/busybox', essential: true, stopTimeoutSeconds: 5, ...over });
+  const web = container({
+    name: 'web',
+    healthCheck: {
+      command: ['CMD-SHELL', 'true'],
+      intervalSeconds: 5,
+      timeoutSeconds: 2,
+      retries: 3,
+      startPeriodSeconds: 0,
+    },
+  });
+  const waitUntil = async (what: string, check: () => boolean) => {
+    for (let i = 0; i < 200 && !check(); i++) await settle();
+    if (!check()) throw new Error(`timed out waiting for ${what}`);
+  };
+
+  it('starts a container only once its HEALTHY dependency is healthy', async () => {
+    const { engine, runtime, last } = setup();
+    const sidecar = container({
+      name: 'sidecar',
+      essential: false,
+      dependsOn: [{ containerName: 'web', condition: 'HEALTHY' }],
+      startTimeoutSeconds: 60,
+    });
+    engine.applyTask(spec('t1', { containers: [web, sidecar] }));
+    await waitUntil('web to start', () => runtime.containers.has('id-berth-t1-web'));
+    await settle();
+    expect(runtime.containers.has('id-berth-t1-sidecar')).toBe(false);
+    expect(last('t1')!.status).toBe(TaskStatus.TASK_STATUS_PENDING);
+
+    runtime.health('id-berth-t1-web', 'HEALTHY');
+    await waitUntil('the sidecar to start', () => runtime.containers.has('id-berth-t1-sidecar'));
+    await waitUntil('the task to run', () => last('t1')!.status === TaskStatus.TASK_STATUS_RUNNING);
+  });
+
+  it('fails the task with a clear reason when a dependency is not met within startTimeout', async () => {
+    const clock = { now: 1_000_000 };
+    const { engine, runtime, last } = setup(new FakeRuntime(), clock);
+    const sidecar = container({
+      name: 'sidecar',
+      essential: false,
+      dependsOn: [{ containerName: 'web', condition: 'HEALTHY' }],
+      startTimeoutSeconds: 30,
+    });
+    engine.applyTask(spec('t1', { containers: [web, sidecar] }));
+    await waitUntil('web to start', () => runtime.containers.has('id-berth-t1-web'));
+    clock.now += 31_000;
+    await waitUntil('the task to stop', () => last('t1')?.status === TaskStatus.TASK_STATUS_STOPPED);
+    expect(last('t1')!.reason).toBe(
+      'DependencyError: container sidecar waited 30 s (startTimeout) for web to be HEALTHY',
+    );
+    expect(runtime.containers.has('id-berth-t1-sidecar')).toBe(false);
+    expect(runtime.containers.get('id-berth-t1-web')!.running).toBe(false);
+  });
+
+  it('runs the app after a SUCCESS dependency exits 0, and fails it if it exits otherwise', async () => {
+    const migrate = container({ name: 'migrate', essential: false });
+    const app = container({ name: 'app', dependsOn: [{ containerName: 'migrate', condition: 'SUCCESS' }] });
+    for (const [code, outcome] of [
+      [0, TaskStatus.TASK_STATUS_RUNNING],
+      [2, TaskStatus.TASK_STATUS_STOPPED],
+    ] as const) {
+      const { engine, runtime, last } = setup();
+      engine.applyTask(spec('t1', { containers: [migrate, app] }));
+      await waitUntil('migrate to start', () => runtime.containers.has('id-berth-t1-migrate'));
+      runtime.exit('id-berth-t1-migrate', code);
+      await waitUntil(`the task to be ${outcome}`, () => last('t1')?.status === outcome);
+      if (code !== 0) expect(last('t1')!.reason).toMatch(/dependency migrate exited with code 2/);
+    }
+  });
+
+  it('gives a bridge task its own network, joined under each container name, and removes it after', async () => {
+    const { engine, runtime } = setup();
+    engine.applyTask(
+      spec('t1', {
+        volumes: [
+          {
+            name: 'scratch',
+            type: 'docker',
+            sourcePath: '',
+            scope: 'task',
+            autoprovision: false,
+            driver: 'local',
+            driverOpts: {},
+            labels: {},
+          },
+          {
+            name: 'logs',
+            type: 'host',
+            sourcePath: '/var/log/app',
+            scope: 'task',
+            autoprovision: false,
+            driver: '',
+            driverOpts: {},
+            labels: {},
+          },
+        ],
+        containers: [
+          container({
+            name: 'web',
+            mountPoints: [
+              { sourceVolume: 'scratch', containerPath: '/data', readOnly: false },
+              { sourceVolume: 'logs', containerPath: '/logs', readOnly: true },
+            ],
+          }),
+          container({
+            name: 'reader',
+            essential: false,
+            volumesFrom: [{ sourceContainer: 'web', readOnly: true }],
+          }),
+        ],
+      }),
+    );
+    await waitUntil('both containers', () => runtime.created === 2);
+    expect(runtime.networks).toEqual(new Set(['berth-task-t1']));
+    const [first, second] = runtime.createdSpecs;
+    expect(first).toMatchObject({
+      name: 'berth-t1-web',
+      network: 'berth-task-t1',
+      alias: 'web',
+      binds: ['berth-t1-scratch:/data', '/var/log/app:/logs:ro'],
+    });
+    // volumesFrom waits for its source to exist.
+    expect(second).toMatchObject({ name: 'berth-t1-reader', volumesFrom: ['berth-t1-web:ro'] });
+    expect([...runtime.volumes.keys()]).toEqual(['berth-t1-scratch']);
+
+    engine.stopTask('t1');
+    await settle();
+    engine.applyDesiredState([]);
+    await waitUntil('the task to be removed', () => runtime.containers.size === 0);
+    await settle();
+    expect(runtime.networks.size).toBe(0);
+    expect(runtime.volumes.size).toBe(0);
+  });
+
+  it('fails a task whose shared volume is missing and not autoprovisioned', async () => {
+    const { engine, last } = setup();
+    engine.applyTask(
+      spec('t1', {
+        volumes: [
+          {
+            name: 'data',
+            type: 'docker',
+            sourcePath: '',
+            scope: 'shared',
+            autoprovision: false,
+            driver: 'local',
+            driverOpts: {},
+            labels: {},
+          },
+        ],
+      }),
+    );
+    await waitUntil('the task to stop', () => last('t1')?.status === TaskStatus.TASK_STATUS_STOPPED);
+    expect(last('t1')!.reason).toBe('CannotCreateContainerError: shared volume data does not exist');
+  });
+});
+
+describe('restartPolicy', () => {
+  const restarting = (ignoredExitCodes: number[] = []) =>
+    spec('t1', {
+      containers: [
+        ContainerSpec.fromPartial({
+          name: 'web',
+          image: 'berth/busybox',
+          essential: true,
+          restartPolicy: { ignoredExitCodes, restartAttemptPeriodSeconds: 60 },
+        }),
+      ],
+    });
+
+  it('restarts an exited container in place once it ran a whole attempt period; the task stays RUNNING', async () => {
+    const clock = { now: 1_000_000 };
+    const { engine, runtime, last } = setup(new FakeRuntime(), clock);
+    engine.applyTask(restarting());
+    await settle();
+    clock.now += 61_000;
+    runtime.exit('id-berth-t1-web', 1);
+    await engine.onContainerChange('id-berth-t1-web');
+    await settle();
+    expect(runtime.containers.get('id-berth-t1-web')!.running).toBe(true);
+    expect(runtime.created).toBe(1);
+    expect(last('t1')!.status).toBe(TaskStatus.TASK_STATUS_RUNNING);
+  });
+
+  it('does not restart a container that exits before its attempt period, or with an ignored code', async () => {
+    for (const [ignored, ranMs] of [
+      [[], 10_000],
+      [[0], 61_000],
+    ] as const) {
+      const clock = { now: 1_000_000 };
+      const { engine, runtime, last } = setup(new FakeRuntime(), clock);
+      engine.applyTask(restarting([...ignored]));
+      await settle();
+      clock.now += ranMs;
+      runtime.exit('id-berth-t1-web', 0);
+      await engine.onContainerChange('id-berth-t1-web');
+      await settle();
+      expect(last('t1')!.status).toBe(TaskStatus.TASK_STATUS_STOPPED);
+      expect(last('t1')!.containers[0]!.exitCode).toBe(0);
+    }
+  });
 });

@@ -12,8 +12,10 @@ import {
   LABELS,
   type ContainerObservation,
   type ContainerRuntime,
+  type CreateContainerSpec,
   type NetworkBinding,
 } from './runtime/container-runtime.js';
+import { judgeDependency } from './dependencies.js';
 
 type ContainerState = 'PENDING' | 'RUNNING' | 'STOPPED';
 type TaskState = 'PENDING' | 'RUNNING' | 'STOPPING' | 'STOPPED';
@@ -22,6 +24,13 @@ interface LocalContainer {
   name: string;
   runtimeId?: string;
   status: ContainerState;
+  /** Started by Docker at least once (a dependency's START condition). */
+  started: boolean;
+  /** When this process last started it; restartPolicy counts its attempt period from here. */
+  startedAt?: number;
+  /** A restart in place is under way: its exit is not a stop. */
+  restarting?: boolean;
+  restartCount: number;
   exitCode?: number;
   reason?: string;
   bindings: NetworkBinding[];
@@ -58,6 +67,8 @@ export class TaskEngine {
     private readonly hostAddress: string,
     private readonly report: (r: TaskStateReport) => void,
     private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+    private readonly pollMs = 250,
   ) {}
 
   /** Rebuilds known tasks from the labelled containers on this host (after an agent restart). */
@@ -65,12 +76,8 @@ export class TaskEngine {
     for (const o of await this.runtime.list(this.instanceId)) {
       if (!o.taskId || !o.containerName) continue;
       const task = this.ensureLocal(o.taskId);
-      task.containers.set(o.containerName, {
-        name: o.containerName,
-        status: 'PENDING',
-        bindings: [],
-        health: 'UNKNOWN',
-      });
+      // Its start time is unknown: count the restart attempt period from now, to be safe.
+      task.containers.set(o.containerName, { ...newContainer(o.containerName), startedAt: this.now() });
       this.observe(task, o);
     }
     if (this.tasks.size) this.logger.info({ tasks: [...this.tasks.keys()] }, 'adopted running tasks');
@@ -99,8 +106,7 @@ export class TaskEngine {
     if (!task) {
       task = this.ensureLocal(spec.taskId);
       task.spec = spec;
-      for (const c of spec.containers)
-        task.containers.set(c.name, { name: c.name, status: 'PENDING', bindings: [], health: 'UNKNOWN' });
+      for (const c of spec.containers) task.containers.set(c.name, newContainer(c.name));
       if (spec.desiredStatus === 'RUNNING' && spec.lastStatus === 'PENDING') {
         this.startLaunch(task);
         return;
@@ -113,8 +119,7 @@ export class TaskEngine {
     }
     task.spec = spec;
     for (const c of spec.containers) {
-      if (!task.containers.has(c.name))
-        task.containers.set(c.name, { name: c.name, status: 'PENDING', bindings: [], health: 'UNKNOWN' });
+      if (!task.containers.has(c.name)) task.containers.set(c.name, newContainer(c.name));
     }
     if (spec.desiredStatus === 'STOPPED') {
       this.stopTask(spec.taskId);
@@ -180,40 +185,140 @@ export class TaskEngine {
     });
   }
 
+  /**
+   * Starts the task's containers, each as soon as its dependsOn conditions hold (independent ones
+   * at once). Any failure fails the whole task: it never runs half-started.
+   */
   private async launch(task: LocalTask): Promise<void> {
     const spec = task.spec!;
-    for (const c of spec.containers) {
-      if (task.wantStop) break;
-      const local = task.containers.get(c.name)!;
-      if (local.status !== 'PENDING') continue;
-      try {
-        task.pullStartedAt ??= Date.now();
-        await this.runtime.ensureImage(c.image, c.registryAuth);
-        task.pullStoppedAt = Date.now();
-        const o = await this.runtime.createAndStart(this.createSpec(spec, c));
-        this.observe(task, o);
-        this.logger.info(
-          { task: task.id, container: c.name, runtimeId: o.runtimeId, cluster: spec.cluster },
-          'container started',
-        );
-      } catch (err) {
-        const reason =
-          err instanceof ContainerRuntimeError
-            ? err.message
-            : `CannotStartContainerError: ${(err as Error).message}`;
-        this.logger.warn({ task: task.id, container: c.name, reason }, 'container failed to start');
-        Object.assign(local, { status: 'STOPPED', reason });
-        task.reason = reason;
-        // A task that cannot start all its containers does not run half-started.
-        for (const other of task.containers.values())
-          if (other.status === 'PENDING') other.status = 'STOPPED';
-        task.wantStop = true;
-        await this.stopContainers(task);
-        return;
-      }
+    try {
+      await this.prepareTask(spec);
+    } catch (err) {
+      this.failLaunch(task, null, reasonOf(err));
     }
+    await Promise.all(spec.containers.map((c) => this.launchContainer(task, c)));
     this.emit(task);
     if (task.wantStop) await this.stopContainers(task);
+  }
+
+  /** The task's own network and its Docker volumes, before any container needs them. */
+  private async prepareTask(spec: TaskSpec): Promise<void> {
+    const labels = { [LABELS.taskId]: spec.taskId, [LABELS.instance]: this.instanceId };
+    if (spec.networkMode === 'bridge' || !spec.networkMode)
+      await this.runtime.ensureNetwork(networkName(spec.taskId), labels);
+    for (const v of spec.volumes) {
+      if (v.type !== 'docker') continue;
+      const options = { driver: v.driver || 'local', driverOpts: v.driverOpts };
+      if (v.scope === 'shared') {
+        await this.runtime.ensureVolume(
+          v.name,
+          { ...options, labels: { ...v.labels, [LABELS.volumeScope]: 'shared' } },
+          v.autoprovision,
+        );
+      } else {
+        await this.runtime.ensureVolume(
+          taskVolumeName(spec.taskId, v.name),
+          { ...options, labels: { ...v.labels, ...labels, [LABELS.volumeScope]: 'task' } },
+          true,
+        );
+      }
+    }
+  }
+
+  private async launchContainer(task: LocalTask, c: ContainerSpec): Promise<void> {
+    const spec = task.spec!;
+    const local = task.containers.get(c.name)!;
+    if (local.status !== 'PENDING' || task.wantStop) return;
+    try {
+      task.pullStartedAt ??= this.now();
+      await this.runtime.ensureImage(c.image, c.registryAuth);
+      task.pullStoppedAt = Math.max(task.pullStoppedAt ?? 0, this.now());
+      await this.waitForDependencies(task, c);
+      if (task.wantStop) return;
+      const o = await this.runtime.createAndStart(this.createSpec(spec, c));
+      Object.assign(local, { started: true, startedAt: this.now() });
+      this.observe(task, o);
+      this.logger.info(
+        { task: task.id, container: c.name, runtimeId: o.runtimeId, cluster: spec.cluster },
+        'container started',
+      );
+      this.emit(task);
+    } catch (err) {
+      this.failLaunch(task, local, reasonOf(err));
+    }
+  }
+
+  /** Waits until every dependsOn condition holds and every volumesFrom source exists. */
+  private async waitForDependencies(task: LocalTask, c: ContainerSpec): Promise<void> {
+    if (!c.dependsOn.length && !c.volumesFrom.length) return;
+    const timeoutSeconds = c.startTimeoutSeconds || 180;
+    const deadline = this.now() + timeoutSeconds * 1000;
+    for (;;) {
+      if (task.wantStop) return;
+      const unmet: string[] = [];
+      for (const d of c.dependsOn) {
+        const dep = task.containers.get(d.containerName);
+        if (!dep)
+          throw new DependencyError(`container ${c.name} depends on unknown container ${d.containerName}`);
+        if (dep.runtimeId && dep.status !== 'STOPPED') {
+          const o = await this.runtime.inspect(dep.runtimeId);
+          if (o) this.observe(task, o);
+        }
+        const verdict = judgeDependency(d.condition, dep);
+        if (verdict.state === 'failed') throw new DependencyError(`container ${c.name}: ${verdict.reason}`);
+        if (verdict.state === 'waiting') unmet.push(`${d.containerName} to be ${d.condition}`);
+      }
+      for (const v of c.volumesFrom)
+        if (!task.containers.get(v.sourceContainer)?.runtimeId)
+          unmet.push(`${v.sourceContainer} to be created`);
+      if (!unmet.length) return;
+      if (this.now() >= deadline)
+        throw new DependencyError(
+          `container ${c.name} waited ${timeoutSeconds} s (startTimeout) for ${unmet.join(' and ')}`,
+        );
+      await new Promise((r) => setTimeout(r, this.pollMs));
+    }
+  }
+
+  /** The first failure of a launch stops the task; later ones only add to it. */
+  private failLaunch(task: LocalTask, local: LocalContainer | null, reason: string): void {
+    this.logger.warn({ task: task.id, container: local?.name, reason }, 'task failed to start');
+    if (local && local.status !== 'STOPPED') Object.assign(local, { status: 'STOPPED', reason });
+    if (task.reason) return;
+    task.reason = reason;
+    for (const other of task.containers.values()) if (other.status === 'PENDING') other.status = 'STOPPED';
+    task.wantStop = true;
+    this.emit(task);
+  }
+
+  private restartable(task: LocalTask, c: LocalContainer, exitCode: number): boolean {
+    const policy = task.spec?.containers.find((x) => x.name === c.name)?.restartPolicy;
+    if (!policy || task.wantStop || c.status !== 'RUNNING') return false;
+    if (policy.ignoredExitCodes.includes(exitCode)) return false;
+    // As ECS: a container that exits before running a whole attempt period is not restarted.
+    return this.now() - (c.startedAt ?? 0) >= policy.restartAttemptPeriodSeconds * 1000;
+  }
+
+  /** restartPolicy: the same container started again; the task and its other containers carry on. */
+  private async restartContainer(task: LocalTask, c: LocalContainer): Promise<void> {
+    try {
+      const o = task.wantStop ? null : await this.runtime.restart(c.runtimeId!);
+      c.restarting = false;
+      if (!o) {
+        Object.assign(c, { status: 'STOPPED', reason: c.reason ?? 'Container removed' });
+      } else {
+        c.restartCount++;
+        c.startedAt = this.now();
+        this.logger.info(
+          { task: task.id, container: c.name, restarts: c.restartCount },
+          'container restarted',
+        );
+        this.observe(task, o);
+      }
+    } catch (err) {
+      Object.assign(c, { restarting: false, status: 'STOPPED', reason: reasonOf(err) });
+    }
+    this.emit(task);
   }
 
   private async stopContainers(task: LocalTask): Promise<void> {
@@ -243,6 +348,7 @@ export class TaskEngine {
         this.byRuntimeId.delete(c.runtimeId);
       }
     }
+    await this.runtime.removeTaskResources(task.id, networkName(task.id));
     this.tasks.delete(task.id);
     this.logger.info({ task: task.id }, 'task removed from host');
   }
@@ -255,8 +361,17 @@ export class TaskEngine {
     if (o.bindings.length) c.bindings = o.bindings;
     c.health = o.health;
     if (o.running) {
+      c.started = true;
       if (c.status === 'PENDING') c.status = 'RUNNING';
     } else if (o.exitCode !== null) {
+      if (c.restarting) return;
+      if (this.restartable(task, c, o.exitCode)) {
+        c.restarting = true;
+        // Not on the task's chain: a launch still waiting on dependencies must not hold it up.
+        void this.restartContainer(task, c);
+        return;
+      }
+      c.started ||= o.exitCode !== null && c.runtimeId !== undefined;
       c.status = 'STOPPED';
       c.exitCode = o.exitCode;
       if (o.error) c.reason = o.error;
@@ -313,12 +428,16 @@ export class TaskEngine {
     this.report(report);
   }
 
-  private createSpec(spec: TaskSpec, c: ContainerSpec) {
+  private createSpec(spec: TaskSpec, c: ContainerSpec): CreateContainerSpec {
+    const volumes = new Map(spec.volumes.map((v) => [v.name, v]));
+    const ro = (readOnly: boolean) => (readOnly ? ':ro' : '');
+    const networkMode =
+      spec.networkMode === 'host' || spec.networkMode === 'none' ? spec.networkMode : 'bridge';
     return {
-      // One name per task and container: a retried create finds the first one instead of a twin.
-      name: `berth-${spec.taskId}-${c.name}`,
+      name: containerName(spec.taskId, c.name),
       image: c.image,
       labels: {
+        ...c.dockerLabels,
         [LABELS.taskId]: spec.taskId,
         [LABELS.taskArn]: spec.taskArn,
         [LABELS.cluster]: spec.cluster,
@@ -336,6 +455,55 @@ export class TaskEngine {
       stopTimeoutSeconds: c.stopTimeoutSeconds,
       init: c.initProcessEnabled,
       healthCheck: c.healthCheck,
+      networkMode,
+      network: networkName(spec.taskId),
+      alias: c.name,
+      binds: c.mountPoints.map((m) => {
+        const v = volumes.get(m.sourceVolume);
+        const source =
+          v?.type === 'host'
+            ? v.sourcePath
+            : v?.scope === 'shared'
+              ? v.name
+              : taskVolumeName(spec.taskId, m.sourceVolume);
+        return `${source}:${m.containerPath}${ro(m.readOnly)}`;
+      }),
+      volumesFrom: c.volumesFrom.map(
+        (v) => `${containerName(spec.taskId, v.sourceContainer)}${ro(v.readOnly)}`,
+      ),
+      workingDirectory: c.workingDirectory,
+      user: c.user,
+      ulimits: c.ulimits,
+      capAdd: c.capabilitiesAdd,
+      capDrop: c.capabilitiesDrop,
+      readonlyRootFilesystem: c.readonlyRootFilesystem,
+      privileged: c.privileged,
+      logConfiguration: c.logConfiguration,
+      hostname: c.hostname,
+      extraHosts: c.extraHosts.map((h) => `${h.hostname}:${h.ipAddress}`),
     };
   }
+}
+
+// One name per task and container: a retried create finds the first one instead of a twin.
+const containerName = (taskId: string, name: string) => `berth-${taskId}-${name}`;
+const networkName = (taskId: string) => `berth-task-${taskId}`;
+const taskVolumeName = (taskId: string, volume: string) => `berth-${taskId}-${volume}`;
+
+const newContainer = (name: string): LocalContainer => ({
+  name,
+  status: 'PENDING',
+  started: false,
+  restartCount: 0,
+  bindings: [],
+  health: 'UNKNOWN',
+});
+
+/** A dependsOn condition that failed or timed out: the task cannot start. */
+class DependencyError extends Error {}
+
+function reasonOf(err: unknown): string {
+  if (err instanceof ContainerRuntimeError) return err.message;
+  if (err instanceof DependencyError) return `DependencyError: ${err.message}`;
+  return `CannotStartContainerError: ${(err as Error).message}`;
 }

@@ -56,6 +56,28 @@ describe('decideEssentialStop', () => {
   });
 });
 
+describe('a task that failed to start', () => {
+  it('takes its stopped reason from the container that failed, not the essential one it stopped', () => {
+    expect(
+      decideEssentialStop({
+        lastStatus: 'PENDING',
+        desiredStatus: 'RUNNING',
+        startedAt: null,
+        containers: [
+          { name: 'web', essential: true, lastStatus: 'STOPPED', exitCode: 143, reason: null },
+          {
+            name: 'side',
+            essential: false,
+            lastStatus: 'STOPPED',
+            exitCode: null,
+            reason: 'DependencyError: x',
+          },
+        ],
+      }),
+    ).toEqual({ stopCode: 'TaskFailedToStart', stoppedReason: 'DependencyError: x' });
+  });
+});
+
 describe('effectiveContainers', () => {
   it('applies command and environment overrides to the named container only', () => {
     const [web, side] = effectiveContainers(

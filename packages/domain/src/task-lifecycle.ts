@@ -35,11 +35,12 @@ export function decideEssentialStop(task: TaskView): StopDecision | null {
   const stopped = task.containers.find((c) => c.essential && c.lastStatus === 'STOPPED');
   if (!stopped) return null;
   if (!task.startedAt) {
+    // The container that failed says why (a pull error, a dependency never met), even when it is
+    // not the essential one that the failure then stopped.
+    const failed = task.containers.find((c) => c.lastStatus === 'STOPPED' && c.reason);
     return {
       stopCode: 'TaskFailedToStart',
-      stoppedReason: stopped.reason
-        ? `${stopped.reason}`
-        : `Essential container ${stopped.name} stopped before the task started`,
+      stoppedReason: failed?.reason ?? `Essential container ${stopped.name} stopped before the task started`,
     };
   }
   return { stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited' };

@@ -60,6 +60,8 @@ export async function startLocalCluster(opts: {
   agents: AgentOptions[];
   /** Gateway replicas; agent i lists them starting from replica i, so agents spread over them. */
   gateways?: number;
+  /** Extra settings for every app, such as a shorter BERTH_DESIRED_STATE_RESYNC_MS. */
+  env?: Record<string, string>;
 }): Promise<LocalCluster> {
   const db = await createTestDatabase();
   const prefix = uniquePrefix('e2e');
@@ -75,6 +77,7 @@ export async function startLocalCluster(opts: {
     BERTH_LOG_LEVEL: process.env.BERTH_LOG_LEVEL ?? 'info',
     BERTH_PLACEMENT_SWEEP_MS: '1000',
     BERTH_CONTROLLER_SWEEP_MS: '1000',
+    ...opts.env,
   };
   const logs = new Map<string, string[]>();
   const children = new Set<ChildProcess>();

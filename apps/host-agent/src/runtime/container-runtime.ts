@@ -30,6 +30,12 @@ export interface RegistryAuth {
   password: string;
 }
 
+export interface VolumeOptions {
+  driver: string;
+  driverOpts: Record<string, string>;
+  labels: Record<string, string>;
+}
+
 export interface CreateContainerSpec {
   name: string;
   image: string;
@@ -44,6 +50,25 @@ export interface CreateContainerSpec {
   hostAddress: string;
   stopTimeoutSeconds: number;
   init: boolean;
+  /** bridge: join `network` (the task's own) under the container's name; host; none. */
+  networkMode: 'bridge' | 'host' | 'none';
+  network: string;
+  alias: string;
+  /** Bind mounts of host paths and Docker volumes, in Docker's `source:target[:ro]` form. */
+  binds: string[];
+  /** Docker names of containers whose volumes this one mounts, with `:ro` when read-only. */
+  volumesFrom: string[];
+  workingDirectory: string;
+  user: string;
+  ulimits: { name: string; softLimit: number; hardLimit: number }[];
+  capAdd: string[];
+  capDrop: string[];
+  readonlyRootFilesystem: boolean;
+  privileged: boolean;
+  logConfiguration?: { logDriver: string; options: Record<string, string> };
+  hostname: string;
+  /** `hostname:ip` entries for /etc/hosts. */
+  extraHosts: string[];
   healthCheck?: {
     command: string[];
     intervalSeconds: number;
@@ -71,6 +96,17 @@ export interface ContainerRuntime {
   ensureImage(image: string, auth?: RegistryAuth): Promise<void>;
   /** Creates (or finds, by name) and starts a container; idempotent. */
   createAndStart(spec: CreateContainerSpec): Promise<ContainerObservation>;
+  /** Starts an exited container again, in place (restartPolicy). */
+  restart(runtimeId: string): Promise<ContainerObservation | null>;
+  /** Creates the task's own network unless it exists. */
+  ensureNetwork(name: string, labels: Record<string, string>): Promise<void>;
+  /**
+   * Makes sure a Docker volume exists: creates it when `create` is set, otherwise a missing one is
+   * a CannotCreateContainerError (a shared volume without autoprovision).
+   */
+  ensureVolume(name: string, options: VolumeOptions, create: boolean): Promise<void>;
+  /** Removes what a task left besides its containers: its network and its task-scoped volumes. */
+  removeTaskResources(taskId: string, network: string): Promise<void>;
   /** SIGTERM, then SIGKILL after the timeout. A stopped or missing container is fine. */
   stop(runtimeId: string, timeoutSeconds: number): Promise<void>;
   remove(runtimeId: string): Promise<void>;
@@ -87,4 +123,5 @@ export const LABELS = {
   cluster: 'berth.cluster',
   instance: 'berth.container-instance-id',
   containerName: 'berth.container-name',
+  volumeScope: 'berth.volume-scope',
 } as const;

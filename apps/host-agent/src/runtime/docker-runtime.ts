@@ -7,6 +7,7 @@ import {
   type ContainerRuntime,
   type CreateContainerSpec,
   type RegistryAuth,
+  type VolumeOptions,
 } from './container-runtime.js';
 
 /** Every timeout of the Docker client in one place. */
@@ -117,6 +118,13 @@ export class DockerRuntime implements ContainerRuntime {
         ExposedPorts: Object.fromEntries(
           spec.portMappings.map((p) => [`${p.containerPort}/${p.protocol}`, {}]),
         ),
+        WorkingDir: spec.workingDirectory || undefined,
+        User: spec.user || undefined,
+        Hostname: spec.hostname || undefined,
+        NetworkingConfig:
+          spec.networkMode === 'bridge'
+            ? { EndpointsConfig: { [spec.network]: { Aliases: [spec.alias] } } }
+            : undefined,
         StopTimeout: spec.stopTimeoutSeconds,
         Healthcheck: spec.healthCheck
           ? {
@@ -128,12 +136,30 @@ export class DockerRuntime implements ContainerRuntime {
             }
           : undefined,
         HostConfig: {
-          PortBindings: Object.fromEntries(
-            spec.portMappings.map((p) => [
-              `${p.containerPort}/${p.protocol}`,
-              [{ HostIp: spec.hostAddress, HostPort: p.hostPort ? String(p.hostPort) : '' }],
-            ]),
-          ),
+          NetworkMode: spec.networkMode === 'bridge' ? spec.network : spec.networkMode,
+          Binds: spec.binds.length ? spec.binds : undefined,
+          VolumesFrom: spec.volumesFrom.length ? spec.volumesFrom : undefined,
+          Ulimits: spec.ulimits.length
+            ? spec.ulimits.map((u) => ({ Name: u.name, Soft: u.softLimit, Hard: u.hardLimit }))
+            : undefined,
+          CapAdd: spec.capAdd.length ? spec.capAdd : undefined,
+          CapDrop: spec.capDrop.length ? spec.capDrop : undefined,
+          ReadonlyRootfs: spec.readonlyRootFilesystem || undefined,
+          Privileged: spec.privileged || undefined,
+          LogConfig: spec.logConfiguration
+            ? { Type: spec.logConfiguration.logDriver, Config: spec.logConfiguration.options }
+            : undefined,
+          ExtraHosts: spec.extraHosts.length ? spec.extraHosts : undefined,
+          // A container on the host's network listens on the host itself: nothing to publish.
+          PortBindings:
+            spec.networkMode !== 'bridge'
+              ? undefined
+              : Object.fromEntries(
+                  spec.portMappings.map((p) => [
+                    `${p.containerPort}/${p.protocol}`,
+                    [{ HostIp: spec.hostAddress, HostPort: p.hostPort ? String(p.hostPort) : '' }],
+                  ]),
+                ),
           // Docker's minimum share is 2; 0 means "not set" in ECS and in Docker.
           CpuShares: spec.cpuShares > 0 ? Math.max(2, spec.cpuShares) : undefined,
           Memory: spec.memoryMiB > 0 ? spec.memoryMiB * MiB : undefined,
@@ -153,6 +179,76 @@ export class DockerRuntime implements ContainerRuntime {
       throw new ContainerRuntimeError('CannotStartContainerError', messageOf(e));
     }
     return observe(await container.inspect());
+  }
+
+  async restart(runtimeId: string): Promise<ContainerObservation | null> {
+    try {
+      await this.docker.getContainer(runtimeId).start();
+    } catch (e) {
+      if (statusOf(e) === 404) return null;
+      // 304: already running again.
+      if (statusOf(e) !== 304) throw new ContainerRuntimeError('CannotStartContainerError', messageOf(e));
+    }
+    return this.inspect(runtimeId);
+  }
+
+  async ensureNetwork(name: string, labels: Record<string, string>): Promise<void> {
+    try {
+      await this.docker.getNetwork(name).inspect();
+      return;
+    } catch (e) {
+      if (statusOf(e) !== 404) throw new ContainerRuntimeError('CannotCreateContainerError', messageOf(e));
+    }
+    try {
+      await this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: labels, CheckDuplicate: true });
+    } catch (e) {
+      // 409: created meanwhile by a retried launch.
+      if (statusOf(e) !== 409)
+        throw new ContainerRuntimeError('CannotCreateContainerError', `network ${name}: ${messageOf(e)}`);
+    }
+  }
+
+  async ensureVolume(name: string, options: VolumeOptions, create: boolean): Promise<void> {
+    try {
+      await this.docker.getVolume(name).inspect();
+      return;
+    } catch (e) {
+      if (statusOf(e) !== 404) throw new ContainerRuntimeError('CannotCreateContainerError', messageOf(e));
+    }
+    if (!create)
+      throw new ContainerRuntimeError(
+        'CannotCreateContainerError',
+        `shared volume ${name} does not exist on this host and autoprovision is false`,
+      );
+    try {
+      await this.docker.createVolume({
+        Name: name,
+        Driver: options.driver,
+        DriverOpts: options.driverOpts,
+        Labels: options.labels,
+      });
+    } catch (e) {
+      throw new ContainerRuntimeError('CannotCreateContainerError', `volume ${name}: ${messageOf(e)}`);
+    }
+  }
+
+  async removeTaskResources(taskId: string, network: string): Promise<void> {
+    try {
+      await this.docker.getNetwork(network).remove();
+    } catch (e) {
+      if (statusOf(e) !== 404) this.logger.warn({ err: e, network }, 'could not remove a task network');
+    }
+    const { Volumes } = await this.docker.listVolumes({
+      filters: { label: [`${LABELS.taskId}=${taskId}`, `${LABELS.volumeScope}=task`] },
+    });
+    for (const v of Volumes ?? []) {
+      try {
+        await this.docker.getVolume(v.Name).remove();
+      } catch (e) {
+        if (statusOf(e) !== 404)
+          this.logger.warn({ err: e, volume: v.Name }, 'could not remove a task volume');
+      }
+    }
   }
 
   async stop(runtimeId: string, timeoutSeconds: number): Promise<void> {

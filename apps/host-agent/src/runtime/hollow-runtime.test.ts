@@ -1,20 +1,15 @@
 import { HollowRuntime } from './hollow-runtime.js';
+import { createSpecFixture } from './create-spec.fixture.js';
 
-const spec = (name: string) => ({
-  name,
-  image: 'x',
-  labels: { 'berth.task-id': 't', 'berth.container-name': 'c', 'berth.container-instance-id': 'i1' },
-  command: [],
-  entryPoint: [],
-  environment: [],
-  cpuShares: 0,
-  memoryMiB: 0,
-  memoryReservationMiB: 0,
-  portMappings: [{ containerPort: 80, hostPort: 0, protocol: 'tcp' }],
-  hostAddress: '127.1.0.1',
-  stopTimeoutSeconds: 1,
-  init: false,
-});
+const spec = (name: string) =>
+  createSpecFixture({
+    name,
+    image: 'x',
+    labels: { 'berth.task-id': 't', 'berth.container-name': 'c', 'berth.container-instance-id': 'i1' },
+    portMappings: [{ containerPort: 80, hostPort: 0, protocol: 'tcp' }],
+    hostAddress: '127.1.0.1',
+    stopTimeoutSeconds: 1,
+  });
 
 it('simulates containers that start, publish a port, stop with 143 and tell their watcher', async () => {
   const runtime = new HollowRuntime({ startLatencyMs: 0, failureRate: 0 });

@@ -65,6 +65,17 @@ export class HollowRuntime implements ContainerRuntime {
     return container;
   }
 
+  async restart(runtimeId: string): Promise<ContainerObservation | null> {
+    const c = this.containers.get(runtimeId);
+    if (c) Object.assign(c, { running: true, exitCode: null });
+    return c ?? null;
+  }
+
+  // Hollow tasks have no network or volumes to make.
+  async ensureNetwork(): Promise<void> {}
+  async ensureVolume(): Promise<void> {}
+  async removeTaskResources(): Promise<void> {}
+
   async stop(runtimeId: string, _timeoutSeconds?: number): Promise<void> {
     const c = this.containers.get(runtimeId);
     if (!c?.running) return;

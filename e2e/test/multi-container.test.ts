@@ -1,0 +1,199 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { startLocalCluster, waitFor, type LocalCluster } from '@berth/testing';
+import { api, type Task } from './api.js';
+
+/**
+ * Multi-container tasks as ECS runs them, with real containers: a web server and a sidecar that
+ * reaches it by name on the task's own network, dependsOn HEALTHY, essential and non-essential
+ * exits, a volume shared by two containers, and RunTask overrides.
+ */
+
+const run = promisify(execFile);
+let cluster: LocalCluster;
+let client: ReturnType<typeof api>;
+
+beforeAll(async () => {
+  cluster = await startLocalCluster({
+    agents: [{ hostAddress: '127.0.0.2', cpu: 2048, memory: 2048 }],
+    // Stopped tasks are forgotten (and their volumes removed) at the next resync.
+    env: { BERTH_DESIRED_STATE_RESYNC_MS: '3000' },
+  });
+  client = api(cluster);
+}, 60_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+const web = {
+  name: 'web',
+  image: 'berth/busybox',
+  memory: 32,
+  command: ['httpd', '-f', '-p', '80', '-h', '/var/www'],
+  linuxParameters: { initProcessEnabled: true },
+  stopTimeout: 2,
+  // Healthy only after a few seconds, so that "the sidecar waited" is visible in the timestamps.
+  healthCheck: {
+    command: ['CMD-SHELL', 'wget -qO- http://127.0.0.1/ >/dev/null'],
+    interval: 5,
+    timeout: 2,
+    retries: 3,
+    startPeriod: 0,
+  },
+};
+
+/** Fetches web's page by its container name, then does `then`. */
+const sidecar = (then: string, over: Record<string, unknown> = {}) => ({
+  name: 'sidecar',
+  image: 'berth/busybox',
+  memory: 32,
+  essential: false,
+  command: ['sh', '-c', `wget -qO- http://web/ && ${then}`],
+  linuxParameters: { initProcessEnabled: true },
+  stopTimeout: 2,
+  dependsOn: [{ containerName: 'web', condition: 'HEALTHY' }],
+  ...over,
+});
+
+async function runTask(body: Record<string, unknown>): Promise<Task> {
+  const [task] = await client.run(body);
+  expect(task).toBeDefined();
+  return task!;
+}
+
+const containerOf = (t: Task, name: string) => t.containers.find((c) => c.name === name)!;
+
+async function inspect(runtimeId: string) {
+  const { stdout } = await run('docker', ['inspect', runtimeId]);
+  return (
+    JSON.parse(stdout) as {
+      State: { StartedAt: string; Health?: { Log: { End: string; ExitCode: number }[] } };
+    }[]
+  )[0]!;
+}
+
+async function logsOf(runtimeId: string): Promise<string> {
+  const { stdout } = await run('docker', ['logs', runtimeId]);
+  return stdout;
+}
+
+test('a sidecar starts only after web is healthy, reaches it by name, and may exit without stopping the task', async () => {
+  const registered = await client.register({
+    family: 'e2e-pair',
+    containerDefinitions: [web, sidecar('echo sidecar-done')],
+  });
+  expect(registered.status).toBe(200);
+  const task = await runTask({ taskDefinition: 'e2e-pair' });
+
+  // The sidecar fetched the page and exited 0; the task stays RUNNING (it is not essential).
+  const settled = await waitFor(
+    'the sidecar to exit and web to keep running',
+    async () => {
+      const t = await client.task(task.taskArn);
+      return t.lastStatus === 'RUNNING' && containerOf(t, 'sidecar').lastStatus === 'STOPPED' ? t : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
+  expect(containerOf(settled, 'sidecar').exitCode).toBe(0);
+  expect(containerOf(settled, 'web').lastStatus).toBe('RUNNING');
+  expect(await logsOf(containerOf(settled, 'sidecar').runtimeId!)).toContain('Hello from Berth');
+
+  // The sidecar started after web's first passing health check ended.
+  const webInfo = await inspect(containerOf(settled, 'web').runtimeId!);
+  const sideInfo = await inspect(containerOf(settled, 'sidecar').runtimeId!);
+  const healthyAt = Date.parse(webInfo.State.Health!.Log.find((l) => l.ExitCode === 0)!.End);
+  expect(Date.parse(sideInfo.State.StartedAt)).toBeGreaterThanOrEqual(healthyAt);
+
+  // Some seconds on, the task is still RUNNING.
+  await new Promise((r) => setTimeout(r, 3000));
+  expect((await client.task(task.taskArn)).lastStatus).toBe('RUNNING');
+  await client.stop(task.taskArn);
+}, 90_000);
+
+test('an essential container that exits stops the task with EssentialContainerExited', async () => {
+  await client.register({
+    family: 'e2e-pair-essential',
+    containerDefinitions: [web, sidecar('exit 4', { essential: true })],
+  });
+  const task = await runTask({ taskDefinition: 'e2e-pair-essential' });
+  const stopped = await waitFor(
+    'the task to stop',
+    async () => {
+      const t = await client.task(task.taskArn);
+      return t.lastStatus === 'STOPPED' ? t : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
+  expect(stopped.stopCode).toBe('EssentialContainerExited');
+  expect(containerOf(stopped, 'sidecar').exitCode).toBe(4);
+  expect(containerOf(stopped, 'web').lastStatus).toBe('STOPPED');
+}, 90_000);
+
+test('two containers share a task volume, and overrides change one container command', async () => {
+  await client.register({
+    family: 'e2e-volume',
+    volumes: [{ name: 'shared', dockerVolumeConfiguration: { scope: 'task' } }],
+    containerDefinitions: [
+      {
+        name: 'writer',
+        image: 'berth/busybox',
+        memory: 32,
+        essential: false,
+        command: ['sh', '-c', 'echo written-by-writer > /data/message'],
+        mountPoints: [{ sourceVolume: 'shared', containerPath: '/data' }],
+      },
+      {
+        name: 'reader',
+        image: 'berth/busybox',
+        memory: 32,
+        command: ['sh', '-c', 'cat /data/message; sleep 600'],
+        linuxParameters: { initProcessEnabled: true },
+        stopTimeout: 2,
+        mountPoints: [{ sourceVolume: 'shared', containerPath: '/data', readOnly: true }],
+        dependsOn: [{ containerName: 'writer', condition: 'SUCCESS' }],
+      },
+    ],
+  });
+
+  const plain = await runTask({ taskDefinition: 'e2e-volume' });
+  const overridden = await runTask({
+    taskDefinition: 'e2e-volume',
+    overrides: {
+      containerOverrides: [
+        { name: 'writer', command: ['sh', '-c', 'echo from-an-override > /data/message'] },
+      ],
+    },
+  });
+  for (const [task, expected] of [
+    [plain, 'written-by-writer'],
+    [overridden, 'from-an-override'],
+  ] as const) {
+    const running = await waitFor(
+      'the reader to run',
+      async () => {
+        const t = await client.task(task.taskArn);
+        return t.lastStatus === 'RUNNING' && containerOf(t, 'reader').lastStatus === 'RUNNING'
+          ? t
+          : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    expect(containerOf(running, 'writer').exitCode).toBe(0);
+    const reader = containerOf(running, 'reader').runtimeId!;
+    await waitFor('the reader to print', async () =>
+      (await logsOf(reader)).includes(expected) ? true : undefined,
+    );
+    await client.stop(task.taskArn);
+  }
+  // Task-scoped volumes are removed with the task once the agent forgets it.
+  const id = plain.taskArn.split('/').pop()!;
+  await waitFor(
+    'the task volume to be removed',
+    async () => {
+      const { stdout } = await run('docker', ['volume', 'ls', '-q', '--filter', `label=berth.task-id=${id}`]);
+      return stdout.trim() === '' ? true : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
+}, 150_000);
