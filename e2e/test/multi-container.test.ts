@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { startLocalCluster, waitFor, type LocalCluster } from '@berth/testing';
 import { api, type Task } from './api.js';
@@ -197,3 +198,38 @@ test('two containers share a task volume, and overrides change one container com
     { timeoutMs: 60_000 },
   );
 }, 150_000);
+
+test('an ECS task definition registers unchanged, reads back with the same fields, and fails to run with a clear reason', async () => {
+  const json = JSON.parse(
+    await readFile(
+      new URL('../../packages/domain/fixtures/ecs/web-with-proxy-and-logs.json', import.meta.url),
+      'utf8',
+    ),
+  ) as Record<string, unknown>;
+  const registered = await client.call<{
+    taskDefinition: Record<string, unknown>;
+    warnings: { field: string }[];
+  }>('POST', '/v1/task-definitions', json);
+  expect(registered.status).toBe(200);
+  expect(registered.body.warnings.map((w) => w.field)).toContain(
+    'containerDefinitions[0].logConfiguration.logDriver',
+  );
+  const read = await client.call<{ taskDefinition: Record<string, unknown> }>(
+    'GET',
+    '/v1/task-definitions/storefront',
+  );
+  expect(read.body.taskDefinition).toMatchObject(json);
+
+  // Its images live in ECR, which this machine cannot reach: the task says so.
+  const task = await runTask({ taskDefinition: 'storefront' });
+  const stopped = await waitFor(
+    'the task to fail',
+    async () => {
+      const t = await client.task(task.taskArn);
+      return t.lastStatus === 'STOPPED' ? t : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
+  expect(stopped.stopCode).toBe('TaskFailedToStart');
+  expect(stopped.stoppedReason).toMatch(/^CannotPullContainerError: pull of .*storefront:2024-11-03 failed/);
+}, 90_000);

@@ -154,3 +154,180 @@ describe('validateCreateCluster', () => {
     expect(fieldOf(() => validateCreateCluster({ clusterName: 'a b' })).field).toBe('clusterName');
   });
 });
+
+describe('multi-container rules', () => {
+  const c = (name: string, over: Record<string, unknown> = {}) => ({ name, image: 'x', memory: 32, ...over });
+  const healthy = { command: ['CMD-SHELL', 'true'] };
+
+  it.each([
+    [
+      'dependsOn an unknown container',
+      {
+        family: 'f',
+        containerDefinitions: [c('a', { dependsOn: [{ containerName: 'b', condition: 'START' }] })],
+      },
+      'containerDefinitions[0].dependsOn[0].containerName',
+      /no container named "b"/,
+    ],
+    [
+      'a dependsOn cycle',
+      {
+        family: 'f',
+        containerDefinitions: [
+          c('a', { dependsOn: [{ containerName: 'b', condition: 'START' }] }),
+          c('b', { essential: false, dependsOn: [{ containerName: 'c', condition: 'START' }] }),
+          c('c', { essential: false, dependsOn: [{ containerName: 'a', condition: 'START' }] }),
+        ],
+      },
+      'containerDefinitions',
+      /cycle: a -> b -> c -> a/,
+    ],
+    [
+      'SUCCESS on an essential container',
+      {
+        family: 'f',
+        containerDefinitions: [c('a'), c('b', { dependsOn: [{ containerName: 'a', condition: 'SUCCESS' }] })],
+      },
+      'containerDefinitions[1].dependsOn[0].condition',
+      /non-essential/,
+    ],
+    [
+      'HEALTHY on a container without a health check',
+      {
+        family: 'f',
+        containerDefinitions: [c('a'), c('b', { dependsOn: [{ containerName: 'a', condition: 'HEALTHY' }] })],
+      },
+      'containerDefinitions[1].dependsOn[0].condition',
+      /healthCheck/,
+    ],
+    [
+      'an unknown condition',
+      {
+        family: 'f',
+        containerDefinitions: [
+          c('a', { healthCheck: healthy }),
+          c('b', { dependsOn: [{ containerName: 'a', condition: 'READY' }] }),
+        ],
+      },
+      'containerDefinitions[1].dependsOn[0].condition',
+      /START, COMPLETE, SUCCESS or HEALTHY/,
+    ],
+    [
+      'a mount of an unknown volume',
+      {
+        family: 'f',
+        containerDefinitions: [c('a', { mountPoints: [{ sourceVolume: 'v', containerPath: '/v' }] })],
+      },
+      'containerDefinitions[0].mountPoints[0].sourceVolume',
+      /no volume named "v"/,
+    ],
+    [
+      'volumesFrom itself',
+      { family: 'f', containerDefinitions: [c('a', { volumesFrom: [{ sourceContainer: 'a' }] })] },
+      'containerDefinitions[0].volumesFrom[0].sourceContainer',
+      /another container/,
+    ],
+    [
+      'an EFS volume',
+      {
+        family: 'f',
+        volumes: [{ name: 'v', efsVolumeConfiguration: { fileSystemId: 'fs-1' } }],
+        containerDefinitions: [c('a')],
+      },
+      'volumes[0].efsVolumeConfiguration',
+      /driverOpts type=nfs/,
+    ],
+    [
+      'autoprovision on a task-scoped volume',
+      {
+        family: 'f',
+        volumes: [{ name: 'v', dockerVolumeConfiguration: { scope: 'task', autoprovision: true } }],
+        containerDefinitions: [c('a')],
+      },
+      'volumes[0].dockerVolumeConfiguration.autoprovision',
+      /shared/,
+    ],
+    [
+      'a host-mode port that differs from the container port',
+      {
+        family: 'f',
+        networkMode: 'host',
+        containerDefinitions: [c('a', { portMappings: [{ containerPort: 80, hostPort: 8080 }] })],
+      },
+      'containerDefinitions[0].portMappings[0].hostPort',
+      /must equal containerPort/,
+    ],
+    [
+      'container cpu above the task cpu',
+      { family: 'f', cpu: '256', containerDefinitions: [c('a', { cpu: 200 }), c('b', { cpu: 100 })] },
+      'containerDefinitions',
+      /300 units, above the task's cpu \(256\)/,
+    ],
+    [
+      'an unknown capability',
+      {
+        family: 'f',
+        containerDefinitions: [c('a', { linuxParameters: { capabilities: { add: ['CAP_NET_ADMIN'] } } })],
+      },
+      'containerDefinitions[0].linuxParameters.capabilities.add[0]',
+      /without CAP_/,
+    ],
+    [
+      'a restart period under 60 s',
+      {
+        family: 'f',
+        containerDefinitions: [c('a', { restartPolicy: { enabled: true, restartAttemptPeriod: 10 } })],
+      },
+      'containerDefinitions[0].restartPolicy.restartAttemptPeriod',
+      /60 to 1800/,
+    ],
+    [
+      'a soft ulimit above the hard one',
+      {
+        family: 'f',
+        containerDefinitions: [c('a', { ulimits: [{ name: 'nofile', softLimit: 10, hardLimit: 5 }] })],
+      },
+      'containerDefinitions[0].ulimits[0].softLimit',
+      /hardLimit/,
+    ],
+  ])('rejects %s, naming the JSON path', (_, input, field, message) => {
+    const error = fieldOf(() => validateTaskDefinition(input));
+    expect(error.field).toBe(field);
+    expect(error.message).toMatch(message);
+  });
+
+  it('accepts ECS JSON with fields it cannot act on, and says which ones', () => {
+    const td = validateTaskDefinition({
+      family: 'f',
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      runtimePlatform: { operatingSystemFamily: 'LINUX' },
+      containerDefinitions: [
+        c('a', {
+          logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': 'g' } },
+          environmentFiles: [{ value: 'arn:aws:s3:::b/e.env', type: 's3' }],
+          secrets: [{ name: 'TOKEN', valueFrom: 'arn:aws:ssm:...' }],
+          linuxParameters: { tmpfs: [] },
+        }),
+      ],
+    });
+    expect(td.networkMode).toBe('bridge');
+    expect(td.warnings.map((w) => w.field).sort()).toEqual(
+      [
+        'containerDefinitions[0].environmentFiles',
+        'containerDefinitions[0].linuxParameters.tmpfs',
+        'containerDefinitions[0].logConfiguration.logDriver',
+        'containerDefinitions[0].secrets',
+        'networkMode',
+        'requiresCompatibilities',
+        'runtimePlatform',
+      ].sort(),
+    );
+    // Kept as sent: GET gives back the same JSON.
+    expect(td.definition.runtimePlatform).toEqual({ operatingSystemFamily: 'LINUX' });
+  });
+
+  it('registers a clean definition without warnings', () => {
+    expect(validateTaskDefinition({ family: 'f', containerDefinitions: [c('a')] }).warnings).toEqual([]);
+  });
+});
