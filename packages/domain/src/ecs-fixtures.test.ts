@@ -25,7 +25,10 @@ it('registers a three-container EC2 definition, warning only about what it canno
     { field: 'taskRoleArn', message: expect.any(String) },
     { field: 'executionRoleArn', message: expect.any(String) },
     { field: 'containerDefinitions[0].secrets', message: expect.stringMatching(/not resolved yet/) },
-    { field: 'containerDefinitions[0].logConfiguration.logDriver', message: expect.stringMatching(/json-file/) },
+    {
+      field: 'containerDefinitions[0].logConfiguration.logDriver',
+      message: expect.stringMatching(/json-file/),
+    },
     { field: 'containerDefinitions[1].links', message: expect.stringMatching(/by container name/) },
   ]);
 });
