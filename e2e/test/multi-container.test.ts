@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { startLocalCluster, waitFor, type LocalCluster } from '@berth/testing';
+import { freePort, startLocalCluster, waitFor, type LocalCluster } from '@berth/testing';
 import { api, type Task } from './api.js';
 
 /**
@@ -231,5 +231,55 @@ test('an ECS task definition registers unchanged, reads back with the same field
     { timeoutMs: 60_000 },
   );
   expect(stopped.stopCode).toBe('TaskFailedToStart');
-  expect(stopped.stoppedReason).toMatch(/^CannotPullContainerError: pull of .*storefront:2024-11-03 failed/);
+  expect(stopped.stoppedReason).toMatch(/^CannotPullContainerError: pull of \S+ failed: /);
+}, 90_000);
+
+test('networkMode host serves on the host itself, and none leaves a task without a network', async () => {
+  const port = await freePort();
+  await client.register({
+    family: 'e2e-hostnet',
+    networkMode: 'host',
+    containerDefinitions: [
+      {
+        name: 'web',
+        image: 'berth/busybox',
+        memory: 32,
+        command: ['httpd', '-f', '-p', `127.0.0.1:${port}`, '-h', '/var/www'],
+        portMappings: [{ containerPort: port }],
+        linuxParameters: { initProcessEnabled: true },
+        stopTimeout: 2,
+      },
+    ],
+  });
+  await client.register({
+    family: 'e2e-nonet',
+    networkMode: 'none',
+    containerDefinitions: [
+      {
+        name: 'job',
+        image: 'berth/busybox',
+        memory: 32,
+        command: ['sh', '-c', 'ls /sys/class/net; sleep 600'],
+        linuxParameters: { initProcessEnabled: true },
+        stopTimeout: 2,
+      },
+    ],
+  });
+  const hostTask = await runTask({ taskDefinition: 'e2e-hostnet' });
+  const noneTask = await runTask({ taskDefinition: 'e2e-nonet' });
+  for (const t of [hostTask, noneTask])
+    await waitFor(
+      'the task to run',
+      async () => ((await client.task(t.taskArn)).lastStatus === 'RUNNING' ? true : undefined),
+      { timeoutMs: 60_000 },
+    );
+
+  const res = await fetch(`http://127.0.0.1:${port}/`);
+  expect(await res.text()).toContain('Hello from Berth');
+  const job = containerOf(await client.task(noneTask.taskArn), 'job').runtimeId!;
+  await waitFor('the job to list its interfaces', async () =>
+    (await logsOf(job)).trim() ? true : undefined,
+  );
+  expect((await logsOf(job)).trim()).toBe('lo');
+  for (const t of [hostTask, noneTask]) await client.stop(t.taskArn);
 }, 90_000);

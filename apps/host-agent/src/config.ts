@@ -2,12 +2,15 @@ import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from '@berth/config';
+import { parseSubnetPool, type SubnetPool } from './runtime/subnets.js';
 
 export interface AgentConfig {
   gateway: string;
   cluster: string;
   hostAddress: string;
   dataDir: string;
+  /** Where bridge-mode task networks get their /28 subnets from. */
+  taskNetworkPool: SubnetPool;
   cpu: number;
   memory: number;
   attributes: Record<string, string>;
@@ -27,6 +30,9 @@ const HELP = `berth host-agent: joins this host to a Berth cluster and runs its 
   --data-dir DIR        where the instance id is kept (BERTH_DATA_DIR, default /var/lib/berth-agent)
   --cpu UNITS           CPU units to offer, 1024 per vCPU (BERTH_CPU, default: the host's)
   --memory MIB          memory to offer in MiB (BERTH_MEMORY, default: the host's)
+  --task-network-pool CIDR
+                        subnets for bridge-mode task networks, a /28 each
+                        (BERTH_TASK_NETWORK_POOL, default 10.234.0.0/16)
   --attribute K=V       a custom attribute, repeatable (BERTH_ATTRIBUTES="zone=a,rack=1")
   --config FILE         a JSON file with any of: gateway, cluster, hostAddress, dataDir, cpu,
                         memory, attributes {K: V} (BERTH_AGENT_CONFIG); flags and variables win
@@ -115,6 +121,7 @@ export function loadAgentConfig(argv = process.argv.slice(2), env = process.env)
       cluster: { type: 'string' },
       'host-address': { type: 'string' },
       'data-dir': { type: 'string' },
+      'task-network-pool': { type: 'string' },
       cpu: { type: 'string' },
       memory: { type: 'string' },
       attribute: { type: 'string', multiple: true },
@@ -152,6 +159,12 @@ export function loadAgentConfig(argv = process.argv.slice(2), env = process.env)
   if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(hostAddress)) {
     throw new ConfigError(`--host-address: expected an IPv4 address, got "${hostAddress}"`);
   }
+  const poolText = values['task-network-pool'] ?? env.BERTH_TASK_NETWORK_POOL ?? '10.234.0.0/16';
+  const taskNetworkPool = parseSubnetPool(poolText);
+  if (!taskNetworkPool)
+    throw new ConfigError(
+      `--task-network-pool: expected an IPv4 CIDR from /8 to /28 on its own boundary, such as 10.234.0.0/16, got "${poolText}"`,
+    );
   const runtime = values.runtime ?? 'docker';
   if (runtime !== 'docker' && runtime !== 'hollow')
     throw new ConfigError(`--runtime: "docker" or "hollow", got "${runtime}"`);
@@ -169,6 +182,7 @@ export function loadAgentConfig(argv = process.argv.slice(2), env = process.env)
     cluster: values.cluster ?? env.BERTH_CLUSTER ?? file.cluster ?? 'default',
     hostAddress,
     dataDir: values['data-dir'] ?? env.BERTH_DATA_DIR ?? file.dataDir ?? '/var/lib/berth-agent',
+    taskNetworkPool,
     cpu: positive('--cpu', values.cpu ?? env.BERTH_CPU ?? file.cpu, cpus().length * 1024),
     memory: positive(
       '--memory',

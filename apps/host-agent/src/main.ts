@@ -64,7 +64,7 @@ runMain('host-agent', async () => {
   const logger = createLogger('host-agent', config.logLevel);
   const stops: (() => void)[] = [];
   if (config.runtime === 'docker') {
-    stops.push(await startAgent(config, new DockerRuntime(logger), logger));
+    stops.push(await startAgent(config, new DockerRuntime(logger, config.taskNetworkPool), logger));
   } else {
     const runtime = new HollowRuntime(config.hollow);
     for (let i = 0; i < config.count; i++)

@@ -225,4 +225,14 @@ async function removeContainers(instanceId: string): Promise<void> {
   ]);
   const ids = stdout.split('\n').filter(Boolean);
   if (ids.length) await run('docker', ['rm', '-f', ...ids]);
+  // Task networks and task volumes too: the host's address pools and disk are shared by every run.
+  const label = `label=berth.container-instance-id=${instanceId}`;
+  const networks = (await run('docker', ['network', 'ls', '-q', '--filter', label])).stdout
+    .split('\n')
+    .filter(Boolean);
+  if (networks.length) await run('docker', ['network', 'rm', ...networks]);
+  const volumes = (await run('docker', ['volume', 'ls', '-q', '--filter', label])).stdout
+    .split('\n')
+    .filter(Boolean);
+  if (volumes.length) await run('docker', ['volume', 'rm', '-f', ...volumes]);
 }

@@ -9,6 +9,7 @@ import {
   type RegistryAuth,
   type VolumeOptions,
 } from './container-runtime.js';
+import { subnetCandidates, type SubnetPool } from './subnets.js';
 
 /** Every timeout of the Docker client in one place. */
 export const DOCKER_TIMEOUTS = {
@@ -64,6 +65,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   constructor(
     private readonly logger: Logger,
+    private readonly taskSubnets: SubnetPool,
     socketPath = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock',
   ) {
     this.docker = new Docker({ socketPath, timeout: DOCKER_TIMEOUTS.requestMs });
@@ -199,13 +201,28 @@ export class DockerRuntime implements ContainerRuntime {
     } catch (e) {
       if (statusOf(e) !== 404) throw new ContainerRuntimeError('CannotCreateContainerError', messageOf(e));
     }
-    try {
-      await this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: labels, CheckDuplicate: true });
-    } catch (e) {
-      // 409: created meanwhile by a retried launch.
-      if (statusOf(e) !== 409)
-        throw new ContainerRuntimeError('CannotCreateContainerError', `network ${name}: ${messageOf(e)}`);
+    const attempts = 64;
+    for (const subnet of subnetCandidates(this.taskSubnets, labels[LABELS.taskId] ?? name, attempts)) {
+      try {
+        await this.docker.createNetwork({
+          Name: name,
+          Driver: 'bridge',
+          Labels: labels,
+          CheckDuplicate: true,
+          IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] },
+        });
+        return;
+      } catch (e) {
+        // 409: created meanwhile by a retried launch. An overlap: another task has that subnet.
+        if (statusOf(e) === 409) return;
+        if (!/overlap/i.test(messageOf(e)))
+          throw new ContainerRuntimeError('CannotCreateContainerError', `network ${name}: ${messageOf(e)}`);
+      }
     }
+    throw new ContainerRuntimeError(
+      'CannotCreateContainerError',
+      `network ${name}: no free /28 found in ${attempts} tries in the task network pool ${this.taskSubnets.cidr}`,
+    );
   }
 
   async ensureVolume(name: string, options: VolumeOptions, create: boolean): Promise<void> {
