@@ -283,3 +283,61 @@ test('networkMode host serves on the host itself, and none leaves a task without
   expect((await logsOf(job)).trim()).toBe('lo');
   for (const t of [hostTask, noneTask]) await client.stop(t.taskArn);
 }, 90_000);
+
+test('the container options of the definition reach Docker', async () => {
+  await client.register({
+    family: 'e2e-options',
+    containerDefinitions: [
+      {
+        name: 'app',
+        image: 'berth/busybox',
+        memory: 32,
+        command: ['sh', '-c', 'id -u; pwd; hostname; grep db.internal /etc/hosts; touch /x 2>&1; sleep 600'],
+        user: '65534',
+        workingDirectory: '/tmp',
+        hostname: 'options-test',
+        extraHosts: [{ hostname: 'db.internal', ipAddress: '10.1.2.3' }],
+        readonlyRootFilesystem: true,
+        ulimits: [{ name: 'nofile', softLimit: 1024, hardLimit: 2048 }],
+        linuxParameters: { initProcessEnabled: true, capabilities: { add: ['NET_ADMIN'], drop: ['MKNOD'] } },
+        dockerLabels: { 'com.example.team': 'search' },
+        logConfiguration: { logDriver: 'json-file', options: { 'max-size': '1m' } },
+        stopTimeout: 2,
+      },
+    ],
+  });
+  const task = await runTask({ taskDefinition: 'e2e-options' });
+  const running = await waitFor(
+    'the task to run',
+    async () => {
+      const t = await client.task(task.taskArn);
+      return t.lastStatus === 'RUNNING' ? t : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
+  const id = containerOf(running, 'app').runtimeId!;
+  await waitFor('the app to print', async () => ((await logsOf(id)).includes('10.1.2.3') ? true : undefined));
+  const lines = await logsOf(id);
+  expect(lines).toContain('65534');
+  expect(lines).toContain('/tmp');
+  expect(lines).toContain('options-test');
+  expect(lines).toMatch(/Read-only file system/);
+  const { stdout } = await run('docker', ['inspect', id]);
+  const info = (
+    JSON.parse(stdout) as {
+      Config: { Labels: Record<string, string> };
+      HostConfig: {
+        LogConfig: { Type: string; Config: Record<string, string> };
+        Ulimits: { Name: string; Soft: number; Hard: number }[];
+        CapAdd: string[];
+        CapDrop: string[];
+      };
+    }[]
+  )[0]!;
+  expect(info.Config.Labels['com.example.team']).toBe('search');
+  expect(info.HostConfig.LogConfig).toEqual({ Type: 'json-file', Config: { 'max-size': '1m' } });
+  expect(info.HostConfig.Ulimits).toEqual([{ Name: 'nofile', Soft: 1024, Hard: 2048 }]);
+  expect(info.HostConfig.CapAdd).toEqual(['NET_ADMIN']);
+  expect(info.HostConfig.CapDrop).toEqual(['MKNOD']);
+  await client.stop(task.taskArn);
+}, 90_000);
