@@ -307,7 +307,7 @@ describe('multi-container rules', () => {
           logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': 'g' } },
           environmentFiles: [{ value: 'arn:aws:s3:::b/e.env', type: 's3' }],
           secrets: [{ name: 'TOKEN', valueFrom: 'arn:aws:ssm:...' }],
-          linuxParameters: { tmpfs: [] },
+          linuxParameters: { tmpfs: [{ containerPath: '/run', size: 64 }] },
         }),
       ],
     });
@@ -330,4 +330,38 @@ describe('multi-container rules', () => {
   it('registers a clean definition without warnings', () => {
     expect(validateTaskDefinition({ family: 'f', containerDefinitions: [c('a')] }).warnings).toEqual([]);
   });
+});
+
+it('registers the output of describe-task-definition again without noise', () => {
+  const described = {
+    taskDefinitionArn: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/web:7',
+    family: 'web',
+    revision: 7,
+    status: 'ACTIVE',
+    compatibilities: ['EC2'],
+    requiresAttributes: [{ name: 'com.amazonaws.ecs.capability.docker-remote-api.1.18' }],
+    registeredAt: '2024-11-03T10:00:00.000Z',
+    registeredBy: 'arn:aws:iam::123456789012:user/ci',
+    placementConstraints: [],
+    volumes: [],
+    memory: '512',
+    containerDefinitions: [
+      {
+        name: 'web',
+        image: 'nginx:1.27',
+        cpu: 0,
+        essential: true,
+        portMappings: [],
+        environment: [],
+        mountPoints: [],
+        volumesFrom: [],
+        systemControls: [],
+        linuxParameters: { devices: [] },
+      },
+    ],
+  };
+  const td = validateTaskDefinition(described);
+  expect(td.warnings).toEqual([]);
+  expect(td.definition).not.toHaveProperty('revision');
+  expect(td.definition).not.toHaveProperty('requiresAttributes');
 });

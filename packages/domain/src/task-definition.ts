@@ -647,11 +647,17 @@ const CONTAINER_WARNINGS: Record<string, string> = {
 const LINUX_PARAMETERS = new Set(['initProcessEnabled', 'capabilities']);
 const UNSUPPORTED_LOG_DRIVERS = new Set(['awslogs', 'awsfirelens']);
 
+/** What `aws ecs describe-task-definition` prints for fields left unset: nothing to warn about. */
+const isEmpty = (v: unknown) =>
+  v === null ||
+  (Array.isArray(v) && v.length === 0) ||
+  (typeof v === 'object' && v !== null && Object.keys(v).length === 0);
+
 function warningsFor(input: Record<string, unknown>): TaskDefinitionWarning[] {
   const warnings: TaskDefinitionWarning[] = [];
   const warn = (field: string, message: string) => warnings.push({ field, message });
   for (const key of Object.keys(input)) {
-    if (TASK_FIELDS.has(key)) continue;
+    if (TASK_FIELDS.has(key) || isEmpty(input[key])) continue;
     warn(key, TASK_WARNINGS[key] ?? 'not a field Berth knows; kept and ignored');
   }
   if (input.networkMode === 'awsvpc')
@@ -667,7 +673,7 @@ function warningsFor(input: Record<string, unknown>): TaskDefinitionWarning[] {
   containers.forEach((c, i) => {
     const at = `containerDefinitions[${i}]`;
     for (const key of Object.keys(c)) {
-      if (CONTAINER_FIELDS.has(key)) continue;
+      if (CONTAINER_FIELDS.has(key) || isEmpty(c[key])) continue;
       warn(`${at}.${key}`, CONTAINER_WARNINGS[key] ?? 'not a field Berth knows; kept and ignored');
     }
     if (Array.isArray(c.secrets) && c.secrets.length)
@@ -677,7 +683,8 @@ function warningsFor(input: Record<string, unknown>): TaskDefinitionWarning[] {
       );
     const linux = c.linuxParameters as Record<string, unknown> | undefined;
     for (const key of Object.keys(linux ?? {}))
-      if (!LINUX_PARAMETERS.has(key)) warn(`${at}.linuxParameters.${key}`, 'kept and ignored');
+      if (!LINUX_PARAMETERS.has(key) && !isEmpty(linux![key]))
+        warn(`${at}.linuxParameters.${key}`, 'kept and ignored');
     const log = c.logConfiguration as { logDriver?: string; secretOptions?: unknown } | undefined;
     if (log?.logDriver && UNSUPPORTED_LOG_DRIVERS.has(log.logDriver))
       warn(
