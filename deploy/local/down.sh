@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stops the apps and agents that up.sh started. Containers keep running (an agent started again
 # adopts them); Postgres, Redis and dockerd keep running. `--purge` also stops and removes
-# every container Berth started on this machine.
+# every container Berth started on this machine, with the tasks' networks and task volumes.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 QUIET=0 PURGE=0
@@ -25,5 +25,10 @@ done
 if [ "$PURGE" = 1 ]; then
   ids=$(docker ps -aq --filter label=berth.container-instance-id 2>/dev/null || true)
   [ -z "$ids" ] || docker rm -f $ids >/dev/null
+  # Task networks and task-scoped volumes go with them; shared volumes stay.
+  ids=$(docker network ls -q --filter label=berth.container-instance-id 2>/dev/null || true)
+  [ -z "$ids" ] || docker network rm $ids >/dev/null
+  ids=$(docker volume ls -q --filter label=berth.volume-scope=task 2>/dev/null || true)
+  [ -z "$ids" ] || docker volume rm -f $ids >/dev/null
 fi
 [ "$QUIET" = 1 ] || echo "Berth apps stopped"
