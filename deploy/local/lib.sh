@@ -10,6 +10,15 @@ export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
+# apt_install PACKAGE...: installs the packages given, if any.
+apt_install() {
+  [ $# -gt 0 ] || return 0
+  log "installing $*"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "$@" >/dev/null
+}
+
 ensure_packages() {
   local missing=()
   command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
@@ -18,12 +27,7 @@ ensure_packages() {
   [ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || missing+=(busybox-static)
   command -v file >/dev/null || missing+=(file)
   command -v curl >/dev/null || missing+=(curl)
-  if [ ${#missing[@]} -gt 0 ]; then
-    log "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
+  apt_install "${missing[@]}"
   if ! command -v pnpm >/dev/null || [ "$(pnpm --version)" != "12.21.0" ]; then
     log "installing pnpm 12.21.0"
     npm install -g pnpm@12.21.0 >/dev/null 2>&1
@@ -67,12 +71,7 @@ start_test_registry() {
   local missing=()
   command -v docker-registry >/dev/null || missing+=(docker-registry)
   command -v htpasswd >/dev/null || missing+=(apache2-utils)
-  if [ ${#missing[@]} -gt 0 ]; then
-    log "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
+  apt_install "${missing[@]}"
   export BERTH_TEST_REGISTRY=${BERTH_TEST_REGISTRY:-127.0.0.1:5005}
   export BERTH_TEST_REGISTRY_USER=berth-test
   export BERTH_TEST_REGISTRY_PASSWORD=berth-test-password

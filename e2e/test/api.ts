@@ -1,4 +1,4 @@
-import type { LocalCluster } from '@berth/testing';
+import { waitFor, type LocalCluster } from '@berth/testing';
 
 /** A small client of the REST API for end-to-end tests. */
 
@@ -49,12 +49,23 @@ export function api(cluster: LocalCluster) {
     });
     return { status: res.status, body: (await res.json()) as T };
   }
+  const task = async (arn: string) =>
+    (await call<{ task: Task }>('GET', `/v1/clusters/default/tasks/${idOf(arn)}`)).body.task;
   return {
     call,
+    /** Polls a task until `until` holds (up to a minute), and returns it. */
+    waitForTask: (arn: string, what: string, until: (t: Task) => boolean) =>
+      waitFor(
+        what,
+        async () => {
+          const t = await task(arn);
+          return until(t) ? t : undefined;
+        },
+        { timeoutMs: 60_000 },
+      ),
     tasks: async (query = '') =>
       (await call<{ tasks: Task[] }>('GET', `/v1/clusters/default/tasks${query}`)).body.tasks,
-    task: async (arn: string) =>
-      (await call<{ task: Task }>('GET', `/v1/clusters/default/tasks/${idOf(arn)}`)).body.task,
+    task,
     instances: async () =>
       (await call<{ containerInstances: Instance[] }>('GET', '/v1/clusters/default/container-instances')).body
         .containerInstances,

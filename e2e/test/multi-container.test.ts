@@ -88,13 +88,10 @@ test('a sidecar starts only after web is healthy, reaches it by name, and may ex
   const task = await runTask({ taskDefinition: 'e2e-pair' });
 
   // The sidecar fetched the page and exited 0; the task stays RUNNING (it is not essential).
-  const settled = await waitFor(
+  const settled = await client.waitForTask(
+    task.taskArn,
     'the sidecar to exit and web to keep running',
-    async () => {
-      const t = await client.task(task.taskArn);
-      return t.lastStatus === 'RUNNING' && containerOf(t, 'sidecar').lastStatus === 'STOPPED' ? t : undefined;
-    },
-    { timeoutMs: 60_000 },
+    (t) => t.lastStatus === 'RUNNING' && containerOf(t, 'sidecar').lastStatus === 'STOPPED',
   );
   expect(containerOf(settled, 'sidecar').exitCode).toBe(0);
   expect(containerOf(settled, 'web').lastStatus).toBe('RUNNING');
@@ -118,13 +115,10 @@ test('an essential container that exits stops the task with EssentialContainerEx
     containerDefinitions: [web, sidecar('exit 4', { essential: true })],
   });
   const task = await runTask({ taskDefinition: 'e2e-pair-essential' });
-  const stopped = await waitFor(
+  const stopped = await client.waitForTask(
+    task.taskArn,
     'the task to stop',
-    async () => {
-      const t = await client.task(task.taskArn);
-      return t.lastStatus === 'STOPPED' ? t : undefined;
-    },
-    { timeoutMs: 60_000 },
+    (t) => t.lastStatus === 'STOPPED',
   );
   expect(stopped.stopCode).toBe('EssentialContainerExited');
   expect(containerOf(stopped, 'sidecar').exitCode).toBe(4);
@@ -170,15 +164,10 @@ test('two containers share a task volume, and overrides change one container com
     [plain, 'written-by-writer'],
     [overridden, 'from-an-override'],
   ] as const) {
-    const running = await waitFor(
+    const running = await client.waitForTask(
+      task.taskArn,
       'the reader to run',
-      async () => {
-        const t = await client.task(task.taskArn);
-        return t.lastStatus === 'RUNNING' && containerOf(t, 'reader').lastStatus === 'RUNNING'
-          ? t
-          : undefined;
-      },
-      { timeoutMs: 60_000 },
+      (t) => t.lastStatus === 'RUNNING' && containerOf(t, 'reader').lastStatus === 'RUNNING',
     );
     expect(containerOf(running, 'writer').exitCode).toBe(0);
     const reader = containerOf(running, 'reader').runtimeId!;
@@ -222,13 +211,10 @@ test('an ECS task definition registers unchanged, reads back with the same field
 
   // Its images live in ECR, which this machine cannot reach: the task says so.
   const task = await runTask({ taskDefinition: 'storefront' });
-  const stopped = await waitFor(
+  const stopped = await client.waitForTask(
+    task.taskArn,
     'the task to fail',
-    async () => {
-      const t = await client.task(task.taskArn);
-      return t.lastStatus === 'STOPPED' ? t : undefined;
-    },
-    { timeoutMs: 60_000 },
+    (t) => t.lastStatus === 'STOPPED',
   );
   expect(stopped.stopCode).toBe('TaskFailedToStart');
   expect(stopped.stoppedReason).toMatch(/^CannotPullContainerError: pull of \S+ failed: /);
@@ -268,11 +254,7 @@ test('networkMode host serves on the host itself, and none leaves a task without
   const hostTask = await runTask({ taskDefinition: 'e2e-hostnet' });
   const noneTask = await runTask({ taskDefinition: 'e2e-nonet' });
   for (const t of [hostTask, noneTask])
-    await waitFor(
-      'the task to run',
-      async () => ((await client.task(t.taskArn)).lastStatus === 'RUNNING' ? true : undefined),
-      { timeoutMs: 60_000 },
-    );
+    await client.waitForTask(t.taskArn, 'the task to run', (x) => x.lastStatus === 'RUNNING');
 
   const res = await fetch(`http://127.0.0.1:${port}/`);
   expect(await res.text()).toContain('Hello from Berth');
@@ -307,13 +289,10 @@ test('the container options of the definition reach Docker', async () => {
     ],
   });
   const task = await runTask({ taskDefinition: 'e2e-options' });
-  const running = await waitFor(
+  const running = await client.waitForTask(
+    task.taskArn,
     'the task to run',
-    async () => {
-      const t = await client.task(task.taskArn);
-      return t.lastStatus === 'RUNNING' ? t : undefined;
-    },
-    { timeoutMs: 60_000 },
+    (t) => t.lastStatus === 'RUNNING',
   );
   const id = containerOf(running, 'app').runtimeId!;
   await waitFor('the app to print', async () => ((await logsOf(id)).includes('10.1.2.3') ? true : undefined));

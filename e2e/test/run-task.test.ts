@@ -242,13 +242,10 @@ describe('a private registry with htpasswd auth (started by deploy/local/test.sh
     return task!.taskArn;
   };
   const settled = (arn: string) =>
-    waitFor(
+    client.waitForTask(
+      arn,
       'the private task to run or fail',
-      async () => {
-        const t = await client.task(arn);
-        return t.lastStatus === 'RUNNING' || (t.lastStatus === 'STOPPED' && t.stopCode) ? t : undefined;
-      },
-      { timeoutMs: 60_000 },
+      (t) => t.lastStatus === 'RUNNING' || (t.lastStatus === 'STOPPED' && !!t.stopCode),
     );
 
   test('wrong credentials fail the task with CannotPullContainerError', async () => {

@@ -204,8 +204,7 @@ export class TaskEngine {
   /** The task's own network and its Docker volumes, before any container needs them. */
   private async prepareTask(spec: TaskSpec): Promise<void> {
     const labels = { [LABELS.taskId]: spec.taskId, [LABELS.instance]: this.instanceId };
-    if (spec.networkMode === 'bridge' || !spec.networkMode)
-      await this.runtime.ensureNetwork(networkName(spec.taskId), labels);
+    if (networkModeOf(spec) === 'bridge') await this.runtime.ensureNetwork(networkName(spec.taskId), labels);
     for (const v of spec.volumes) {
       if (v.type !== 'docker') continue;
       const options = { driver: v.driver || 'local', driverOpts: v.driverOpts };
@@ -371,7 +370,7 @@ export class TaskEngine {
         void this.restartContainer(task, c);
         return;
       }
-      c.started ||= o.exitCode !== null && c.runtimeId !== undefined;
+      c.started = true;
       c.status = 'STOPPED';
       c.exitCode = o.exitCode;
       if (o.error) c.reason = o.error;
@@ -431,8 +430,7 @@ export class TaskEngine {
   private createSpec(spec: TaskSpec, c: ContainerSpec): CreateContainerSpec {
     const volumes = new Map(spec.volumes.map((v) => [v.name, v]));
     const ro = (readOnly: boolean) => (readOnly ? ':ro' : '');
-    const networkMode =
-      spec.networkMode === 'host' || spec.networkMode === 'none' ? spec.networkMode : 'bridge';
+    const networkMode = networkModeOf(spec);
     return {
       name: containerName(spec.taskId, c.name),
       image: c.image,
@@ -487,6 +485,9 @@ export class TaskEngine {
 
 // One name per task and container: a retried create finds the first one instead of a twin.
 const containerName = (taskId: string, name: string) => `berth-${taskId}-${name}`;
+// An empty mode (a gateway that predates network modes) is bridge, as in ECS.
+const networkModeOf = (spec: TaskSpec): CreateContainerSpec['networkMode'] =>
+  spec.networkMode === 'host' || spec.networkMode === 'none' ? spec.networkMode : 'bridge';
 const networkName = (taskId: string) => `berth-task-${taskId}`;
 const taskVolumeName = (taskId: string, volume: string) => `berth-${taskId}-${volume}`;
 

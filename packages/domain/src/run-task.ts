@@ -1,16 +1,10 @@
 import { z } from 'zod';
 import { parseOrThrow, positiveInt } from './validation.js';
-import { tagsSchema } from './task-definition.js';
+import { tagsSchema, taskLevelUnits } from './task-definition.js';
 import { InvalidParameterError } from './errors.js';
 import { idFromArnOrId } from './arns.js';
 
 export const MAX_RUN_TASK_COUNT = 10;
-
-const overrideUnits = (what: string) =>
-  z
-    .union([z.int(), z.string().regex(/^\d+$/)], { error: `must be a positive integer (${what})` })
-    .transform((v) => Number(v))
-    .pipe(positiveInt(what));
 
 const containerOverrideSchema = z.looseObject({
   name: z.string({ error: 'is required and must be the name of a container in the task definition' }),
@@ -50,8 +44,8 @@ export const runTaskSchema = z.looseObject({
   overrides: z
     .looseObject({
       containerOverrides: z.array(containerOverrideSchema, { error: 'must be an array' }).optional(),
-      cpu: overrideUnits('CPU units').optional(),
-      memory: overrideUnits('MiB').optional(),
+      cpu: taskLevelUnits('CPU units').optional(),
+      memory: taskLevelUnits('MiB').optional(),
     })
     .optional(),
 });

@@ -285,7 +285,7 @@ const containerDefinitionSchema = z.looseObject({
 });
 
 /** ECS takes task-level cpu and memory as strings ("512"); numbers are accepted too. */
-const taskLevelUnits = (what: string) =>
+export const taskLevelUnits = (what: string) =>
   z
     .union([z.int(), z.string().regex(/^\d+$/)], { error: `must be a positive integer (${what})` })
     .transform((v) => Number(v))
@@ -371,6 +371,25 @@ export type RegisterTaskDefinitionInput = z.output<typeof registerTaskDefinition
 export type ContainerDefinition = z.output<typeof containerDefinitionSchema>;
 export type VolumeDefinition = z.output<typeof volumeSchema>;
 
+/** How a task runs: bridge unless host or none; awsvpc runs as bridge (registration warns). */
+export function effectiveNetworkMode(networkMode: unknown): NetworkMode {
+  return networkMode === 'host' || networkMode === 'none' ? networkMode : 'bridge';
+}
+
+/**
+ * What one task reserves: the task-level cpu/memory when set, otherwise the sum over its
+ * containers (memory, or memoryReservation when a container sets no hard limit).
+ */
+export function reservationOf(
+  task: { cpu?: number; memory?: number },
+  containers: { cpu?: number; memory?: number; memoryReservation?: number }[],
+): { cpu: number; memory: number } {
+  return {
+    cpu: task.cpu ?? containers.reduce((n, c) => n + (c.cpu ?? 0), 0),
+    memory: task.memory ?? containers.reduce((n, c) => n + (c.memory || c.memoryReservation || 0), 0),
+  };
+}
+
 /** A field Berth keeps but does not act on, reported in RegisterTaskDefinition's answer. */
 export interface TaskDefinitionWarning {
   field: string;
@@ -407,8 +426,7 @@ export function validateTaskDefinition(input: unknown): ValidTaskDefinition {
   }
   const td = parseOrThrow(registerTaskDefinitionSchema, input);
   const containers = td.containerDefinitions;
-  const networkMode: NetworkMode =
-    td.networkMode === undefined || td.networkMode === 'awsvpc' ? 'bridge' : td.networkMode;
+  const networkMode = effectiveNetworkMode(td.networkMode);
 
   const index = new Map<string, number>();
   containers.forEach((c, i) => {
@@ -522,13 +540,11 @@ export function validateTaskDefinition(input: unknown): ValidTaskDefinition {
   const cycle = dependsOnCycle(containers);
   if (cycle) fail('containerDefinitions', `dependsOn has a cycle: ${cycle.join(' -> ')}`);
 
-  const sum = (f: (c: ContainerDefinition) => number) => containers.reduce((n, c) => n + f(c), 0);
   return {
     family: td.family,
     definition: storedDefinition(input as Record<string, unknown>),
     containerDefinitions: containers,
-    cpu: td.cpu ?? sum((c) => c.cpu ?? 0),
-    memory: td.memory ?? sum((c) => c.memory ?? c.memoryReservation ?? 0),
+    ...reservationOf(td, containers),
     networkMode,
     warnings: warningsFor(input as Record<string, unknown>),
   };

@@ -2,7 +2,7 @@ import type { ContainerLastStatus, StopCode, TaskDesiredStatus, TaskLastStatus }
 import type { ContainerDefinition, DependsOnCondition, VolumeDefinition } from './task-definition.js';
 import { InvalidParameterError } from './errors.js';
 import type { TaskOverrides } from './run-task.js';
-import { DEFAULT_STOP_TIMEOUT_SECONDS } from './task-definition.js';
+import { DEFAULT_STOP_TIMEOUT_SECONDS, reservationOf } from './task-definition.js';
 
 export interface TaskContainerView {
   name: string;
@@ -206,14 +206,11 @@ export function taskReservation(
   definition: { cpu?: unknown; memory?: unknown; containerDefinitions: ContainerDefinition[] },
   overrides: TaskOverrides | undefined,
 ): { cpu: number; memory: number } {
-  const containers = effectiveContainers(definition.containerDefinitions, overrides);
-  const taskCpu = overrides?.cpu ?? (definition.cpu === undefined ? undefined : Number(definition.cpu));
-  const taskMemory =
-    overrides?.memory ?? (definition.memory === undefined ? undefined : Number(definition.memory));
-  return {
-    cpu: taskCpu ?? containers.reduce((n, c) => n + c.cpu, 0),
-    memory: taskMemory ?? containers.reduce((n, c) => n + (c.memory || c.memoryReservation), 0),
+  const task = {
+    cpu: overrides?.cpu ?? (definition.cpu === undefined ? undefined : Number(definition.cpu)),
+    memory: overrides?.memory ?? (definition.memory === undefined ? undefined : Number(definition.memory)),
   };
+  return reservationOf(task, effectiveContainers(definition.containerDefinitions, overrides));
 }
 
 /** RunTask overrides checked against the definition they apply to, naming the field. */

@@ -206,33 +206,35 @@ export async function startLocalCluster(opts: {
       );
       await db.drop();
       for (const a of agents) {
-        // The agents are gone; remove the containers they started so test runs leave nothing behind.
+        // The agents are gone; remove what they made in Docker so test runs leave nothing behind.
         const id = (await readFile(join(a.dataDir, 'instance-id'), 'utf8').catch(() => '')).trim();
-        if (id) await removeContainers(id);
+        if (id) await removeDockerObjects(id);
         await rm(a.dataDir, { recursive: true, force: true });
       }
     },
   };
 }
 
-async function removeContainers(instanceId: string): Promise<void> {
+async function removeDockerObjects(instanceId: string): Promise<void> {
   const run = promisify(execFile);
-  const { stdout } = await run('docker', [
-    'ps',
-    '-aq',
-    '--filter',
-    `label=berth.container-instance-id=${instanceId}`,
-  ]);
-  const ids = stdout.split('\n').filter(Boolean);
-  if (ids.length) await run('docker', ['rm', '-f', ...ids]);
-  // Task networks and task volumes too: the host's address pools and disk are shared by every run.
-  const label = `label=berth.container-instance-id=${instanceId}`;
-  const networks = (await run('docker', ['network', 'ls', '-q', '--filter', label])).stdout
-    .split('\n')
-    .filter(Boolean);
-  if (networks.length) await run('docker', ['network', 'rm', ...networks]);
-  const volumes = (await run('docker', ['volume', 'ls', '-q', '--filter', label])).stdout
-    .split('\n')
-    .filter(Boolean);
-  if (volumes.length) await run('docker', ['volume', 'rm', '-f', ...volumes]);
+  const filter = ['--filter', `label=berth.container-instance-id=${instanceId}`];
+  // Containers first, then the task networks and volumes they held: the host's address pools and
+  // disk are shared by every run.
+  for (const [list, remove] of [
+    [
+      ['ps', '-aq'],
+      ['rm', '-f'],
+    ],
+    [
+      ['network', 'ls', '-q'],
+      ['network', 'rm'],
+    ],
+    [
+      ['volume', 'ls', '-q'],
+      ['volume', 'rm', '-f'],
+    ],
+  ]) {
+    const ids = (await run('docker', [...list!, ...filter])).stdout.split('\n').filter(Boolean);
+    if (ids.length) await run('docker', [...remove!, ...ids]);
+  }
 }

@@ -8,6 +8,7 @@ import {
 import {
   arns,
   effectiveContainers,
+  effectiveNetworkMode,
   effectiveVolumes,
   registryOf,
   type ArnContext,
@@ -98,11 +99,7 @@ export function taskSpec(ctx: ArnContext, t: TaskForAgent): TaskSpec {
     revision: t.taskDefinition.revision,
     desiredStatus: t.desiredStatus,
     lastStatus: t.lastStatus,
-    // awsvpc runs as bridge; registration warned about it.
-    networkMode:
-      definition.networkMode === 'host' || definition.networkMode === 'none'
-        ? definition.networkMode
-        : 'bridge',
+    networkMode: effectiveNetworkMode(definition.networkMode),
     volumes: effectiveVolumes(definition.volumes),
     containers: effectiveContainers(definition.containerDefinitions, t.overrides as TaskOverrides).map(
       (c) => ({
