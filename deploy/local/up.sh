@@ -20,11 +20,12 @@ ensure_machine
 migrate_database berth
 
 export DATABASE_URL="$PG_URL_BASE/berth" BERTH_REDIS_PREFIX=berth
-# The key that seals registry passwords: made once per checkout and kept, so stored credentials
-# still open after a restart. Production keeps its own key in its secret store.
-[ -s "$STATE/credentials.key" ] || (umask 077 && node -e "process.stdout.write(require('node:crypto').randomBytes(32).toString('base64'))" >"$STATE/credentials.key")
-BERTH_CREDENTIALS_KEY=$(cat "$STATE/credentials.key")
-export BERTH_CREDENTIALS_KEY
+# The master key that seals access-key secrets, cluster secrets and registry passwords: made once
+# per checkout and kept, so sealed values still open after a restart. Production keeps its own
+# keys in its secret store (docs/security.md says how to rotate them).
+[ -s "$STATE/master-keys" ] || (umask 077 && node -e "process.stdout.write('local-1:' + require('node:crypto').randomBytes(32).toString('base64'))" >"$STATE/master-keys")
+BERTH_MASTER_KEYS=$(cat "$STATE/master-keys")
+export BERTH_MASTER_KEYS
 API=http://127.0.0.1:8080
 
 bash "$ROOT/deploy/local/down.sh" --quiet

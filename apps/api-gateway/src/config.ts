@@ -1,4 +1,5 @@
 import { commonEnv, loadConfig, millis, z } from '@berth/config';
+import { KeyRing } from './crypto/key-ring.js';
 
 export const gatewayEnv = {
   ...commonEnv,
@@ -11,15 +12,20 @@ export const gatewayEnv = {
   /** How often each connected agent is sent its full desired state again, healing lost commands. */
   BERTH_DESIRED_STATE_RESYNC_MS: millis(30_000),
   /**
-   * 32 random bytes in base64 that seal registry passwords at rest. Every gateway replica needs
-   * the same key. Unset: registry credentials cannot be stored, and stored ones are not used.
+   * The master keys that seal access-key secrets, cluster secrets and registry passwords at rest,
+   * newest first: `k2:<base64 32 bytes>,k1:<base64 32 bytes>`. Every gateway replica needs the
+   * same list. New values are sealed with the first; any listed key opens what it sealed.
    */
-  BERTH_CREDENTIALS_KEY: z
-    .string()
-    .refine((v) => Buffer.from(v, 'base64').length === 32, {
-      error: 'must be 32 bytes in base64 (openssl rand -base64 32)',
-    })
-    .optional(),
+  BERTH_MASTER_KEYS: z
+    .string({ error: 'is required: <key id>:<32 random bytes in base64>, newest first (openssl rand -base64 32)' })
+    .transform((spec, ctx) => {
+      try {
+        return KeyRing.parse(spec);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^BERTH_MASTER_KEYS: /, '') });
+        return z.NEVER;
+      }
+    }),
 };
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;

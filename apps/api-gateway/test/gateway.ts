@@ -1,5 +1,6 @@
 import request from 'supertest';
 import pg from 'pg';
+import { randomBytes } from 'node:crypto';
 import { createTestDatabase, TEST_REDIS_URL, uniquePrefix } from '@berth/testing';
 import { startGateway } from '../src/app.js';
 import { loadGatewayConfig } from '../src/config.js';
@@ -25,6 +26,7 @@ export async function startTestGateway(
     BERTH_HTTP_PORT: '0',
     BERTH_GRPC_PORT: '0',
     BERTH_LOG_LEVEL: 'silent',
+    BERTH_MASTER_KEYS: `test:${randomBytes(32).toString('base64')}`,
     ...env,
   });
   const { app } = await startGateway(config);

@@ -1,28 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { startTestGateway, type TestGateway } from './gateway.js';
 
 const path = '/v1/clusters/default/registry-credentials';
 
-describe('registry credentials without BERTH_CREDENTIALS_KEY', () => {
-  let gw: TestGateway;
-  beforeAll(async () => {
-    gw = await startTestGateway('creds-off');
-    await gw.http.post('/v1/clusters').send({ clusterName: 'default' });
-  });
-  afterAll(async () => gw.close());
-
-  it('refuses to store them, saying which setting is missing, and writes nothing', async () => {
-    const res = await gw.http.put(`${path}/127.0.0.1:5000`).send({ username: 'u', password: 'p' });
-    expect(res.status).toBe(503);
-    expect(res.body.message).toContain('BERTH_CREDENTIALS_KEY');
-    expect(await gw.count('registry_credential')).toBe(0);
-  });
-});
-
 describe('registry credentials', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway('creds', { BERTH_CREDENTIALS_KEY: randomBytes(32).toString('base64') });
+    gw = await startTestGateway('creds');
     await gw.http.post('/v1/clusters').send({ clusterName: 'default' });
   });
   afterAll(async () => gw.close());

@@ -84,12 +84,12 @@ export const createClusterSchema = z.looseObject({
 
 export interface ClusterSettingsChange {
   /** Undefined: the request does not change it. */
-  allowPrivileged?: boolean;
+  containerPolicyLevel?: 'baseline' | 'privileged';
 }
 
 function settingsChange(settings: z.output<typeof clusterSettingsSchema> | undefined): ClusterSettingsChange {
   const privileged = settings?.findLast((s) => s.name === 'privilegedContainers');
-  return privileged ? { allowPrivileged: privileged.value === 'enabled' } : {};
+  return privileged ? { containerPolicyLevel: privileged.value === 'enabled' ? 'privileged' : 'baseline' } : {};
 }
 
 export function validateCreateCluster(input: unknown): { clusterName: string } & ClusterSettingsChange {

@@ -733,10 +733,10 @@ function storedDefinition(input: Record<string, unknown>): Record<string, unknow
  * privileged container owns its host, so the cluster's operator opts in, not the task's author.
  */
 export function assertPrivilegedAllowed(
-  cluster: { name: string; allowPrivileged: boolean },
+  cluster: { name: string; containerPolicyLevel: string },
   containers: ContainerDefinition[],
 ): void {
-  if (cluster.allowPrivileged) return;
+  if (cluster.containerPolicyLevel === 'privileged') return;
   const i = containers.findIndex((c) => c.privileged === true);
   if (i < 0) return;
   throw new InvalidParameterError(

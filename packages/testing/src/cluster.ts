@@ -73,7 +73,7 @@ export async function startLocalCluster(opts: {
     DATABASE_URL: db.url,
     REDIS_URL: TEST_REDIS_URL,
     BERTH_REDIS_PREFIX: prefix,
-    BERTH_CREDENTIALS_KEY: randomBytes(32).toString('base64'),
+    BERTH_MASTER_KEYS: `test:${randomBytes(32).toString('base64')}`,
     BERTH_LOG_LEVEL: process.env.BERTH_LOG_LEVEL ?? 'info',
     BERTH_PLACEMENT_SWEEP_MS: '1000',
     BERTH_CONTROLLER_SWEEP_MS: '1000',

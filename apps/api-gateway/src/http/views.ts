@@ -25,7 +25,7 @@ export function clusterView(ctx: ArnContext, c: ClusterModel, counts: ClusterCou
     clusterName: c.name,
     status,
     ...counts,
-    settings: [{ name: 'privilegedContainers', value: c.allowPrivileged ? 'enabled' : 'disabled' }],
+    settings: [{ name: 'privilegedContainers', value: c.containerPolicyLevel === 'privileged' ? 'enabled' : 'disabled' }],
     createdAt: iso(c.createdAt),
   };
 }

@@ -4,7 +4,7 @@ import { createLogger, type Logger } from '@berth/config';
 import type { Redis } from '@berth/queues';
 import type { Provider } from '@nestjs/common';
 import { CONFIG, type GatewayConfig } from '../config.js';
-import { CREDENTIAL_CIPHER, CredentialCipher } from '../registry-credentials/credential-cipher.js';
+import { KEY_RING } from '../crypto/key-ring.js';
 
 export const PRISMA = Symbol('PrismaClient');
 export const REDIS = Symbol('Redis');
@@ -16,12 +16,7 @@ export const LOGGER = Symbol('Logger');
 export function infraProviders(config: GatewayConfig): Provider[] {
   return [
     { provide: CONFIG, useValue: config },
-    {
-      provide: CREDENTIAL_CIPHER,
-      useValue: config.BERTH_CREDENTIALS_KEY
-        ? CredentialCipher.fromBase64(config.BERTH_CREDENTIALS_KEY)
-        : null,
-    },
+    { provide: KEY_RING, useValue: config.BERTH_MASTER_KEYS },
     { provide: LOGGER, useValue: createLogger('api-gateway', config.BERTH_LOG_LEVEL) },
     { provide: PRISMA, useFactory: () => createPrisma(config.DATABASE_URL) },
     { provide: REDIS, useFactory: () => createRedis(config.REDIS_URL) },

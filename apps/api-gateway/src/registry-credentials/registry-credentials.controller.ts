@@ -6,7 +6,6 @@ import {
   HttpCode,
   Param,
   Put,
-  ServiceUnavailableException,
 } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
@@ -41,10 +40,6 @@ export class RegistryCredentialsController {
   ) {
     const host = validateRegistry(registry);
     const input = validateRegistryCredential(body);
-    if (!this.credentials.enabled)
-      throw new ServiceUnavailableException(
-        'registry credentials are disabled: start the api-gateway with BERTH_CREDENTIALS_KEY (see docs/configuration.md)',
-      );
     const cluster = await this.clusters.get(clusterName);
     return { registryCredential: await this.credentials.put(cluster.id, host, input) };
   }

@@ -2,7 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { NotFoundError, type RegistryCredentialInput } from '@berth/domain';
 import type { RegistryCredentialModel } from '@berth/db';
 import { LOGGER, PRISMA, type Logger, type PrismaClient } from '../infra/providers.js';
-import { CREDENTIAL_CIPHER, credentialContext, type CredentialCipher } from './credential-cipher.js';
+import { KEY_RING, type KeyRing } from '../crypto/key-ring.js';
+
+/** What a sealed password is bound to. */
+const credentialContext = (clusterId: string, registry: string) => `registry-credential/${clusterId}/${registry}`;
 
 export type RegistryCredentialView = Pick<
   RegistryCredentialModel,
@@ -18,27 +21,23 @@ const VIEW = { registry: true, username: true, createdAt: true, updatedAt: true 
 export class RegistryCredentialsRepository {
   constructor(
     @Inject(PRISMA) private readonly db: PrismaClient,
-    @Inject(CREDENTIAL_CIPHER) private readonly cipher: CredentialCipher | null,
+    @Inject(KEY_RING) private readonly keys: KeyRing,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
-
-  get enabled(): boolean {
-    return this.cipher !== null;
-  }
 
   async put(
     clusterId: string,
     registry: string,
     input: RegistryCredentialInput,
   ): Promise<RegistryCredentialView> {
-    // Prisma's Bytes type is a Uint8Array over a plain ArrayBuffer.
-    const sealedPassword = new Uint8Array(
-      this.cipher!.seal(input.password, credentialContext(clusterId, registry)),
+    const { keyId: sealKeyId, sealed: sealedPassword } = this.keys.seal(
+      input.password,
+      credentialContext(clusterId, registry),
     );
     return this.db.registryCredential.upsert({
       where: { clusterId_registry: { clusterId, registry } },
-      create: { clusterId, registry, username: input.username, sealedPassword },
-      update: { username: input.username, sealedPassword },
+      create: { clusterId, registry, username: input.username, sealedPassword, sealKeyId },
+      update: { username: input.username, sealedPassword, sealKeyId },
       select: VIEW,
     });
   }
@@ -74,22 +73,18 @@ export class RegistryCredentialsRepository {
     if (!clusterIds.length) return out;
     const rows = await this.db.registryCredential.findMany({ where: { clusterId: { in: [...clusterIds] } } });
     for (const row of rows) {
-      if (!this.cipher) {
-        this.logger.error(
-          { cluster: row.clusterId, registry: row.registry },
-          'registry credentials are stored but BERTH_CREDENTIALS_KEY is not set; pulling without them',
-        );
-        continue;
-      }
       try {
-        const password = this.cipher.open(row.sealedPassword, credentialContext(row.clusterId, row.registry));
+        const password = this.keys.open(
+          { keyId: row.sealKeyId, sealed: row.sealedPassword },
+          credentialContext(row.clusterId, row.registry),
+        );
         let byRegistry = out.get(row.clusterId);
         if (!byRegistry) out.set(row.clusterId, (byRegistry = new Map()));
         byRegistry.set(row.registry, { username: row.username, password });
       } catch (err) {
         this.logger.error(
           { err, cluster: row.clusterId, registry: row.registry },
-          'stored registry credentials do not open with BERTH_CREDENTIALS_KEY; pulling without them',
+          'stored registry credentials do not open with BERTH_MASTER_KEYS; pulling without them',
         );
       }
     }
