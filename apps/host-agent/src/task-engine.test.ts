@@ -95,6 +95,7 @@ const spec = (taskId: string, over: Partial<TaskSpec> = {}): TaskSpec => ({
   lastStatus: 'PENDING',
   networkMode: 'bridge',
   volumes: [],
+  launchError: '',
   containers: [
     ContainerSpec.fromPartial({
       name: 'web',
@@ -438,5 +439,36 @@ describe('restartPolicy', () => {
       expect(last('t1')!.status).toBe(TaskStatus.TASK_STATUS_STOPPED);
       expect(last('t1')!.containers[0]!.exitCode).toBe(0);
     }
+  });
+});
+
+describe('secrets', () => {
+  it('adds secrets to the environment at create, over a variable of the same name', async () => {
+    const { engine, runtime } = setup();
+    const withSecrets = spec('t1');
+    withSecrets.containers[0] = {
+      ...withSecrets.containers[0]!,
+      environment: [
+        { name: 'MODE', value: 'prod' },
+        { name: 'DB_PASSWORD', value: 'placeholder' },
+      ],
+      secrets: [{ name: 'DB_PASSWORD', value: 'hunter2' }],
+    };
+    engine.applyTask(withSecrets);
+    await settle();
+    expect(runtime.createdSpecs[0]!.environment).toEqual([
+      { name: 'MODE', value: 'prod' },
+      { name: 'DB_PASSWORD', value: 'hunter2' },
+    ]);
+  });
+
+  it('runs nothing of a task the control plane could not prepare, and reports why it stopped', async () => {
+    const { engine, runtime, last } = setup();
+    const reason =
+      'ResourceInitializationError: unable to pull secrets: secret "db" not found in cluster default';
+    engine.applyTask(spec('t1', { launchError: reason }));
+    await settle();
+    expect(runtime.created).toBe(0);
+    expect(last('t1')).toMatchObject({ status: TaskStatus.TASK_STATUS_STOPPED, reason });
   });
 });

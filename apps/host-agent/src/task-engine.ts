@@ -191,6 +191,10 @@ export class TaskEngine {
    */
   private async launch(task: LocalTask): Promise<void> {
     const spec = task.spec!;
+    if (spec.launchError) {
+      this.failLaunch(task, null, spec.launchError);
+      return;
+    }
     try {
       await this.prepareTask(spec);
     } catch (err) {
@@ -444,7 +448,7 @@ export class TaskEngine {
       },
       command: c.command,
       entryPoint: c.entryPoint,
-      environment: c.environment,
+      environment: withSecrets(c.environment, c.secrets),
       cpuShares: c.cpu,
       memoryMiB: c.memory,
       memoryReservationMiB: c.memoryReservation,
@@ -499,6 +503,15 @@ const newContainer = (name: string): LocalContainer => ({
   bindings: [],
   health: 'UNKNOWN',
 });
+
+/** Secrets join the environment only here, at create: a secret wins over a variable of its name. */
+function withSecrets(
+  environment: ContainerSpec['environment'],
+  secrets: ContainerSpec['secrets'],
+): CreateContainerSpec['environment'] {
+  const names = new Set(secrets.map((s) => s.name));
+  return [...environment.filter((e) => !names.has(e.name)), ...secrets];
+}
 
 /** A dependsOn condition that failed or timed out: the task cannot start. */
 class DependencyError extends Error {}

@@ -16,6 +16,7 @@ export const arns = {
     `${prefix(ctx)}:task-definition/${family}:${revision}`,
   task: (ctx: ArnContext, cluster: string, id: string) => `${prefix(ctx)}:task/${cluster}/${id}`,
   service: (ctx: ArnContext, cluster: string, name: string) => `${prefix(ctx)}:service/${cluster}/${name}`,
+  secret: (ctx: ArnContext, cluster: string, name: string) => `${prefix(ctx)}:secret/${cluster}/${name}`,
 };
 
 /**

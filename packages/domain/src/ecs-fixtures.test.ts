@@ -24,7 +24,6 @@ it('registers a three-container EC2 definition, warning only about what it canno
     { field: 'requiresCompatibilities', message: expect.stringMatching(/EC2 launch type/) },
     { field: 'taskRoleArn', message: expect.any(String) },
     { field: 'executionRoleArn', message: expect.any(String) },
-    { field: 'containerDefinitions[0].secrets', message: expect.stringMatching(/not resolved yet/) },
     {
       field: 'containerDefinitions[0].logConfiguration.logDriver',
       message: expect.stringMatching(/json-file/),

@@ -8,3 +8,4 @@ export * from './task-lifecycle.js';
 export * from './service-plan.js';
 export * from './service.js';
 export * from './registry-credentials.js';
+export * from './secrets.js';

@@ -306,7 +306,7 @@ describe('multi-container rules', () => {
         c('a', {
           logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': 'g' } },
           environmentFiles: [{ value: 'arn:aws:s3:::b/e.env', type: 's3' }],
-          secrets: [{ name: 'TOKEN', valueFrom: 'arn:aws:ssm:...' }],
+          secrets: [{ name: 'TOKEN', valueFrom: 'arn:aws:ssm:eu-west-1:123456789012:parameter/token' }],
           linuxParameters: { tmpfs: [{ containerPath: '/run', size: 64 }] },
         }),
       ],
@@ -317,7 +317,6 @@ describe('multi-container rules', () => {
         'containerDefinitions[0].environmentFiles',
         'containerDefinitions[0].linuxParameters.tmpfs',
         'containerDefinitions[0].logConfiguration.logDriver',
-        'containerDefinitions[0].secrets',
         'networkMode',
         'requiresCompatibilities',
         'runtimePlatform',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { InvalidParameterError } from './errors.js';
 import { parseOrThrow, positiveInt } from './validation.js';
+import { validateSecretReferences } from './secrets.js';
 
 /** ECS limits. */
 export const MAX_CONTAINERS_PER_TASK = 10;
@@ -168,6 +169,16 @@ const containerDefinitionSchema = z.looseObject({
           .min(1, { error: 'must not be empty' }),
       }),
       { error: 'must be an array of {name, valueFrom}' },
+    )
+    .optional(),
+  repositoryCredentials: z
+    .looseObject(
+      {
+        credentialsParameter: z
+          .string({ error: 'is required: the secret that holds {"username", "password"}' })
+          .min(1, { error: 'must not be empty' }),
+      },
+      { error: 'must be an object {credentialsParameter}' },
     )
     .optional(),
   command: stringList.optional(),
@@ -539,6 +550,7 @@ export function validateTaskDefinition(input: unknown): ValidTaskDefinition {
   });
   const cycle = dependsOnCycle(containers);
   if (cycle) fail('containerDefinitions', `dependsOn has a cycle: ${cycle.join(' -> ')}`);
+  validateSecretReferences(containers);
 
   return {
     family: td.family,
@@ -610,7 +622,7 @@ const TASK_WARNINGS: Record<string, string> = {
   enableFaultInjection: 'kept and ignored',
 };
 
-/** Container fields Berth acts on (or stores, as secrets) without a warning. */
+/** Container fields Berth acts on without a warning. */
 const CONTAINER_FIELDS = new Set([
   'name',
   'image',
@@ -620,6 +632,7 @@ const CONTAINER_FIELDS = new Set([
   'portMappings',
   'environment',
   'secrets',
+  'repositoryCredentials',
   'command',
   'entryPoint',
   'workingDirectory',
@@ -644,8 +657,6 @@ const CONTAINER_FIELDS = new Set([
 
 const CONTAINER_WARNINGS: Record<string, string> = {
   environmentFiles: 'kept and ignored; environment files (from S3) are out of scope, set environment instead',
-  repositoryCredentials:
-    'kept and ignored; images are pulled with the credentials the cluster holds for their registry (registry-credentials)',
   links: 'kept and ignored; containers of a bridge task already reach each other by container name',
   dnsServers: "kept and ignored; containers use Docker's DNS",
   dnsSearchDomains: "kept and ignored; containers use Docker's DNS",
@@ -692,11 +703,6 @@ function warningsFor(input: Record<string, unknown>): TaskDefinitionWarning[] {
       if (CONTAINER_FIELDS.has(key) || isEmpty(c[key])) continue;
       warn(`${at}.${key}`, CONTAINER_WARNINGS[key] ?? 'not a field Berth knows; kept and ignored');
     }
-    if (Array.isArray(c.secrets) && c.secrets.length)
-      warn(
-        `${at}.secrets`,
-        'stored; secrets are not resolved yet, so these variables are not set in the container',
-      );
     const linux = c.linuxParameters as Record<string, unknown> | undefined;
     for (const key of Object.keys(linux ?? {}))
       if (!LINUX_PARAMETERS.has(key) && !isEmpty(linux![key]))
