@@ -12,7 +12,7 @@ import { flags, log, runBenchmark, startGateway, waitFor } from '../lib/harness.
 
 const opts = flags(process.argv.slice(2), { hosts: 10, tasks: 20 });
 await runBenchmark('failover', async ({ databaseUrl, sql, processes, dataDir }) => {
-  const { env, api, grpcAddress } = await startGateway(processes, databaseUrl, 'failover');
+  const { env, api, headers, grpcAddress } = await startGateway(processes, databaseUrl, 'failover');
   processes.start('scheduler', 'apps/scheduler/dist/main.js', [], env);
   processes.start('deployment-controller', 'apps/deployment-controller/dist/main.js', [], env);
 
@@ -53,7 +53,7 @@ await runBenchmark('failover', async ({ databaseUrl, sql, processes, dataDir }) 
   const post = (path: string, body: unknown) =>
     fetch(`${api}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers,
       body: JSON.stringify(body),
     });
   await post('/v1/task-definitions', {

@@ -128,6 +128,8 @@ export function flags<K extends string>(argv: string[], defaults: Record<K, numb
 export interface ControlPlane {
   env: Record<string, string>;
   api: string;
+  /** Headers that carry an administrator key, for every request to `api`. */
+  headers: Record<string, string>;
   grpcAddress: string;
 }
 
@@ -146,6 +148,7 @@ export async function startGateway(
     BERTH_HTTP_PORT: String(httpPort),
     BERTH_GRPC_PORT: String(grpcPort),
     BERTH_LOG_LEVEL: 'warn',
+    BERTH_MASTER_KEYS: `bench:${randomBytes(32).toString('base64')}`,
     ...extraEnv,
   };
   const api = `http://127.0.0.1:${httpPort}`;
@@ -155,7 +158,17 @@ export async function startGateway(
     async () => ((await fetch(`${api}/healthz`)).ok ? true : undefined),
     30_000,
   );
-  return { env, api, grpcAddress: `127.0.0.1:${grpcPort}` };
+  const token = (
+    await promisify(execFile)(
+      process.execPath,
+      [join(ROOT, 'apps/api-gateway/dist/admin.js'), 'create-admin-key'],
+      {
+        env: { ...process.env, ...env },
+      },
+    )
+  ).stdout.trim();
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  return { env, api, headers, grpcAddress: `127.0.0.1:${grpcPort}` };
 }
 
 export interface BenchContext {

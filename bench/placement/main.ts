@@ -20,7 +20,7 @@ const opts = flags(process.argv.slice(2), {
   backlog: 0,
 });
 await runBenchmark('bench', async ({ databaseUrl, sql, processes, dataDir }) => {
-  const { env, api, grpcAddress } = await startGateway(processes, databaseUrl, 'bench', {
+  const { env, api, headers, grpcAddress } = await startGateway(processes, databaseUrl, 'bench', {
     // A thousand agents heartbeating every 2 s would be the benchmark; every 30 s keeps them alive.
     BERTH_HEARTBEAT_INTERVAL_MS: '30000',
     BERTH_PLACEMENT_SWEEP_MS: '1000',
@@ -71,7 +71,7 @@ await runBenchmark('bench', async ({ databaseUrl, sql, processes, dataDir }) => 
 
   const td = await fetch(`${api}/v1/task-definitions`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers,
     body: JSON.stringify({
       family: 'bench',
       containerDefinitions: [
@@ -90,7 +90,7 @@ await runBenchmark('bench', async ({ databaseUrl, sql, processes, dataDir }) => 
       remaining -= count;
       const res = await fetch(`${api}/v1/clusters/default/tasks`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers,
         body: JSON.stringify({ taskDefinition: 'bench', count }),
       });
       if (!res.ok) throw new Error(`RunTask: ${res.status} ${await res.text()}`);

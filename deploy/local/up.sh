@@ -43,6 +43,11 @@ start_app deployment-controller node "$ROOT/apps/deployment-controller/dist/main
 for _ in $(seq 1 100); do curl -fs "$API/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
 curl -fs "$API/healthz" >/dev/null || { tail -20 "$STATE/logs/api-gateway.log"; exit 1; }
 
+# The first administrator key, made once; the README's examples send it as a bearer token.
+node "$ROOT/apps/api-gateway/dist/admin.js" create-admin-key --name local-admin --if-none --out "$STATE/admin-token" >/dev/null
+[ -s "$STATE/admin-token" ] || { echo "access keys exist but $STATE/admin-token is missing: make one with node apps/api-gateway/dist/admin.js create-admin-key --out $STATE/admin-token" >&2; exit 1; }
+AUTH="authorization: Bearer $(cat "$STATE/admin-token")"
+
 log "starting $AGENTS agent(s)"
 for i in $(seq 1 "$AGENTS"); do
   start_app "agent-$i" node "$ROOT/apps/host-agent/dist/main.js" \
@@ -50,22 +55,22 @@ for i in $(seq 1 "$AGENTS"); do
     --data-dir "$STATE/agents/$i" --cpu 2048 --memory 2048 --attribute "zone=local-$(( (i - 1) % 2 ))"
 done
 for _ in $(seq 1 100); do
-  connected=$(curl -fs "$API/v1/clusters/default/container-instances" | grep -o '"agentConnected":true' | wc -l || true)
+  connected=$(curl -fs -H "$AUTH" "$API/v1/clusters/default/container-instances" | grep -o '"agentConnected":true' | wc -l || true)
   [ "$connected" -ge "$AGENTS" ] && break
   sleep 0.2
 done
 
 # The sample: busybox httpd on a dynamic host port, started once.
-if ! curl -fs "$API/v1/clusters/default/tasks?desiredStatus=RUNNING&startedBy=berth-sample" | grep -q '"taskArn"'; then
+if ! curl -fs -H "$AUTH" "$API/v1/clusters/default/tasks?desiredStatus=RUNNING&startedBy=berth-sample" | grep -q '"taskArn"'; then
   log "registering and running the sample task"
-  curl -fs -X POST "$API/v1/task-definitions" -H 'content-type: application/json' \
+  curl -fs -X POST "$API/v1/task-definitions" -H "$AUTH" -H 'content-type: application/json' \
     -d @"$ROOT/deploy/local/sample-task-definition.json" >/dev/null
-  curl -fs -X POST "$API/v1/clusters/default/tasks" -H 'content-type: application/json' \
+  curl -fs -X POST "$API/v1/clusters/default/tasks" -H "$AUTH" -H 'content-type: application/json' \
     -d '{"taskDefinition":"sample-web","count":1,"startedBy":"berth-sample"}' >/dev/null
 fi
 # The URL of the running sample task, once it runs (empty until then).
 sample_url() {
-  curl -fs "$API/v1/clusters/default/tasks?startedBy=berth-sample&desiredStatus=RUNNING" | node -e '
+  curl -fs -H "$AUTH" "$API/v1/clusters/default/tasks?startedBy=berth-sample&desiredStatus=RUNNING" | node -e '
     const { tasks } = JSON.parse(require("fs").readFileSync(0, "utf8"));
     const t = tasks.find((t) => t.lastStatus === "RUNNING");
     const b = t && t.containers[0].networkBindings[0];
@@ -77,9 +82,10 @@ for _ in $(seq 1 150); do
   [ -n "$url" ] && break
   sleep 0.2
 done
-log "Berth is up: REST on $API (OpenAPI at $API/docs), $AGENTS agent(s); logs in .berth/logs"
+log "Berth is up: REST on $API (OpenAPI at $API/docs/json), $AGENTS agent(s); logs in .berth/logs"
+echo "administrator key: .berth/admin-token (send it as -H \"authorization: Bearer \$(cat .berth/admin-token)\")"
 if [ -n "$url" ]; then
   echo "sample task RUNNING: curl $url"
 else
-  echo "the sample task is not RUNNING yet: curl $API/v1/clusters/default/tasks" >&2
+  echo "the sample task is not RUNNING yet: curl -H \"authorization: Bearer \$(cat .berth/admin-token)\" $API/v1/clusters/default/tasks" >&2
 fi

@@ -40,11 +40,14 @@ export const idOf = (arn: string) => arn.split('/').pop()!;
 export const remaining = (i: Instance, name: string) =>
   i.remainingResources.find((r) => r.name === name)!.integerValue!;
 
-export function api(cluster: LocalCluster) {
+export function api(cluster: LocalCluster, token = cluster.adminToken) {
   async function call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const res = await fetch(`${cluster.api}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: res.status, body: (await res.json()) as T };

@@ -1,5 +1,7 @@
 import { RegistryCredentialsController } from './registry-credentials/registry-credentials.controller.js';
 import { RegistryCredentialsRepository } from './registry-credentials/registry-credentials.repository.js';
+import { SecretsController } from './secrets/secrets.controller.js';
+import { SecretsRepository } from './secrets/secrets.repository.js';
 import 'reflect-metadata';
 import {
   Inject,
@@ -8,13 +10,16 @@ import {
   type INestApplication,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { APP_FILTER, NestFactory } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
+import { randomUUID } from 'node:crypto';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { GatewayConfig } from './config.js';
 import {
   HINTS,
   infraProviders,
+  LOGGER,
+  type Logger,
   PRISMA,
   REDIS,
   REDIS_SUBSCRIBER,
@@ -41,6 +46,17 @@ import { AttributesController } from './attributes/attributes.controller.js';
 import { ServicesRepository } from './services/services.repository.js';
 import { ServicesService } from './services/services.service.js';
 import { AgentsRepository } from './agents/agents.repository.js';
+import { KEY_RING, type KeyRing } from './crypto/key-ring.js';
+import { AccessKeysController } from './auth/access-keys.controller.js';
+import { AccessKeysRepository } from './auth/access-keys.repository.js';
+import { Authenticator } from './auth/authenticator.js';
+import { AuthGuard } from './auth/auth.guard.js';
+import type { BerthRequest } from './auth/request-context.js';
+import { AuditController } from './audit/audit.controller.js';
+import { AuditInterceptor } from './audit/audit.interceptor.js';
+import { AuditLog } from './audit/audit-log.js';
+import { AuditRepository } from './audit/audit.repository.js';
+import { toErrorResponse } from './http/errors.filter.js';
 
 /** Closes the outside connections after everything else has stopped. */
 class Connections implements OnApplicationShutdown {
@@ -73,11 +89,28 @@ export class GatewayModule {
         ServicesController,
         AttributesController,
         RegistryCredentialsController,
+        SecretsController,
+        AccessKeysController,
+        AuditController,
       ],
       providers: [
         ...infraProviders(config),
         { provide: ARN_CONTEXT, useValue: { region: config.BERTH_REGION, account: config.BERTH_ACCOUNT } },
         { provide: APP_FILTER, useClass: ErrorsFilter },
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
+        {
+          provide: AccessKeysRepository,
+          useFactory: (db: PrismaClient, keys: KeyRing) => new AccessKeysRepository(db, keys),
+          inject: [PRISMA, KEY_RING],
+        },
+        {
+          provide: Authenticator,
+          useFactory: (keys: AccessKeysRepository, logger: Logger) => new Authenticator(keys, logger),
+          inject: [AccessKeysRepository, LOGGER],
+        },
+        AuditRepository,
+        AuditLog,
         Connections,
         ClustersRepository,
         TaskDefinitionsRepository,
@@ -90,6 +123,7 @@ export class GatewayModule {
         ServicesRepository,
         ServicesService,
         RegistryCredentialsRepository,
+        SecretsRepository,
       ],
     };
   }
@@ -102,6 +136,13 @@ export async function startGateway(
   const app = await NestFactory.create(GatewayModule.forConfig(config), {
     bodyParser: false,
     logger: ['error', 'warn'],
+  });
+  // Every request gets an id, echoed in x-request-id and kept in its audit event.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const requestId = randomUUID();
+    (req as BerthRequest).berth = { requestId };
+    res.setHeader('x-request-id', requestId);
+    next();
   });
   app.use(express.json({ limit: '1mb' }));
   // Malformed JSON never reaches a controller: answer it here in the API's error shape.
@@ -129,6 +170,18 @@ export async function startGateway(
       .setVersion('v1')
       .build(),
   );
+  // The OpenAPI document is served outside the controllers, so it checks the key itself: any valid
+  // key may read it.
+  const authenticator = app.get(Authenticator);
+  app.use('/docs', (req: Request, res: Response, next: NextFunction) => {
+    authenticator.authenticate(req.headers.authorization).then(
+      () => next(),
+      (error: unknown) => {
+        const [status, body] = toErrorResponse(error);
+        res.status(status).json(body);
+      },
+    );
+  });
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
   app.enableShutdownHooks();
   await app.listen(config.BERTH_HTTP_PORT, config.BERTH_HTTP_HOST);

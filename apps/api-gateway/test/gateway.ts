@@ -4,9 +4,17 @@ import { randomBytes } from 'node:crypto';
 import { createTestDatabase, TEST_REDIS_URL, uniquePrefix } from '@berth/testing';
 import { startGateway } from '../src/app.js';
 import { loadGatewayConfig } from '../src/config.js';
+import { AccessKeysRepository } from '../src/auth/access-keys.repository.js';
 
 export interface TestGateway {
-  http: ReturnType<typeof request>;
+  /** Requests carrying an administrator key. */
+  http: ReturnType<typeof request.agent>;
+  /** Requests carrying no key at all. */
+  anonymous: ReturnType<typeof request>;
+  /** `<accessKeyId>:<secret>` of the administrator key `http` uses. */
+  adminToken: string;
+  /** Requests carrying another key's token. */
+  as(token: string): ReturnType<typeof request.agent>;
   /** A plain connection to the test database, to check what was (not) written. */
   sql: pg.Client;
   count(table: string): Promise<number>;
@@ -30,10 +38,19 @@ export async function startTestGateway(
     ...env,
   });
   const { app } = await startGateway(config);
+  const admin = await app.get(AccessKeysRepository).create({
+    name: 'test-admin',
+    managedPolicies: ['BerthAdministratorAccess'],
+  });
+  const adminToken = `${admin.accessKeyId}:${admin.secretAccessKey}`;
+  const as = (token: string) => request.agent(app.getHttpServer()).set('authorization', `Bearer ${token}`);
   const sql = new pg.Client({ connectionString: db.url });
   await sql.connect();
   return {
-    http: request(app.getHttpServer()),
+    http: as(adminToken),
+    anonymous: request(app.getHttpServer()),
+    adminToken,
+    as,
     sql,
     count: async (table) => Number((await sql.query(`SELECT count(*) FROM ${table}`)).rows[0].count),
     close: async () => {

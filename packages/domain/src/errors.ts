@@ -41,3 +41,13 @@ export class ConflictError extends BerthError {
 export function isBerthError(error: unknown): error is BerthError {
   return error instanceof BerthError;
 }
+
+/** The request carries no valid credentials (401 UnrecognizedClientException). */
+export class UnauthenticatedError extends BerthError {
+  readonly exception = 'UnrecognizedClientException';
+}
+
+/** The caller's policies do not allow the action on the resource (403 AccessDeniedException). */
+export class AccessDeniedError extends BerthError {
+  readonly exception = 'AccessDeniedException';
+}

@@ -9,3 +9,5 @@ export * from './service-plan.js';
 export * from './service.js';
 export * from './registry-credentials.js';
 export * from './secrets.js';
+export * from './iam.js';
+export * from './audit.js';

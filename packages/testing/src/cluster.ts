@@ -29,6 +29,8 @@ export interface AgentOptions {
 }
 
 export interface LocalCluster {
+  /** `<accessKeyId>:<secret>` of an administrator key, for `Authorization: Bearer …`. */
+  adminToken: string;
   /** The REST address of the first gateway replica. */
   api: string;
   /** One REST address per gateway replica: `api-gateway`, then `api-gateway-2`, ... */
@@ -123,6 +125,17 @@ export async function startLocalCluster(opts: {
     );
   }
 
+  const adminToken = (
+    await promisify(execFile)(
+      process.execPath,
+      [join(ROOT, 'apps/api-gateway/dist/admin.js'), 'create-admin-key'],
+      {
+        env,
+      },
+    )
+  ).stdout.trim();
+  const auth = { authorization: `Bearer ${adminToken}` };
+
   const agents: LocalCluster['agents'] = [];
   const agentArgs: string[][] = [];
   for (const [i, a] of opts.agents.entries()) {
@@ -152,7 +165,7 @@ export async function startLocalCluster(opts: {
     });
   }
   await waitFor(`${agents.length} agents to connect`, async () => {
-    const res = await fetch(`${api}/v1/clusters/default/container-instances`);
+    const res = await fetch(`${api}/v1/clusters/default/container-instances`, { headers: auth });
     if (!res.ok) return undefined;
     const body = (await res.json()) as { containerInstances: { agentConnected: boolean }[] };
     return body.containerInstances.filter((i) => i.agentConnected).length === agents.length
@@ -161,6 +174,7 @@ export async function startLocalCluster(opts: {
   });
 
   return {
+    adminToken,
     api,
     apis,
     grpcAddress,

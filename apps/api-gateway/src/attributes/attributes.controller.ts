@@ -7,6 +7,7 @@ import { ARN_CONTEXT } from '../http/arn-context.js';
 import { arns } from '@berth/domain';
 import type { Hints } from '@berth/queues';
 import { HINTS } from '../infra/providers.js';
+import { Action } from '../auth/action.decorator.js';
 
 /** PutAttributes / DeleteAttributes on container instances, as ECS has them. */
 @ApiTags('attributes')
@@ -20,6 +21,7 @@ export class AttributesController {
   ) {}
 
   @Put()
+  @Action('ecs:PutAttributes')
   @HttpCode(200)
   @ApiOperation({ summary: 'PutAttributes: set custom attributes on container instances (all or none)' })
   @ApiBody({ schema: toJsonSchema(attributesSchema) })
@@ -28,6 +30,7 @@ export class AttributesController {
   }
 
   @Delete()
+  @Action('ecs:DeleteAttributes')
   @ApiOperation({ summary: 'DeleteAttributes: clear custom attributes from container instances' })
   @ApiBody({ schema: toJsonSchema(attributesSchema) })
   async delete(@Param('cluster') clusterName: string, @Body() body: unknown) {

@@ -11,6 +11,7 @@ import {
 import { ClustersRepository } from './clusters.repository.js';
 import { clusterView } from '../http/views.js';
 import { ARN_CONTEXT } from '../http/arn-context.js';
+import { Action } from '../auth/action.decorator.js';
 
 @ApiTags('clusters')
 @Controller('v1/clusters')
@@ -21,6 +22,7 @@ export class ClustersController {
   ) {}
 
   @Post()
+  @Action('ecs:CreateCluster')
   @HttpCode(200)
   @ApiOperation({
     summary: 'CreateCluster: create a cluster (returns the existing one if the name is taken)',
@@ -34,6 +36,7 @@ export class ClustersController {
   }
 
   @Get()
+  @Action('ecs:ListClusters')
   @ApiOperation({ summary: 'ListClusters / DescribeClusters' })
   async list() {
     const clusters = await this.clusters.list();
@@ -42,6 +45,7 @@ export class ClustersController {
   }
 
   @Get(':cluster')
+  @Action('ecs:DescribeClusters')
   @ApiOperation({ summary: 'DescribeClusters for one cluster' })
   async get(@Param('cluster') name: string) {
     const cluster = await this.clusters.get(name);
@@ -50,6 +54,7 @@ export class ClustersController {
   }
 
   @Put(':cluster/settings')
+  @Action('ecs:UpdateClusterSettings')
   @HttpCode(200)
   @ApiOperation({ summary: 'UpdateClusterSettings: privilegedContainers enabled or disabled' })
   @ApiBody({ schema: toJsonSchema(updateClusterSettingsSchema) })
@@ -60,6 +65,7 @@ export class ClustersController {
   }
 
   @Delete(':cluster')
+  @Action('ecs:DeleteCluster')
   @ApiOperation({
     summary: 'DeleteCluster: refused with 409 while services, live tasks or registered instances remain',
   })

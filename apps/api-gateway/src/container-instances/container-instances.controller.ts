@@ -13,6 +13,7 @@ import { ContainerInstancesRepository } from './container-instances.repository.j
 import { ContainerInstancesService } from './container-instances.service.js';
 import { containerInstanceView } from '../http/views.js';
 import { ARN_CONTEXT } from '../http/arn-context.js';
+import { Action } from '../auth/action.decorator.js';
 
 @ApiTags('container-instances')
 @Controller('v1/clusters/:cluster/container-instances')
@@ -35,6 +36,7 @@ export class ContainerInstancesController {
   }
 
   @Patch(':id')
+  @Action('ecs:UpdateContainerInstancesState')
   @ApiOperation({
     summary: 'UpdateContainerInstancesState: DRAINING (move service tasks off, place nothing new) or ACTIVE',
   })
@@ -45,6 +47,7 @@ export class ContainerInstancesController {
   }
 
   @Delete(':id')
+  @Action('ecs:DeregisterContainerInstance')
   @ApiOperation({ summary: 'DeregisterContainerInstance: refused while tasks run there unless ?force=true' })
   @ApiQuery({ name: 'force', required: false, type: Boolean })
   async deregister(
@@ -57,6 +60,7 @@ export class ContainerInstancesController {
   }
 
   @Get()
+  @Action('ecs:ListContainerInstances')
   @ApiOperation({ summary: 'ListContainerInstances / DescribeContainerInstances' })
   @ApiQuery({ name: 'status', required: false, enum: CONTAINER_INSTANCE_STATUSES })
   async list(@Param('cluster') clusterName: string, @Query('status') status?: string) {
@@ -77,6 +81,7 @@ export class ContainerInstancesController {
   }
 
   @Get(':id')
+  @Action('ecs:DescribeContainerInstances')
   @ApiOperation({ summary: 'DescribeContainerInstances for one instance (id or ARN)' })
   async get(@Param('cluster') clusterName: string, @Param('id') id: string) {
     const cluster = await this.clusters.get(clusterName);

@@ -1,5 +1,12 @@
 import { ArgumentsHost, Catch, HttpException, type ExceptionFilter, Inject } from '@nestjs/common';
-import { ConflictError, InvalidParameterError, NotFoundError, isBerthError } from '@berth/domain';
+import {
+  AccessDeniedError,
+  ConflictError,
+  InvalidParameterError,
+  NotFoundError,
+  UnauthenticatedError,
+  isBerthError,
+} from '@berth/domain';
 import type { Response } from 'express';
 import { LOGGER, type Logger } from '../infra/providers.js';
 
@@ -16,38 +23,38 @@ export class ErrorsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const res = http.getResponse<Response>();
     const req = http.getRequest<{ method: string; url: string }>();
-    const [status, body] = this.toResponse(error);
+    const [status, body] = toErrorResponse(error);
     if (status >= 500) this.logger.error({ err: error, method: req.method, url: req.url }, 'request failed');
     res.status(status).json(body);
   }
+}
 
-  private toResponse(error: unknown): [number, Record<string, unknown>] {
-    if (isBerthError(error)) {
-      const field = (error as { field?: string }).field;
-      const body = { error: error.exception, message: error.message, ...(field ? { field } : {}) };
-      if (error instanceof InvalidParameterError) return [400, body];
-      if (error instanceof NotFoundError) return [404, body];
-      if (error instanceof ConflictError) return [409, body];
-    }
-    if (error instanceof HttpException) {
-      const status = error.getStatus();
-      const cause = error.cause as { type?: string } | undefined;
-      // body-parser's errors arrive as HttpExceptions: malformed JSON, too large, wrong type.
-      if (status === 400 && (cause?.type === 'entity.parse.failed' || /JSON/.test(error.message))) {
-        return [
-          400,
-          {
-            error: 'SerializationException',
-            message: `the request body is not valid JSON: ${error.message}`,
-          },
-        ];
-      }
-      if (status === 404) return [404, { error: 'NotFoundException', message: error.message }];
+/** The status and body the API answers an error with; the audit log records the same. */
+export function toErrorResponse(error: unknown): [number, Record<string, unknown>] {
+  if (isBerthError(error)) {
+    const field = (error as { field?: string }).field;
+    const body = { error: error.exception, message: error.message, ...(field ? { field } : {}) };
+    if (error instanceof InvalidParameterError) return [400, body];
+    if (error instanceof NotFoundError) return [404, body];
+    if (error instanceof ConflictError) return [409, body];
+    if (error instanceof UnauthenticatedError) return [401, body];
+    if (error instanceof AccessDeniedError) return [403, body];
+  }
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const cause = error.cause as { type?: string } | undefined;
+    // body-parser's errors arrive as HttpExceptions: malformed JSON, too large, wrong type.
+    if (status === 400 && (cause?.type === 'entity.parse.failed' || /JSON/.test(error.message))) {
       return [
-        status,
-        { error: status < 500 ? 'ClientException' : 'ServerException', message: error.message },
+        400,
+        {
+          error: 'SerializationException',
+          message: `the request body is not valid JSON: ${error.message}`,
+        },
       ];
     }
-    return [500, { error: 'ServerException', message: 'internal error; see the api-gateway log' }];
+    if (status === 404) return [404, { error: 'NotFoundException', message: error.message }];
+    return [status, { error: status < 500 ? 'ClientException' : 'ServerException', message: error.message }];
   }
+  return [500, { error: 'ServerException', message: 'internal error; see the api-gateway log' }];
 }

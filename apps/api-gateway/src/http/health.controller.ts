@@ -1,6 +1,7 @@
 import { Controller, Get, HttpException, Inject } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PRISMA, REDIS, type PrismaClient, type Redis } from '../infra/providers.js';
+import { Action } from '../auth/action.decorator.js';
 
 @ApiTags('health')
 @Controller('healthz')
@@ -11,6 +12,7 @@ export class HealthController {
   ) {}
 
   @Get()
+  @Action('berth:HealthCheck', { public: true })
   @ApiOperation({ summary: 'Liveness and readiness: 200 when Postgres and Redis answer' })
   async check() {
     const [postgres, redis] = await Promise.all([

@@ -1,12 +1,4 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  Put,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   registryCredentialSchema,
@@ -16,6 +8,7 @@ import {
 } from '@berth/domain';
 import { ClustersRepository } from '../clusters/clusters.repository.js';
 import { RegistryCredentialsRepository } from './registry-credentials.repository.js';
+import { Action } from '../auth/action.decorator.js';
 
 /**
  * The credentials a cluster's agents pull private images with, one set per registry host: Berth's
@@ -30,6 +23,7 @@ export class RegistryCredentialsController {
   ) {}
 
   @Put(':registry')
+  @Action('berth:PutRegistryCredentials', { redact: ['password'] })
   @HttpCode(200)
   @ApiOperation({ summary: 'Store (or replace) the credentials for one registry; the password is sealed' })
   @ApiBody({ schema: toJsonSchema(registryCredentialSchema) })
@@ -45,6 +39,7 @@ export class RegistryCredentialsController {
   }
 
   @Get()
+  @Action('berth:ListRegistryCredentials')
   @ApiOperation({ summary: 'The registries the cluster holds credentials for (never the passwords)' })
   async list(@Param('cluster') clusterName: string) {
     const cluster = await this.clusters.get(clusterName);
@@ -52,6 +47,7 @@ export class RegistryCredentialsController {
   }
 
   @Delete(':registry')
+  @Action('berth:DeleteRegistryCredentials')
   @ApiOperation({ summary: 'Forget the credentials for one registry' })
   async delete(@Param('cluster') clusterName: string, @Param('registry') registry: string) {
     const cluster = await this.clusters.get(clusterName);

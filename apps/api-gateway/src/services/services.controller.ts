@@ -5,6 +5,7 @@ import { ServicesService } from './services.service.js';
 import { serviceEventView, serviceView } from '../http/views.js';
 import { ARN_CONTEXT } from '../http/arn-context.js';
 import type { ServiceWithRelations } from './services.repository.js';
+import { Action } from '../auth/action.decorator.js';
 
 @ApiTags('services')
 @Controller('v1/clusters/:cluster/services')
@@ -19,6 +20,7 @@ export class ServicesController {
   }
 
   @Post()
+  @Action('ecs:CreateService')
   @HttpCode(200)
   @ApiOperation({ summary: 'CreateService: keep desiredCount tasks of a task definition running' })
   @ApiBody({ schema: toJsonSchema(createServiceSchema) })
@@ -27,6 +29,7 @@ export class ServicesController {
   }
 
   @Get()
+  @Action('ecs:ListServices')
   @ApiOperation({ summary: 'ListServices / DescribeServices (ACTIVE and DRAINING)' })
   async list(@Param('cluster') cluster: string) {
     const services = await this.services.list(cluster);
@@ -43,12 +46,14 @@ export class ServicesController {
   }
 
   @Get(':service')
+  @Action('ecs:DescribeServices')
   @ApiOperation({ summary: 'DescribeServices for one service, with its deployments and latest events' })
   async get(@Param('cluster') cluster: string, @Param('service') name: string) {
     return { service: await this.view((await this.services.get(cluster, name)).service) };
   }
 
   @Patch(':service')
+  @Action('ecs:UpdateService')
   @ApiOperation({
     summary: 'UpdateService: new task definition or forceNewDeployment rolls out; desiredCount scales',
   })
@@ -58,6 +63,7 @@ export class ServicesController {
   }
 
   @Delete(':service')
+  @Action('ecs:DeleteService')
   @ApiOperation({ summary: 'DeleteService: refused while desiredCount > 0 unless ?force=true' })
   @ApiQuery({ name: 'force', required: false, type: Boolean })
   async delete(
@@ -69,6 +75,7 @@ export class ServicesController {
   }
 
   @Get(':service/events')
+  @Action('ecs:DescribeServices')
   @ApiOperation({ summary: 'The service events, newest first, paged' })
   @ApiQuery({ name: 'maxResults', required: false })
   @ApiQuery({ name: 'nextToken', required: false })

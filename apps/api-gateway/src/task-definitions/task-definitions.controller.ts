@@ -12,6 +12,7 @@ import { parseConstraints } from '@berth/scheduler-core';
 import { TaskDefinitionsRepository } from './task-definitions.repository.js';
 import { taskDefinitionView } from '../http/views.js';
 import { ARN_CONTEXT } from '../http/arn-context.js';
+import { Action } from '../auth/action.decorator.js';
 
 @ApiTags('task-definitions')
 @Controller('v1/task-definitions')
@@ -22,6 +23,7 @@ export class TaskDefinitionsController {
   ) {}
 
   @Post()
+  @Action('ecs:RegisterTaskDefinition')
   @HttpCode(200)
   @ApiOperation({ summary: 'RegisterTaskDefinition: creates the next revision of the family' })
   @ApiBody({ schema: toJsonSchema(registerTaskDefinitionSchema) })
@@ -46,6 +48,7 @@ export class TaskDefinitionsController {
   }
 
   @Get()
+  @Action('ecs:ListTaskDefinitions')
   @ApiOperation({ summary: 'ListTaskDefinitions, with the definitions' })
   @ApiQuery({ name: 'familyPrefix', required: false })
   @ApiQuery({ name: 'status', required: false, enum: ['ACTIVE', 'INACTIVE'] })
@@ -58,6 +61,7 @@ export class TaskDefinitionsController {
   }
 
   @Get(':ref')
+  @Action('ecs:DescribeTaskDefinition')
   @ApiOperation({ summary: 'DescribeTaskDefinition: `family` (latest ACTIVE) or `family:revision`' })
   async get(@Param('ref') ref: string) {
     const { family, revision } = parseTaskDefinitionRef(ref);
@@ -67,6 +71,7 @@ export class TaskDefinitionsController {
   }
 
   @Delete(':ref')
+  @Action('ecs:DeregisterTaskDefinition')
   @ApiOperation({ summary: 'DeregisterTaskDefinition: INACTIVE; running tasks carry on, no new ones start' })
   async deregister(@Param('ref') ref: string) {
     const { family, revision } = parseTaskDefinitionRef(ref);

@@ -4,6 +4,7 @@ import { runTaskSchema, stopTaskSchema, toJsonSchema, type ArnContext } from '@b
 import { TasksService } from './tasks.service.js';
 import { taskView } from '../http/views.js';
 import { ARN_CONTEXT } from '../http/arn-context.js';
+import { Action } from '../auth/action.decorator.js';
 
 @ApiTags('tasks')
 @Controller('v1/clusters/:cluster/tasks')
@@ -14,6 +15,7 @@ export class TasksController {
   ) {}
 
   @Post()
+  @Action('ecs:RunTask')
   @HttpCode(200)
   @ApiOperation({ summary: 'RunTask: start 1-10 tasks of a task definition' })
   @ApiBody({ schema: toJsonSchema(runTaskSchema) })
@@ -23,6 +25,7 @@ export class TasksController {
   }
 
   @Get()
+  @Action('ecs:ListTasks')
   @ApiOperation({ summary: 'ListTasks / DescribeTasks' })
   @ApiQuery({ name: 'desiredStatus', required: false, enum: ['RUNNING', 'STOPPED'] })
   @ApiQuery({ name: 'family', required: false })
@@ -37,12 +40,14 @@ export class TasksController {
   }
 
   @Get(':task')
+  @Action('ecs:DescribeTasks')
   @ApiOperation({ summary: 'DescribeTasks for one task (id or ARN)' })
   async get(@Param('cluster') cluster: string, @Param('task') task: string) {
     return { task: taskView(this.ctx, await this.tasks.get(cluster, task)) };
   }
 
   @Post(':task/stop')
+  @Action('ecs:StopTask')
   @HttpCode(200)
   @ApiOperation({ summary: 'StopTask: SIGTERM, then SIGKILL after each container’s stopTimeout' })
   @ApiBody({ schema: toJsonSchema(stopTaskSchema) })

@@ -1,0 +1,91 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  ACCESS_KEY_ID,
+  createAccessKeySchema,
+  InvalidParameterError,
+  toJsonSchema,
+  updateAccessKeySchema,
+  validateAccessKeyId,
+  validateCreateAccessKey,
+  validateUpdateAccessKey,
+} from '@berth/domain';
+import { Action } from './action.decorator.js';
+import { AccessKeysRepository } from './access-keys.repository.js';
+import { Authenticator } from './authenticator.js';
+
+const MAX_RESULTS = 100;
+
+/**
+ * Access keys, in the shape of AWS access keys: an id anyone may see and a secret shown once, at
+ * creation. Each key carries IAM-style policies (inline documents and managed policy names).
+ */
+@ApiTags('access-keys')
+@Controller('v1/access-keys')
+export class AccessKeysController {
+  constructor(
+    private readonly keys: AccessKeysRepository,
+    private readonly authenticator: Authenticator,
+  ) {}
+
+  @Post()
+  @HttpCode(200)
+  @Action('berth:CreateAccessKey')
+  @ApiOperation({ summary: 'CreateAccessKey: the answer is the only time the secret is shown' })
+  @ApiBody({ schema: toJsonSchema(createAccessKeySchema) })
+  async create(@Body() body: unknown) {
+    return { accessKey: await this.keys.create(validateCreateAccessKey(body)) };
+  }
+
+  @Get()
+  @Action('berth:ListAccessKeys')
+  @ApiOperation({ summary: 'ListAccessKeys: ids, names, status and policies (never secrets)' })
+  @ApiQuery({ name: 'maxResults', required: false })
+  @ApiQuery({ name: 'nextToken', required: false })
+  async list(@Query('maxResults') maxResults?: string, @Query('nextToken') nextToken?: string) {
+    const limit = maxResults === undefined ? MAX_RESULTS : Number(maxResults);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RESULTS)
+      throw new InvalidParameterError(
+        `maxResults: must be an integer from 1 to ${MAX_RESULTS}`,
+        'maxResults',
+      );
+    const after = nextToken === undefined ? undefined : Buffer.from(nextToken, 'base64url').toString();
+    if (after !== undefined && !ACCESS_KEY_ID.test(after))
+      throw new InvalidParameterError('nextToken: not a token this API gave', 'nextToken');
+    const accessKeys = await this.keys.list(limit, after);
+    const last = accessKeys.at(-1);
+    return {
+      accessKeys,
+      nextToken:
+        accessKeys.length === limit && last ? Buffer.from(last.accessKeyId).toString('base64url') : undefined,
+    };
+  }
+
+  @Get(':accessKeyId')
+  @Action('berth:DescribeAccessKey')
+  @ApiOperation({ summary: 'One access key (never its secret)' })
+  async get(@Param('accessKeyId') accessKeyId: string) {
+    return { accessKey: await this.keys.get(validateAccessKeyId(accessKeyId)) };
+  }
+
+  @Patch(':accessKeyId')
+  @Action('berth:UpdateAccessKey')
+  @ApiOperation({ summary: 'UpdateAccessKey: status Active or Inactive, policies, managed policies' })
+  @ApiBody({ schema: toJsonSchema(updateAccessKeySchema) })
+  async update(@Param('accessKeyId') accessKeyId: string, @Body() body: unknown) {
+    const id = validateAccessKeyId(accessKeyId);
+    const accessKey = await this.keys.update(id, validateUpdateAccessKey(body));
+    this.authenticator.invalidate(id);
+    return { accessKey };
+  }
+
+  @Delete(':accessKeyId')
+  @Action('berth:DeleteAccessKey')
+  @ApiOperation({ summary: 'DeleteAccessKey: the key stops working at once on this replica' })
+  async delete(@Param('accessKeyId') accessKeyId: string) {
+    const id = validateAccessKeyId(accessKeyId);
+    const accessKey = await this.keys.delete(id);
+    this.authenticator.invalidate(id);
+    return { accessKey };
+  }
+}

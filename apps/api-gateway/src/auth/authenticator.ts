@@ -1,0 +1,78 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { ACCESS_KEY_ID, effectivePolicies, UnauthenticatedError, type PolicyDocument } from '@berth/domain';
+import type { Logger } from '@berth/config';
+import type { AccessKeysRepository, OpenedAccessKey } from './access-keys.repository.js';
+
+/** Who a request comes from, once its key checked out. */
+export interface Principal {
+  accessKeyId: string;
+  policies: PolicyDocument[];
+}
+
+/**
+ * How long a replica trusts what it read of a key. A key made Inactive, deleted or given other
+ * policies on another replica takes effect here within this time; on this replica, at once.
+ */
+export const KEY_CACHE_MS = 5_000;
+const TOUCH_EVERY_MS = 60_000;
+const BEARER = /^Bearer ([^:\s]+):(\S+)$/;
+const INVALID = 'The security token included in the request is invalid.';
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** Checks `Authorization: Bearer <accessKeyId>:<secretAccessKey>` against the stored keys. */
+export class Authenticator {
+  private readonly cache = new Map<string, { key: OpenedAccessKey | undefined; until: number }>();
+  private readonly touched = new Map<string, number>();
+
+  constructor(
+    private readonly keys: AccessKeysRepository,
+    private readonly logger: Logger,
+  ) {}
+
+  async authenticate(authorization: string | undefined, now = Date.now()): Promise<Principal> {
+    if (!authorization)
+      throw new UnauthenticatedError(
+        'Missing credentials: send Authorization: Bearer <accessKeyId>:<secretAccessKey>',
+      );
+    const match = BEARER.exec(authorization);
+    if (!match)
+      throw new UnauthenticatedError(
+        'The Authorization header must be Bearer <accessKeyId>:<secretAccessKey>',
+      );
+    const [, accessKeyId, secret] = match as unknown as [string, string, string];
+    const key = ACCESS_KEY_ID.test(accessKeyId) ? await this.lookup(accessKeyId, now) : undefined;
+    // Hashing both sides first gives equal lengths, so the comparison takes the same time
+    // whatever the secret sent; a missing key compares against itself and fails the same way.
+    const expected = digest(key?.secret ?? secret);
+    if (!timingSafeEqual(expected, digest(secret)) || !key || key.status !== 'Active')
+      throw new UnauthenticatedError(INVALID);
+    this.touch(accessKeyId, now);
+    return { accessKeyId, policies: effectivePolicies(key.policies, key.managedPolicies) };
+  }
+
+  /** Forgets what this replica read of a key, after it changed here. */
+  invalidate(accessKeyId: string): void {
+    this.cache.delete(accessKeyId);
+  }
+
+  private async lookup(accessKeyId: string, now: number): Promise<OpenedAccessKey | undefined> {
+    const hit = this.cache.get(accessKeyId);
+    if (hit && hit.until > now) return hit.key;
+    const key = await this.keys.open(accessKeyId);
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(accessKeyId, { key, until: now + KEY_CACHE_MS });
+    return key;
+  }
+
+  /** lastUsedAt, written at most once a minute per key and off the request's path. */
+  private touch(accessKeyId: string, now: number): void {
+    if ((this.touched.get(accessKeyId) ?? 0) > now - TOUCH_EVERY_MS) return;
+    this.touched.set(accessKeyId, now);
+    this.keys
+      .touch([accessKeyId], new Date(now))
+      .catch((err: unknown) =>
+        this.logger.warn({ err, accessKeyId }, 'could not record when a key was last used'),
+      );
+  }
+}

@@ -1,0 +1,35 @@
+import { arns, idFromArnOrId, type ArnContext, type AuthorizationRequest } from '@berth/domain';
+
+/**
+ * The resource a request acts on, from its route parameters: the most specific ARN the route
+ * names, and the cluster it lives in (grants on a cluster cover what lives in it). Routes that
+ * name no resource (ListClusters, RegisterTaskDefinition...) act on `*`, as in IAM.
+ */
+export function requestTarget(
+  ctx: ArnContext,
+  params: Record<string, string | undefined>,
+): Pick<AuthorizationRequest, 'resource' | 'clusterArn'> {
+  if (params.cluster) {
+    const cluster = idFromArnOrId(params.cluster);
+    const clusterArn = arns.cluster(ctx, cluster);
+    const inside = (kind: string, id: string) =>
+      `arn:berth:ecs:${ctx.region}:${ctx.account}:${kind}/${cluster}/${id}`;
+    let resource = clusterArn;
+    if (params.service) resource = arns.service(ctx, cluster, idFromArnOrId(params.service));
+    else if (params.task) resource = arns.task(ctx, cluster, idFromArnOrId(params.task));
+    else if (params.id) resource = arns.containerInstance(ctx, cluster, idFromArnOrId(params.id));
+    else if (params.secret) resource = inside('secret', params.secret);
+    return { resource, clusterArn };
+  }
+  if (params.ref) {
+    const ref = params.ref.startsWith('arn:')
+      ? params.ref.slice(params.ref.indexOf('task-definition/') + 16)
+      : params.ref;
+    return { resource: `arn:berth:ecs:${ctx.region}:${ctx.account}:task-definition/${ref}` };
+  }
+  if (params.accessKeyId) return { resource: accessKeyArn(ctx, params.accessKeyId) };
+  return { resource: '*' };
+}
+
+export const accessKeyArn = (ctx: ArnContext, accessKeyId: string) =>
+  `arn:berth:iam::${ctx.account}:access-key/${accessKeyId}`;
