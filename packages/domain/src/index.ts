@@ -8,6 +8,7 @@ export * from './task-lifecycle.js';
 export * from './service-plan.js';
 export * from './service.js';
 export * from './registry-credentials.js';
+export * from './container-policy.js';
 export * from './secrets.js';
 export * from './iam.js';
 export * from './audit.js';
