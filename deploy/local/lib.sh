@@ -5,10 +5,27 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 STATE="$ROOT/.berth"
 mkdir -p "$STATE/logs" "$STATE/run"
 
-PG_URL_BASE=${BERTH_PG_URL_BASE:-postgresql://postgres:postgres@127.0.0.1:5432}
-export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
-
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# generated_secret NAME: a random password kept in .berth/NAME (mode 0600), made on first use.
+generated_secret() {
+  local file="$STATE/$1"
+  [ -s "$file" ] || (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=\n' >"$file")
+  cat "$file"
+}
+
+# The local Postgres and Redis get generated passwords, not well-known ones. `source .berth/env`
+# gives a shell the same settings (for pnpm test, the benchmarks, psql).
+PG_PASSWORD=$(generated_secret postgres-password)
+REDIS_PASSWORD=$(generated_secret redis-password)
+PG_URL_BASE=${BERTH_PG_URL_BASE:-postgresql://postgres:$PG_PASSWORD@127.0.0.1:5432}
+export REDIS_URL=${REDIS_URL:-redis://:$REDIS_PASSWORD@127.0.0.1:6379}
+(umask 077 && cat >"$STATE/env" <<ENV
+export BERTH_PG_URL_BASE='$PG_URL_BASE'
+export REDIS_URL='$REDIS_URL'
+export BERTH_TEST_TEMPLATE_URL='$PG_URL_BASE/berth_template'
+ENV
+)
 
 # apt_install PACKAGE...: installs the packages given, if any.
 apt_install() {
@@ -42,15 +59,26 @@ start_postgres() {
     pg_ctlcluster "$version" main start
   fi
   for _ in $(seq 1 50); do pg_isready -q -h 127.0.0.1 && break; sleep 0.2; done
-  # Local development credentials; production sets its own DATABASE_URL.
-  runuser -u postgres -- psql -qtAc "ALTER USER postgres PASSWORD 'postgres'" >/dev/null
+  # The generated local password; production sets its own DATABASE_URL.
+  runuser -u postgres -- psql -qtAc "ALTER USER postgres PASSWORD '$PG_PASSWORD'" >/dev/null
 }
 
 start_redis() {
-  if ! redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then
+  if ! REDISCLI_AUTH=$REDIS_PASSWORD redis-cli --no-auth-warning ping 2>/dev/null | grep -q PONG; then
+    # A Redis on 6379 that does not take this checkout's password (none, or another checkout's) is
+    # restarted with it: Redis holds only queues and hints, which the apps rebuild from Postgres.
+    if redis-cli -p 6379 ping >/dev/null 2>&1; then
+      log "restarting Redis with this checkout's password"
+      pkill -f 'redis-server .*:6379' || true
+      for _ in $(seq 1 50); do redis-cli -p 6379 ping >/dev/null 2>&1 || break; sleep 0.1; done
+    fi
     log "starting Redis"
-    redis-server --daemonize yes --port 6379 --bind 127.0.0.1 --save '' --appendonly no >/dev/null
-    for _ in $(seq 1 50); do redis-cli ping >/dev/null 2>&1 && break; sleep 0.1; done
+    (umask 077 && printf 'port 6379\nbind 127.0.0.1\nsave ""\nappendonly no\nrequirepass %s\n' "$REDIS_PASSWORD" >"$STATE/redis.conf")
+    redis-server "$STATE/redis.conf" --daemonize yes >/dev/null
+    for _ in $(seq 1 50); do
+      REDISCLI_AUTH=$REDIS_PASSWORD redis-cli --no-auth-warning ping 2>/dev/null | grep -q PONG && break
+      sleep 0.1
+    done
   fi
 }
 

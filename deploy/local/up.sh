@@ -24,8 +24,7 @@ export DATABASE_URL="$PG_URL_BASE/berth" BERTH_REDIS_PREFIX=berth
 # per checkout and kept, so sealed values still open after a restart. Production keeps its own
 # keys in its secret store (docs/security.md says how to rotate them).
 [ -s "$STATE/master-keys" ] || (umask 077 && node -e "process.stdout.write('local-1:' + require('node:crypto').randomBytes(32).toString('base64'))" >"$STATE/master-keys")
-BERTH_MASTER_KEYS=$(cat "$STATE/master-keys")
-export BERTH_MASTER_KEYS
+MASTER_KEYS=$(cat "$STATE/master-keys")
 API=http://127.0.0.1:8080
 
 bash "$ROOT/deploy/local/down.sh" --quiet
@@ -37,20 +36,22 @@ start_app() { # name command...
 }
 
 log "starting api-gateway, scheduler, deployment-controller"
-start_app api-gateway node "$ROOT/apps/api-gateway/dist/main.js"
+# Only the gateway (and berth-admin beside it) holds the master keys.
+start_app api-gateway env BERTH_MASTER_KEYS="$MASTER_KEYS" node "$ROOT/apps/api-gateway/dist/main.js"
 start_app scheduler node "$ROOT/apps/scheduler/dist/main.js"
 start_app deployment-controller node "$ROOT/apps/deployment-controller/dist/main.js"
 for _ in $(seq 1 100); do curl -fs "$API/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
 curl -fs "$API/healthz" >/dev/null || { tail -20 "$STATE/logs/api-gateway.log"; exit 1; }
 
 # The first administrator key, made once; the README's examples send it as a bearer token.
-node "$ROOT/apps/api-gateway/dist/admin.js" create-admin-key --name local-admin --if-none --out "$STATE/admin-token" >/dev/null
+BERTH_MASTER_KEYS="$MASTER_KEYS" node "$ROOT/apps/api-gateway/dist/admin.js" create-admin-key --name local-admin --if-none --out "$STATE/admin-token" >/dev/null
 [ -s "$STATE/admin-token" ] || { echo "access keys exist but $STATE/admin-token is missing: make one with node apps/api-gateway/dist/admin.js create-admin-key --out $STATE/admin-token" >&2; exit 1; }
 AUTH="authorization: Bearer $(cat "$STATE/admin-token")"
 
 log "starting $AGENTS agent(s)"
 for i in $(seq 1 "$AGENTS"); do
-  start_app "agent-$i" node "$ROOT/apps/host-agent/dist/main.js" \
+  # Agents get no database URL, Redis URL or key: they speak only gRPC to the gateway.
+  start_app "agent-$i" env -u DATABASE_URL -u REDIS_URL node "$ROOT/apps/host-agent/dist/main.js" \
     --gateway 127.0.0.1:8443 --cluster default --host-address "127.0.0.$((i + 1))" \
     --data-dir "$STATE/agents/$i" --cpu 2048 --memory 2048 --attribute "zone=local-$(( (i - 1) % 2 ))"
 done

@@ -89,8 +89,12 @@ export async function startLocalCluster(opts: {
     args: string[] = [],
     extraEnv: Record<string, string> = {},
   ) => {
+    const childEnv: Record<string, string | undefined> = { ...env, ...extraEnv };
+    // Agents hold no database, Redis or master-key credentials: they speak only gRPC.
+    if (script.startsWith('apps/host-agent/'))
+      for (const name of ['DATABASE_URL', 'REDIS_URL', 'BERTH_MASTER_KEYS']) delete childEnv[name];
     const child = spawn(process.execPath, [join(ROOT, script), ...args], {
-      env: { ...env, ...extraEnv },
+      env: childEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: string[] = [];
