@@ -11,6 +11,9 @@ import {
 import {
   isContainerStatusAdvance,
   isTaskStatusAdvance,
+  resolveTaskSecrets,
+  secretNamesOf,
+  type ContainerDefinition,
   type ContainerLastStatus,
   type TaskLastStatus,
 } from '@berth/domain';
@@ -18,6 +21,7 @@ import type { Register, TaskStateReport } from '@berth/proto';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
 import { ClustersRepository } from '../clusters/clusters.repository.js';
 import { RegistryCredentialsRepository } from '../registry-credentials/registry-credentials.repository.js';
+import { SecretsRepository } from '../secrets/secrets.repository.js';
 import {
   bindingsFromProto,
   containerStatusFromProto,
@@ -27,6 +31,15 @@ import {
 } from './protocol.js';
 
 const NO_CREDENTIALS: TaskForAgent['pullCredentials'] = new Map();
+const NO_SECRETS = new Map();
+
+/**
+ * Only a task that may still be launched gets its secrets opened: the agent creates containers
+ * for nothing else, so values are not sent around again at every resync of a running task.
+ */
+const mayLaunch = (t: TaskModel) => t.lastStatus === 'PENDING' && t.desiredStatus === 'RUNNING';
+const containersOf = (td: TaskDefinitionModel) =>
+  (td.definition as { containerDefinitions: ContainerDefinition[] }).containerDefinitions;
 
 export type RegisterOutcome =
   { ok: true; instance: ContainerInstanceModel; clusterName: string } | { ok: false; reason: string };
@@ -45,6 +58,7 @@ export class AgentsRepository {
     @Inject(PRISMA) private readonly db: PrismaClient,
     private readonly clusters: ClustersRepository,
     private readonly credentials: RegistryCredentialsRepository,
+    private readonly secrets: SecretsRepository,
   ) {}
 
   async register(reg: Register, sessionId: string): Promise<RegisterOutcome> {
@@ -147,14 +161,31 @@ export class AgentsRepository {
         this.clusterNameCache.set(c.id, c.name);
       }
     }
-    // Not cached: a credential changed through any replica must reach the next pull.
+    // Not cached: a credential or secret changed through any replica must reach the next launch.
     const credentials = await this.credentials.forClusters([...new Set(tasks.map((t) => t.clusterId))]);
-    return tasks.map((t) => ({
-      ...t,
-      taskDefinition: this.definitionCache.get(t.taskDefinitionId)!,
-      cluster: { name: this.clusterNameCache.get(t.clusterId)! },
-      pullCredentials: credentials.get(t.clusterId) ?? NO_CREDENTIALS,
-    }));
+    const wanted = new Map<string, string[]>();
+    for (const t of tasks.filter(mayLaunch)) {
+      const names = secretNamesOf(containersOf(this.definitionCache.get(t.taskDefinitionId)!));
+      wanted.set(t.clusterId, [...(wanted.get(t.clusterId) ?? []), ...names]);
+    }
+    const secrets = await this.secrets.openForLaunch(wanted);
+    return tasks.map((t) => {
+      const taskDefinition = this.definitionCache.get(t.taskDefinitionId)!;
+      const clusterName = this.clusterNameCache.get(t.clusterId)!;
+      return {
+        ...t,
+        taskDefinition,
+        cluster: { name: clusterName },
+        pullCredentials: credentials.get(t.clusterId) ?? NO_CREDENTIALS,
+        secrets: mayLaunch(t)
+          ? resolveTaskSecrets(
+              containersOf(taskDefinition),
+              clusterName,
+              secrets.get(t.clusterId) ?? NO_SECRETS,
+            )
+          : null,
+      };
+    });
   }
 
   /**

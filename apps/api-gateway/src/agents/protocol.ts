@@ -16,6 +16,7 @@ import {
   type ContainerLastStatus,
   type TaskLastStatus,
   type TaskOverrides,
+  type TaskSecrets,
   type VolumeDefinition,
 } from '@berth/domain';
 import type { TaskDefinitionModel, TaskModel } from '@berth/db';
@@ -77,11 +78,14 @@ export type TaskForAgent = TaskModel & {
   cluster: { name: string };
   /** The cluster's opened registry credentials, by registry host. */
   pullCredentials: ReadonlyMap<string, { username: string; password: string }>;
+  /** What the containers get from the cluster's secrets; null unless the task may still be launched. */
+  secrets: TaskSecrets | null;
 };
 
-function registryAuth(t: TaskForAgent, image: string) {
+/** A container's own repositoryCredentials win over the cluster's credentials for the registry. */
+function registryAuth(t: TaskForAgent, image: string, own?: { username: string; password: string }) {
   const registry = registryOf(image);
-  const credentials = t.pullCredentials.get(registry);
+  const credentials = own ?? t.pullCredentials.get(registry);
   return credentials ? { serverAddress: registry, ...credentials } : undefined;
 }
 
@@ -91,6 +95,7 @@ export function taskSpec(ctx: ArnContext, t: TaskForAgent): TaskSpec {
     networkMode?: string;
     volumes?: VolumeDefinition[];
   };
+  const fromSecrets = t.secrets?.ok ? t.secrets.containers : undefined;
   return {
     taskId: t.id,
     taskArn: arns.task(ctx, t.cluster.name, t.id),
@@ -101,6 +106,7 @@ export function taskSpec(ctx: ArnContext, t: TaskForAgent): TaskSpec {
     lastStatus: t.lastStatus,
     networkMode: effectiveNetworkMode(definition.networkMode),
     volumes: effectiveVolumes(definition.volumes),
+    launchError: t.secrets?.ok === false ? t.secrets.stoppedReason : '',
     containers: effectiveContainers(definition.containerDefinitions, t.overrides as TaskOverrides).map(
       (c) => ({
         name: c.name,
@@ -145,7 +151,8 @@ export function taskSpec(ctx: ArnContext, t: TaskForAgent): TaskSpec {
         logConfiguration: c.logConfiguration ?? undefined,
         hostname: c.hostname,
         extraHosts: c.extraHosts,
-        registryAuth: registryAuth(t, c.image),
+        secrets: fromSecrets?.get(c.name)?.environment ?? [],
+        registryAuth: registryAuth(t, c.image, fromSecrets?.get(c.name)?.registryAuth),
       }),
     ),
   };

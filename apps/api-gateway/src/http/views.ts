@@ -1,5 +1,6 @@
 import { arns, circuitBreakerThreshold, taskHealth, type ArnContext } from '@berth/domain';
 import type { ServiceWithRelations, TaskCountRow } from '../services/services.repository.js';
+import type { SecretMetadata } from '../secrets/secrets.repository.js';
 import type {
   ClusterModel,
   ContainerInstanceModel,
@@ -198,4 +199,15 @@ export function serviceView(ctx: ArnContext, s: ServiceWithRelations, counts: re
 
 export function serviceEventView(e: { id: string; createdAt: Date; message: string }) {
   return { id: e.id, createdAt: iso(e.createdAt), message: e.message };
+}
+
+/** Metadata only: a secret's value never leaves the gateway except in a task spec sent to an agent. */
+export function secretView(ctx: ArnContext, clusterName: string, s: SecretMetadata) {
+  return {
+    secretArn: arns.secret(ctx, clusterName, s.name),
+    name: s.name,
+    description: s.description ?? undefined,
+    createdAt: iso(s.createdAt),
+    updatedAt: iso(s.updatedAt),
+  };
 }

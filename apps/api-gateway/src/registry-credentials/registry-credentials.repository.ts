@@ -3,9 +3,7 @@ import { NotFoundError, type RegistryCredentialInput } from '@berth/domain';
 import type { RegistryCredentialModel } from '@berth/db';
 import { LOGGER, PRISMA, type Logger, type PrismaClient } from '../infra/providers.js';
 import { KEY_RING, type KeyRing } from '../crypto/key-ring.js';
-
-/** What a sealed password is bound to. */
-const credentialContext = (clusterId: string, registry: string) => `registry-credential/${clusterId}/${registry}`;
+import { sealContexts } from '../crypto/seal-contexts.js';
 
 export type RegistryCredentialView = Pick<
   RegistryCredentialModel,
@@ -32,7 +30,7 @@ export class RegistryCredentialsRepository {
   ): Promise<RegistryCredentialView> {
     const { keyId: sealKeyId, sealed: sealedPassword } = this.keys.seal(
       input.password,
-      credentialContext(clusterId, registry),
+      sealContexts.registryCredential(clusterId, registry),
     );
     return this.db.registryCredential.upsert({
       where: { clusterId_registry: { clusterId, registry } },
@@ -76,7 +74,7 @@ export class RegistryCredentialsRepository {
       try {
         const password = this.keys.open(
           { keyId: row.sealKeyId, sealed: row.sealedPassword },
-          credentialContext(row.clusterId, row.registry),
+          sealContexts.registryCredential(row.clusterId, row.registry),
         );
         let byRegistry = out.get(row.clusterId);
         if (!byRegistry) out.set(row.clusterId, (byRegistry = new Map()));
