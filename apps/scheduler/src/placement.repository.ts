@@ -1,5 +1,10 @@
 import type { PrismaClient } from '@berth/db';
-import { serviceEvents, staticHostPorts, type ContainerDefinition } from '@berth/domain';
+import {
+  InvalidParameterError,
+  serviceEvents,
+  staticHostPorts,
+  type ContainerDefinition,
+} from '@berth/domain';
 import {
   parseConstraints,
   parseStrategies,
@@ -11,7 +16,14 @@ import {
   type TaskToPlace,
 } from '@berth/scheduler-core';
 
-export type WaitingTask = TaskToPlace & { provisioningReason: string | null; serviceId: string | null };
+export type WaitingTask = TaskToPlace & {
+  provisioningReason: string | null;
+  serviceId: string | null;
+  /** Why its stored constraints or strategy no longer parse (a rule tightened since it was created). */
+  invalidSpec?: string;
+};
+
+type Spec = { constraints: PlacementConstraint[]; strategies: PlacementStrategy[]; invalid?: string };
 
 export interface CommitResult {
   /** Task ids now PENDING, by the instance that got them. */
@@ -40,10 +52,7 @@ interface LockedInstance {
  */
 export class PlacementRepository {
   /** Parsed placement specs by their JSON text: a cluster's tasks share a handful of them. */
-  private readonly parsed = new Map<
-    string,
-    { constraints: PlacementConstraint[]; strategies: PlacementStrategy[] }
-  >();
+  private readonly parsed = new Map<string, Spec>();
 
   constructor(private readonly db: PrismaClient) {}
 
@@ -110,19 +119,27 @@ export class PlacementRepository {
         strategies: spec.strategies,
         provisioningReason: t.provisioningReason,
         serviceId: t.serviceId,
+        ...(spec.invalid !== undefined && { invalidSpec: spec.invalid }),
       };
     });
   }
 
-  private spec(constraints: unknown[], strategy: unknown) {
+  private spec(constraints: unknown[], strategy: unknown): Spec {
     const key = JSON.stringify([constraints, strategy]);
     let spec = this.parsed.get(key);
     if (!spec) {
       // Validated when the task was created; parsing again only turns JSON into the core's form.
-      spec = {
-        constraints: parseConstraints(constraints),
-        strategies: parseStrategies(strategy) ?? [...RUN_TASK_DEFAULT_STRATEGY],
-      };
+      // A spec stored before a rule tightened (say, a regular expression RE2 refuses) keeps its
+      // task waiting with the reason, rather than failing the whole cluster's pass.
+      try {
+        spec = {
+          constraints: parseConstraints(constraints),
+          strategies: parseStrategies(strategy) ?? [...RUN_TASK_DEFAULT_STRATEGY],
+        };
+      } catch (e) {
+        if (!(e instanceof InvalidParameterError)) throw e;
+        spec = { constraints: [], strategies: [], invalid: e.message };
+      }
       if (spec.strategies.length === 0) spec.strategies = [...RUN_TASK_DEFAULT_STRATEGY];
       if (this.parsed.size > 1000) this.parsed.clear();
       this.parsed.set(key, spec);

@@ -50,17 +50,22 @@ export class PlacementService {
     const tasks = await this.repo.waitingTasks(clusterId, this.batch);
     if (tasks.length === 0) return { placed: 0, unplaced: 0, conflicts: 0, seen: 0 };
     const instances = await this.repo.instances(clusterId);
-    const plan = planPlacements(instances, tasks, seededRandom(randomInt(2 ** 31)));
+    const placeable = tasks.filter((t) => t.invalidSpec === undefined);
+    const plan = planPlacements(instances, placeable, seededRandom(randomInt(2 ** 31)));
 
     const byId = new Map(tasks.map((t) => [t.id, t]));
     const committed = await this.repo.commit(
       plan.placements.map((p) => ({ task: byId.get(p.taskId)!, instanceId: p.instanceId })),
     );
-    await this.repo.recordUnplaced(
-      plan.unplaced.map((u) => ({ task: byId.get(u.taskId)!, reason: u.reason })),
-    );
+    const unplaced = [
+      ...plan.unplaced.map((u) => ({ task: byId.get(u.taskId)!, reason: u.reason })),
+      ...tasks.flatMap((task) =>
+        task.invalidSpec === undefined ? [] : [{ task, reason: `Invalid placement: ${task.invalidSpec}` }],
+      ),
+    ];
+    await this.repo.recordUnplaced(unplaced);
     if (committed.placed.size) await this.notifyAgents(committed.placed);
     const placed = [...committed.placed.values()].reduce((n, ids) => n + ids.length, 0);
-    return { placed, unplaced: plan.unplaced.length, conflicts: committed.conflicts, seen: tasks.length };
+    return { placed, unplaced: unplaced.length, conflicts: committed.conflicts, seen: tasks.length };
   }
 }

@@ -232,3 +232,39 @@ it('does not place a task that was stopped before placement', async () => {
   });
   expect((await service().placeCluster(clusterId)).placed).toBe(0);
 });
+
+it('a catastrophic regular expression costs linear time, and the other tasks are placed', async () => {
+  const clusterId = await seed('regex', 1000, 3, { cpu: 1, memory: 1 });
+  const waiting = await prisma.task.findMany({ where: { clusterId }, select: { id: true } });
+  // As RunTask stores them: one task whose pattern backtracks for minutes in JavaScript's RegExp
+  // on any UUID, and one stored before RE2 was the engine, with a lookahead RE2 refuses.
+  await prisma.task.update({
+    where: { id: waiting[0]!.id },
+    data: { placementConstraints: [{ type: 'memberOf', expression: 'instanceId =~ ([0-9a-f-]+)+Z' }] },
+  });
+  await prisma.task.update({
+    where: { id: waiting[1]!.id },
+    data: { placementConstraints: [{ type: 'memberOf', expression: 'instanceId =~ (?=a).*' }] },
+  });
+
+  const started = Date.now();
+  const result = await service().placeCluster(clusterId);
+  expect(Date.now() - started).toBeLessThan(10_000);
+  expect(result).toMatchObject({ placed: 1, unplaced: 2 });
+
+  const reasons = await prisma.task.findMany({
+    where: { id: { in: [waiting[0]!.id, waiting[1]!.id] } },
+    select: { id: true, lastStatus: true, provisioningReason: true },
+  });
+  const byId = new Map(reasons.map((r) => [r.id, r]));
+  expect(byId.get(waiting[0]!.id)).toMatchObject({
+    lastStatus: 'PROVISIONING',
+    provisioningReason:
+      'No container instance met all of its requirements: 1000 failed memberOf(instanceId =~ ([0-9a-f-]+)+Z).',
+  });
+  expect(byId.get(waiting[1]!.id)!.lastStatus).toBe('PROVISIONING');
+  expect(byId.get(waiting[1]!.id)!.provisioningReason).toMatch(
+    /^Invalid placement: placementConstraints\[0\]\.expression: '\(\?=a\)\.\*' is not a valid regular expression/,
+  );
+  expect(await prisma.task.count({ where: { clusterId, lastStatus: 'PENDING' } })).toBe(1);
+}, 60_000);

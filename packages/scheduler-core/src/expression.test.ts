@@ -73,3 +73,48 @@ it('takes a regular expression up to the next space, leaving the closing parenth
     matches('(attribute:size =~ (x)?large) and attribute:zone == a', { size: 'xlarge', zone: 'a' }),
   ).toBe(true);
 });
+
+describe('patterns from API callers', () => {
+  // 1000 distinct instance ids, as the scheduler sees a large cluster.
+  const ids = Array.from(
+    { length: 1000 },
+    (_, i) => `${i.toString(16).padStart(8, '0')}-0123-4567-89ab-0123456789ab`,
+  );
+
+  // Backtracking engines take minutes on one of these 36-character ids: a regular expression with
+  // nested quantifiers, and a wildcard with many stars that cannot match.
+  it.each([
+    ['instanceId =~ ([0-9a-f-]+)+Z', false],
+    ['instanceId !~ ([0-9a-f-]+)+Z', true],
+    [`instanceId == ${'*0'.repeat(30)}*Z`, false],
+    [`instanceId in [x, ${'*0'.repeat(30)}*Z]`, false],
+  ])('%s evaluates over 1000 instances in linear time', (source, expected) => {
+    const expr = parseExpression(source);
+    const started = performance.now();
+    const results = ids.map((id) => evaluate(expr, host({}, { instanceId: id })));
+    const elapsed = performance.now() - started;
+    expect(results.every((r) => r === expected)).toBe(true);
+    // About 10 ms here; the bound is loose so that a busy machine does not fail it.
+    expect(elapsed).toBeLessThan(2000);
+  });
+
+  it('still matches what the pattern describes', () => {
+    expect(matches('instanceId =~ ([0-9a-f-]+)+', {}, { instanceId: ids[7]! })).toBe(true);
+    expect(matches('attribute:rack == r*1*', { rack: 'r-101' })).toBe(true);
+    expect(matches('attribute:rack == r.1', { rack: 'rx1' })).toBe(false);
+  });
+
+  it.each([
+    ['attribute:a =~ (x)\\1', 'invalid escape sequence'],
+    ['attribute:a =~ (?=x)x', 'invalid or unsupported Perl syntax'],
+    ['attribute:a =~ x(?<!y)', 'invalid named capture'],
+  ])('refuses %s: RE2 has no backreferences or lookaround', (source, why) => {
+    expect(() => parseExpression(source)).toThrow(why);
+    expect(() => parseExpression(source)).toThrow('(RE2 syntax, without backreferences or lookaround)');
+  });
+
+  it('refuses an expression longer than ECS allows', () => {
+    const source = `attribute:zone in [${Array(400).fill('eu-1a').join(', ')}]`;
+    expect(() => parseExpression(source)).toThrow('expression is longer than 2000 characters');
+  });
+});

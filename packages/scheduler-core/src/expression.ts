@@ -1,3 +1,5 @@
+import { RE2JS, RE2JSException, RE2JSSyntaxException } from 're2js';
+
 /**
  * The cluster query language of ECS `memberOf` constraints, over an instance's attributes and
  * fields:
@@ -9,7 +11,15 @@
  * Operators: == != (a `*` in the value is a wildcard), =~ !~ (regular expressions, anchored),
  * > >= < <= (numbers when both sides are numbers), exists !exists, in !in (lists). Words:
  * and, or, not(…) or !(…). Subjects: `attribute:<name>` and the fields in INSTANCE_FIELDS.
+ *
+ * Patterns (regular expressions and wildcards) run on RE2, which matches in time linear in the
+ * input: an expression comes from API callers, and JavaScript's backtracking RegExp would let one
+ * of them stall the scheduler (`([0-9a-f-]+)+Z`, or `*a*a*a…*b` as a wildcard). RE2 has no
+ * backreferences or lookaround, so such expressions are refused when they are parsed.
  */
+
+/** ECS's limit on one memberOf expression, which also bounds parsing and matching work. */
+export const MAX_EXPRESSION_LENGTH = 2000;
 
 export const INSTANCE_FIELDS = [
   'instanceId',
@@ -24,12 +34,23 @@ export const INSTANCE_FIELDS = [
 ] as const;
 export type InstanceField = (typeof INSTANCE_FIELDS)[number];
 
+/** A compiled, anchored pattern: a regular expression or a wildcard value. */
+export interface Pattern {
+  source: string;
+  matches(value: string): boolean;
+}
+
 export type Expression =
   | { type: 'and' | 'or'; left: Expression; right: Expression }
   | { type: 'not'; expr: Expression }
-  | { type: 'compare'; subject: string; op: CompareOp; value?: string | string[] };
+  | { type: 'compare'; subject: string; op: OrderOp; value: string }
+  | { type: 'compare'; subject: string; op: 'exists' | '!exists' }
+  | { type: 'compare'; subject: string; op: MatchOp; patterns: readonly Pattern[] };
 
-type CompareOp = '==' | '!=' | '=~' | '!~' | '>' | '>=' | '<' | '<=' | 'exists' | '!exists' | 'in' | '!in';
+type OrderOp = '>' | '>=' | '<' | '<=';
+type MatchOp = '==' | '!=' | '=~' | '!~' | 'in' | '!in';
+
+type CompareOp = OrderOp | MatchOp | 'exists' | '!exists';
 
 export class ExpressionError extends Error {
   constructor(
@@ -95,6 +116,12 @@ const isKeyword = (t: Token, word: string) => t.kind === 'word' && t.text.toLowe
 
 /** Parses an expression, or throws an ExpressionError that says what was wrong and where. */
 export function parseExpression(input: string): Expression {
+  if (input.length > MAX_EXPRESSION_LENGTH) {
+    throw new ExpressionError(
+      `expression is longer than ${MAX_EXPRESSION_LENGTH} characters`,
+      MAX_EXPRESSION_LENGTH,
+    );
+  }
   const tokens = tokenize(input);
   let at = 0;
   const peek = () => tokens[at]!;
@@ -164,27 +191,24 @@ export function parseExpression(input: string): Expression {
     if (op === 'exists' || op === '!exists') return { type: 'compare', subject: subject.text, op };
     if (op === 'in' || op === '!in') {
       expect('[');
-      const values: string[] = [];
+      const patterns: Pattern[] = [];
       for (;;) {
         const v = next();
         if (v.kind !== 'word') throw new ExpressionError(`expected a value but found '${v.text}'`, v.pos);
-        values.push(v.text);
+        patterns.push(wildcard(v.text));
         const sep = next();
         if (sep.text === ']') break;
         if (sep.text !== ',')
           throw new ExpressionError(`expected ',' or ']' but found '${sep.text}'`, sep.pos);
       }
-      return { type: 'compare', subject: subject.text, op, value: values };
+      return { type: 'compare', subject: subject.text, op, patterns };
     }
     const v = next();
     if (v.kind !== 'word') throw new ExpressionError(`expected a value but found '${v.text}'`, v.pos);
-    if (op === '=~' || op === '!~') {
-      try {
-        new RegExp(v.text);
-      } catch {
-        throw new ExpressionError(`'${v.text}' is not a valid regular expression`, v.pos);
-      }
-    }
+    if (op === '=~' || op === '!~')
+      return { type: 'compare', subject: subject.text, op, patterns: [regex(v)] };
+    if (op === '==' || op === '!=')
+      return { type: 'compare', subject: subject.text, op, patterns: [wildcard(v.text)] };
     return { type: 'compare', subject: subject.text, op, value: v.text };
   };
 
@@ -215,12 +239,33 @@ function checkSubject(t: Token): void {
 /** What an expression can see of an instance: its attributes and its fields, as strings. */
 export type ExpressionSubject = (subject: string) => string | undefined;
 
-const wildcard = (pattern: string) =>
-  new RegExp(
-    `^${pattern
-      .split('*')
-      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
+const compiled = (source: string, re: RE2JS): Pattern => ({ source, matches: (value) => re.matches(value) });
+
+/** A regular expression in RE2 syntax, matched against the whole value. */
+function regex(t: Token): Pattern {
+  try {
+    return compiled(t.text, RE2JS.compile(t.text));
+  } catch (e) {
+    if (!(e instanceof RE2JSException)) throw e;
+    const why =
+      e instanceof RE2JSSyntaxException ? `${e.getDescription()} at '${e.getPattern()}'` : e.message;
+    throw new ExpressionError(
+      `'${t.text}' is not a valid regular expression: ${why} (RE2 syntax, without backreferences or lookaround)`,
+      t.pos,
+    );
+  }
+}
+
+/** A value where `*` stands for any run of characters; everything else is literal. */
+const wildcard = (value: string): Pattern =>
+  compiled(
+    value,
+    RE2JS.compile(
+      value
+        .split('*')
+        .map((part) => RE2JS.quote(part))
+        .join('.*'),
+    ),
   );
 
 function compare(a: string, b: string): number {
@@ -239,32 +284,27 @@ export function evaluate(expr: Expression, lookup: ExpressionSubject): boolean {
       return !evaluate(expr.expr, lookup);
     case 'compare': {
       const actual = lookup(expr.subject);
-      const value = expr.value;
       switch (expr.op) {
         case 'exists':
           return actual !== undefined;
         case '!exists':
           return actual === undefined;
         case 'in':
-          return actual !== undefined && (value as string[]).some((v) => wildcard(v).test(actual));
-        case '!in':
-          return actual === undefined || !(value as string[]).some((v) => wildcard(v).test(actual));
         case '==':
-          return actual !== undefined && wildcard(value as string).test(actual);
-        case '!=':
-          return actual === undefined || !wildcard(value as string).test(actual);
         case '=~':
-          return actual !== undefined && new RegExp(`^(?:${value as string})$`).test(actual);
+          return actual !== undefined && expr.patterns.some((p) => p.matches(actual));
+        case '!in':
+        case '!=':
         case '!~':
-          return actual === undefined || !new RegExp(`^(?:${value as string})$`).test(actual);
+          return actual === undefined || !expr.patterns.some((p) => p.matches(actual));
         case '>':
-          return actual !== undefined && compare(actual, value as string) > 0;
+          return actual !== undefined && compare(actual, expr.value) > 0;
         case '>=':
-          return actual !== undefined && compare(actual, value as string) >= 0;
+          return actual !== undefined && compare(actual, expr.value) >= 0;
         case '<':
-          return actual !== undefined && compare(actual, value as string) < 0;
+          return actual !== undefined && compare(actual, expr.value) < 0;
         case '<=':
-          return actual !== undefined && compare(actual, value as string) <= 0;
+          return actual !== undefined && compare(actual, expr.value) <= 0;
       }
     }
   }

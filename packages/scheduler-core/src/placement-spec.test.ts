@@ -47,6 +47,14 @@ describe('placement constraints and strategies', () => {
       'placementConstraints[1].expression',
     ],
     [
+      'an expression over 2000 characters',
+      () =>
+        parseConstraints([
+          { type: 'memberOf', expression: `attribute:zone in [${Array(400).fill('eu-1a').join(',')}]` },
+        ]),
+      'placementConstraints[0].expression',
+    ],
+    [
       'more than 10 constraints',
       () => parseConstraints(Array(11).fill({ type: 'distinctInstance' })),
       'placementConstraints',
@@ -70,6 +78,16 @@ describe('placement constraints and strategies', () => {
   it('shows where an expression fails', () => {
     expect(() => parseConstraints([{ type: 'memberOf', expression: 'attribute:zone in eu' }])).toThrow(
       "placementConstraints[0].expression: expected '[' but found 'eu' at position 19: attribute:zone in eu",
+    );
+  });
+
+  it.each([
+    ['a backreference', 'attribute:a =~ (x)\\1', "invalid escape sequence at '\\1'"],
+    ['a lookahead', 'attribute:a =~ (?=x)x', "invalid or unsupported Perl syntax at '(?='"],
+  ])('refuses %s, which RE2 cannot match in linear time', (_, expression, why) => {
+    expect(() => parseConstraints([{ type: 'memberOf', expression }])).toThrow(
+      `placementConstraints[0].expression: '${expression.slice(15)}' is not a valid regular expression: ${why} ` +
+        '(RE2 syntax, without backreferences or lookaround) at position 16',
     );
   });
 });

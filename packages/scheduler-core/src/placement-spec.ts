@@ -1,5 +1,5 @@
 import { InvalidParameterError } from '@berth/domain';
-import { ExpressionError, parseExpression } from './expression.js';
+import { ExpressionError, MAX_EXPRESSION_LENGTH, parseExpression } from './expression.js';
 import type { PlacementConstraint, PlacementStrategy } from './types.js';
 
 /** ECS limits on one RunTask or service. */
@@ -34,7 +34,9 @@ export function parseConstraints(input: unknown, root = 'placementConstraints'):
           'memberOf needs an expression, such as "attribute:zone in [eu-1a, eu-1b]"',
         );
       }
-      if (expression.length > 2000) throw bad(`${at}.expression`, 'must be at most 2000 characters');
+      if (expression.length > MAX_EXPRESSION_LENGTH) {
+        throw bad(`${at}.expression`, `must be at most ${MAX_EXPRESSION_LENGTH} characters`);
+      }
       try {
         return { type, expression: parseExpression(expression), source: expression };
       } catch (e) {
