@@ -18,7 +18,8 @@ export function requestTarget(
     if (params.service) resource = arns.service(ctx, cluster, idFromArnOrId(params.service));
     else if (params.task) resource = arns.task(ctx, cluster, idFromArnOrId(params.task));
     else if (params.id) resource = arns.containerInstance(ctx, cluster, idFromArnOrId(params.id));
-    else if (params.secret) resource = inside('secret', params.secret);
+    // The secrets routes are the only ones with a :name.
+    else if (params.name) resource = inside('secret', params.name);
     return { resource, clusterArn };
   }
   if (params.ref) {
