@@ -4,11 +4,13 @@ import { commonEnv, ConfigError, loadConfig, runMain } from '@berth/config';
 import { createPrisma, type PrismaClient } from '@berth/db';
 import { gatewayEnv } from './config.js';
 import { AccessKeysRepository } from './auth/access-keys.repository.js';
+import { reseal, resealReport, sealedTables } from './crypto/reseal.js';
 
 /**
  * berth-admin: operator commands that run beside the gateway, with its DATABASE_URL and
  * BERTH_MASTER_KEYS, for what cannot go through the API:
  *   node apps/api-gateway/dist/admin.js create-admin-key [--name N] [--if-none] [--out FILE]
+ *   node apps/api-gateway/dist/admin.js reseal
  */
 const env = {
   DATABASE_URL: commonEnv.DATABASE_URL,
@@ -41,6 +43,18 @@ const COMMANDS: Record<string, (db: PrismaClient, config: AdminConfig, args: str
     await writeFile(values.out, token, { mode: 0o600 });
     await chmod(values.out, 0o600);
     process.stdout.write(`created administrator key ${key.accessKeyId}; token written to ${values.out}\n`);
+  },
+  /**
+   * After a new master key is put first in BERTH_MASTER_KEYS: seals every access key secret,
+   * cluster secret and registry password under it, so the older keys can be dropped. Exits 1 while
+   * any value is still under an older key.
+   */
+  reseal: async (db, config) => {
+    const keys = config.BERTH_MASTER_KEYS;
+    const results = [];
+    for (const table of sealedTables(db)) results.push(await reseal(keys, table));
+    for (const line of resealReport(keys.currentKeyId, results)) process.stdout.write(`${line}\n`);
+    if (results.some((r) => r.remaining)) process.exitCode = 1;
   },
 };
 

@@ -17,6 +17,7 @@ export interface TestGateway {
   as(token: string): ReturnType<typeof request.agent>;
   /** A plain connection to the test database, to check what was (not) written. */
   sql: pg.Client;
+  databaseUrl: string;
   count(table: string): Promise<number>;
   close(): Promise<void>;
 }
@@ -52,6 +53,7 @@ export async function startTestGateway(
     adminToken,
     as,
     sql,
+    databaseUrl: db.url,
     count: async (table) => Number((await sql.query(`SELECT count(*) FROM ${table}`)).rows[0].count),
     close: async () => {
       await sql.end();
