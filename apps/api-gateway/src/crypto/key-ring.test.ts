@@ -33,7 +33,9 @@ describe('KeyRing', () => {
   });
 
   it('refuses a malformed list, saying which entry and which rule', () => {
-    expect(() => KeyRing.parse(`k1:${randomBytes(16).toString('base64')}`)).toThrow(/key k1 must be 32 bytes/);
+    expect(() => KeyRing.parse(`k1:${randomBytes(16).toString('base64')}`)).toThrow(
+      /key k1 must be 32 bytes/,
+    );
     expect(() => KeyRing.parse(key())).toThrow(/entry 1 must be <key id>:<base64 key>/);
     const k = key();
     expect(() => KeyRing.parse(`a:${k},a:${k}`)).toThrow(/listed twice/);

@@ -28,7 +28,9 @@ export class KeyRing {
       const sep = entry.indexOf(':');
       const id = entry.slice(0, sep).trim();
       if (sep < 0 || !KEY_ID.test(id))
-        throw new Error(`BERTH_MASTER_KEYS: entry ${i + 1} must be <key id>:<base64 key>, the id 1-32 of A-Z a-z 0-9 _ . -`);
+        throw new Error(
+          `BERTH_MASTER_KEYS: entry ${i + 1} must be <key id>:<base64 key>, the id 1-32 of A-Z a-z 0-9 _ . -`,
+        );
       const bytes = Buffer.from(entry.slice(sep + 1).trim(), 'base64');
       if (bytes.length !== 32)
         throw new Error(`BERTH_MASTER_KEYS: key ${id} must be 32 bytes in base64, got ${bytes.length} bytes`);
@@ -57,7 +59,10 @@ export class KeyRing {
   /** Throws when the key is unknown or wrong, or the value was tampered with or moved to another row. */
   open(value: { keyId: string; sealed: Uint8Array }, context: string): string {
     const key = this.keys.get(value.keyId);
-    if (!key) throw new Error(`sealed with master key ${JSON.stringify(value.keyId)}, which BERTH_MASTER_KEYS does not list`);
+    if (!key)
+      throw new Error(
+        `sealed with master key ${JSON.stringify(value.keyId)}, which BERTH_MASTER_KEYS does not list`,
+      );
     const buf = Buffer.from(value.sealed);
     if (buf[0] !== VERSION) throw new Error(`unknown sealed value version ${buf[0]}`);
     const iv = buf.subarray(1, 1 + IV_BYTES);
@@ -65,9 +70,10 @@ export class KeyRing {
     const decipher = createDecipheriv('aes-256-gcm', key, iv);
     decipher.setAAD(Buffer.from(context));
     decipher.setAuthTag(tag);
-    return Buffer.concat([decipher.update(buf.subarray(1 + IV_BYTES + TAG_BYTES)), decipher.final()]).toString(
-      'utf8',
-    );
+    return Buffer.concat([
+      decipher.update(buf.subarray(1 + IV_BYTES + TAG_BYTES)),
+      decipher.final(),
+    ]).toString('utf8');
   }
 }
 
