@@ -32,6 +32,7 @@ import { ErrorsFilter } from './http/errors.filter.js';
 import { HealthController } from './http/health.controller.js';
 import { ClustersController } from './clusters/clusters.controller.js';
 import { ClustersRepository } from './clusters/clusters.repository.js';
+import { ClusterPolicyController } from './clusters/cluster-policy.controller.js';
 import { TaskDefinitionsController } from './task-definitions/task-definitions.controller.js';
 import { TaskDefinitionsRepository } from './task-definitions/task-definitions.repository.js';
 import { TasksController } from './tasks/tasks.controller.js';
@@ -83,6 +84,7 @@ export class GatewayModule {
       controllers: [
         HealthController,
         ClustersController,
+        ClusterPolicyController,
         TaskDefinitionsController,
         TasksController,
         ContainerInstancesController,

@@ -28,36 +28,6 @@ it('answers a bad definition with 400 naming the JSON path, and writes nothing',
   expect(await gw.count('task_definition')).toBe(0);
 });
 
-it('runs privileged containers only in clusters that enable privilegedContainers', async () => {
-  await gw.http
-    .post('/v1/task-definitions')
-    .send({ family: 'priv', containerDefinitions: [container('root', { privileged: true })] })
-    .expect(200);
-  const refused = await gw.http.post('/v1/clusters/default/tasks').send({ taskDefinition: 'priv' });
-  expect(refused.status).toBe(400);
-  expect(refused.body.message).toMatch(/privilegedContainers/);
-  const service = await gw.http
-    .post('/v1/clusters/default/services')
-    .send({ serviceName: 'priv', taskDefinition: 'priv', desiredCount: 1 });
-  expect(service.status).toBe(400);
-  expect(await gw.count('task')).toBe(0);
-
-  const enabled = await gw.http
-    .put('/v1/clusters/default/settings')
-    .send({ settings: [{ name: 'privilegedContainers', value: 'enabled' }] });
-  expect(enabled.status).toBe(200);
-  expect(enabled.body.cluster.settings).toEqual([{ name: 'privilegedContainers', value: 'enabled' }]);
-  expect((await gw.http.post('/v1/clusters/default/tasks').send({ taskDefinition: 'priv' })).status).toBe(
-    200,
-  );
-
-  const bad = await gw.http
-    .put('/v1/clusters/default/settings')
-    .send({ settings: [{ name: 'privilegedContainers', value: 'yes' }] });
-  expect(bad.status).toBe(400);
-  expect(bad.body.field).toBe('settings[0].value');
-});
-
 it('reserves what RunTask overrides ask for, and keeps its tags', async () => {
   await gw.http
     .post('/v1/task-definitions')

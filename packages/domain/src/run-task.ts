@@ -57,23 +57,21 @@ export function validateRunTask(input: unknown): RunTaskInput {
   return parseOrThrow(runTaskSchema, input ?? {});
 }
 
-/** ECS cluster settings, and Berth's own: privilegedContainers (enabled or disabled). */
-export const clusterSettingsSchema = z
-  .array(
-    z.looseObject({
-      name: z.enum(['containerInsights', 'privilegedContainers'], {
-        error: 'must be privilegedContainers or containerInsights',
-      }),
-      value: z.string({ error: 'is required and must be a string' }),
+/** The answer to a client that still sets Berth's former cluster setting. */
+const PRIVILEGED_CONTAINERS_MOVED =
+  'privilegedContainers is no longer a cluster setting: set the cluster\'s container policy with PUT /v1/clusters/{cluster}/policy {"level": "privileged"}';
+
+/** ECS cluster settings: containerInsights, accepted and not acted on. */
+export const clusterSettingsSchema = z.array(
+  z.looseObject({
+    name: z.enum(['containerInsights'], {
+      error: (issue) =>
+        issue.input === 'privilegedContainers' ? PRIVILEGED_CONTAINERS_MOVED : 'must be containerInsights',
     }),
-    { error: 'must be an array of {name, value}' },
-  )
-  .superRefine((settings, ctx) => {
-    settings.forEach((s, i) => {
-      if (s.name === 'privilegedContainers' && s.value !== 'enabled' && s.value !== 'disabled')
-        ctx.addIssue({ code: 'custom', path: [i, 'value'], message: 'must be "enabled" or "disabled"' });
-    });
-  });
+    value: z.string({ error: 'is required and must be a string' }),
+  }),
+  { error: 'must be an array of {name, value}' },
+);
 
 export const createClusterSchema = z.looseObject({
   clusterName: z
@@ -82,25 +80,15 @@ export const createClusterSchema = z.looseObject({
   settings: clusterSettingsSchema.optional(),
 });
 
-export interface ClusterSettingsChange {
-  /** Undefined: the request does not change it. */
-  containerPolicyLevel?: 'baseline' | 'privileged';
-}
-
-function settingsChange(settings: z.output<typeof clusterSettingsSchema> | undefined): ClusterSettingsChange {
-  const privileged = settings?.findLast((s) => s.name === 'privilegedContainers');
-  return privileged ? { containerPolicyLevel: privileged.value === 'enabled' ? 'privileged' : 'baseline' } : {};
-}
-
-export function validateCreateCluster(input: unknown): { clusterName: string } & ClusterSettingsChange {
-  const { clusterName, settings } = parseOrThrow(createClusterSchema, input ?? {});
-  return { clusterName, ...settingsChange(settings) };
+export function validateCreateCluster(input: unknown): { clusterName: string } {
+  const { clusterName } = parseOrThrow(createClusterSchema, input ?? {});
+  return { clusterName };
 }
 
 export const updateClusterSettingsSchema = z.looseObject({ settings: clusterSettingsSchema });
 
-export function validateUpdateClusterSettings(input: unknown): ClusterSettingsChange {
-  return settingsChange(parseOrThrow(updateClusterSettingsSchema, input ?? {}).settings);
+export function validateUpdateClusterSettings(input: unknown): void {
+  parseOrThrow(updateClusterSettingsSchema, input ?? {});
 }
 
 export const stopTaskSchema = z.looseObject({

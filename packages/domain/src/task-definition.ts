@@ -733,20 +733,3 @@ const ASSIGNED_FIELDS = [
 function storedDefinition(input: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(input).filter(([key]) => !ASSIGNED_FIELDS.includes(key)));
 }
-
-/**
- * Privileged containers run only in clusters whose privilegedContainers setting is enabled: a
- * privileged container owns its host, so the cluster's operator opts in, not the task's author.
- */
-export function assertPrivilegedAllowed(
-  cluster: { name: string; containerPolicyLevel: string },
-  containers: ContainerDefinition[],
-): void {
-  if (cluster.containerPolicyLevel === 'privileged') return;
-  const i = containers.findIndex((c) => c.privileged === true);
-  if (i < 0) return;
-  throw new InvalidParameterError(
-    `taskDefinition: containerDefinitions[${i}].privileged is true, and cluster ${cluster.name} does not allow privileged containers (enable its privilegedContainers setting)`,
-    'taskDefinition',
-  );
-}

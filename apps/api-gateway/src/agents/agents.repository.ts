@@ -136,33 +136,32 @@ export class AgentsRepository {
 
   /**
    * Task definitions never change once registered (but for their status, which agents do not
-   * need), and neither do cluster names: both are cached, so a command costs one query.
+   * need): they are cached.
    */
   private readonly definitionCache = new Map<string, TaskDefinitionModel>();
-  private readonly clusterNameCache = new Map<string, string>();
 
   private async withDefinitions(tasks: TaskModel[]): Promise<TaskForAgent[]> {
     const missingDefs = [...new Set(tasks.map((t) => t.taskDefinitionId))].filter(
       (id) => !this.definitionCache.has(id),
-    );
-    const missingClusters = [...new Set(tasks.map((t) => t.clusterId))].filter(
-      (id) => !this.clusterNameCache.has(id),
     );
     if (missingDefs.length) {
       if (this.definitionCache.size > 10_000) this.definitionCache.clear();
       for (const td of await this.db.taskDefinition.findMany({ where: { id: { in: missingDefs } } }))
         this.definitionCache.set(td.id, td);
     }
-    if (missingClusters.length) {
-      for (const c of await this.db.cluster.findMany({
-        where: { id: { in: missingClusters } },
-        select: { id: true, name: true },
-      })) {
-        this.clusterNameCache.set(c.id, c.name);
-      }
-    }
+    // Not cached: a container policy changed through any replica must reach the next launch.
+    const clusterIds = [...new Set(tasks.map((t) => t.clusterId))];
+    const clusters = new Map(
+      (clusterIds.length
+        ? await this.db.cluster.findMany({
+            where: { id: { in: clusterIds } },
+            select: { id: true, name: true, containerPolicyLevel: true, allowedHostPathPrefixes: true },
+          })
+        : []
+      ).map((c) => [c.id, c]),
+    );
     // Not cached: a credential or secret changed through any replica must reach the next launch.
-    const credentials = await this.credentials.forClusters([...new Set(tasks.map((t) => t.clusterId))]);
+    const credentials = await this.credentials.forClusters(clusterIds);
     const wanted = new Map<string, string[]>();
     for (const t of tasks.filter(mayLaunch)) {
       const names = secretNamesOf(containersOf(this.definitionCache.get(t.taskDefinitionId)!));
@@ -171,11 +170,12 @@ export class AgentsRepository {
     const secrets = await this.secrets.openForLaunch(wanted);
     return tasks.map((t) => {
       const taskDefinition = this.definitionCache.get(t.taskDefinitionId)!;
-      const clusterName = this.clusterNameCache.get(t.clusterId)!;
+      const cluster = clusters.get(t.clusterId)!;
+      const clusterName = cluster.name;
       return {
         ...t,
         taskDefinition,
-        cluster: { name: clusterName },
+        cluster,
         pullCredentials: credentials.get(t.clusterId) ?? NO_CREDENTIALS,
         secrets: mayLaunch(t)
           ? resolveTaskSecrets(

@@ -7,6 +7,7 @@ import {
 } from '@berth/proto';
 import {
   arns,
+  containerPolicyOf,
   effectiveContainers,
   effectiveNetworkMode,
   effectiveVolumes,
@@ -75,7 +76,8 @@ export function bindingsFromProto(c: ContainerStateReport) {
 
 export type TaskForAgent = TaskModel & {
   taskDefinition: TaskDefinitionModel;
-  cluster: { name: string };
+  /** The cluster's name and its container policy as it is now. */
+  cluster: { name: string; containerPolicyLevel: string; allowedHostPathPrefixes: string[] };
   /** The cluster's opened registry credentials, by registry host. */
   pullCredentials: ReadonlyMap<string, { username: string; password: string }>;
   /** What the containers get from the cluster's secrets; null unless the task may still be launched. */
@@ -106,6 +108,10 @@ export function taskSpec(ctx: ArnContext, t: TaskForAgent): TaskSpec {
     lastStatus: t.lastStatus,
     networkMode: effectiveNetworkMode(definition.networkMode),
     volumes: effectiveVolumes(definition.volumes),
+    containerPolicy: {
+      level: containerPolicyOf(t.cluster).level,
+      allowedHostPathPrefixes: t.cluster.allowedHostPathPrefixes,
+    },
     launchError: t.secrets?.ok === false ? t.secrets.stoppedReason : '',
     containers: effectiveContainers(definition.containerDefinitions, t.overrides as TaskOverrides).map(
       (c) => ({

@@ -29,8 +29,8 @@ export class ClustersController {
   })
   @ApiBody({ schema: toJsonSchema(createClusterSchema) })
   async create(@Body() body: unknown) {
-    const { clusterName, ...settings } = validateCreateCluster(body);
-    const cluster = await this.clusters.create(clusterName, settings);
+    const { clusterName } = validateCreateCluster(body);
+    const cluster = await this.clusters.create(clusterName);
     const counts = await this.clusters.counts([cluster.id]);
     return { cluster: clusterView(this.ctx, cluster, counts.get(cluster.id)!) };
   }
@@ -56,10 +56,14 @@ export class ClustersController {
   @Put(':cluster/settings')
   @Action('ecs:UpdateClusterSettings')
   @HttpCode(200)
-  @ApiOperation({ summary: 'UpdateClusterSettings: privilegedContainers enabled or disabled' })
+  @ApiOperation({
+    summary:
+      'UpdateClusterSettings: containerInsights, accepted and not acted on (the container policy is PUT .../policy)',
+  })
   @ApiBody({ schema: toJsonSchema(updateClusterSettingsSchema) })
   async updateSettings(@Param('cluster') name: string, @Body() body: unknown) {
-    const cluster = await this.clusters.updateSettings(name, validateUpdateClusterSettings(body));
+    validateUpdateClusterSettings(body);
+    const cluster = await this.clusters.get(name);
     const counts = await this.clusters.counts([cluster.id]);
     return { cluster: clusterView(this.ctx, cluster, counts.get(cluster.id)!) };
   }

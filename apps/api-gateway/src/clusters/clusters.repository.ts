@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { isUniqueViolation, type ClusterModel } from '@berth/db';
-import { ConflictError, NotFoundError, type ClusterSettingsChange } from '@berth/domain';
+import { ConflictError, NotFoundError, type ContainerPolicy } from '@berth/domain';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
 import type { ClusterCounts } from '../http/views.js';
 
@@ -9,13 +9,9 @@ export class ClustersRepository {
   constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   /** Idempotent like ECS CreateCluster: creating an existing cluster returns it. */
-  async create(name: string, settings: ClusterSettingsChange = {}): Promise<ClusterModel> {
+  async create(name: string): Promise<ClusterModel> {
     try {
-      return await this.db.cluster.upsert({
-        where: { name },
-        create: { name, ...settings },
-        update: settings,
-      });
+      return await this.db.cluster.upsert({ where: { name }, create: { name }, update: {} });
     } catch (error) {
       // Two concurrent creates of one name: the loser reads the winner's row.
       if (isUniqueViolation(error)) return this.get(name);
@@ -23,9 +19,16 @@ export class ClustersRepository {
     }
   }
 
-  async updateSettings(name: string, settings: ClusterSettingsChange): Promise<ClusterModel> {
+  /** Replaces the cluster's container policy (PutClusterPolicy). */
+  async putPolicy(name: string, policy: ContainerPolicy): Promise<ClusterModel> {
     const cluster = await this.get(name);
-    return this.db.cluster.update({ where: { id: cluster.id }, data: settings });
+    return this.db.cluster.update({
+      where: { id: cluster.id },
+      data: {
+        containerPolicyLevel: policy.level,
+        allowedHostPathPrefixes: [...policy.allowedHostPathPrefixes],
+      },
+    });
   }
 
   async list(): Promise<ClusterModel[]> {

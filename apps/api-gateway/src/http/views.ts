@@ -1,4 +1,4 @@
-import { arns, circuitBreakerThreshold, taskHealth, type ArnContext } from '@berth/domain';
+import { arns, circuitBreakerThreshold, containerPolicyOf, taskHealth, type ArnContext } from '@berth/domain';
 import type { ServiceWithRelations, TaskCountRow } from '../services/services.repository.js';
 import type { SecretMetadata } from '../secrets/secrets.repository.js';
 import type {
@@ -26,8 +26,18 @@ export function clusterView(ctx: ArnContext, c: ClusterModel, counts: ClusterCou
     clusterName: c.name,
     status,
     ...counts,
-    settings: [{ name: 'privilegedContainers', value: c.containerPolicyLevel === 'privileged' ? 'enabled' : 'disabled' }],
     createdAt: iso(c.createdAt),
+  };
+}
+
+/** A cluster's container policy, as GET and PUT /v1/clusters/{cluster}/policy show it. */
+export function containerPolicyView(ctx: ArnContext, c: ClusterModel) {
+  const policy = containerPolicyOf(c);
+  return {
+    clusterArn: arns.cluster(ctx, c.name),
+    clusterName: c.name,
+    level: policy.level,
+    allowedHostPathPrefixes: policy.allowedHostPathPrefixes,
   };
 }
 

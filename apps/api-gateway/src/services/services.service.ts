@@ -5,8 +5,8 @@ import {
   resolveDeploymentConfiguration,
   validateCreateService,
   validateUpdateService,
-  assertPrivilegedAllowed,
-  type ContainerDefinition,
+  type PolicySubject,
+  assertClusterPolicyAllows,
 } from '@berth/domain';
 import type { Hints } from '@berth/queues';
 import { parseConstraints, parseStrategies } from '@berth/scheduler-core';
@@ -18,8 +18,13 @@ import { ServicesRepository, type ServiceWithRelations } from './services.reposi
 
 const MAX_EVENTS = 100;
 
-const containersOf = (td: TaskDefinitionModel) =>
-  (td.definition as { containerDefinitions: ContainerDefinition[] }).containerDefinitions;
+/** Whether the cluster's container policy lets tasks of this definition start: a 400 if not. */
+const assertPolicyAllows = (cluster: ClusterModel, td: TaskDefinitionModel) =>
+  assertClusterPolicyAllows(
+    cluster,
+    `${td.family}:${td.revision}`,
+    td.definition as unknown as PolicySubject,
+  );
 
 /** CreateService, UpdateService, DeleteService; the deployment controller does the rest. */
 @Injectable()
@@ -38,7 +43,7 @@ export class ServicesService {
     parseStrategies(input.placementStrategy);
     const cluster = await this.clusters.get(clusterName);
     const taskDefinition = await this.activeTaskDefinition(input.taskDefinition);
-    assertPrivilegedAllowed(cluster, containersOf(taskDefinition));
+    assertPolicyAllows(cluster, taskDefinition);
     const service = await this.services.create({
       clusterId: cluster.id,
       serviceName: input.serviceName,
@@ -82,7 +87,7 @@ export class ServicesService {
     const taskDefinition = input.taskDefinition
       ? await this.activeTaskDefinition(input.taskDefinition)
       : undefined;
-    if (taskDefinition) assertPrivilegedAllowed(cluster, containersOf(taskDefinition));
+    if (taskDefinition) assertPolicyAllows(cluster, taskDefinition);
     const updated = await this.services.update(cluster.id, name, {
       taskDefinition,
       forceNewDeployment: input.forceNewDeployment,

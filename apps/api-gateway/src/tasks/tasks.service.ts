@@ -7,7 +7,7 @@ import {
   validateStopTask,
   validateOverrides,
   taskReservation,
-  assertPrivilegedAllowed,
+  assertClusterPolicyAllows,
   type ContainerDefinition,
 } from '@berth/domain';
 import { publishAgentCommand, type Hints } from '@berth/queues';
@@ -48,7 +48,7 @@ export class TasksService {
     }
     const definition = td.definition as { memory?: unknown; containerDefinitions: ContainerDefinition[] };
     validateOverrides(definition, `${td.family}:${td.revision}`, input.overrides);
-    assertPrivilegedAllowed(cluster, definition.containerDefinitions);
+    assertClusterPolicyAllows(cluster, `${td.family}:${td.revision}`, definition);
     const placementConstraints = (input.placementConstraints as unknown[] | undefined) ?? [];
     const placementStrategy = (input.placementStrategy as unknown[] | undefined) ?? RUN_TASK_DEFAULT_STRATEGY;
     const tasks = await this.tasks.createTasks(
