@@ -39,6 +39,7 @@ export interface LocalCluster {
   db: TestDatabase;
   prefix: string;
   agents: { hostAddress: string; dataDir: string; process: ChildProcess }[];
+  /** Every line each app printed, by app name, across restarts. */
   logs: Map<string, string[]>;
   /**
    * Kills a control-plane app (`api-gateway`, `api-gateway-2`, `scheduler`,
@@ -47,7 +48,8 @@ export interface LocalCluster {
   killApp(name: string): Promise<void>;
   /** Whether a control-plane app's process is still alive. */
   isRunning(name: string): boolean;
-  startApp(name: string): void;
+  /** Starts a control-plane app; `env`, when given, applies to this start and every later one. */
+  startApp(name: string, env?: Record<string, string>): void;
   /** Kills agent `index` with `signal` (its containers keep running) and starts it again. */
   killAgent(index: number, signal?: NodeJS.Signals): Promise<void>;
   startAgent(index: number): void;
@@ -97,7 +99,8 @@ export async function startLocalCluster(opts: {
       env: childEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const lines: string[] = [];
+    // A restarted app's lines follow those of its earlier runs.
+    const lines = logs.get(name) ?? [];
     logs.set(name, lines);
     child.stdout!.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
     child.stderr!.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
@@ -198,7 +201,8 @@ export async function startLocalCluster(opts: {
       const child = apps.get(name)!;
       return child.exitCode === null && child.signalCode === null;
     },
-    startApp(name) {
+    startApp(name, env) {
+      if (env) APPS[name]!.env = { ...APPS[name]!.env, ...env };
       apps.set(name, startApp(name));
     },
     async killAgent(index, signal = 'SIGKILL') {
