@@ -1,10 +1,12 @@
 import { createTasks, requestTaskStop, type Prisma, type PrismaClient } from '@berth/db';
 import { SERVICE_DEFAULT_STRATEGY } from '@berth/scheduler-core';
 import {
+  clusterPolicyRefusal,
   ROLLBACK_REASON_PREFIX,
   serviceEvents,
   taskHealth,
   type DeploymentView,
+  type PolicySubject,
   type ServiceAction,
   type ServiceSpec,
   type ServiceTaskView,
@@ -137,6 +139,16 @@ export class ServicesRepository {
             where: { id: action.deploymentId },
             include: { taskDefinition: true },
           });
+          // The cluster's container policy may have changed since the service was created: a task
+          // it refuses is not started. The service says why, once, and waits (the sweep looks
+          // again) for a new policy or a new task definition; nothing failed, so the breaker
+          // does not count it.
+          const refusal = await this.policyRefusal(tx, snapshot.clusterId, deployment.taskDefinition);
+          if (refusal) {
+            const message = serviceEvents.unableToStart(snapshot.name, refusal);
+            if ((await this.latestEvent(tx, snapshot.id)) !== message) events.push(message);
+            break;
+          }
           const created = await createTasks(tx, {
             clusterId: snapshot.clusterId,
             taskDefinition: deployment.taskDefinition,
@@ -219,6 +231,27 @@ export class ServicesRepository {
     }
     await this.recordEvents(tx, snapshot, applied.startedTaskIds, stoppedIds, events);
     return applied;
+  }
+
+  private async policyRefusal(
+    tx: Tx,
+    clusterId: string,
+    td: { family: string; revision: number; definition: unknown },
+  ): Promise<string | null> {
+    const cluster = await tx.cluster.findUniqueOrThrow({
+      where: { id: clusterId },
+      select: { name: true, containerPolicyLevel: true, allowedHostPathPrefixes: true },
+    });
+    return clusterPolicyRefusal(cluster, `${td.family}:${td.revision}`, td.definition as PolicySubject);
+  }
+
+  private async latestEvent(tx: Tx, serviceId: string): Promise<string | undefined> {
+    const latest = await tx.serviceEvent.findFirst({
+      where: { serviceId },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      select: { message: true },
+    });
+    return latest?.message;
   }
 
   private async recordEvents(

@@ -115,6 +115,8 @@ export const serviceEvents = {
     `(service ${service}) (deployment ${deploymentId}) deployment failed: ${failed} tasks failed to start or stay healthy (circuit breaker threshold ${threshold}).`,
   rollingBack: (service: string, from: string, to: string) =>
     `(service ${service}) (deployment ${from}) rolling back to the task definition of deployment ${to}, the last that completed.`,
+  unableToStart: (service: string, reason: string) =>
+    `(service ${service}) was unable to start a task: ${reason}.`,
   unableToPlace: (service: string, reason: string) =>
     `(service ${service}) was unable to place a task because no container instance met all of its requirements. ${reason
       .replace(/^No container instance met all of its requirements: /, 'Of the instances, ')
