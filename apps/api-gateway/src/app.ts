@@ -10,7 +10,7 @@ import {
   type INestApplication,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE, NestFactory } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -29,6 +29,7 @@ import {
 import type { Hints } from '@berth/queues';
 import { ARN_CONTEXT } from './http/arn-context.js';
 import { ErrorsFilter } from './http/errors.filter.js';
+import { PathParametersPipe, refuseMalformedInput } from './http/request-input.js';
 import { HealthController } from './http/health.controller.js';
 import { ClustersController } from './clusters/clusters.controller.js';
 import { ClustersRepository } from './clusters/clusters.repository.js';
@@ -99,6 +100,7 @@ export class GatewayModule {
         ...infraProviders(config),
         { provide: ARN_CONTEXT, useValue: { region: config.BERTH_REGION, account: config.BERTH_ACCOUNT } },
         { provide: APP_FILTER, useClass: ErrorsFilter },
+        { provide: APP_PIPE, useClass: PathParametersPipe },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
         {
@@ -164,6 +166,7 @@ export async function startGateway(
       next(err);
     },
   );
+  app.use(refuseMalformedInput);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -1,4 +1,5 @@
 import { InvalidParameterError } from './errors.js';
+import { NAME_RULE } from './validation.js';
 
 /** ECS-shaped ARNs with partition `berth`; region and account come from configuration. */
 export interface ArnContext {
@@ -43,8 +44,12 @@ export function parseTaskDefinitionRef(
     ref = ref.slice(slash + 'task-definition/'.length);
   }
   const colon = ref.lastIndexOf(':');
-  if (colon < 0) return { family: ref };
-  const revision = Number(ref.slice(colon + 1));
-  if (!Number.isInteger(revision) || revision < 1) throw bad('the revision must be a positive integer');
-  return { family: ref.slice(0, colon), revision };
+  const family = colon < 0 ? ref : ref.slice(0, colon);
+  if (!NAME_RULE.test(family)) throw bad('the family must be 1-255 letters, digits, hyphens or underscores');
+  if (colon < 0) return { family };
+  const digits = ref.slice(colon + 1);
+  const revision = /^[1-9][0-9]{0,9}$/.test(digits) ? Number(digits) : NaN;
+  // Revisions are Postgres integers.
+  if (!(revision <= 2 ** 31 - 1)) throw bad('the revision must be a positive integer');
+  return { family, revision };
 }

@@ -51,3 +51,8 @@ export class UnauthenticatedError extends BerthError {
 export class AccessDeniedError extends BerthError {
   readonly exception = 'AccessDeniedException';
 }
+
+/** Something the request needs (Redis) cannot be reached now; the caller may retry (503). */
+export class ServiceUnavailableError extends BerthError {
+  readonly exception = 'ServiceUnavailableException';
+}

@@ -12,3 +12,5 @@ export * from './container-policy.js';
 export * from './secrets.js';
 export * from './iam.js';
 export * from './audit.js';
+export * from './request-input.js';
+export * from './paging.js';

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { InvalidParameterError } from './errors.js';
 
+/** ECS's rule for cluster, service and task definition family names. */
+export const NAME_RULE = /^[A-Za-z0-9_-]{1,255}$/;
+
 /** `containerDefinitions[1].portMappings[0].hostPort` from zod's path array. */
 export function jsonPath(path: readonly PropertyKey[]): string {
   let out = '';

@@ -1,7 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import {
   createClusterSchema,
+  cursors,
+  nextPageToken,
+  parsePage,
   toJsonSchema,
   updateClusterSettingsSchema,
   validateCreateCluster,
@@ -37,11 +40,17 @@ export class ClustersController {
 
   @Get()
   @Action('ecs:ListClusters')
-  @ApiOperation({ summary: 'ListClusters / DescribeClusters' })
-  async list() {
-    const clusters = await this.clusters.list();
+  @ApiOperation({ summary: 'ListClusters / DescribeClusters, paged' })
+  @ApiQuery({ name: 'maxResults', required: false })
+  @ApiQuery({ name: 'nextToken', required: false })
+  async list(@Query() query: { maxResults?: string; nextToken?: string }) {
+    const { limit, after } = parsePage(query, cursors.name);
+    const clusters = await this.clusters.list(limit, after);
     const counts = await this.clusters.counts(clusters.map((c) => c.id));
-    return { clusters: clusters.map((c) => clusterView(this.ctx, c, counts.get(c.id)!)) };
+    return {
+      clusters: clusters.map((c) => clusterView(this.ctx, c, counts.get(c.id)!)),
+      nextToken: nextPageToken(clusters, limit, (c) => c.name),
+    };
   }
 
   @Get(':cluster')

@@ -31,8 +31,13 @@ export class ClustersRepository {
     });
   }
 
-  async list(): Promise<ClusterModel[]> {
-    return this.db.cluster.findMany({ orderBy: { name: 'asc' } });
+  /** Clusters by name, `limit` after the name `after`. */
+  async list(limit: number, after?: string): Promise<ClusterModel[]> {
+    return this.db.cluster.findMany({
+      where: after ? { name: { gt: after } } : {},
+      orderBy: { name: 'asc' },
+      take: limit,
+    });
   }
 
   async get(nameOrId: string): Promise<ClusterModel> {

@@ -3,7 +3,10 @@ import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import {
   CONTAINER_INSTANCE_STATUSES,
   InvalidParameterError,
-  idFromArnOrId,
+  cursors,
+  nextPageToken,
+  parsePage,
+  parseResourceId,
   toJsonSchema,
   updateContainerInstanceSchema,
   type ArnContext,
@@ -61,22 +64,30 @@ export class ContainerInstancesController {
 
   @Get()
   @Action('ecs:ListContainerInstances')
-  @ApiOperation({ summary: 'ListContainerInstances / DescribeContainerInstances' })
+  @ApiOperation({ summary: 'ListContainerInstances / DescribeContainerInstances, paged' })
   @ApiQuery({ name: 'status', required: false, enum: CONTAINER_INSTANCE_STATUSES })
-  async list(@Param('cluster') clusterName: string, @Query('status') status?: string) {
+  @ApiQuery({ name: 'maxResults', required: false })
+  @ApiQuery({ name: 'nextToken', required: false })
+  async list(
+    @Param('cluster') clusterName: string,
+    @Query() query: { status?: string; maxResults?: string; nextToken?: string },
+  ) {
+    const { status } = query;
     if (status !== undefined && !(CONTAINER_INSTANCE_STATUSES as readonly string[]).includes(status)) {
       throw new InvalidParameterError(
         `status: must be one of ${CONTAINER_INSTANCE_STATUSES.join(', ')}`,
         'status',
       );
     }
+    const { limit, after } = parsePage(query, cursors.timeAndId);
     const cluster = await this.clusters.get(clusterName);
-    const instances = await this.instances.list(cluster.id, status);
+    const instances = await this.instances.list(cluster.id, status, limit, after);
     const counts = await this.instances.counts(instances.map((i) => i.id));
     return {
       containerInstances: instances.map((i) =>
         containerInstanceView(this.ctx, cluster.name, i, counts.get(i.id)!),
       ),
+      nextToken: nextPageToken(instances, limit, (i) => [i.registeredAt.toISOString(), i.id]),
     };
   }
 
@@ -85,7 +96,10 @@ export class ContainerInstancesController {
   @ApiOperation({ summary: 'DescribeContainerInstances for one instance (id or ARN)' })
   async get(@Param('cluster') clusterName: string, @Param('id') id: string) {
     const cluster = await this.clusters.get(clusterName);
-    const instance = await this.instances.get(cluster.id, idFromArnOrId(id));
+    const instance = await this.instances.get(
+      cluster.id,
+      parseResourceId(id, 'containerInstance', 'container-instance'),
+    );
     const counts = await this.instances.counts([instance.id]);
     return {
       containerInstance: containerInstanceView(this.ctx, cluster.name, instance, counts.get(instance.id)!),

@@ -9,10 +9,28 @@ import type { InstanceCounts } from '../http/views.js';
 export class ContainerInstancesRepository {
   constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
-  async list(clusterId: string, status?: string): Promise<ContainerInstanceModel[]> {
+  /** In the order they registered (ties by id), `limit` after `after`. */
+  async list(
+    clusterId: string,
+    status: string | undefined,
+    limit: number,
+    after?: readonly [string, string],
+  ): Promise<ContainerInstanceModel[]> {
     return this.db.containerInstance.findMany({
-      where: { clusterId, ...(status ? { status } : {}) },
-      orderBy: { registeredAt: 'asc' },
+      where: {
+        clusterId,
+        ...(status ? { status } : {}),
+        ...(after
+          ? {
+              OR: [
+                { registeredAt: { gt: new Date(after[0]) } },
+                { registeredAt: new Date(after[0]), id: { gt: after[1] } },
+              ],
+            }
+          : {}),
+      },
+      orderBy: [{ registeredAt: 'asc' }, { id: 'asc' }],
+      take: limit,
     });
   }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { idFromArnOrId, validateUpdateContainerInstance } from '@berth/domain';
+import { parseResourceId, validateUpdateContainerInstance } from '@berth/domain';
 import { publishAgentCommand, type Hints } from '@berth/queues';
 import { ClustersRepository } from '../clusters/clusters.repository.js';
 import { CONFIG, type GatewayConfig } from '../config.js';
@@ -21,7 +21,7 @@ export class ContainerInstancesService {
   async setStatus(clusterName: string, idOrArn: string, body: unknown) {
     const { status } = validateUpdateContainerInstance(body);
     const cluster = await this.clusters.get(clusterName);
-    const id = idFromArnOrId(idOrArn);
+    const id = parseResourceId(idOrArn, 'containerInstance', 'container-instance');
     const services = await this.instances.setStatus(cluster.id, id, status);
     await this.nudge(cluster.id, services);
     this.logger.info({ cluster: cluster.name, instance: id, status }, 'container instance status changed');
@@ -30,7 +30,7 @@ export class ContainerInstancesService {
 
   async deregister(clusterName: string, idOrArn: string, force: boolean) {
     const cluster = await this.clusters.get(clusterName);
-    const id = idFromArnOrId(idOrArn);
+    const id = parseResourceId(idOrArn, 'containerInstance', 'container-instance');
     const { stopped, services } = await this.instances.deregister(cluster.id, id, force);
     if (stopped.length) {
       await publishAgentCommand(this.redis, this.config.BERTH_REDIS_PREFIX, {

@@ -1,6 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import {
+  cursors,
+  nextPageToken,
+  parsePage,
   registryCredentialSchema,
   toJsonSchema,
   validateRegistry,
@@ -40,10 +43,17 @@ export class RegistryCredentialsController {
 
   @Get()
   @Action('berth:ListRegistryCredentials')
-  @ApiOperation({ summary: 'The registries the cluster holds credentials for (never the passwords)' })
-  async list(@Param('cluster') clusterName: string) {
+  @ApiOperation({ summary: 'The registries the cluster holds credentials for (never the passwords), paged' })
+  @ApiQuery({ name: 'maxResults', required: false })
+  @ApiQuery({ name: 'nextToken', required: false })
+  async list(
+    @Param('cluster') clusterName: string,
+    @Query() query: { maxResults?: string; nextToken?: string },
+  ) {
+    const { limit, after } = parsePage(query, cursors.name);
     const cluster = await this.clusters.get(clusterName);
-    return { registryCredentials: await this.credentials.list(cluster.id) };
+    const registryCredentials = await this.credentials.list(cluster.id, limit, after);
+    return { registryCredentials, nextToken: nextPageToken(registryCredentials, limit, (c) => c.registry) };
   }
 
   @Delete(':registry')

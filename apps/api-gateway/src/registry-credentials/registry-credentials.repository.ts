@@ -40,11 +40,13 @@ export class RegistryCredentialsRepository {
     });
   }
 
-  async list(clusterId: string): Promise<RegistryCredentialView[]> {
+  /** By registry, `limit` after the registry `after`. */
+  async list(clusterId: string, limit: number, after?: string): Promise<RegistryCredentialView[]> {
     return this.db.registryCredential.findMany({
-      where: { clusterId },
+      where: { clusterId, ...(after ? { registry: { gt: after } } : {}) },
       orderBy: { registry: 'asc' },
       select: VIEW,
+      take: limit,
     });
   }
 

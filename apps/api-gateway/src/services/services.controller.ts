@@ -30,11 +30,14 @@ export class ServicesController {
 
   @Get()
   @Action('ecs:ListServices')
-  @ApiOperation({ summary: 'ListServices / DescribeServices (ACTIVE and DRAINING)' })
-  async list(@Param('cluster') cluster: string) {
-    const services = await this.services.list(cluster);
+  @ApiOperation({ summary: 'ListServices / DescribeServices (ACTIVE and DRAINING), paged' })
+  @ApiQuery({ name: 'maxResults', required: false })
+  @ApiQuery({ name: 'nextToken', required: false })
+  async list(@Param('cluster') cluster: string, @Query() query: { maxResults?: string; nextToken?: string }) {
+    const { services, nextToken } = await this.services.list(cluster, query);
     const counts = await this.services.taskCounts(services.map((s) => s.id));
     return {
+      nextToken,
       services: services.map((s) =>
         serviceView(
           this.ctx,

@@ -100,11 +100,13 @@ export class ServicesRepository {
     }
   }
 
-  async list(clusterId: string): Promise<ServiceWithRelations[]> {
+  /** Live services by name (unique among them), `limit` after the name `after`. */
+  async list(clusterId: string, limit: number, after?: string): Promise<ServiceWithRelations[]> {
     return this.db.service.findMany({
-      where: { clusterId, status: { not: 'INACTIVE' } },
+      where: { clusterId, status: { not: 'INACTIVE' }, ...(after ? { name: { gt: after } } : {}) },
       include: SERVICE_INCLUDE,
       orderBy: { name: 'asc' },
+      take: limit,
     });
   }
 

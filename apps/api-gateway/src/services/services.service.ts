@@ -1,6 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   InvalidParameterError,
+  cursors,
+  nextPageToken,
+  parsePage,
   parseTaskDefinitionRef,
   resolveDeploymentConfiguration,
   validateCreateService,
@@ -15,8 +18,6 @@ import { ClustersRepository } from '../clusters/clusters.repository.js';
 import { TaskDefinitionsRepository } from '../task-definitions/task-definitions.repository.js';
 import { HINTS, LOGGER, type Logger } from '../infra/providers.js';
 import { ServicesRepository, type ServiceWithRelations } from './services.repository.js';
-
-const MAX_EVENTS = 100;
 
 /** Whether the cluster's container policy lets tasks of this definition start: a 400 if not. */
 const assertPolicyAllows = (cluster: ClusterModel, td: TaskDefinitionModel) =>
@@ -58,9 +59,11 @@ export class ServicesService {
     return service;
   }
 
-  async list(clusterName: string) {
+  async list(clusterName: string, q: { maxResults?: string; nextToken?: string }) {
     const cluster = await this.clusters.get(clusterName);
-    return this.services.list(cluster.id);
+    const { limit, after } = parsePage(q, cursors.name);
+    const services = await this.services.list(cluster.id, limit, after);
+    return { services, nextToken: nextPageToken(services, limit, (s) => s.name) };
   }
 
   async get(
@@ -108,24 +111,10 @@ export class ServicesService {
 
   async events(clusterName: string, name: string, q: { maxResults?: string; nextToken?: string }) {
     const { service } = await this.get(clusterName, name);
-    const limit = q.maxResults === undefined ? MAX_EVENTS : Number(q.maxResults);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EVENTS) {
-      throw new InvalidParameterError(`maxResults: must be an integer from 1 to ${MAX_EVENTS}`, 'maxResults');
-    }
-    let before: { createdAt: Date; id: string } | undefined;
-    if (q.nextToken) {
-      const [at, id] = Buffer.from(q.nextToken, 'base64url').toString().split('|');
-      if (!at || !id || Number.isNaN(Date.parse(at)))
-        throw new InvalidParameterError('nextToken: not a token this API gave', 'nextToken');
-      before = { createdAt: new Date(at), id };
-    }
+    const { limit, after } = parsePage(q, cursors.timeAndId);
+    const before = after && { createdAt: new Date(after[0]), id: after[1] };
     const events = await this.services.events(service.id, limit, before);
-    const last = events.at(-1);
-    const nextToken =
-      events.length === limit && last
-        ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString('base64url')
-        : undefined;
-    return { events, nextToken };
+    return { events, nextToken: nextPageToken(events, limit, (e) => [e.createdAt.toISOString(), e.id]) };
   }
 
   async taskCounts(serviceIds: string[]) {

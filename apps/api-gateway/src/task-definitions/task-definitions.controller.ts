@@ -2,6 +2,9 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } f
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import {
   InvalidParameterError,
+  cursors,
+  nextPageToken,
+  parsePage,
   parseTaskDefinitionRef,
   registerTaskDefinitionSchema,
   toJsonSchema,
@@ -49,15 +52,24 @@ export class TaskDefinitionsController {
 
   @Get()
   @Action('ecs:ListTaskDefinitions')
-  @ApiOperation({ summary: 'ListTaskDefinitions, with the definitions' })
+  @ApiOperation({ summary: 'ListTaskDefinitions, with the definitions, paged' })
   @ApiQuery({ name: 'familyPrefix', required: false })
   @ApiQuery({ name: 'status', required: false, enum: ['ACTIVE', 'INACTIVE'] })
-  async list(@Query('familyPrefix') familyPrefix?: string, @Query('status') status?: string) {
+  @ApiQuery({ name: 'maxResults', required: false })
+  @ApiQuery({ name: 'nextToken', required: false })
+  async list(
+    @Query() query: { familyPrefix?: string; status?: string; maxResults?: string; nextToken?: string },
+  ) {
+    const { familyPrefix, status } = query;
     if (status !== undefined && status !== 'ACTIVE' && status !== 'INACTIVE') {
       throw new InvalidParameterError('status: must be ACTIVE or INACTIVE', 'status');
     }
-    const tds = await this.taskDefinitions.list(familyPrefix, status);
-    return { taskDefinitions: tds.map((td) => taskDefinitionView(this.ctx, td)) };
+    const { limit, after } = parsePage(query, cursors.familyRevision);
+    const tds = await this.taskDefinitions.list({ familyPrefix, status }, limit, after);
+    return {
+      taskDefinitions: tds.map((td) => taskDefinitionView(this.ctx, td)),
+      nextToken: nextPageToken(tds, limit, (td) => [td.family, td.revision]),
+    };
   }
 
   @Get(':ref')

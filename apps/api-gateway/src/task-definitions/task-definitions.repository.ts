@@ -32,13 +32,22 @@ export class TaskDefinitionsRepository {
     }
   }
 
-  async list(familyPrefix: string | undefined, status: string | undefined): Promise<TaskDefinitionModel[]> {
+  /** By family and revision, `limit` after `after`. */
+  async list(
+    filter: { familyPrefix?: string; status?: string },
+    limit: number,
+    after?: readonly [string, number],
+  ): Promise<TaskDefinitionModel[]> {
     return this.db.taskDefinition.findMany({
       where: {
-        ...(familyPrefix ? { family: { startsWith: familyPrefix } } : {}),
-        ...(status ? { status } : {}),
+        ...(filter.familyPrefix ? { family: { startsWith: filter.familyPrefix } } : {}),
+        ...(filter.status ? { status: filter.status } : {}),
+        ...(after
+          ? { OR: [{ family: { gt: after[0] } }, { family: after[0], revision: { gt: after[1] } }] }
+          : {}),
       },
       orderBy: [{ family: 'asc' }, { revision: 'asc' }],
+      take: limit,
     });
   }
 

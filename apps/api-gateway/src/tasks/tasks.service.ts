@@ -1,7 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   InvalidParameterError,
-  idFromArnOrId,
+  cursors,
+  nextPageToken,
+  parsePage,
+  parseResourceId,
   parseTaskDefinitionRef,
   validateRunTask,
   validateStopTask,
@@ -17,8 +20,6 @@ import { TaskDefinitionsRepository } from '../task-definitions/task-definitions.
 import { HINTS, LOGGER, REDIS, type Logger, type Redis } from '../infra/providers.js';
 import { CONFIG, type GatewayConfig } from '../config.js';
 import { TasksRepository } from './tasks.repository.js';
-
-const MAX_RESULTS = 100;
 
 @Injectable()
 export class TasksService {
@@ -67,34 +68,25 @@ export class TasksService {
     if (q.desiredStatus && q.desiredStatus !== 'RUNNING' && q.desiredStatus !== 'STOPPED') {
       throw new InvalidParameterError('desiredStatus: must be RUNNING or STOPPED', 'desiredStatus');
     }
-    const limit = q.maxResults === undefined ? MAX_RESULTS : Number(q.maxResults);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RESULTS) {
-      throw new InvalidParameterError(
-        `maxResults: must be an integer from 1 to ${MAX_RESULTS}`,
-        'maxResults',
-      );
-    }
-    const afterId = q.nextToken ? Buffer.from(q.nextToken, 'base64url').toString() : undefined;
+    const { limit, after } = parsePage(q, cursors.id);
     const tasks = await this.tasks.list({
       clusterId: cluster.id,
       desiredStatus: q.desiredStatus,
       family: q.family,
-      containerInstanceId: q.containerInstance ? idFromArnOrId(q.containerInstance) : undefined,
+      containerInstanceId: q.containerInstance
+        ? parseResourceId(q.containerInstance, 'containerInstance', 'container-instance')
+        : undefined,
       startedBy: q.startedBy,
       serviceName: q.serviceName,
-      afterId,
+      afterId: after,
       limit,
     });
-    const last = tasks.at(-1);
-    return {
-      tasks,
-      nextToken: tasks.length === limit && last ? Buffer.from(last.id).toString('base64url') : undefined,
-    };
+    return { tasks, nextToken: nextPageToken(tasks, limit, (t) => t.id) };
   }
 
   async get(clusterName: string, taskId: string) {
     const cluster = await this.clusters.get(clusterName);
-    return this.tasks.get(cluster.id, idFromArnOrId(taskId));
+    return this.tasks.get(cluster.id, parseResourceId(taskId, 'task', 'task'));
   }
 
   /** StopTask: records the wish, then tells the agent that runs the task. */
