@@ -162,10 +162,12 @@ export class AgentsRepository {
     );
     // Not cached: a credential or secret changed through any replica must reach the next launch.
     const credentials = await this.credentials.forClusters(clusterIds);
-    const wanted = new Map<string, string[]>();
+    const wanted = new Map<string, Set<string>>();
     for (const t of tasks.filter(mayLaunch)) {
-      const names = secretNamesOf(containersOf(this.definitionCache.get(t.taskDefinitionId)!));
-      wanted.set(t.clusterId, [...(wanted.get(t.clusterId) ?? []), ...names]);
+      const names = wanted.get(t.clusterId) ?? new Set();
+      for (const name of secretNamesOf(containersOf(this.definitionCache.get(t.taskDefinitionId)!)))
+        names.add(name);
+      wanted.set(t.clusterId, names);
     }
     const secrets = await this.secrets.openForLaunch(wanted);
     return tasks.map((t) => {

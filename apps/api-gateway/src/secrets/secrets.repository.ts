@@ -72,11 +72,11 @@ export class SecretsRepository {
    * not open is logged (never the value) and comes back as an error for the task's stop reason.
    */
   async openForLaunch(
-    wanted: ReadonlyMap<string, readonly string[]>,
+    wanted: ReadonlyMap<string, ReadonlySet<string>>,
   ): Promise<Map<string, Map<string, OpenedSecret>>> {
     const out = new Map<string, Map<string, OpenedSecret>>();
     const where = [...wanted]
-      .filter(([, names]) => names.length)
+      .filter(([, names]) => names.size)
       .map(([clusterId, names]) => ({ clusterId, name: { in: [...names] } }));
     if (!where.length) return out;
     for (const row of await this.db.secret.findMany({ where: { OR: where } })) {
