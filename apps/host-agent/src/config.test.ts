@@ -24,3 +24,59 @@ describe('the gateway address', () => {
     expect(() => loadAgentConfig(['--gateway', 'x:1,y:2'], {})).toThrow(ConfigError);
   });
 });
+
+describe("the host's policy", () => {
+  it('refuses privileged containers, host networking and host paths by default, and limits pids', () => {
+    expect(loadAgentConfig([], {}).hostPolicy).toEqual({
+      allowPrivileged: false,
+      allowHostNetwork: false,
+      allowedHostPaths: [],
+      pidsLimit: 4096,
+    });
+  });
+
+  it('takes flags, then variables, with repeated and normalized host paths', () => {
+    const flags = loadAgentConfig(
+      [
+        '--allow-privileged',
+        '--allow-host-network',
+        '--allowed-host-path',
+        '/srv/data/',
+        '--allowed-host-path',
+        '/mnt//cache',
+        '--pids-limit',
+        '512',
+      ],
+      { BERTH_ALLOWED_HOST_PATHS: '/ignored' },
+    );
+    expect(flags.hostPolicy).toEqual({
+      allowPrivileged: true,
+      allowHostNetwork: true,
+      allowedHostPaths: ['/srv/data', '/mnt/cache'],
+      pidsLimit: 512,
+    });
+    const vars = loadAgentConfig([], {
+      BERTH_ALLOW_PRIVILEGED: 'false',
+      BERTH_ALLOW_HOST_NETWORK: 'true',
+      BERTH_ALLOWED_HOST_PATHS: '/srv/a,/srv/b',
+    });
+    expect(vars.hostPolicy).toMatchObject({
+      allowPrivileged: false,
+      allowHostNetwork: true,
+      allowedHostPaths: ['/srv/a', '/srv/b'],
+    });
+  });
+
+  it.each([
+    [['--allowed-host-path', 'srv'], /--allowed-host-path srv: must be an absolute host path/],
+    [['--allowed-host-path', '/'], /would allow every host path/],
+    [['--allowed-host-path', '/etc/app'], /within \/etc.*would allow nothing/],
+    [['--pids-limit', '0'], /--pids-limit: must be a positive integer/],
+  ])('stops on %j', (argv, message) => {
+    expect(() => loadAgentConfig(argv, {})).toThrow(message);
+  });
+
+  it('stops on a variable that is not true or false', () => {
+    expect(() => loadAgentConfig([], { BERTH_ALLOW_PRIVILEGED: 'yes' })).toThrow(ConfigError);
+  });
+});

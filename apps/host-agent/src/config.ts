@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from '@berth/config';
+import { hostPathPrefixProblem, normalizeHostPath } from '@berth/domain';
 import { parseSubnetPool, type SubnetPool } from './runtime/subnets.js';
 
 export interface AgentConfig {
@@ -19,6 +20,17 @@ export interface AgentConfig {
   /** Hollow runtime only: how many simulated agents this process runs. */
   count: number;
   hollow: { startLatencyMs: number; failureRate: number; zones: number };
+  /** What this host lets containers do, whatever the cluster's container policy says. */
+  hostPolicy: HostPolicyConfig;
+}
+
+export interface HostPolicyConfig {
+  allowPrivileged: boolean;
+  allowHostNetwork: boolean;
+  /** Normalized host paths that tasks may bind-mount, with everything under them. */
+  allowedHostPaths: string[];
+  /** Docker's PidsLimit for every container this host confines. */
+  pidsLimit: number;
 }
 
 const HELP = `berth host-agent: joins this host to a Berth cluster and runs its tasks with Docker.
@@ -35,7 +47,18 @@ const HELP = `berth host-agent: joins this host to a Berth cluster and runs its 
                         (BERTH_TASK_NETWORK_POOL, default 10.234.0.0/16)
   --attribute K=V       a custom attribute, repeatable (BERTH_ATTRIBUTES="zone=a,rack=1")
   --config FILE         a JSON file with any of: gateway, cluster, hostAddress, dataDir, cpu,
-                        memory, attributes {K: V} (BERTH_AGENT_CONFIG); flags and variables win
+                        memory, attributes {K: V}, allowPrivileged, allowHostNetwork,
+                        allowedHostPaths [...], pidsLimit (BERTH_AGENT_CONFIG); flags and variables win
+
+What this host allows, whatever the cluster's container policy says (docs/container-policy.md):
+  --allow-privileged    privileged containers, any capability and host path but the forbidden
+                        ones, and no confinement added (BERTH_ALLOW_PRIVILEGED=true; default: refused)
+  --allow-host-network  networkMode host (BERTH_ALLOW_HOST_NETWORK=true; default: refused)
+  --allowed-host-path DIR
+                        a host path tasks may bind-mount, with everything under it, repeatable
+                        (BERTH_ALLOWED_HOST_PATHS="/srv/data,/mnt/cache"; default: none)
+  --pids-limit N        the most processes one container may run, unless --allow-privileged
+                        (BERTH_PIDS_LIMIT, default 4096)
 
 Scale testing only (never for real hosts):
   --runtime hollow      simulate containers instead of running them (default: docker)
@@ -70,6 +93,10 @@ interface FileConfig {
   cpu?: number;
   memory?: number;
   attributes?: Record<string, string>;
+  allowPrivileged?: boolean;
+  allowHostNetwork?: boolean;
+  allowedHostPaths?: string[];
+  pidsLimit?: number;
 }
 
 function readConfigFile(path: string | undefined): FileConfig {
@@ -131,6 +158,10 @@ export function loadAgentConfig(argv = process.argv.slice(2), env = process.env)
       'start-latency-ms': { type: 'string' },
       'failure-rate': { type: 'string' },
       zones: { type: 'string' },
+      'allow-privileged': { type: 'boolean' },
+      'allow-host-network': { type: 'boolean' },
+      'allowed-host-path': { type: 'string', multiple: true },
+      'pids-limit': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -194,5 +225,64 @@ export function loadAgentConfig(argv = process.argv.slice(2), env = process.env)
     runtime,
     count,
     hollow: { startLatencyMs, failureRate, zones: positive('--zones', values.zones, 3) },
+    hostPolicy: {
+      allowPrivileged: flag(
+        '--allow-privileged',
+        values['allow-privileged'],
+        env.BERTH_ALLOW_PRIVILEGED,
+        file.allowPrivileged,
+      ),
+      allowHostNetwork: flag(
+        '--allow-host-network',
+        values['allow-host-network'],
+        env.BERTH_ALLOW_HOST_NETWORK,
+        file.allowHostNetwork,
+      ),
+      allowedHostPaths: allowedHostPaths(
+        values['allowed-host-path'] ??
+          env.BERTH_ALLOWED_HOST_PATHS?.split(',').filter(Boolean) ??
+          file.allowedHostPaths ??
+          [],
+      ),
+      pidsLimit: positive(
+        '--pids-limit',
+        values['pids-limit'] ?? env.BERTH_PIDS_LIMIT ?? file.pidsLimit,
+        4096,
+      ),
+    },
   };
+}
+
+/** A flag that is on when given, else from its variable ("true" or "false"), else the file. */
+function flag(
+  name: string,
+  value: boolean | undefined,
+  variable: string | undefined,
+  fromFile: boolean | undefined,
+): boolean {
+  if (value !== undefined) return value;
+  if (variable !== undefined) {
+    if (variable !== 'true' && variable !== 'false')
+      throw new ConfigError(`${name}: its variable must be "true" or "false", got "${variable}"`);
+    return variable === 'true';
+  }
+  if (fromFile !== undefined && typeof fromFile !== 'boolean')
+    throw new ConfigError(`${name}: the config file's value must be true or false`);
+  return fromFile ?? false;
+}
+
+/** The same rules as a cluster's allowed host path prefixes: absolute, and able to allow something. */
+function allowedHostPaths(paths: unknown): string[] {
+  if (!Array.isArray(paths))
+    throw new ConfigError(
+      "--allowed-host-path: the config file's allowedHostPaths must be an array of paths",
+    );
+  const out: string[] = [];
+  for (const path of paths) {
+    const problem = typeof path === 'string' ? hostPathPrefixProblem(path.trim()) : 'must be a string';
+    if (problem) throw new ConfigError(`--allowed-host-path ${String(path)}: ${problem}`);
+    const normalized = normalizeHostPath((path as string).trim());
+    if (!out.includes(normalized)) out.push(normalized);
+  }
+  return out;
 }

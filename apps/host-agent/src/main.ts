@@ -7,6 +7,7 @@ import type { ContainerRuntime } from './runtime/container-runtime.js';
 import { DockerRuntime } from './runtime/docker-runtime.js';
 import { HollowRuntime } from './runtime/hollow-runtime.js';
 import { TaskEngine } from './task-engine.js';
+import { HostPolicy } from './host-policy.js';
 
 const RESYNC_MS = 10_000;
 
@@ -19,7 +20,14 @@ async function startAgent(
   const instanceId = await loadOrCreateInstanceId(config.dataDir);
   const logger = baseLogger.child({ instance: instanceId, cluster: config.cluster });
   const connection = new ControlPlaneConnection(config, instanceId, () => engine, logger);
-  const engine = new TaskEngine(runtime, instanceId, config.hostAddress, (r) => connection.send(r), logger);
+  const engine = new TaskEngine(
+    runtime,
+    instanceId,
+    config.hostAddress,
+    new HostPolicy(config.hostPolicy),
+    (r) => connection.send(r),
+    logger,
+  );
 
   // Adopt what runs before registering, so the control plane hears about it at once.
   await engine.adopt();
@@ -39,6 +47,7 @@ async function startAgent(
       cpu: config.cpu,
       memory: config.memory,
       runtime: config.runtime,
+      hostPolicy: config.hostPolicy,
     },
     'host-agent started',
   );

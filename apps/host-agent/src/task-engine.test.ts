@@ -1,6 +1,8 @@
 import { createLogger } from '@berth/config';
 import { ContainerSpec, TaskStatus, type TaskSpec, type TaskStateReport } from '@berth/proto';
 import { TaskEngine } from './task-engine.js';
+import { HostPolicy } from './host-policy.js';
+import type { HostPolicyConfig } from './config.js';
 import {
   ContainerRuntimeError,
   type ContainerObservation,
@@ -96,6 +98,7 @@ const spec = (taskId: string, over: Partial<TaskSpec> = {}): TaskSpec => ({
   networkMode: 'bridge',
   volumes: [],
   launchError: '',
+  containerPolicy: { level: 'privileged', allowedHostPathPrefixes: [] },
   containers: [
     ContainerSpec.fromPartial({
       name: 'web',
@@ -113,12 +116,21 @@ const spec = (taskId: string, over: Partial<TaskSpec> = {}): TaskSpec => ({
 
 const settle = () => new Promise((r) => setTimeout(r, 10));
 
-function setup(runtime = new FakeRuntime(), clock = { now: 1_000_000 }) {
+/** A host that allows anything; the container policy tests below narrow it. */
+const ANYTHING: HostPolicyConfig = {
+  allowPrivileged: true,
+  allowHostNetwork: true,
+  allowedHostPaths: [],
+  pidsLimit: 4096,
+};
+
+function setup(runtime = new FakeRuntime(), clock = { now: 1_000_000 }, host = ANYTHING) {
   const reports: TaskStateReport[] = [];
   const engine = new TaskEngine(
     runtime,
     'instance-1',
     '127.0.0.2',
+    new HostPolicy(host, async (path) => path),
     (r) => reports.push(r),
     createLogger('t', 'silent'),
     () => clock.now,
@@ -470,5 +482,52 @@ describe('secrets', () => {
     await settle();
     expect(runtime.created).toBe(0);
     expect(last('t1')).toMatchObject({ status: TaskStatus.TASK_STATUS_STOPPED, reason });
+  });
+});
+
+describe('container policy', () => {
+  const strict: HostPolicyConfig = { ...ANYTHING, allowPrivileged: false, allowHostNetwork: false };
+  const privileged = (over: Partial<TaskSpec> = {}) => {
+    const t = spec('t1', over);
+    t.containers[0] = { ...t.containers[0]!, privileged: true };
+    return t;
+  };
+
+  it('creates nothing of a task this host refuses, and reports it failed with the rule and the flag', async () => {
+    const { engine, runtime, last } = setup(undefined, undefined, strict);
+    engine.applyTask(privileged());
+    await settle();
+    expect(runtime.created).toBe(0);
+    expect(runtime.networks.size).toBe(0);
+    expect(last('t1')).toMatchObject({
+      status: TaskStatus.TASK_STATUS_STOPPED,
+      reason:
+        'ContainerPolicyError: the policy of this host refuses web:1: containerDefinitions[0].privileged: privileged containers are refused: they own their host (allowed here with --allow-privileged)',
+    });
+  });
+
+  it("checks the cluster's policy again at launch: it may have changed since RunTask", async () => {
+    const { engine, runtime, last } = setup();
+    engine.applyTask(privileged({ containerPolicy: { level: 'baseline', allowedHostPathPrefixes: [] } }));
+    await settle();
+    expect(runtime.created).toBe(0);
+    expect(last('t1')!.reason).toMatch(
+      /^ContainerPolicyError: container policy baseline of cluster default refuses web:1: containerDefinitions\[0\]\.privileged: /,
+    );
+  });
+
+  it('confines every container with no-new-privileges and a pids limit unless the cluster and the host both allow privileged', async () => {
+    for (const [level, host, confined] of [
+      ['baseline', ANYTHING, true],
+      ['privileged', strict, true],
+      ['privileged', ANYTHING, false],
+    ] as const) {
+      const { engine, runtime } = setup(undefined, undefined, { ...host, pidsLimit: 512 });
+      engine.applyTask(spec('t1', { containerPolicy: { level, allowedHostPathPrefixes: [] } }));
+      await settle();
+      expect(runtime.createdSpecs[0]).toMatchObject(
+        confined ? { noNewPrivileges: true, pidsLimit: 512 } : { noNewPrivileges: false, pidsLimit: 0 },
+      );
+    }
   });
 });

@@ -16,6 +16,7 @@ import {
   type NetworkBinding,
 } from './runtime/container-runtime.js';
 import { judgeDependency } from './dependencies.js';
+import type { HostPolicy } from './host-policy.js';
 
 type ContainerState = 'PENDING' | 'RUNNING' | 'STOPPED';
 type TaskState = 'PENDING' | 'RUNNING' | 'STOPPING' | 'STOPPED';
@@ -65,6 +66,7 @@ export class TaskEngine {
     private readonly runtime: ContainerRuntime,
     private readonly instanceId: string,
     private readonly hostAddress: string,
+    private readonly policy: HostPolicy,
     private readonly report: (r: TaskStateReport) => void,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
@@ -193,6 +195,12 @@ export class TaskEngine {
     const spec = task.spec!;
     if (spec.launchError) {
       this.failLaunch(task, null, spec.launchError);
+      return;
+    }
+    // Before anything of the task exists on this host: a refused task leaves nothing behind.
+    const refusal = await this.policy.refusal(spec);
+    if (refusal) {
+      this.failLaunch(task, null, refusal);
       return;
     }
     try {
@@ -480,6 +488,7 @@ export class TaskEngine {
       capDrop: c.capabilitiesDrop,
       readonlyRootFilesystem: c.readonlyRootFilesystem,
       privileged: c.privileged,
+      ...this.policy.confinement(spec),
       logConfiguration: c.logConfiguration,
       hostname: c.hostname,
       extraHosts: c.extraHosts.map((h) => `${h.hostname}:${h.ipAddress}`),

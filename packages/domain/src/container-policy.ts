@@ -319,7 +319,6 @@ export const containerPolicySchema = z.looseObject({
     .array(
       z
         .string({ error: 'must be an absolute host path' })
-        .regex(/^\/[^:]*$/, { error: 'must be an absolute host path, without ":"' })
         .max(4096, { error: 'must be at most 4096 characters' }),
       { error: 'must be an array of absolute host paths' },
     )
@@ -330,26 +329,27 @@ export const containerPolicySchema = z.looseObject({
 });
 
 /**
- * PutClusterPolicy's body. Prefixes are stored normalized and once each; a prefix that could
- * allow nothing (inside a forbidden path) or everything (`/`) is refused, as a mistake.
+ * What is wrong with an allowed host path prefix, or null. One that could allow nothing (inside a
+ * forbidden path) or everything (`/`) is refused as a mistake, from the API and from agent flags.
  */
+export function hostPathPrefixProblem(raw: string): string | null {
+  if (!raw.startsWith('/') || raw.includes(':')) return 'must be an absolute host path, without ":"';
+  const segments = hostPathSegments(raw);
+  if (segments.length === 0) return '/ would allow every host path; use level "privileged" to allow them all';
+  for (const [forbidden, what] of FORBIDDEN_HOST_PATHS)
+    if (within(segments, hostPathSegments(forbidden)))
+      return `${normalizeHostPath(raw)} is within ${forbidden}, ${what}, which baseline never mounts: the prefix would allow nothing`;
+  return null;
+}
+
+/** PutClusterPolicy's body. Prefixes are stored normalized and once each. */
 export function validateContainerPolicy(input: unknown): ContainerPolicy {
   const { level, allowedHostPathPrefixes } = parseOrThrow(containerPolicySchema, input ?? {});
   const prefixes: string[] = [];
   allowedHostPathPrefixes.forEach((raw, i) => {
     const field = `allowedHostPathPrefixes[${i}]`;
-    const segments = hostPathSegments(raw);
-    if (segments.length === 0)
-      throw new InvalidParameterError(
-        `${field}: / would allow every host path; use level "privileged" to allow them all`,
-        field,
-      );
-    for (const [forbidden, what] of FORBIDDEN_HOST_PATHS)
-      if (within(segments, hostPathSegments(forbidden)))
-        throw new InvalidParameterError(
-          `${field}: ${normalizeHostPath(raw)} is within ${forbidden}, ${what}, which baseline never mounts: the prefix would allow nothing`,
-          field,
-        );
+    const problem = hostPathPrefixProblem(raw);
+    if (problem) throw new InvalidParameterError(`${field}: ${problem}`, field);
     const path = normalizeHostPath(raw);
     if (!prefixes.includes(path)) prefixes.push(path);
   });

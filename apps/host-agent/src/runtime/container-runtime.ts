@@ -65,6 +65,10 @@ export interface CreateContainerSpec {
   capDrop: string[];
   readonlyRootFilesystem: boolean;
   privileged: boolean;
+  /** Docker's no-new-privileges security option: setuid binaries gain nothing. */
+  noNewPrivileges: boolean;
+  /** The most processes the container may run; 0: no limit. */
+  pidsLimit: number;
   logConfiguration?: { logDriver: string; options: Record<string, string> };
   hostname: string;
   /** `hostname:ip` entries for /etc/hosts. */

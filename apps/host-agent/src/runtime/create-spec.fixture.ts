@@ -29,6 +29,8 @@ export function createSpecFixture(
     capDrop: [],
     readonlyRootFilesystem: false,
     privileged: false,
+    noNewPrivileges: false,
+    pidsLimit: 0,
     hostname: '',
     extraHosts: [],
     ...over,

@@ -148,6 +148,8 @@ export class DockerRuntime implements ContainerRuntime {
           CapDrop: spec.capDrop.length ? spec.capDrop : undefined,
           ReadonlyRootfs: spec.readonlyRootFilesystem || undefined,
           Privileged: spec.privileged || undefined,
+          SecurityOpt: spec.noNewPrivileges ? ['no-new-privileges'] : undefined,
+          PidsLimit: spec.pidsLimit > 0 ? spec.pidsLimit : undefined,
           LogConfig: spec.logConfiguration
             ? { Type: spec.logConfiguration.logDriver, Config: spec.logConfiguration.options }
             : undefined,
