@@ -1,3 +1,4 @@
 export * from './client.js';
 export * from './reservations.js';
 export * from './tasks.js';
+export * from './client-tokens.js';

@@ -14,3 +14,4 @@ export * from './iam.js';
 export * from './audit.js';
 export * from './request-input.js';
 export * from './paging.js';
+export * from './client-token.js';

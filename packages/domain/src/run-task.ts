@@ -3,6 +3,7 @@ import { parseOrThrow, positiveInt } from './validation.js';
 import { tagsSchema, taskLevelUnits } from './task-definition.js';
 import { InvalidParameterError } from './errors.js';
 import { idFromArnOrId } from './arns.js';
+import { clientTokenSchema } from './client-token.js';
 
 export const MAX_RUN_TASK_COUNT = 10;
 
@@ -41,6 +42,7 @@ export const runTaskSchema = z.looseObject({
   placementConstraints: z.array(z.unknown(), { error: 'must be an array of {type, expression}' }).optional(),
   tags: tagsSchema.optional(),
   placementStrategy: z.array(z.unknown(), { error: 'must be an array of {type, field}' }).optional(),
+  clientToken: clientTokenSchema(64).optional(),
   overrides: z
     .looseObject({
       containerOverrides: z.array(containerOverrideSchema, { error: 'must be an array' }).optional(),

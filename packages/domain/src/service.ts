@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { InvalidParameterError } from './errors.js';
 import { parseOrThrow } from './validation.js';
+import { clientTokenSchema } from './client-token.js';
 
 const percent = (what: string, min: number, max: number) =>
   z
@@ -48,6 +49,7 @@ export const createServiceSchema = z.looseObject({
     .optional(),
   placementConstraints: placementList.optional(),
   placementStrategy: placementList.optional(),
+  clientToken: clientTokenSchema(36).optional(),
 });
 
 export const updateServiceSchema = z.looseObject({

@@ -1,6 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { isUniqueViolation, Prisma } from '@berth/db';
 import {
+  claimClientToken,
+  findClientToken,
+  isUniqueViolation,
+  Prisma,
+  recordClientTokenResources,
+  type ClientTokenClaim,
+} from '@berth/db';
+import {
+  checkClientTokenReuse,
   ConflictError,
   InvalidParameterError,
   NotFoundError,
@@ -61,9 +69,14 @@ export class ServicesRepository {
   constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   /** The service and its first PRIMARY deployment, in one transaction. */
-  async create(s: NewService): Promise<ServiceWithRelations> {
+  /**
+   * With a client token, the transaction takes the token first (ClientTokenTaken if another call
+   * holds it) and records the service id.
+   */
+  async create(s: NewService, claim?: ClientTokenClaim): Promise<ServiceWithRelations> {
     try {
       return await this.db.$transaction(async (tx) => {
+        if (claim) await claimClientToken(tx, claim);
         const live = await tx.service.findFirst({
           where: { clusterId: s.clusterId, name: s.serviceName, status: { not: 'INACTIVE' } },
         });
@@ -91,6 +104,7 @@ export class ServicesRepository {
             desiredCount: s.desiredCount,
           },
         });
+        if (claim) await recordClientTokenResources(tx, claim, [service.id]);
         return tx.service.findUniqueOrThrow({ where: { id: service.id }, include: SERVICE_INCLUDE });
       });
     } catch (error) {
@@ -98,6 +112,22 @@ export class ServicesRepository {
       if (isUniqueViolation(error)) throw duplicate(s.serviceName);
       throw error;
     }
+  }
+
+  /**
+   * The service an earlier CreateService with this client token created, as it is now; undefined
+   * if no call has used the token. A 400 if that call had other parameters.
+   */
+  async replay(claim: ClientTokenClaim): Promise<ServiceWithRelations | undefined> {
+    const stored = await findClientToken(this.db, claim);
+    if (!stored) return undefined;
+    checkClientTokenReuse(stored, claim.requestHash);
+    return (
+      (await this.db.service.findUnique({
+        where: { id: stored.resourceIds[0] },
+        include: SERVICE_INCLUDE,
+      })) ?? undefined
+    );
   }
 
   /** Live services by name (unique among them), `limit` after the name `after`. */

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   InvalidParameterError,
   cursors,
+  requestHash,
   nextPageToken,
   parsePage,
   parseTaskDefinitionRef,
@@ -13,7 +14,12 @@ import {
 } from '@berth/domain';
 import type { Hints } from '@berth/queues';
 import { parseConstraints, parseStrategies } from '@berth/scheduler-core';
-import type { ClusterModel, TaskDefinitionModel } from '@berth/db';
+import {
+  ClientTokenTaken,
+  type ClientTokenClaim,
+  type ClusterModel,
+  type TaskDefinitionModel,
+} from '@berth/db';
 import { ClustersRepository } from '../clusters/clusters.repository.js';
 import { TaskDefinitionsRepository } from '../task-definitions/task-definitions.repository.js';
 import { HINTS, LOGGER, type Logger } from '../infra/providers.js';
@@ -38,23 +44,45 @@ export class ServicesService {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
+  /** With a clientToken it creates once: a retry answers with the service the first call created. */
   async create(clusterName: string, body: unknown) {
     const input = validateCreateService(body);
     parseConstraints(input.placementConstraints);
     parseStrategies(input.placementStrategy);
     const cluster = await this.clusters.get(clusterName);
+    const claim: ClientTokenClaim | undefined = input.clientToken
+      ? {
+          clusterId: cluster.id,
+          action: 'CreateService',
+          token: input.clientToken,
+          requestHash: requestHash(input),
+        }
+      : undefined;
+    const earlier = claim && (await this.services.replay(claim));
+    if (earlier) return earlier;
     const taskDefinition = await this.activeTaskDefinition(input.taskDefinition);
     assertPolicyAllows(cluster, taskDefinition);
-    const service = await this.services.create({
-      clusterId: cluster.id,
-      serviceName: input.serviceName,
-      taskDefinition,
-      desiredCount: input.desiredCount,
-      deployment: input.deployment,
-      healthCheckGracePeriodSeconds: input.healthCheckGracePeriodSeconds ?? 0,
-      placementConstraints: input.placementConstraints ?? [],
-      placementStrategy: input.placementStrategy ?? [],
-    });
+    let service;
+    try {
+      service = await this.services.create(
+        {
+          clusterId: cluster.id,
+          serviceName: input.serviceName,
+          taskDefinition,
+          desiredCount: input.desiredCount,
+          deployment: input.deployment,
+          healthCheckGracePeriodSeconds: input.healthCheckGracePeriodSeconds ?? 0,
+          placementConstraints: input.placementConstraints ?? [],
+          placementStrategy: input.placementStrategy ?? [],
+        },
+        claim,
+      );
+    } catch (error) {
+      // A concurrent call with the same token committed first: answer with its service.
+      const winner = claim && error instanceof ClientTokenTaken && (await this.services.replay(claim));
+      if (winner) return winner;
+      throw error;
+    }
     await this.hint(service);
     return service;
   }

@@ -1,6 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createTasks, requestTaskStop } from '@berth/db';
-import { NotFoundError, type RunTaskInput, type StopCode } from '@berth/domain';
+import {
+  claimClientToken,
+  createTasks,
+  findClientToken,
+  recordClientTokenResources,
+  requestTaskStop,
+  type ClientTokenClaim,
+} from '@berth/db';
+import { checkClientTokenReuse, NotFoundError, type RunTaskInput, type StopCode } from '@berth/domain';
 import type { ClusterModel, TaskDefinitionModel } from '@berth/db';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
 import type { TaskWithRelations } from '../http/views.js';
@@ -22,16 +29,22 @@ export interface TaskFilter {
 export class TasksRepository {
   constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
-  /** Writes `count` PROVISIONING tasks and their containers in one transaction: all or none. */
+  /**
+   * Writes `count` PROVISIONING tasks and their containers in one transaction: all or none. With a
+   * client token, the same transaction takes the token first (ClientTokenTaken if another call
+   * holds it) and records the task ids.
+   */
   async createTasks(
     cluster: ClusterModel,
     td: TaskDefinitionModel,
     input: RunTaskInput,
     placement: { placementConstraints: unknown[]; placementStrategy: readonly unknown[] },
     reservation: { cpu: number; memory: number },
+    claim?: ClientTokenClaim,
   ): Promise<TaskWithRelations[]> {
-    const created = await this.db.$transaction((tx) =>
-      createTasks(tx, {
+    const created = await this.db.$transaction(async (tx) => {
+      if (claim) await claimClientToken(tx, claim);
+      const tasks = await createTasks(tx, {
         clusterId: cluster.id,
         taskDefinition: td,
         count: input.count,
@@ -43,9 +56,32 @@ export class TasksRepository {
         cpu: reservation.cpu,
         memory: reservation.memory,
         tags: input.tags,
-      }),
-    );
+      });
+      if (claim)
+        await recordClientTokenResources(
+          tx,
+          claim,
+          tasks.map((t) => t.id),
+        );
+      return tasks;
+    });
     return created.map((t) => ({ ...t, cluster, taskDefinition: td }));
+  }
+
+  /**
+   * The tasks an earlier RunTask with this client token created, as they are now; undefined if no
+   * call has used the token. A 400 if that call had other parameters.
+   */
+  async replay(claim: ClientTokenClaim): Promise<TaskWithRelations[] | undefined> {
+    const stored = await findClientToken(this.db, claim);
+    if (!stored) return undefined;
+    checkClientTokenReuse(stored, claim.requestHash);
+    const tasks = await this.db.task.findMany({
+      where: { id: { in: stored.resourceIds } },
+      include: TASK_INCLUDE,
+    });
+    const byId = new Map(tasks.map((t) => [t.id, t]));
+    return stored.resourceIds.flatMap((id) => byId.get(id) ?? []);
   }
 
   async list(f: TaskFilter): Promise<TaskWithRelations[]> {

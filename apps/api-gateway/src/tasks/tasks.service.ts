@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   InvalidParameterError,
   cursors,
+  requestHash,
   nextPageToken,
   parsePage,
   parseResourceId,
@@ -13,6 +14,7 @@ import {
   assertClusterPolicyAllows,
   type ContainerDefinition,
 } from '@berth/domain';
+import { ClientTokenTaken, type ClientTokenClaim } from '@berth/db';
 import { publishAgentCommand, type Hints } from '@berth/queues';
 import { parseConstraints, parseStrategies, RUN_TASK_DEFAULT_STRATEGY } from '@berth/scheduler-core';
 import { ClustersRepository } from '../clusters/clusters.repository.js';
@@ -33,12 +35,25 @@ export class TasksService {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  /** RunTask: writes PROVISIONING tasks, then hints the scheduler to place them. */
+  /**
+   * RunTask: writes PROVISIONING tasks, then hints the scheduler to place them. With a clientToken
+   * it creates them once: a retry answers with the tasks the first call created.
+   */
   async runTask(clusterName: string, body: unknown) {
     const input = validateRunTask(body);
     parseConstraints(input.placementConstraints);
     parseStrategies(input.placementStrategy);
     const cluster = await this.clusters.get(clusterName);
+    const claim: ClientTokenClaim | undefined = input.clientToken
+      ? {
+          clusterId: cluster.id,
+          action: 'RunTask',
+          token: input.clientToken,
+          requestHash: requestHash(input),
+        }
+      : undefined;
+    const earlier = claim && (await this.tasks.replay(claim));
+    if (earlier) return earlier;
     const ref = parseTaskDefinitionRef(input.taskDefinition);
     const td = await this.taskDefinitions.find(ref.family, ref.revision);
     if (td.status !== 'ACTIVE') {
@@ -52,13 +67,22 @@ export class TasksService {
     assertClusterPolicyAllows(cluster, `${td.family}:${td.revision}`, definition);
     const placementConstraints = (input.placementConstraints as unknown[] | undefined) ?? [];
     const placementStrategy = (input.placementStrategy as unknown[] | undefined) ?? RUN_TASK_DEFAULT_STRATEGY;
-    const tasks = await this.tasks.createTasks(
-      cluster,
-      td,
-      input,
-      { placementConstraints, placementStrategy },
-      taskReservation(definition, input.overrides),
-    );
+    let tasks;
+    try {
+      tasks = await this.tasks.createTasks(
+        cluster,
+        td,
+        input,
+        { placementConstraints, placementStrategy },
+        taskReservation(definition, input.overrides),
+        claim,
+      );
+    } catch (error) {
+      // A concurrent call with the same token committed first: answer with its tasks.
+      const winner = claim && error instanceof ClientTokenTaken && (await this.tasks.replay(claim));
+      if (winner) return winner;
+      throw error;
+    }
     await this.hintPlacement(cluster.id);
     return tasks;
   }
