@@ -16,11 +16,14 @@ let client: ReturnType<typeof api>;
 
 beforeAll(async () => {
   cluster = await startLocalCluster({
-    agents: [{ hostAddress: '127.0.0.2', cpu: 2048, memory: 2048 }],
+    // Host networking, NET_ADMIN and a host path under /etc: a privileged cluster on a host that
+    // allows it (docs/container-policy.md).
+    agents: [{ hostAddress: '127.0.0.2', cpu: 2048, memory: 2048, allowPrivileged: true }],
     // Stopped tasks are forgotten (and their volumes removed) at the next resync.
     env: { BERTH_DESIRED_STATE_RESYNC_MS: '3000' },
   });
   client = api(cluster);
+  expect((await client.call('PUT', '/v1/clusters/default/policy', { level: 'privileged' })).status).toBe(200);
 }, 60_000);
 
 afterAll(async () => {

@@ -26,6 +26,10 @@ export interface AgentOptions {
   cpu?: number;
   memory?: number;
   attributes?: Record<string, string>;
+  /** The agent's host policy flags (all off by default, as on a real host). */
+  allowPrivileged?: boolean;
+  allowHostNetwork?: boolean;
+  allowedHostPaths?: string[];
 }
 
 export interface LocalCluster {
@@ -164,6 +168,9 @@ export async function startLocalCluster(opts: {
     if (a.cpu) args.push('--cpu', String(a.cpu));
     if (a.memory) args.push('--memory', String(a.memory));
     for (const [k, v] of Object.entries(a.attributes ?? {})) args.push('--attribute', `${k}=${v}`);
+    if (a.allowPrivileged) args.push('--allow-privileged');
+    if (a.allowHostNetwork) args.push('--allow-host-network');
+    for (const path of a.allowedHostPaths ?? []) args.push('--allowed-host-path', path);
     agentArgs.push(args);
     agents.push({
       hostAddress: a.hostAddress,
