@@ -8,6 +8,9 @@ const SECRET_NAME_TEXT = '1-512 letters, digits or /_+=.@-';
 export const MAX_SECRET_VALUE_BYTES = 64 * 1024;
 export const MAX_SECRET_DESCRIPTION = 2048;
 
+/** How a page token of ListSecrets carries the last name of the page before. */
+export const secretNameCursor = z.string().regex(SECRET_NAME_RULE);
+
 export function validateSecretName(name: string, field = 'name'): string {
   if (!SECRET_NAME_RULE.test(name))
     throw new InvalidParameterError(`${field}: must be ${SECRET_NAME_TEXT} (got "${name}")`, field);

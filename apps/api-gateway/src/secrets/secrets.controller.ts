@@ -1,9 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import {
-  InvalidParameterError,
+  nextPageToken,
+  parsePage,
   putSecretSchema,
-  SECRET_NAME_RULE,
+  secretNameCursor,
   toJsonSchema,
   validatePutSecret,
   validateSecretName,
@@ -14,20 +15,6 @@ import { ARN_CONTEXT } from '../http/arn-context.js';
 import { secretView } from '../http/views.js';
 import { ClustersRepository } from '../clusters/clusters.repository.js';
 import { SecretsRepository } from './secrets.repository.js';
-
-const MAX_RESULTS = 100;
-
-/** maxResults 1-100 (default 100); nextToken is the last name of the previous page, in base64url. */
-function page(q: { maxResults?: string; nextToken?: string }): { limit: number; afterName?: string } {
-  const limit = q.maxResults === undefined ? MAX_RESULTS : Number(q.maxResults);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RESULTS)
-    throw new InvalidParameterError(`maxResults: must be an integer from 1 to ${MAX_RESULTS}`, 'maxResults');
-  if (q.nextToken === undefined) return { limit };
-  const afterName = Buffer.from(q.nextToken, 'base64url').toString();
-  if (!SECRET_NAME_RULE.test(afterName))
-    throw new InvalidParameterError('nextToken: not a token this API gave', 'nextToken');
-  return { limit, afterName };
-}
 
 /**
  * A cluster's secrets, for containers' `secrets` and `repositoryCredentials` (Berth's stand-in for
@@ -64,13 +51,12 @@ export class SecretsController {
     @Param('cluster') clusterName: string,
     @Query() query: { maxResults?: string; nextToken?: string },
   ) {
-    const { limit, afterName } = page(query);
+    const { limit, after } = parsePage(query, secretNameCursor);
     const cluster = await this.clusters.get(clusterName);
-    const secrets = await this.secrets.list(cluster.id, afterName, limit);
-    const last = secrets.at(-1);
+    const secrets = await this.secrets.list(cluster.id, after, limit);
     return {
       secrets: secrets.map((s) => secretView(this.ctx, cluster.name, s)),
-      nextToken: secrets.length === limit && last ? Buffer.from(last.name).toString('base64url') : undefined,
+      nextToken: nextPageToken(secrets, limit, (s) => s.name),
     };
   }
 
