@@ -11,13 +11,17 @@ export const gatewayEnv = {
   BERTH_HEARTBEAT_INTERVAL_MS: millis(2000),
   /** How often each connected agent is sent its full desired state again, healing lost commands. */
   BERTH_DESIRED_STATE_RESYNC_MS: millis(30_000),
+  /** How long a request waits for Redis to answer one command before it goes on without it. */
+  BERTH_REDIS_COMMAND_TIMEOUT_MS: millis(500),
   /**
    * The master keys that seal access-key secrets, cluster secrets and registry passwords at rest,
    * newest first: `k2:<base64 32 bytes>,k1:<base64 32 bytes>`. Every gateway replica needs the
    * same list. New values are sealed with the first; any listed key opens what it sealed.
    */
   BERTH_MASTER_KEYS: z
-    .string({ error: 'is required: <key id>:<32 random bytes in base64>, newest first (openssl rand -base64 32)' })
+    .string({
+      error: 'is required: <key id>:<32 random bytes in base64>, newest first (openssl rand -base64 32)',
+    })
     .transform((spec, ctx) => {
       try {
         return KeyRing.parse(spec);

@@ -63,9 +63,24 @@ export interface SweepJob {
   sweep: true;
 }
 
+/** For BullMQ workers and pub/sub subscribers: commands wait out a Redis restart. */
 export function createRedis(url: string): Redis {
   // BullMQ workers need maxRetriesPerRequest null: blocking commands must wait out a Redis restart.
   return new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
+}
+
+/**
+ * For work done while a request waits (adding a hint, publishing "tell agent X", a health check):
+ * a command fails at once while Redis is unreachable, and after `commandTimeoutMs` when Redis
+ * does not answer, instead of waiting for Redis to come back. Callers treat Redis as best effort:
+ * the state is in Postgres and the sweeps and resyncs deliver what a failed command did not.
+ */
+export function createRequestRedis(url: string, commandTimeoutMs: number): Redis {
+  return new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: commandTimeoutMs,
+  });
 }
 
 export interface QueueContext {
@@ -79,15 +94,32 @@ export class Hints {
   private readonly taskEvents: Queue;
   private readonly services: Queue;
 
-  constructor(ctx: QueueContext) {
+  private readonly redis: Redis;
+
+  /** `onError` hears connection errors, which BullMQ would otherwise print to the console. */
+  constructor(ctx: QueueContext & { onError?: (err: Error) => void }) {
+    this.redis = ctx.redis;
     this.placement = new Queue(QUEUES.placement.name, { connection: ctx.redis, prefix: ctx.prefix });
     this.taskEvents = new Queue(QUEUES.taskEvents.name, { connection: ctx.redis, prefix: ctx.prefix });
     this.services = new Queue(QUEUES.services.name, { connection: ctx.redis, prefix: ctx.prefix });
+    if (ctx.onError)
+      for (const q of [this.placement, this.taskEvents, this.services]) q.on('error', ctx.onError);
+  }
+
+  /**
+   * BullMQ waits for a first connection even on a client that queues nothing while offline (see
+   * createRequestRedis): with such a client, refuse at once instead.
+   */
+  private checkConnected(): void {
+    if (this.redis.options.enableOfflineQueue === false && this.redis.status !== 'ready') {
+      throw new Error(`Redis is not connected (${this.redis.status})`);
+    }
   }
 
   /** Many task hints in one round trip (the gateway batches agent reports). */
   async tasksChanged(taskIds: string[]): Promise<void> {
     if (taskIds.length === 0) return;
+    this.checkConnected();
     await this.taskEvents.addBulk(
       taskIds.map((taskId) => ({
         name: 'task',
@@ -101,6 +133,7 @@ export class Hints {
   }
 
   async serviceChanged(serviceId: string): Promise<void> {
+    this.checkConnected();
     await this.services.add('service', { serviceId } satisfies ServiceJob, {
       ...QUEUES.services.options,
       deduplication: { id: `service:${serviceId}`, keepLastIfActive: true },
@@ -108,6 +141,7 @@ export class Hints {
   }
 
   async placeInCluster(clusterId: string): Promise<void> {
+    this.checkConnected();
     await this.placement.add('place', { clusterId } satisfies PlacementJob, {
       ...QUEUES.placement.options,
       // One waiting job per cluster; a hint that arrives while one runs is kept for after it.
@@ -186,14 +220,38 @@ export async function publishAgentCommand(
   await redis.publish(agentChannel(prefix), JSON.stringify(command));
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A message from the channel as a command, or undefined if it is not one (anyone with Redis can publish). */
+export function parseAgentCommand(message: string): AgentCommand | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(message);
+  } catch {
+    return undefined;
+  }
+  const { containerInstanceId, taskIds } = (value ?? {}) as Partial<Record<keyof AgentCommand, unknown>>;
+  if (typeof containerInstanceId !== 'string' || !UUID.test(containerInstanceId)) return undefined;
+  if (!Array.isArray(taskIds) || !taskIds.every((id) => typeof id === 'string' && UUID.test(id)))
+    return undefined;
+  return { containerInstanceId, taskIds };
+}
+
+/**
+ * Calls `onCommand` for each well-formed command, and `onMalformed` for anything else on the
+ * channel, which is dropped. Resolves once subscribed; ioredis subscribes again after a reconnect.
+ */
 export async function subscribeAgentCommands(
   subscriber: Redis,
   prefix: string,
   onCommand: (command: AgentCommand) => void,
+  onMalformed: (message: string) => void,
 ): Promise<void> {
   subscriber.on('message', (channel: string, message: string) => {
     if (channel !== agentChannel(prefix)) return;
-    onCommand(JSON.parse(message) as AgentCommand);
+    const command = parseAgentCommand(message);
+    if (command) onCommand(command);
+    else onMalformed(message);
   });
   await subscriber.subscribe(agentChannel(prefix));
 }

@@ -71,9 +71,15 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
         (err, port) => (err ? reject(err) : resolve(port)),
       ),
     );
-    await subscribeAgentCommands(this.subscriber, this.config.BERTH_REDIS_PREFIX, (cmd) => {
-      this.forward(cmd);
-    });
+    const subscribed = subscribeAgentCommands(
+      this.subscriber,
+      this.config.BERTH_REDIS_PREFIX,
+      (cmd) => this.forward(cmd),
+      (message) => this.logger.warn({ message: message.slice(0, 200) }, 'dropped a malformed agent command'),
+    ).catch((err: unknown) => this.logger.warn({ err }, 'could not subscribe to agent commands'));
+    // With Redis down at boot, serve anyway: agents get their desired state when they connect, and
+    // the subscription completes once Redis is back.
+    await Promise.race([subscribed, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     this.resyncTimer = setInterval(() => {
       for (const session of this.sessions.values()) this.sendDesiredState(session);
     }, this.config.BERTH_DESIRED_STATE_RESYNC_MS);
@@ -180,7 +186,7 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
     // What the agent runs now may be news (it adopted containers while we were away).
     for (const report of reg.tasks) await this.applyReport(session, report);
     this.sendDesiredState(session);
-    await this.hints.placeInCluster(instance.clusterId);
+    await this.hint(() => this.hints.placeInCluster(instance.clusterId));
     return session;
   }
 
@@ -215,9 +221,16 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
   private async applyReport(session: AgentSession, report: Register['tasks'][number]): Promise<void> {
     const outcome = await this.reportBatches.load({ instanceId: session.instanceId, report });
     if (!outcome?.changed) return;
-    await this.changedTasks.load(outcome.taskId);
+    await this.hint(() => this.changedTasks.load(outcome.taskId));
     // A stopped task freed room: tasks waiting for placement in this cluster may fit now.
-    if (outcome.stopped) await this.hints.placeInCluster(outcome.clusterId);
+    if (outcome.stopped) await this.hint(() => this.hints.placeInCluster(outcome.clusterId));
+  }
+
+  /** Hints are only hints: without Redis, the report is still written and the sweeps find it. */
+  private async hint(send: () => Promise<void>): Promise<void> {
+    await send().catch((err: unknown) =>
+      this.logger.warn({ err }, 'could not enqueue a hint; the sweeps will pick the change up'),
+    );
   }
 
   private sendOrdered(session: AgentSession, what: string, step: () => Promise<void>): void {

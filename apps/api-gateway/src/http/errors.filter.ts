@@ -4,6 +4,7 @@ import {
   ConflictError,
   InvalidParameterError,
   NotFoundError,
+  ServiceUnavailableError,
   UnauthenticatedError,
   isBerthError,
 } from '@berth/domain';
@@ -12,7 +13,8 @@ import { LOGGER, type Logger } from '../infra/providers.js';
 
 /**
  * Maps every error to the API's one error shape, `{error, message, field?}`, in one place:
- * 400 for bad input, 404 for a missing resource, 409 for a conflict with the current state, and
+ * 400 for bad input, 404 for a missing resource, 409 for a conflict with the current state, 503
+ * when something the request needs cannot be reached, and
  * 500 (logged with context, details withheld) for anything unexpected.
  */
 @Catch()
@@ -39,6 +41,7 @@ export function toErrorResponse(error: unknown): [number, Record<string, unknown
     if (error instanceof ConflictError) return [409, body];
     if (error instanceof UnauthenticatedError) return [401, body];
     if (error instanceof AccessDeniedError) return [403, body];
+    if (error instanceof ServiceUnavailableError) return [503, body];
   }
   if (error instanceof HttpException) {
     const status = error.getStatus();

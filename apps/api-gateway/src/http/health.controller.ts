@@ -1,4 +1,5 @@
-import { Controller, Get, HttpException, Inject } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
+import { ServiceUnavailableError } from '@berth/domain';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PRISMA, REDIS, type PrismaClient, type Redis } from '../infra/providers.js';
 import { Action } from '../auth/action.decorator.js';
@@ -25,8 +26,9 @@ export class HealthController {
         () => 'unavailable',
       ),
     ]);
-    const body = { status: postgres === 'ok' && redis === 'ok' ? 'ok' : 'degraded', postgres, redis };
-    if (body.status !== 'ok') throw new HttpException(body, 503);
-    return body;
+    if (postgres !== 'ok' || redis !== 'ok') {
+      throw new ServiceUnavailableError(`postgres: ${postgres}, redis: ${redis}`);
+    }
+    return { status: 'ok', postgres, redis };
   }
 }

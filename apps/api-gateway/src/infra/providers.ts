@@ -1,5 +1,5 @@
 import { createPrisma, type PrismaClient } from '@berth/db';
-import { createRedis, Hints } from '@berth/queues';
+import { createRedis, createRequestRedis, Hints } from '@berth/queues';
 import { createLogger, type Logger } from '@berth/config';
 import type { Redis } from '@berth/queues';
 import type { Provider } from '@nestjs/common';
@@ -19,12 +19,22 @@ export function infraProviders(config: GatewayConfig): Provider[] {
     { provide: KEY_RING, useValue: config.BERTH_MASTER_KEYS },
     { provide: LOGGER, useValue: createLogger('api-gateway', config.BERTH_LOG_LEVEL) },
     { provide: PRISMA, useFactory: () => createPrisma(config.DATABASE_URL) },
-    { provide: REDIS, useFactory: () => createRedis(config.REDIS_URL) },
+    // Requests never wait on Redis: hints and "tell agent X" are best effort (see createRequestRedis).
+    {
+      provide: REDIS,
+      useFactory: () => createRequestRedis(config.REDIS_URL, config.BERTH_REDIS_COMMAND_TIMEOUT_MS),
+    },
     { provide: REDIS_SUBSCRIBER, useFactory: () => createRedis(config.REDIS_URL) },
     {
       provide: HINTS,
-      useFactory: (redis: Redis) => new Hints({ redis, prefix: config.BERTH_REDIS_PREFIX }),
-      inject: [REDIS],
+      // While Redis is down every reconnect fails; /healthz and the failed hints already say so.
+      useFactory: (redis: Redis, logger: Logger) =>
+        new Hints({
+          redis,
+          prefix: config.BERTH_REDIS_PREFIX,
+          onError: (err) => logger.debug({ err }, 'Redis connection error'),
+        }),
+      inject: [REDIS, LOGGER],
     },
   ];
 }

@@ -328,8 +328,15 @@ export class DockerRuntime implements ContainerRuntime {
                 const line = buffer.slice(0, nl).trim();
                 buffer = buffer.slice(nl + 1);
                 if (!line) continue;
-                const event = JSON.parse(line) as { id?: string; Actor?: { ID?: string } };
-                const id = event.Actor?.ID ?? event.id;
+                let event: { id?: string; Actor?: { ID?: string } } | null;
+                try {
+                  event = JSON.parse(line) as typeof event;
+                } catch {
+                  // A throw here would escape the stream handler and end the agent.
+                  this.logger.warn({ line: line.slice(0, 200) }, 'dropped a malformed docker event');
+                  continue;
+                }
+                const id = event?.Actor?.ID ?? event?.id;
                 if (id) onChange(id);
               }
             });
