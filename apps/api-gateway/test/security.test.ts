@@ -149,9 +149,17 @@ describe('access keys and policies', () => {
     expect((await gw.http.get(`/v1/access-keys/${key.accessKeyId}`)).status).toBe(404);
   });
 
+  it('answers 401, not 500, for a key whose secret no longer opens (its master key was dropped)', async () => {
+    const key = await newKey({ managedPolicies: ['BerthReadOnlyAccess'] });
+    await gw.sql.query(`UPDATE access_key SET seal_key_id = 'dropped' WHERE id = $1`, [key.accessKeyId]);
+    const res = await gw.as(key.token).get('/v1/clusters');
+    expect(res.status).toBe(401);
+    expect(res.body.error).toBe('UnrecognizedClientException');
+  });
+
   it('refuses bad keys and policies naming the field, and writes nothing', async () => {
     const before = await gw.count('access_key');
-    const cases: [unknown, string][] = [
+    const cases: [object, string][] = [
       [{ name: 'x' }, 'policies'],
       [{ name: 'bad name!', managedPolicies: ['BerthReadOnlyAccess'] }, 'name'],
       [{ name: 'x', managedPolicies: ['Root'] }, 'managedPolicies[0]'],
@@ -244,6 +252,24 @@ describe('the audit log', () => {
     expect(all).toContain('registry.example:5000');
     expect(all).not.toContain('hunter2-registry');
     expect(all).not.toContain(key.body.accessKey.secretAccessKey);
+  });
+
+  it('commits each event with its change: a change whose event cannot be written is not made', async () => {
+    await gw.sql.query(
+      `ALTER TABLE audit_event ADD CONSTRAINT no_b CHECK (parameters::text NOT LIKE '%"cluster-b"%')`,
+    );
+    try {
+      const refused = await gw.http.post('/v1/clusters').send({ clusterName: 'cluster-b' });
+      expect(refused.status).toBe(500);
+      const { rows } = await gw.sql.query(`SELECT count(*)::int AS n FROM cluster WHERE name = 'cluster-b'`);
+      expect(rows[0].n).toBe(0);
+    } finally {
+      await gw.sql.query('ALTER TABLE audit_event DROP CONSTRAINT no_b');
+    }
+    const made = await gw.http.post('/v1/clusters').send({ clusterName: 'cluster-c' });
+    expect(made.status).toBe(200);
+    const events = await audit('action=ecs:CreateCluster');
+    expect(events.filter((e) => e.requestId === made.headers['x-request-id'])).toHaveLength(1);
   });
 
   it('is append-only', async () => {

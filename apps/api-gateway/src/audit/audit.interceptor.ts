@@ -1,15 +1,18 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { Response } from 'express';
-import { catchError, from, mergeMap, type Observable } from 'rxjs';
+import { catchError, from, mergeMap, Observable } from 'rxjs';
 import { toErrorResponse } from '../http/errors.filter.js';
 import type { BerthRequest } from '../auth/request-context.js';
 import { AuditLog } from './audit-log.js';
+import { auditScope, type PendingAudit } from './audited-prisma.js';
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * Writes one audit event for every mutating call that passed the guard, with its outcome, before
- * the answer leaves. (Denied calls are written by the guard.)
+ * Audits every mutating call that passed the guard (denied calls are written by the guard). The
+ * handler runs inside an audit scope, so the first transaction that changes something commits the
+ * Success event with the change (see audited-prisma.ts). A call that changed nothing gets its
+ * event here, after it ends: Failed with its status, or Success for a no-op.
  */
 @Injectable()
 export class AuditInterceptor implements NestInterceptor {
@@ -19,11 +22,21 @@ export class AuditInterceptor implements NestInterceptor {
     const req = context.switchToHttp().getRequest<BerthRequest>();
     if (READS.has(req.method) || !req.berth.action) return next.handle();
     const res = context.switchToHttp().getResponse<Response>();
-    return next.handle().pipe(
+    const pending: PendingAudit = { event: this.audit.eventOf(req), written: false };
+    const handled = new Observable<unknown>((subscriber) =>
+      auditScope.run(pending, () => next.handle().subscribe(subscriber)),
+    );
+    return handled.pipe(
       mergeMap((value: unknown) =>
-        from(this.audit.recordRequest(req, 'Success', res.statusCode).then(() => value)),
+        from(
+          (pending.written
+            ? Promise.resolve()
+            : this.audit.recordRequest(req, 'Success', res.statusCode)
+          ).then(() => value),
+        ),
       ),
       catchError((error: unknown) => {
+        // A call that failed after its change committed gets a second event saying so.
         const [status, body] = toErrorResponse(error);
         return from(
           this.audit.recordRequest(req, 'Failed', status, body.error as string).then(() => {

@@ -7,15 +7,13 @@ import {
 } from '@berth/domain';
 import type { PrismaClient } from '@berth/db';
 import type { KeyRing } from '../crypto/key-ring.js';
+import { sealContexts } from '../crypto/seal-contexts.js';
 
 const ID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 const SECRET_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
 const randomString = (alphabet: string, length: number) =>
   Array.from({ length }, () => alphabet[randomInt(alphabet.length)]).join('');
-
-/** What a sealed secret is bound to: a sealed value copied onto another key's row does not open. */
-export const accessKeyContext = (accessKeyId: string) => `access-key/${accessKeyId}`;
 
 export interface AccessKeyView {
   accessKeyId: string;
@@ -31,7 +29,8 @@ export interface AccessKeyView {
 export interface OpenedAccessKey {
   accessKeyId: string;
   status: string;
-  secret: string;
+  /** Null when the secret does not open (its master key is no longer listed). */
+  secret: string | null;
   policies: PolicyDocument[];
   managedPolicies: string[];
 }
@@ -70,7 +69,7 @@ export class AccessKeysRepository {
   async create(input: CreateAccessKeyInput): Promise<AccessKeyView & { secretAccessKey: string }> {
     const id = `BKIA${randomString(ID_CHARS, 16)}`;
     const secretAccessKey = randomString(SECRET_CHARS, 40);
-    const { keyId, sealed } = this.keys.seal(secretAccessKey, accessKeyContext(id));
+    const { keyId, sealed } = this.keys.seal(secretAccessKey, sealContexts.accessKey(id));
     const row = await this.db.accessKey.create({
       data: {
         id,
@@ -134,10 +133,24 @@ export class AccessKeysRepository {
     return {
       accessKeyId: row.id,
       status: row.status,
-      secret: this.keys.open({ keyId: row.sealKeyId, sealed: row.sealedSecret }, accessKeyContext(row.id)),
+      secret: this.keys.open(
+        { keyId: row.sealKeyId, sealed: row.sealedSecret },
+        sealContexts.accessKey(row.id),
+      ),
       policies: row.policies as unknown as PolicyDocument[],
       managedPolicies: row.managedPolicies,
     };
+  }
+
+  private openSecret(row: { id: string; sealKeyId: string; sealedSecret: Uint8Array }): string | null {
+    try {
+      return this.keys.open(
+        { keyId: row.sealKeyId, sealed: row.sealedSecret },
+        sealContexts.accessKey(row.id),
+      );
+    } catch {
+      return null;
+    }
   }
 
   async touch(accessKeyIds: readonly string[], at: Date): Promise<void> {

@@ -45,7 +45,7 @@ export class Authenticator {
     // Hashing both sides first gives equal lengths, so the comparison takes the same time
     // whatever the secret sent; a missing key compares against itself and fails the same way.
     const expected = digest(key?.secret ?? secret);
-    if (!timingSafeEqual(expected, digest(secret)) || !key || key.status !== 'Active')
+    if (!timingSafeEqual(expected, digest(secret)) || !key?.secret || key.status !== 'Active')
       throw new UnauthenticatedError(INVALID);
     this.touch(accessKeyId, now);
     return { accessKeyId, policies: effectivePolicies(key.policies, key.managedPolicies) };
@@ -60,6 +60,9 @@ export class Authenticator {
     const hit = this.cache.get(accessKeyId);
     if (hit && hit.until > now) return hit.key;
     const key = await this.keys.open(accessKeyId);
+    // Its master key is no longer listed (or the row was tampered with): the key cannot work.
+    if (key?.secret === null)
+      this.logger.error({ accessKeyId }, 'an access key secret does not open with BERTH_MASTER_KEYS');
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(accessKeyId, { key, until: now + KEY_CACHE_MS });
     return key;

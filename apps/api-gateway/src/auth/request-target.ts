@@ -12,14 +12,12 @@ export function requestTarget(
   if (params.cluster) {
     const cluster = idFromArnOrId(params.cluster);
     const clusterArn = arns.cluster(ctx, cluster);
-    const inside = (kind: string, id: string) =>
-      `arn:berth:ecs:${ctx.region}:${ctx.account}:${kind}/${cluster}/${id}`;
     let resource = clusterArn;
     if (params.service) resource = arns.service(ctx, cluster, idFromArnOrId(params.service));
     else if (params.task) resource = arns.task(ctx, cluster, idFromArnOrId(params.task));
     else if (params.id) resource = arns.containerInstance(ctx, cluster, idFromArnOrId(params.id));
     // The secrets routes are the only ones with a :name.
-    else if (params.name) resource = inside('secret', params.name);
+    else if (params.name) resource = arns.secret(ctx, cluster, params.name);
     return { resource, clusterArn };
   }
   if (params.ref) {
