@@ -5,6 +5,7 @@ import type { Redis } from '@berth/queues';
 import type { Provider } from '@nestjs/common';
 import { CONFIG, type GatewayConfig } from '../config.js';
 import { KEY_RING } from '../crypto/key-ring.js';
+import { auditedPrisma } from '../audit/audited-prisma.js';
 
 export const PRISMA = Symbol('PrismaClient');
 export const REDIS = Symbol('Redis');
@@ -18,7 +19,8 @@ export function infraProviders(config: GatewayConfig): Provider[] {
     { provide: CONFIG, useValue: config },
     { provide: KEY_RING, useValue: config.BERTH_MASTER_KEYS },
     { provide: LOGGER, useValue: createLogger('api-gateway', config.BERTH_LOG_LEVEL) },
-    { provide: PRISMA, useFactory: () => createPrisma(config.DATABASE_URL) },
+    // Every mutating request's audit event commits with its change (audit/audited-prisma.ts).
+    { provide: PRISMA, useFactory: () => auditedPrisma(createPrisma(config.DATABASE_URL)) },
     // Requests never wait on Redis: hints and "tell agent X" are best effort (see createRequestRedis).
     {
       provide: REDIS,
