@@ -133,10 +133,7 @@ export class AccessKeysRepository {
     return {
       accessKeyId: row.id,
       status: row.status,
-      secret: this.keys.open(
-        { keyId: row.sealKeyId, sealed: row.sealedSecret },
-        sealContexts.accessKey(row.id),
-      ),
+      secret: this.openSecret(row),
       policies: row.policies as unknown as PolicyDocument[],
       managedPolicies: row.managedPolicies,
     };
