@@ -212,7 +212,16 @@ test('an ECS task definition registers unchanged, reads back with the same field
   );
   expect(read.body.taskDefinition).toMatchObject(json);
 
-  // Its images live in ECR, which this machine cannot reach: the task says so.
+  // Its Secrets Manager ARN names a Berth secret of the cluster; with it stored, what fails is the
+  // pull: its images live in ECR, which this machine cannot reach, and the task says so.
+  const secret = await client.call(
+    'PUT',
+    `/v1/clusters/default/secrets/${encodeURIComponent('storefront/db')}`,
+    {
+      value: 'postgres://storefront@db/storefront',
+    },
+  );
+  expect(secret.status).toBe(200);
   const task = await runTask({ taskDefinition: 'storefront' });
   const stopped = await client.waitForTask(
     task.taskArn,
