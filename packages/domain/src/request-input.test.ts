@@ -74,6 +74,12 @@ describe('ids and names in paths and queries', () => {
     expect(r.message).toContain(message);
   });
 
+  it('finds no rule for a parameter named like an object property', () => {
+    expect(() =>
+      checkQuery(JSON.parse('{"__proto__": "x", "constructor": "y", "toString": "z"}')),
+    ).not.toThrow();
+  });
+
   it('accepts what the routes document', () => {
     expect(() =>
       checkQuery({
@@ -94,6 +100,10 @@ describe('JSON bodies', () => {
       message: 'overrides.containerOverrides[0].name: must not contain the NUL character',
     });
     expect(refusal(() => checkBody({ tags: { 'k\u0000': 1 } })).field).toBe('tags');
+    expect(refusal(() => checkBody({ a: ['ok 💥', 'x\ud800'] }))).toEqual({
+      field: 'a[1]',
+      message: 'a[1]: must not contain an unpaired UTF-16 surrogate',
+    });
   });
 
   it('refuses nesting deeper than any request needs, at any depth without recursion', () => {

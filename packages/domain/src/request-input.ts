@@ -19,6 +19,15 @@ const ECS_ARN = /^arn:[a-z0-9-]{1,32}:ecs:[a-z0-9-]{0,64}:[0-9A-Za-z-]{0,64}:(.+
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const MAX_QUERY_VALUE = 1024;
+/** Half of a UTF-16 surrogate pair without its other half: JSON can carry it, Postgres cannot. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Why Postgres would refuse this text (in text or jsonb), or undefined. */
+function unstorable(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'the NUL character';
+  if (LONE_SURROGATE.test(text)) return 'an unpaired UTF-16 surrogate';
+  return undefined;
+}
 /** Far deeper than any ECS request nests; deeper input would only cost stack. */
 const MAX_BODY_DEPTH = 32;
 
@@ -60,34 +69,38 @@ export function parseMaxResults(value: string | undefined, max: number, fallback
 }
 
 /** How each path parameter, by its name in the routes, is checked, and the field errors name. */
-const PATH_PARAMETERS: Record<string, (value: string) => void> = {
-  cluster: (v) => parseName(v, 'cluster', 'cluster'),
-  service: (v) => parseName(v, 'service', 'service'),
-  task: (v) => parseResourceId(v, 'task', 'task'),
-  id: (v) => parseResourceId(v, 'containerInstance', 'container-instance'),
-  ref: (v) => parseTaskDefinitionRef(v),
-  registry: (v) => validateRegistry(v),
-};
+const PATH_PARAMETERS = new Map<string, (value: string) => void>(
+  Object.entries({
+    cluster: (v) => parseName(v, 'cluster', 'cluster'),
+    service: (v) => parseName(v, 'service', 'service'),
+    task: (v) => parseResourceId(v, 'task', 'task'),
+    id: (v) => parseResourceId(v, 'containerInstance', 'container-instance'),
+    ref: (v) => parseTaskDefinitionRef(v),
+    registry: (v) => validateRegistry(v),
+  }),
+);
 
 /** How query parameters with a fixed form are checked; any other is free text (see checkQuery). */
-const QUERY_PARAMETERS: Record<string, (value: string) => void> = {
-  containerInstance: (v) => parseResourceId(v, 'containerInstance', 'container-instance'),
-  serviceName: (v) => parseName(v, 'serviceName', 'service'),
-  family: (v) => {
-    if (!NAME_RULE.test(v)) throw bad('family', `must be a task definition family (${NAME_TEXT})`);
-  },
-  familyPrefix: (v) => {
-    if (!NAME_RULE.test(v)) throw bad('familyPrefix', `must be the start of a family (${NAME_TEXT})`);
-  },
-  maxResults: (v) => parseMaxResults(v, 100),
-  force: (v) => {
-    if (v !== 'true' && v !== 'false') throw bad('force', 'must be true or false');
-  },
-};
+const QUERY_PARAMETERS = new Map<string, (value: string) => void>(
+  Object.entries({
+    containerInstance: (v) => parseResourceId(v, 'containerInstance', 'container-instance'),
+    serviceName: (v) => parseName(v, 'serviceName', 'service'),
+    family: (v) => {
+      if (!NAME_RULE.test(v)) throw bad('family', `must be a task definition family (${NAME_TEXT})`);
+    },
+    familyPrefix: (v) => {
+      if (!NAME_RULE.test(v)) throw bad('familyPrefix', `must be the start of a family (${NAME_TEXT})`);
+    },
+    maxResults: (v) => parseMaxResults(v, 100),
+    force: (v) => {
+      if (v !== 'true' && v !== 'false') throw bad('force', 'must be true or false');
+    },
+  }),
+);
 
 /** A path parameter, checked by the rule for its name; names without a rule get the text rule. */
 export function checkPathParameter(name: string, value: string): void {
-  const rule = PATH_PARAMETERS[name];
+  const rule = PATH_PARAMETERS.get(name);
   if (rule) return rule(value);
   if (value.length > MAX_QUERY_VALUE || CONTROL.test(value)) {
     throw bad(name, `must be at most ${MAX_QUERY_VALUE} characters, without control characters`);
@@ -108,20 +121,23 @@ export function checkQuery(query: Record<string, unknown>): void {
     if (value.length > MAX_QUERY_VALUE || CONTROL.test(value)) {
       throw bad(name, `must be at most ${MAX_QUERY_VALUE} characters, without control characters`);
     }
-    QUERY_PARAMETERS[name]?.(value);
+    // A Map, not an object: a parameter named `__proto__` or `constructor` finds no rule.
+    QUERY_PARAMETERS.get(name)?.(value);
   }
 }
 
 /**
- * A JSON body: at most MAX_BODY_DEPTH deep, and no NUL character in any key or string (Postgres
- * stores neither in text or jsonb). Walks without recursion, so any depth is safe to look at.
+ * A JSON body: at most MAX_BODY_DEPTH deep, and no key or string that Postgres cannot store (a NUL
+ * character, an unpaired surrogate), wherever it would end up. Walks without recursion, so any
+ * depth is safe to look at.
  */
 export function checkBody(body: unknown): void {
   const stack: { value: unknown; path: PropertyKey[] }[] = [{ value: body, path: [] }];
   while (stack.length > 0) {
     const { value, path } = stack.pop()!;
     if (typeof value === 'string') {
-      if (value.includes('\u0000')) throw bad(jsonPath(path) || 'body', 'must not contain the NUL character');
+      const problem = unstorable(value);
+      if (problem) throw bad(jsonPath(path) || 'body', `must not contain ${problem}`);
       continue;
     }
     if (typeof value !== 'object' || value === null) continue;
@@ -133,8 +149,8 @@ export function checkBody(body: unknown): void {
       continue;
     }
     for (const [k, v] of Object.entries(value)) {
-      if (k.includes('\u0000'))
-        throw bad(jsonPath(path) || 'body', 'must not have a key with the NUL character');
+      const problem = unstorable(k);
+      if (problem) throw bad(jsonPath(path) || 'body', `must not have a key with ${problem}`);
       stack.push({ value: v, path: [...path, k] });
     }
   }

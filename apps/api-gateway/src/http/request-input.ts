@@ -1,5 +1,5 @@
 import { Injectable, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
-import { checkBody, checkPathParameter, checkQuery } from '@berth/domain';
+import { checkBody, checkPathParameter, checkQuery, InvalidParameterError } from '@berth/domain';
 import type { NextFunction, Request, Response } from 'express';
 import { toErrorResponse } from './errors.filter.js';
 
@@ -12,6 +12,7 @@ export function refuseMalformedInput(req: Request, res: Response, next: NextFunc
     checkQuery(req.query as Record<string, unknown>);
     checkBody(req.body);
   } catch (error) {
+    if (!(error instanceof InvalidParameterError)) return next(error);
     const [status, body] = toErrorResponse(error);
     res.status(status).json(body);
     return;
