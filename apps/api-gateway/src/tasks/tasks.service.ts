@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   InvalidParameterError,
+  ServiceUnavailableError,
   cursors,
   requestHash,
   nextPageToken,
@@ -67,6 +68,12 @@ export class TasksService {
     assertClusterPolicyAllows(cluster, `${td.family}:${td.revision}`, definition);
     const placementConstraints = (input.placementConstraints as unknown[] | undefined) ?? [];
     const placementStrategy = (input.placementStrategy as unknown[] | undefined) ?? RUN_TASK_DEFAULT_STRATEGY;
+    // Placement runs on the scheduler's queue: while Redis is away a new task could not be placed,
+    // so the caller hears it now, before anything is written, and retries (AWS SDKs retry 503s).
+    if (this.redis.status !== 'ready')
+      throw new ServiceUnavailableError(
+        'the placement queue (Redis) is unavailable; nothing was written, retry',
+      );
     let tasks;
     try {
       tasks = await this.tasks.createTasks(
