@@ -37,6 +37,8 @@ export type Decision =
   | { allowed: false; reason: 'ExplicitDeny' | 'ImplicitDeny'; statement?: PolicyStatement };
 
 export const ACCESS_KEY_ID = /^BKIA[A-Z0-9]{16}$/;
+/** Lists of keys page by id. */
+export const accessKeyIdCursor = z.string().regex(ACCESS_KEY_ID);
 export const MANAGED_POLICY_NAMES = [
   'BerthAdministratorAccess',
   'BerthReadOnlyAccess',

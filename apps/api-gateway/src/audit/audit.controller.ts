@@ -1,10 +1,9 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { InvalidParameterError } from '@berth/domain';
+import { cursors, InvalidParameterError, nextPageToken, parsePage } from '@berth/domain';
 import { Action } from '../auth/action.decorator.js';
-import { auditPageToken, AuditRepository, parseAuditPageToken } from './audit.repository.js';
+import { AuditRepository } from './audit.repository.js';
 
-const MAX_RESULTS = 100;
 const OUTCOMES = ['Success', 'Denied', 'Failed'];
 
 function time(name: string, value: string | undefined): Date | undefined {
@@ -32,12 +31,7 @@ export class AuditController {
   @ApiQuery({ name: 'maxResults', required: false })
   @ApiQuery({ name: 'nextToken', required: false })
   async list(@Query() q: Record<string, string | undefined>) {
-    const limit = q.maxResults === undefined ? MAX_RESULTS : Number(q.maxResults);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RESULTS)
-      throw new InvalidParameterError(
-        `maxResults: must be an integer from 1 to ${MAX_RESULTS}`,
-        'maxResults',
-      );
+    const { limit, after } = parsePage(q, cursors.timeAndId);
     if (q.outcome !== undefined && !OUTCOMES.includes(q.outcome))
       throw new InvalidParameterError(`outcome: must be one of ${OUTCOMES.join(', ')}`, 'outcome');
     const events = await this.audit.list({
@@ -48,12 +42,11 @@ export class AuditController {
       startTime: time('startTime', q.startTime),
       endTime: time('endTime', q.endTime),
       limit,
-      after: q.nextToken === undefined ? undefined : parseAuditPageToken(q.nextToken),
+      after: after && { eventTime: new Date(after[0]), id: after[1] },
     });
-    const last = events.at(-1);
     return {
       auditEvents: events,
-      nextToken: events.length === limit && last ? auditPageToken(last) : undefined,
+      nextToken: nextPageToken(events, limit, (e) => [e.eventTime.toISOString(), e.id]),
     };
   }
 }

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InvalidParameterError } from '@berth/domain';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
 
 export type AuditOutcome = 'Success' | 'Denied' | 'Failed';
@@ -63,15 +62,4 @@ export class AuditRepository {
     });
     return rows;
   }
-}
-
-export const auditPageToken = (e: { eventTime: Date; id: string }) =>
-  Buffer.from(`${e.eventTime.toISOString()}|${e.id}`).toString('base64url');
-
-export function parseAuditPageToken(token: string): { eventTime: Date; id: string } {
-  const [at, id] = Buffer.from(token, 'base64url').toString().split('|');
-  const eventTime = new Date(at ?? '');
-  if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(eventTime.getTime()))
-    throw new InvalidParameterError('nextToken: not a token this API gave', 'nextToken');
-  return { eventTime, id };
 }

@@ -1,9 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import {
-  ACCESS_KEY_ID,
+  accessKeyIdCursor,
   createAccessKeySchema,
-  InvalidParameterError,
+  nextPageToken,
+  parsePage,
   toJsonSchema,
   updateAccessKeySchema,
   validateAccessKeyId,
@@ -13,8 +14,6 @@ import {
 import { Action } from './action.decorator.js';
 import { AccessKeysRepository } from './access-keys.repository.js';
 import { Authenticator } from './authenticator.js';
-
-const MAX_RESULTS = 100;
 
 /**
  * Access keys, in the shape of AWS access keys: an id anyone may see and a secret shown once, at
@@ -42,23 +41,10 @@ export class AccessKeysController {
   @ApiOperation({ summary: 'ListAccessKeys: ids, names, status and policies (never secrets)' })
   @ApiQuery({ name: 'maxResults', required: false })
   @ApiQuery({ name: 'nextToken', required: false })
-  async list(@Query('maxResults') maxResults?: string, @Query('nextToken') nextToken?: string) {
-    const limit = maxResults === undefined ? MAX_RESULTS : Number(maxResults);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RESULTS)
-      throw new InvalidParameterError(
-        `maxResults: must be an integer from 1 to ${MAX_RESULTS}`,
-        'maxResults',
-      );
-    const after = nextToken === undefined ? undefined : Buffer.from(nextToken, 'base64url').toString();
-    if (after !== undefined && !ACCESS_KEY_ID.test(after))
-      throw new InvalidParameterError('nextToken: not a token this API gave', 'nextToken');
+  async list(@Query() query: { maxResults?: string; nextToken?: string }) {
+    const { limit, after } = parsePage(query, accessKeyIdCursor);
     const accessKeys = await this.keys.list(limit, after);
-    const last = accessKeys.at(-1);
-    return {
-      accessKeys,
-      nextToken:
-        accessKeys.length === limit && last ? Buffer.from(last.accessKeyId).toString('base64url') : undefined,
-    };
+    return { accessKeys, nextToken: nextPageToken(accessKeys, limit, (k) => k.accessKeyId) };
   }
 
   @Get(':accessKeyId')
