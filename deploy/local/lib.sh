@@ -64,10 +64,13 @@ start_postgres() {
 }
 
 start_redis() {
-  if ! REDISCLI_AUTH=$REDIS_PASSWORD redis-cli --no-auth-warning ping 2>/dev/null | grep -q PONG; then
-    # A Redis on 6379 that does not take this checkout's password (none, or another checkout's) is
-    # restarted with it: Redis holds only queues and hints, which the apps rebuild from Postgres.
-    if redis-cli -p 6379 ping >/dev/null 2>&1; then
+  local open with_password
+  open=$(redis-cli -p 6379 ping 2>/dev/null || true)
+  with_password=$(REDISCLI_AUTH=$REDIS_PASSWORD redis-cli --no-auth-warning -p 6379 ping 2>/dev/null || true)
+  if [ "$with_password" != PONG ] || [ "$open" = PONG ]; then
+    # A Redis on 6379 that answers without a password, or not to this checkout's, is restarted with
+    # it: Redis holds only queues and hints, which the apps rebuild from Postgres.
+    if [ -n "$open" ]; then
       log "restarting Redis with this checkout's password"
       pkill -f 'redis-server .*:6379' || true
       for _ in $(seq 1 50); do redis-cli -p 6379 ping >/dev/null 2>&1 || break; sleep 0.1; done
