@@ -59,6 +59,9 @@ import { AuditInterceptor } from './audit/audit.interceptor.js';
 import { AuditLog } from './audit/audit-log.js';
 import { AuditRepository } from './audit/audit.repository.js';
 import { toErrorResponse } from './http/errors.filter.js';
+import { CertificateAuthority } from './identity/certificate-authority.js';
+import { JoinTokensController } from './identity/join-tokens.controller.js';
+import { JoinTokensRepository } from './identity/join-tokens.repository.js';
 
 /** Closes the outside connections after everything else has stopped. */
 class Connections implements OnApplicationShutdown {
@@ -95,6 +98,7 @@ export class GatewayModule {
         SecretsController,
         AccessKeysController,
         AuditController,
+        JoinTokensController,
       ],
       providers: [
         ...infraProviders(config),
@@ -128,6 +132,8 @@ export class GatewayModule {
         ServicesService,
         RegistryCredentialsRepository,
         SecretsRepository,
+        CertificateAuthority,
+        JoinTokensRepository,
       ],
     };
   }

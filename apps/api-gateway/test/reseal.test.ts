@@ -29,7 +29,7 @@ describe('reseal against the database', () => {
   const resealAll = async (keys: KeyRing) =>
     Promise.all(sealedTables(db).map((table) => reseal(keys, table)));
 
-  it('seals access keys, secrets and registry passwords under the new key, and only once', async () => {
+  it('seals access keys, secrets, registry passwords and the CA key under the new key, and only once', async () => {
     const before = (await gw.http.get('/v1/clusters/default/secrets/db-password').expect(200)).body.secret;
     const rotated = KeyRing.parse(`${k2},${k1}`);
     const first = await resealAll(rotated);
@@ -37,9 +37,11 @@ describe('reseal against the database', () => {
       ['access keys', 1, 0],
       ['secrets', 1, 0],
       ['registry credentials', 1, 0],
+      ['certificate authority', 1, 0],
     ]);
     const second = await resealAll(rotated);
     expect(second.map((r) => [r.resealed, r.alreadyCurrent])).toEqual([
+      [0, 1],
       [0, 1],
       [0, 1],
       [0, 1],
@@ -61,6 +63,10 @@ describe('reseal against the database', () => {
         sealContexts.registryCredential(credential.clusterId, credential.registry),
       ),
     ).toBe('registry-pw');
+    const ca = await db.certificateAuthority.findFirstOrThrow();
+    expect(
+      onlyK2.open({ keyId: ca.sealKeyId, sealed: ca.sealedKey }, sealContexts.certificateAuthority()),
+    ).toContain('PRIVATE KEY');
     const accessKey = await db.accessKey.findFirstOrThrow();
     expect(
       `${accessKey.id}:${onlyK2.open({ keyId: accessKey.sealKeyId, sealed: accessKey.sealedSecret }, sealContexts.accessKey(accessKey.id))}`,

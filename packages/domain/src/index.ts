@@ -15,3 +15,4 @@ export * from './secrets.js';
 export * from './request-input.js';
 export * from './paging.js';
 export * from './client-token.js';
+export * from './agent-identity.js';

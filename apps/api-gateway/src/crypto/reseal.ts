@@ -83,7 +83,7 @@ const byKey = (rows: { sealKeyId: string; _count: number }[]) =>
 const after = (afterId: string | undefined) => (afterId === undefined ? {} : { id: { gt: afterId } });
 
 /**
- * The three tables that hold sealed values. Writes are raw SQL so that `updated_at` keeps meaning
+ * The tables that hold sealed values. Writes are raw SQL so that `updated_at` keeps meaning
  * "the value changed", not "it was sealed again".
  */
 export function sealedTables(db: PrismaClient): SealedTable[] {
@@ -162,6 +162,34 @@ export function sealedTables(db: PrismaClient): SealedTable[] {
         1,
       countByKey: async () => {
         const rows = await db.registryCredential.groupBy({ by: ['sealKeyId'], _count: true });
+        return byKey(rows);
+      },
+    },
+    {
+      label: 'certificate authority',
+      stale: async (keyId, afterId, limit) =>
+        (
+          await db.certificateAuthority.findMany({
+            where: {
+              sealKeyId: { not: keyId },
+              ...(afterId === undefined ? {} : { id: { gt: Number(afterId) } }),
+            },
+            orderBy: { id: 'asc' },
+            take: limit,
+            select: { id: true, sealKeyId: true, sealedKey: true },
+          })
+        ).map((r) => ({
+          id: String(r.id),
+          keyId: r.sealKeyId,
+          sealed: r.sealedKey,
+          context: sealContexts.certificateAuthority(),
+        })),
+      replace: async (row, next) =>
+        (await db.$executeRaw`
+          UPDATE certificate_authority SET sealed_key = ${next.sealed}, seal_key_id = ${next.keyId}
+           WHERE id = ${Number(row.id)} AND seal_key_id = ${row.keyId} AND sealed_key = ${row.sealed}`) === 1,
+      countByKey: async () => {
+        const rows = await db.certificateAuthority.groupBy({ by: ['sealKeyId'], _count: true });
         return byKey(rows);
       },
     },

@@ -6,4 +6,6 @@ export const sealContexts = {
   accessKey: (accessKeyId: string) => `access-key/${accessKeyId}`,
   secret: (clusterId: string, name: string) => `secret/${clusterId}/${name}`,
   registryCredential: (clusterId: string, registry: string) => `registry-credential/${clusterId}/${registry}`,
+  /** The cluster CA's private key: one row, so a fixed context. */
+  certificateAuthority: () => 'certificate-authority/1',
 };
