@@ -16,3 +16,4 @@ export * from './request-input.js';
 export * from './paging.js';
 export * from './client-token.js';
 export * from './agent-identity.js';
+export * from './instance-liveness.js';
