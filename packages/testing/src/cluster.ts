@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, TEST_REDIS_URL, uniquePrefix, waitFor, type TestDatabase } from './db.js';
+import type { TestHosts } from './netns.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 
@@ -22,7 +23,8 @@ export async function freePort(): Promise<number> {
 }
 
 export interface AgentOptions {
-  hostAddress: string;
+  /** Required unless the agent runs on a test host: then it is that host's own address. */
+  hostAddress?: string;
   cpu?: number;
   memory?: number;
   attributes?: Record<string, string>;
@@ -70,7 +72,14 @@ export async function startLocalCluster(opts: {
   gateways?: number;
   /** Extra settings for every app, such as a shorter BERTH_DESIRED_STATE_RESYNC_MS. */
   env?: Record<string, string>;
+  /**
+   * Test hosts in network namespaces (startTestHosts): agent i runs on host i with its dockerd,
+   * and the gateways' gRPC listens only on the hosts' bridge, so agents reach it across that link.
+   * The caller removes the hosts after stop().
+   */
+  hosts?: TestHosts;
 }): Promise<LocalCluster> {
+  const hosts = opts.hosts;
   const db = await createTestDatabase();
   const prefix = uniquePrefix('e2e');
   const gateways: { httpPort: number; grpcPort: number }[] = [];
@@ -94,12 +103,14 @@ export async function startLocalCluster(opts: {
     script: string,
     args: string[] = [],
     extraEnv: Record<string, string> = {},
+    launcher: string[] = [],
   ) => {
     const childEnv: Record<string, string | undefined> = { ...env, ...extraEnv };
     // Agents hold no database, Redis or master-key credentials: they speak only gRPC.
     if (script.startsWith('apps/host-agent/'))
       for (const name of ['DATABASE_URL', 'REDIS_URL', 'BERTH_MASTER_KEYS']) delete childEnv[name];
-    const child = spawn(process.execPath, [join(ROOT, script), ...args], {
+    const [command, ...commandArgs] = [...launcher, process.execPath, join(ROOT, script), ...args];
+    const child = spawn(command!, commandArgs, {
       env: childEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -114,7 +125,8 @@ export async function startLocalCluster(opts: {
   };
   const apis = gateways.map((g) => `http://127.0.0.1:${g.httpPort}`);
   const api = apis[0]!;
-  const grpcAddresses = gateways.map((g) => `127.0.0.1:${g.grpcPort}`);
+  const grpcHost = hosts?.bridgeAddress ?? '127.0.0.1';
+  const grpcAddresses = gateways.map((g) => `${grpcHost}:${g.grpcPort}`);
   const grpcAddress = grpcAddresses[0]!;
   const APPS: Record<string, { script: string; env?: Record<string, string> }> = {
     scheduler: { script: 'apps/scheduler/dist/main.js' },
@@ -123,7 +135,11 @@ export async function startLocalCluster(opts: {
   for (const [i, g] of gateways.entries()) {
     APPS[i === 0 ? 'api-gateway' : `api-gateway-${i + 1}`] = {
       script: 'apps/api-gateway/dist/main.js',
-      env: { BERTH_HTTP_PORT: String(g.httpPort), BERTH_GRPC_PORT: String(g.grpcPort) },
+      env: {
+        BERTH_HTTP_PORT: String(g.httpPort),
+        BERTH_GRPC_HOST: grpcHost,
+        BERTH_GRPC_PORT: String(g.grpcPort),
+      },
     };
   }
   const startApp = (name: string) => start(name, APPS[name]!.script, [], APPS[name]!.env);
@@ -149,7 +165,20 @@ export async function startLocalCluster(opts: {
 
   const agents: LocalCluster['agents'] = [];
   const agentArgs: string[][] = [];
+  /** Starts agent `index` with `argv`: on its test host, in its namespace with its dockerd, if any. */
+  const startAgentProcess = (index: number, argv: string[]) => {
+    const host = hosts?.hosts[index];
+    return start(
+      `agent-${index + 1}`,
+      'apps/host-agent/dist/main.js',
+      argv,
+      host ? { DOCKER_SOCKET: host.dockerSocket } : {},
+      host ? hosts!.launcher(index) : [],
+    );
+  };
   for (const [i, a] of opts.agents.entries()) {
+    const hostAddress = hosts?.hosts[i]?.address ?? a.hostAddress;
+    if (!hostAddress) throw new Error(`agent ${i + 1}: a hostAddress, or a test host`);
     const dataDir = await mkdtemp(join(tmpdir(), 'berth-agent-'));
     const rotated = [
       ...grpcAddresses.slice(i % gateways.length),
@@ -161,10 +190,12 @@ export async function startLocalCluster(opts: {
       '--cluster',
       'default',
       '--host-address',
-      a.hostAddress,
+      hostAddress,
       '--data-dir',
       dataDir,
     ];
+    // Each test host's task networks are its own, inside its namespace: any 10.231 range will do.
+    if (hosts) args.push('--task-network-pool', '10.231.128.0/17');
     if (a.cpu) args.push('--cpu', String(a.cpu));
     if (a.memory) args.push('--memory', String(a.memory));
     for (const [k, v] of Object.entries(a.attributes ?? {})) args.push('--attribute', `${k}=${v}`);
@@ -172,11 +203,7 @@ export async function startLocalCluster(opts: {
     if (a.allowHostNetwork) args.push('--allow-host-network');
     for (const path of a.allowedHostPaths ?? []) args.push('--allowed-host-path', path);
     agentArgs.push(args);
-    agents.push({
-      hostAddress: a.hostAddress,
-      dataDir,
-      process: start(`agent-${i + 1}`, 'apps/host-agent/dist/main.js', args),
-    });
+    agents.push({ hostAddress, dataDir, process: startAgentProcess(i, args) });
   }
   await waitFor(`${agents.length} agents to connect`, async () => {
     const res = await fetch(`${api}/v1/clusters/default/container-instances`, { headers: auth });
@@ -221,7 +248,7 @@ export async function startLocalCluster(opts: {
       }
     },
     startAgent(index) {
-      agents[index]!.process = start(`agent-${index + 1}`, 'apps/host-agent/dist/main.js', agentArgs[index]!);
+      agents[index]!.process = startAgentProcess(index, agentArgs[index]!);
     },
     async stop() {
       const running = [...children];
@@ -236,8 +263,9 @@ export async function startLocalCluster(opts: {
       await db.drop();
       for (const a of agents) {
         // The agents are gone; remove what they made in Docker so test runs leave nothing behind.
+        // Test hosts' dockerds go with the hosts.
         const id = (await readFile(join(a.dataDir, 'instance-id'), 'utf8').catch(() => '')).trim();
-        if (id) await removeDockerObjects(id);
+        if (id && !hosts) await removeDockerObjects(id);
         await rm(a.dataDir, { recursive: true, force: true });
       }
     },

@@ -1,2 +1,3 @@
 export * from './db.js';
 export * from './cluster.js';
+export * from './netns.js';

@@ -1,0 +1,141 @@
+import {
+  startLocalCluster,
+  startTestHosts,
+  waitFor,
+  type LocalCluster,
+  type TestHosts,
+} from '@berth/testing';
+import { api, httpdTaskDefinition, httpGet, idOf, type Instance, type Task } from './api.js';
+
+/**
+ * Hosts on a real network: three test hosts, each a network namespace with its own address,
+ * dockerd and agent, reaching the gateway only across a bridge. A host partitioned past the
+ * liveness grace is marked disconnected and its service task replaced on another host; healed, it
+ * removes the old container, and no task runs twice.
+ */
+
+let hosts: TestHosts | undefined;
+let cluster: LocalCluster | undefined;
+let client: ReturnType<typeof api>;
+
+beforeAll(async () => {
+  hosts = await startTestHosts(3);
+  cluster = await startLocalCluster({
+    hosts,
+    agents: Array.from({ length: 3 }, () => ({ cpu: 1024, memory: 512 })),
+  });
+  client = api(cluster);
+}, 60_000);
+
+afterAll(async () => {
+  try {
+    await cluster?.stop();
+  } finally {
+    await hosts?.remove();
+  }
+}, 60_000);
+
+const running = (tasks: Task[]) =>
+  tasks.filter((t) => t.lastStatus === 'RUNNING' && t.desiredStatus === 'RUNNING');
+const hostIndexOf = (instances: Instance[], task: Task) => {
+  const instance = instances.find((i) => i.containerInstanceArn === task.containerInstanceArn)!;
+  return hosts!.hosts.findIndex((h) => h.address === instance.hostAddress);
+};
+/** The berth.task-id of every container running on every test host. */
+const runningTaskIdsOnHosts = async () =>
+  (
+    await Promise.all(
+      hosts!.hosts.map((_, i) =>
+        hosts!.docker(i, ['ps', '--filter', 'label=berth.task-id', '--format', '{{.Label "berth.task-id"}}']),
+      ),
+    )
+  )
+    .flatMap((out) => out.split('\n'))
+    .filter(Boolean);
+
+test('agents on test hosts connect across the bridge, and a task answers on its own host’s address', async () => {
+  const instances = await client.instances();
+  expect(
+    instances
+      .filter((i) => i.agentConnected)
+      .map((i) => i.hostAddress)
+      .sort(),
+  ).toEqual(hosts!.hosts.map((h) => h.address).sort());
+  expect(cluster!.grpcAddress.startsWith(`${hosts!.bridgeAddress}:`)).toBe(true);
+
+  await client.register(httpdTaskDefinition('netns-web', { cpu: 256 }));
+  const created = await client.call('POST', '/v1/clusters/default/services', {
+    serviceName: 'netns',
+    taskDefinition: 'netns-web',
+    desiredCount: 2,
+    placementStrategy: [{ type: 'spread', field: 'instanceId' }],
+  });
+  expect(created.status).toBe(200);
+  const tasks = await waitFor(
+    'two running tasks on two hosts',
+    async () => {
+      const tasks = running(await client.tasks('?serviceName=netns'));
+      return tasks.length === 2 && new Set(tasks.map((t) => t.containerInstanceArn)).size === 2
+        ? tasks
+        : undefined;
+    },
+    { timeoutMs: 30_000 },
+  );
+  for (const task of tasks) {
+    const binding = task.containers[0]!.networkBindings[0]!;
+    expect(binding.bindIP).toBe(hosts!.hosts[hostIndexOf(instances, task)]!.address);
+    await expect(httpGet(binding)).resolves.toBeDefined();
+  }
+});
+
+test('a partitioned host is marked disconnected, its task replaced elsewhere, and healed it removes the old container', async () => {
+  const instances = await client.instances();
+  const [doomed] = running(await client.tasks('?serviceName=netns'));
+  const cut = hostIndexOf(instances, doomed!);
+  const cutArn = doomed!.containerInstanceArn!;
+  const instance = async () => (await client.instances()).find((i) => i.containerInstanceArn === cutArn)!;
+
+  await hosts!.partition(cut, true);
+  try {
+    await waitFor('the cut host to be marked disconnected', async () =>
+      (await instance()).agentConnected ? undefined : true,
+    );
+    const lost = await client.waitForTask(
+      doomed!.taskArn,
+      'the task to be lost',
+      (t) => t.lastStatus === 'STOPPED',
+    );
+    expect(lost.stopCode).toBe('InstanceLost');
+    const replaced = await waitFor('a replacement running on another host', async () => {
+      const tasks = running(await client.tasks('?serviceName=netns'));
+      return tasks.length === 2 && tasks.every((t) => t.containerInstanceArn !== cutArn) ? tasks : undefined;
+    });
+    for (const task of replaced)
+      await expect(httpGet(task.containers[0]!.networkBindings[0]!)).resolves.toBeDefined();
+    // Cut off, the host cannot be told: its container still runs.
+    expect(await runningTaskIdsOnHosts()).toContain(idOf(doomed!.taskArn));
+  } finally {
+    await hosts!.partition(cut, false);
+  }
+
+  await waitFor(
+    'the healed host to reconnect',
+    async () => ((await instance()).agentConnected ? true : undefined),
+    {
+      timeoutMs: 45_000,
+    },
+  );
+  await waitFor('the old container to be removed', async () =>
+    (await hosts!.docker(cut, ['ps', '-aq', '--filter', `label=berth.task-id=${idOf(doomed!.taskArn)}`])) ===
+    ''
+      ? true
+      : undefined,
+  );
+  const ids = await runningTaskIdsOnHosts();
+  expect(new Set(ids).size).toBe(ids.length);
+  expect(ids.sort()).toEqual(
+    running(await client.tasks('?serviceName=netns'))
+      .map((t) => idOf(t.taskArn))
+      .sort(),
+  );
+});
