@@ -90,6 +90,10 @@ export async function startController(config: ControllerConfig): Promise<{ close
     {
       heartbeatTimeoutMs: config.BERTH_AGENT_HEARTBEAT_TIMEOUT_MS,
       lostAfterMs: config.BERTH_INSTANCE_LOST_AFTER_MS,
+      brakeThreshold: config.BERTH_EVICTION_BRAKE_THRESHOLD,
+      brakeWindowMs: config.BERTH_EVICTION_BRAKE_WINDOW_MS,
+      brakeMinInstances: config.BERTH_EVICTION_BRAKE_MIN_INSTANCES,
+      maxLostPerSweep: config.BERTH_INSTANCE_LOST_MAX_PER_SWEEP,
     },
   );
   const instanceWorker = await startWorker(

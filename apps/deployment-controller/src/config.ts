@@ -13,6 +13,18 @@ export const controllerEnv = {
   BERTH_INSTANCE_LOST_AFTER_MS: millis(6000),
   /** How often instances are checked for silence. */
   BERTH_INSTANCE_SWEEP_MS: millis(1000),
+  /**
+   * The brake on mass eviction: when more than this share of a cluster's instances went silent
+   * within BERTH_EVICTION_BRAKE_WINDOW_MS of each other, none is declared lost (the control
+   * plane is the likelier fault). 0.55 is Kubernetes' unhealthy-zone threshold.
+   */
+  BERTH_EVICTION_BRAKE_THRESHOLD: z.coerce.number().gt(0).max(1).default(0.55),
+  /** Wider than the 2 s heartbeat interval, so one outage's silences fall in one window. */
+  BERTH_EVICTION_BRAKE_WINDOW_MS: millis(10_000),
+  /** Smaller clusters never brake: there one silent host of two is a host loss. */
+  BERTH_EVICTION_BRAKE_MIN_INSTANCES: z.coerce.number().int().min(1).default(3),
+  /** At most this many instances of one cluster are declared lost per sweep. */
+  BERTH_INSTANCE_LOST_MAX_PER_SWEEP: z.coerce.number().int().min(1).default(3),
   BERTH_CONTROLLER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
 };
 

@@ -1,4 +1,5 @@
 import type { Logger } from '@berth/config';
+import { planInstanceLiveness, type LivenessSettings } from '@berth/domain';
 import type { InstancesRepository } from './instances.repository.js';
 
 export interface InstanceEdges {
@@ -6,26 +7,55 @@ export interface InstanceEdges {
   serviceChanged(serviceId: string): Promise<void>;
 }
 
-/** One sweep over instance liveness: disconnect the silent, then replace the lost. */
+/**
+ * One sweep over instance liveness, judged with the database's clock: disconnect the silent,
+ * hold back when most of a cluster went silent at once, replace the lost at a bounded rate.
+ */
 export class InstanceReconciler {
   constructor(
     private readonly instances: InstancesRepository,
     private readonly edges: InstanceEdges,
     private readonly logger: Logger,
-    private readonly timing: { heartbeatTimeoutMs: number; lostAfterMs: number },
-    private readonly now: () => Date = () => new Date(),
+    private readonly settings: LivenessSettings,
   ) {}
 
   async sweep(): Promise<void> {
-    const now = this.now();
-    for (const id of await this.instances.markSilentDisconnected(now, this.timing.heartbeatTimeoutMs)) {
-      this.logger.warn({ instance: id }, 'agent silent: instance marked disconnected');
+    const { now, instances } = await this.instances.snapshot();
+    const plan = planInstanceLiveness(instances, now, this.settings);
+    const byId = new Map(instances.map((i) => [i.id, i]));
+    const rows = (ids: string[]) => ids.flatMap((id) => byId.get(id) ?? []);
+
+    for (const i of rows(plan.disconnect)) {
+      if (await this.instances.markDisconnected(i)) {
+        this.logger.warn({ instance: i.id }, 'agent silent: instance marked disconnected');
+      }
     }
-    for (const id of await this.instances.lostWithTasks(now, this.timing.lostAfterMs)) {
-      const lost = await this.instances.stopTasksOfLostInstance(id, now, this.timing.lostAfterMs);
+    for (const i of rows(plan.observe)) await this.instances.observeSilence(i, now);
+
+    for (const hold of plan.braked) {
+      await this.instances.markBrakeHeld(rows(hold.instanceIds), now);
+      if (hold.newlyHeld.length === 0) continue;
+      this.logger.warn(
+        { cluster: hold.clusterId, instances: hold.newlyHeld, silent: hold.silent, of: hold.of },
+        'most of the cluster went silent at once: no instance is declared lost and their tasks are kept',
+      );
+      const services = await this.instances.servicesOn(hold.newlyHeld);
+      await this.instances.addServiceEvents(
+        services.map((s) => ({
+          serviceId: s.id,
+          message: `(service ${s.name}) kept its tasks on ${hold.newlyHeld.length} silent container instance(s): ${hold.silent} of ${hold.of} instances of the cluster went silent at once, more likely a control-plane outage than failed hosts.`,
+        })),
+      );
+    }
+    if (plan.deferred.length > 0) {
+      this.logger.warn({ instances: plan.deferred }, 'instance loss deferred to a later sweep: rate limit');
+    }
+
+    for (const i of rows(plan.lose)) {
+      const lost = await this.instances.stopTasksOfLostInstance(i, now);
       if (!lost) continue;
       this.logger.warn(
-        { instance: id, cluster: lost.clusterId, tasks: lost.taskIds },
+        { instance: i.id, cluster: lost.clusterId, tasks: lost.taskIds },
         'instance lost: its tasks are stopped',
       );
       for (const serviceId of lost.serviceIds) await this.edges.serviceChanged(serviceId);

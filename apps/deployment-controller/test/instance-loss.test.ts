@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '@berth/config';
 import { createPrisma, type PrismaClient } from '@berth/db';
+import { DEFAULT_LIVENESS_SETTINGS } from '@berth/domain';
 import { createTestDatabase, type TestDatabase } from '@berth/testing';
 import { InstancesRepository } from '../src/instances.repository.js';
 import { InstanceReconciler } from '../src/instance-reconciler.js';
 
-/** Instance liveness against a real Postgres, with the clock passed in. */
+/** Instance liveness against a real Postgres, judged with its clock (the same machine's as ours). */
 
 let db: TestDatabase;
 let prisma: PrismaClient;
-const NOW = new Date('2026-11-23T12:00:00Z');
-const ago = (ms: number) => new Date(NOW.getTime() - ms);
+const ago = (ms: number) => new Date(Date.now() - ms);
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -22,8 +22,17 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function seed(lastHeartbeatAt: Date, agentConnected: boolean) {
-  const cluster = await prisma.cluster.upsert({ where: { name: 'c' }, create: { name: 'c' }, update: {} });
+/** One instance with two running tasks, in a cluster of its own unless one is named. */
+async function seed(
+  lastHeartbeatAt: Date,
+  agentConnected: boolean,
+  { clusterName = randomUUID(), serviceId }: { clusterName?: string; serviceId?: string } = {},
+) {
+  const cluster = await prisma.cluster.upsert({
+    where: { name: clusterName },
+    create: { name: clusterName },
+    update: {},
+  });
   const td = await prisma.taskDefinition.upsert({
     where: { family_revision: { family: 'f', revision: 1 } },
     create: {
@@ -60,6 +69,7 @@ async function seed(lastHeartbeatAt: Date, agentConnected: boolean) {
       cpu: 100,
       memory: 50,
       holdsReservation: true,
+      serviceId,
     })),
   });
   return { instanceId, tasks, clusterId: cluster.id };
@@ -73,8 +83,7 @@ function reconciler(calls: string[] = []) {
       serviceChanged: async (id) => void calls.push(`service:${id}`),
     },
     createLogger('test', 'silent'),
-    { heartbeatTimeoutMs: 5000, lostAfterMs: 6000 },
-    () => NOW,
+    DEFAULT_LIVENESS_SETTINGS,
   );
 }
 
@@ -128,9 +137,82 @@ it('leaves alone an agent that heartbeats, and one that came back', async () => 
 });
 
 it('is safe with two controllers sweeping at once', async () => {
-  const lost = await seed(ago(10_000), false);
+  const lost = await seed(ago(7000), false);
   await Promise.all([reconciler().sweep(), reconciler().sweep(), reconciler().sweep()]);
   const instance = await prisma.containerInstance.findUniqueOrThrow({ where: { id: lost.instanceId } });
   expect([instance.reservedCpu, instance.reservedMemory]).toEqual([0, 0]);
   expect(await prisma.task.count({ where: { id: { in: lost.tasks }, stopCode: 'InstanceLost' } })).toBe(2);
+});
+
+async function service(clusterName: string, disconnectedTaskBehavior = 'REPLACE') {
+  const cluster = await prisma.cluster.upsert({
+    where: { name: clusterName },
+    create: { name: clusterName },
+    update: {},
+  });
+  const td = await prisma.taskDefinition.findFirstOrThrow({ where: { family: 'f' } });
+  return prisma.service.create({
+    data: {
+      clusterId: cluster.id,
+      name: `web-${disconnectedTaskBehavior.toLowerCase()}`,
+      taskDefinitionId: td.id,
+      desiredCount: 2,
+      minimumHealthyPercent: 100,
+      maximumPercent: 200,
+      disconnectedTaskBehavior,
+    },
+  });
+}
+
+const running = (instanceId: string) =>
+  prisma.task.count({ where: { containerInstanceId: instanceId, lastStatus: 'RUNNING' } });
+
+it('declares no instance lost when most of a cluster went silent at once, and tells its services', async () => {
+  const clusterName = randomUUID();
+  await seed(ago(100), true, { clusterName });
+  const web = await service(clusterName);
+  const silent = [
+    await seed(ago(7000), true, { clusterName, serviceId: web.id }),
+    await seed(ago(7200), true, { clusterName }),
+    await seed(ago(7400), true, { clusterName }),
+  ];
+  const calls: string[] = [];
+  for (let sweep = 0; sweep < 3; sweep++) await reconciler(calls).sweep();
+
+  for (const s of silent) {
+    expect(await running(s.instanceId)).toBe(2);
+    const instance = await prisma.containerInstance.findUniqueOrThrow({ where: { id: s.instanceId } });
+    expect(instance.agentConnected).toBe(false);
+  }
+  expect(calls).toEqual([]);
+  const events = await prisma.serviceEvent.findMany({ where: { serviceId: web.id } });
+  expect(events.map((e) => e.message)).toEqual([
+    '(service web-replace) kept its tasks on 3 silent container instance(s): 3 of 4 instances of the cluster went silent at once, more likely a control-plane outage than failed hosts.',
+  ]);
+});
+
+it('still declares a single silent instance of a healthy cluster lost, and its service replaces its tasks', async () => {
+  const clusterName = randomUUID();
+  const web = await service(clusterName);
+  await seed(ago(100), true, { clusterName });
+  await seed(ago(100), true, { clusterName });
+  const silent = await seed(ago(5500), true, { clusterName, serviceId: web.id });
+  const calls: string[] = [];
+  await reconciler(calls).sweep();
+  expect(await running(silent.instanceId)).toBe(2);
+
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  await reconciler(calls).sweep();
+  expect(await running(silent.instanceId)).toBe(0);
+  expect(calls).toEqual([`service:${web.id}`, `place:${silent.clusterId}`]);
+});
+
+it('keeps the tasks of a service that WAITs for a lost instance, and stops the others', async () => {
+  const clusterName = randomUUID();
+  const waiting = await service(clusterName, 'WAIT');
+  const keptTasks = await seed(ago(7000), false, { clusterName, serviceId: waiting.id });
+  const replaced = await seed(ago(7000), false, { clusterName });
+  await reconciler().sweep();
+  expect(await running(keptTasks.instanceId)).toBe(2);
+  expect(await running(replaced.instanceId)).toBe(0);
 });
