@@ -43,6 +43,7 @@ it('creates a service with ECS defaults and one PRIMARY deployment', async () =>
       maximumPercent: 200,
       deploymentCircuitBreaker: { enable: false, rollback: false },
     },
+    disconnectedTaskBehavior: 'REPLACE',
   });
   expect(res.body.service.deployments).toEqual([
     expect.objectContaining({
@@ -76,6 +77,22 @@ it('starts a new PRIMARY deployment on a new task definition, and only scales on
     'ACTIVE',
     'ACTIVE',
   ]);
+});
+
+it('keeps the tasks of a lost instance for a service that WAITs, set and shown like any setting', async () => {
+  const waiting = await http
+    .patch('/v1/clusters/default/services/api')
+    .send({ disconnectedTaskBehavior: 'WAIT' })
+    .expect(200);
+  expect(waiting.body.service.disconnectedTaskBehavior).toBe('WAIT');
+  const shown = await http.get('/v1/clusters/default/services/api').expect(200);
+  expect(shown.body.service).toMatchObject({ disconnectedTaskBehavior: 'WAIT', desiredCount: 4 });
+  const refused = await http
+    .patch('/v1/clusters/default/services/api')
+    .send({ disconnectedTaskBehavior: 'wait' })
+    .expect(400);
+  expect(refused.body).toMatchObject({ field: 'disconnectedTaskBehavior' });
+  expect(refused.body.message).toMatch(/disconnectedTaskBehavior: must be REPLACE or WAIT/);
 });
 
 it.each([
@@ -127,6 +144,13 @@ it.each([
     },
     400,
     'deploymentConfiguration.maximumPercent',
+  ],
+  [
+    'a disconnectedTaskBehavior that is not REPLACE or WAIT',
+    '/v1/clusters/default/services',
+    { ...base, serviceName: 'x', disconnectedTaskBehavior: 'KEEP' },
+    400,
+    'disconnectedTaskBehavior',
   ],
   [
     'a breaker without rollback flag',

@@ -31,6 +31,18 @@ const desiredCount = z
   .min(0, { error: 'must be an integer of 0 or more' })
   .max(10_000, { error: 'must be at most 10000' });
 
+/**
+ * What a service does with its tasks on a lost container instance (its agent silent past the
+ * grace): REPLACE stops them (InstanceLost) and starts replacements elsewhere, the default; WAIT
+ * keeps them, counted as running, until the agent returns, for services that must never run
+ * twice (a singleton holding a lock or a volume).
+ */
+export const DISCONNECTED_TASK_BEHAVIORS = ['REPLACE', 'WAIT'] as const;
+export type DisconnectedTaskBehavior = (typeof DISCONNECTED_TASK_BEHAVIORS)[number];
+const disconnectedTaskBehavior = z.enum(DISCONNECTED_TASK_BEHAVIORS, {
+  error: 'must be REPLACE or WAIT',
+});
+
 const placementList = z.array(z.looseObject({ type: z.string() }), {
   error: 'must be an array of {type, ...}',
 });
@@ -49,6 +61,7 @@ export const createServiceSchema = z.looseObject({
     .optional(),
   placementConstraints: placementList.optional(),
   placementStrategy: placementList.optional(),
+  disconnectedTaskBehavior: disconnectedTaskBehavior.optional(),
   clientToken: clientTokenSchema(36).optional(),
 });
 
@@ -65,6 +78,7 @@ export const updateServiceSchema = z.looseObject({
     .max(2_147_483_647)
     .optional(),
   forceNewDeployment: z.boolean({ error: 'must be a boolean' }).optional(),
+  disconnectedTaskBehavior: disconnectedTaskBehavior.optional(),
 });
 
 export interface DeploymentConfiguration {

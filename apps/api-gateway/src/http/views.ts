@@ -186,6 +186,7 @@ export function serviceView(ctx: ArnContext, s: ServiceWithRelations, counts: re
       deploymentCircuitBreaker: { enable: s.circuitBreakerEnable, rollback: s.circuitBreakerRollback },
     },
     healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds,
+    disconnectedTaskBehavior: s.disconnectedTaskBehavior,
     placementConstraints: s.placementConstraints,
     placementStrategy: s.placementStrategy,
     deployments: s.deployments.map((d) => ({

@@ -13,6 +13,7 @@ import {
   InvalidParameterError,
   NotFoundError,
   type DeploymentConfiguration,
+  type DisconnectedTaskBehavior,
 } from '@berth/domain';
 import type { TaskDefinitionModel } from '@berth/db';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
@@ -37,6 +38,7 @@ export interface NewService {
   desiredCount: number;
   deployment: DeploymentConfiguration;
   healthCheckGracePeriodSeconds: number;
+  disconnectedTaskBehavior: DisconnectedTaskBehavior;
   placementConstraints: unknown[];
   placementStrategy: unknown[];
 }
@@ -47,6 +49,7 @@ export interface ServiceChange {
   desiredCount?: number;
   deployment?: DeploymentConfiguration;
   healthCheckGracePeriodSeconds?: number;
+  disconnectedTaskBehavior?: DisconnectedTaskBehavior;
 }
 
 type Tx = Prisma.TransactionClient;
@@ -92,6 +95,7 @@ export class ServicesRepository {
             circuitBreakerEnable: s.deployment.deploymentCircuitBreaker.enable,
             circuitBreakerRollback: s.deployment.deploymentCircuitBreaker.rollback,
             healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds,
+            disconnectedTaskBehavior: s.disconnectedTaskBehavior,
             placementConstraints: s.placementConstraints as Prisma.InputJsonValue,
             placementStrategy: s.placementStrategy as Prisma.InputJsonValue,
           },
@@ -199,6 +203,7 @@ export class ServicesRepository {
           taskDefinitionId: change.taskDefinition?.id ?? service.taskDefinitionId,
           healthCheckGracePeriodSeconds:
             change.healthCheckGracePeriodSeconds ?? service.healthCheckGracePeriodSeconds,
+          disconnectedTaskBehavior: change.disconnectedTaskBehavior ?? service.disconnectedTaskBehavior,
           steady: false,
           ...(change.deployment
             ? {

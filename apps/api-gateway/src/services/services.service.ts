@@ -72,6 +72,7 @@ export class ServicesService {
           desiredCount: input.desiredCount,
           deployment: input.deployment,
           healthCheckGracePeriodSeconds: input.healthCheckGracePeriodSeconds ?? 0,
+          disconnectedTaskBehavior: input.disconnectedTaskBehavior ?? 'REPLACE',
           placementConstraints: input.placementConstraints ?? [],
           placementStrategy: input.placementStrategy ?? [],
         },
@@ -125,6 +126,7 @@ export class ServicesService {
       desiredCount: input.desiredCount,
       deployment,
       healthCheckGracePeriodSeconds: input.healthCheckGracePeriodSeconds,
+      disconnectedTaskBehavior: input.disconnectedTaskBehavior,
     });
     await this.hint(updated);
     return updated;
