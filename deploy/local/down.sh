@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stops the apps and agents that up.sh started. Containers keep running (an agent started again
-# adopts them); Postgres, Redis and dockerd keep running. `--purge` also stops and removes
+# adopts them); Postgres, Redis and dockerd keep running. The test hosts of `up.sh --netns` go
+# entirely: their namespaces, dockerds and containers, their bridge and their agents' instance ids. `--purge` also stops and removes
 # every container Berth started on this machine, with the tasks' networks and task volumes.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -22,6 +23,10 @@ for pidfile in "$ROOT"/.berth/run/*.pid; do
   fi
   rm -f "$pidfile"
 done
+if [ -e /tmp/berth-netns/up ] || ip netns list | grep -q '^berth-h[0-9]*-up\b'; then
+  bash "$ROOT/deploy/local/netns.sh" down up
+  rm -rf "$ROOT"/.berth/agents/netns-*
+fi
 if [ "$PURGE" = 1 ]; then
   ids=$(docker ps -aq --filter label=berth.container-instance-id 2>/dev/null || true)
   [ -z "$ids" ] || docker rm -f $ids >/dev/null

@@ -3,18 +3,24 @@
 # api-gateway (REST on 127.0.0.1:8080, agent gRPC on 127.0.0.1:8443), scheduler,
 # deployment-controller and N agents on 127.0.0.2, 127.0.0.3, ..., and runs a sample task.
 # Idempotent: a second run rebuilds and restarts the apps; the database and tasks stay.
-#   deploy/local/up.sh [--agents N]
+# --netns: each agent runs on a test host of its own instead, a network namespace with its own
+# address 10.231.N.(10+i) and dockerd (deploy/local/netns.sh), reaching the gateway's gRPC on the
+# hosts' bridge 10.231.N.1:8443; deploy/local/partition.sh cuts and slows their links. The hosts
+# are made anew on each run, and down.sh removes them with their containers.
+#   deploy/local/up.sh [--agents N] [--netns]
 source "$(dirname "$0")/lib.sh"
 
-AGENTS=2
+AGENTS=2 NETNS=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --agents) AGENTS=$2; shift 2 ;;
     --agents=*) AGENTS=${1#*=}; shift ;;
-    *) echo "usage: $0 [--agents N]" >&2; exit 2 ;;
+    --netns) NETNS=1; shift ;;
+    *) echo "usage: $0 [--agents N] [--netns]" >&2; exit 2 ;;
   esac
 done
 [[ "$AGENTS" =~ ^[0-9]+$ ]] && [ "$AGENTS" -ge 1 ] && [ "$AGENTS" -le 200 ] || { echo "--agents: 1..200" >&2; exit 2; }
+[ "$NETNS" = 0 ] || [ "$AGENTS" -le 20 ] || { echo "--agents: 1..20 with --netns" >&2; exit 2; }
 
 ensure_machine
 migrate_database berth
@@ -28,6 +34,13 @@ MASTER_KEYS=$(cat "$STATE/master-keys")
 API=http://127.0.0.1:8080
 
 bash "$ROOT/deploy/local/down.sh" --quiet
+GRPC_HOST=127.0.0.1
+if [ "$NETNS" = 1 ]; then
+  NET=$(bash "$ROOT/deploy/local/netns.sh" free-net)
+  GRPC_HOST=10.231.$NET.1
+  log "making $AGENTS test host(s) in network namespaces on 10.231.$NET.0/24"
+  bash "$ROOT/deploy/local/netns.sh" up up "$NET" "$AGENTS"
+fi
 
 start_app() { # name command...
   local name=$1; shift
@@ -37,7 +50,7 @@ start_app() { # name command...
 
 log "starting api-gateway, scheduler, deployment-controller"
 # Only the gateway (and berth-admin beside it) holds the master keys.
-start_app api-gateway env BERTH_MASTER_KEYS="$MASTER_KEYS" node "$ROOT/apps/api-gateway/dist/main.js"
+start_app api-gateway env BERTH_MASTER_KEYS="$MASTER_KEYS" BERTH_GRPC_HOST="$GRPC_HOST" node "$ROOT/apps/api-gateway/dist/main.js"
 start_app scheduler node "$ROOT/apps/scheduler/dist/main.js"
 start_app deployment-controller node "$ROOT/apps/deployment-controller/dist/main.js"
 for _ in $(seq 1 100); do curl -fs "$API/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
@@ -51,9 +64,18 @@ AUTH="authorization: Bearer $(cat "$STATE/admin-token")"
 log "starting $AGENTS agent(s)"
 for i in $(seq 1 "$AGENTS"); do
   # Agents get no database URL, Redis URL or key: they speak only gRPC to the gateway.
-  start_app "agent-$i" env -u DATABASE_URL -u REDIS_URL node "$ROOT/apps/host-agent/dist/main.js" \
-    --gateway 127.0.0.1:8443 --cluster default --host-address "127.0.0.$((i + 1))" \
-    --data-dir "$STATE/agents/$i" --cpu 2048 --memory 2048 --attribute "zone=local-$(( (i - 1) % 2 ))"
+  if [ "$NETNS" = 1 ]; then
+    # On test host i, with its dockerd; its task networks are its own, inside its namespace.
+    start_app "agent-$i" env -u DATABASE_URL -u REDIS_URL DOCKER_SOCKET="/tmp/berth-netns/up/h$i/docker.sock" \
+      nsenter --net="/var/run/netns/berth-h$i-up" node "$ROOT/apps/host-agent/dist/main.js" \
+      --gateway "$GRPC_HOST:8443" --cluster default --host-address "10.231.$NET.$((10 + i))" \
+      --task-network-pool 10.231.128.0/17 --data-dir "$STATE/agents/netns-$i" --cpu 2048 --memory 2048 \
+      --attribute "zone=local-$(( (i - 1) % 2 ))"
+  else
+    start_app "agent-$i" env -u DATABASE_URL -u REDIS_URL node "$ROOT/apps/host-agent/dist/main.js" \
+      --gateway 127.0.0.1:8443 --cluster default --host-address "127.0.0.$((i + 1))" \
+      --data-dir "$STATE/agents/$i" --cpu 2048 --memory 2048 --attribute "zone=local-$(( (i - 1) % 2 ))"
+  fi
 done
 for _ in $(seq 1 100); do
   connected=$(curl -fs -H "$AUTH" "$API/v1/clusters/default/container-instances" | grep -o '"agentConnected":true' | wc -l || true)
@@ -61,17 +83,27 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 
-# The sample: busybox httpd on a dynamic host port, started once.
-if ! curl -fs -H "$AUTH" "$API/v1/clusters/default/tasks?desiredStatus=RUNNING&startedBy=berth-sample" | grep -q '"taskArn"'; then
+# The sample: busybox httpd on a dynamic host port, started once. Test hosts are new on each run,
+# so a sample on earlier ones is gone with them: stop it and start another.
+SAMPLE=berth-sample
+if [ "$NETNS" = 1 ]; then
+  SAMPLE=berth-sample-netns
+  curl -fs -H "$AUTH" "$API/v1/clusters/default/tasks?desiredStatus=RUNNING&startedBy=$SAMPLE" |
+    node -e 'for (const t of JSON.parse(require("fs").readFileSync(0, "utf8")).tasks) console.log(t.taskArn.split("/").pop())' |
+    while read -r id; do
+      curl -fs -X POST "$API/v1/clusters/default/tasks/$id/stop" -H "$AUTH" -H 'content-type: application/json' -d '{}' >/dev/null
+    done
+fi
+if ! curl -fs -H "$AUTH" "$API/v1/clusters/default/tasks?desiredStatus=RUNNING&startedBy=$SAMPLE" | grep -q '"taskArn"'; then
   log "registering and running the sample task"
   curl -fs -X POST "$API/v1/task-definitions" -H "$AUTH" -H 'content-type: application/json' \
     -d @"$ROOT/deploy/local/sample-task-definition.json" >/dev/null
   curl -fs -X POST "$API/v1/clusters/default/tasks" -H "$AUTH" -H 'content-type: application/json' \
-    -d '{"taskDefinition":"sample-web","count":1,"startedBy":"berth-sample"}' >/dev/null
+    -d "{\"taskDefinition\":\"sample-web\",\"count\":1,\"startedBy\":\"$SAMPLE\"}" >/dev/null
 fi
 # The URL of the running sample task, once it runs (empty until then).
 sample_url() {
-  curl -fs -H "$AUTH" "$API/v1/clusters/default/tasks?startedBy=berth-sample&desiredStatus=RUNNING" | node -e '
+  curl -fs -H "$AUTH" "$API/v1/clusters/default/tasks?startedBy=$SAMPLE&desiredStatus=RUNNING" | node -e '
     const { tasks } = JSON.parse(require("fs").readFileSync(0, "utf8"));
     const t = tasks.find((t) => t.lastStatus === "RUNNING");
     const b = t && t.containers[0].networkBindings[0];
@@ -83,7 +115,11 @@ for _ in $(seq 1 150); do
   [ -n "$url" ] && break
   sleep 0.2
 done
-log "Berth is up: REST on $API (OpenAPI at $API/docs/json), $AGENTS agent(s); logs in .berth/logs"
+if [ "$NETNS" = 1 ]; then
+  log "Berth is up: REST on $API (OpenAPI at $API/docs/json), $AGENTS agent(s) on test hosts 10.231.$NET.11..$((10 + AGENTS)) (deploy/local/partition.sh cuts them); logs in .berth/logs"
+else
+  log "Berth is up: REST on $API (OpenAPI at $API/docs/json), $AGENTS agent(s); logs in .berth/logs"
+fi
 echo "administrator key: .berth/admin-token (send it as -H \"authorization: Bearer \$(cat .berth/admin-token)\")"
 if [ -n "$url" ]; then
   echo "sample task RUNNING: curl $url"
