@@ -44,6 +44,9 @@ ensure_packages() {
   [ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || missing+=(busybox-static)
   command -v file >/dev/null || missing+=(file)
   command -v curl >/dev/null || missing+=(curl)
+  # The e2e test hosts: network namespaces, veth pairs and a bridge (ip), netem (tc), nsenter.
+  command -v ip >/dev/null && command -v tc >/dev/null || missing+=(iproute2)
+  command -v nsenter >/dev/null || missing+=(util-linux)
   apt_install "${missing[@]}"
   if ! command -v pnpm >/dev/null || [ "$(pnpm --version)" != "12.21.0" ]; then
     log "installing pnpm 12.21.0"
