@@ -14,8 +14,8 @@
  *   `brakeWindowMs` of each other and are still silent, the fault is more likely the control
  *   plane's (a gateway or Postgres outage) than every host's, so none of them is declared lost.
  *   As with Kubernetes' unhealthy-zone threshold, it applies only to clusters of at least
- *   `brakeMinInstances`: there, one silent host of two is a host loss, not an outage. Once the
- *   brake releases, the instances it held get a full grace again, for the slower agents to return.
+ *   `brakeMinInstances`: in a cluster of two, one silent host is a host loss, not an outage. Once
+ *   the brake releases, the instances it held get a full grace again, for the slower agents.
  * - Lost instances are evicted at most `maxLostPerSweep` per cluster per sweep, longest silent first.
  */
 
