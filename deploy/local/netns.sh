@@ -4,12 +4,12 @@
 # and its own dockerd, started with nsenter --net (not `ip netns exec`, which remounts /sys and
 # hides the cgroups dockerd needs). No default route: a host reaches only the bridge's /24.
 # Used by deploy/local/up.sh --netns, partition.sh and the e2e harness (@berth/testing netns.ts).
-#   netns.sh up RUN NET COUNT [OWNER_PID]   make COUNT hosts; OWNER_PID's death makes them stale
+#   netns.sh up RUN COUNT [OWNER_PID]       make COUNT hosts on a free 10.231.NET.0/24, print NET;
+#                                            OWNER_PID's death makes them stale
 #   netns.sh down RUN                        remove a run's hosts, dockerds, bridge and files
 #   netns.sh clean-stale                     remove every run whose owner is gone, and strays
 #   netns.sh partition RUN INDEX|all on|off  cut or heal hosts' links
 #   netns.sh netem RUN INDEX|all DELAY_MS LOSS_PCT   delay and loss each way (0 0 clears)
-#   netns.sh free-net                        print a NET in 0..127 that no bridge here uses
 set -euo pipefail
 BASE=/tmp/berth-netns
 
@@ -25,15 +25,19 @@ hosts_of() {
 }
 
 up() {
-  local run=$1 net=$2 count=$3 owner=${4:-} dir br i ns veth h
+  local run=$1 count=$2 owner=${3:-} dir br net i ns veth h
   valid_run "$run"
-  [[ "$net" =~ ^[0-9]+$ ]] && [ "$net" -le 127 ] || { echo "net: 0..127" >&2; exit 2; }
   [[ "$count" =~ ^[0-9]+$ ]] && [ "$count" -ge 1 ] && [ "$count" -le 20 ] || { echo "count: 1..20" >&2; exit 2; }
   dir="$BASE/$run" br=$(bridge_name "$run")
   mkdir -p "$dir"
   echo "$owner" >"$dir/owner"
   ip link add "$br" type bridge
+  # Under a lock, so runs side by side never take the same /24.
+  exec 9>"$BASE/.lock"
+  flock 9
+  net=$(free_net)
   ip addr add "10.231.$net.1/24" dev "$br"
+  exec 9>&-
   ip link set "$br" up
   for i in $(seq 1 "$count"); do
     ns=$(ns_name "$run" "$i") veth=$(veth_name "$run" "$i") h="$dir/h$i"
@@ -56,6 +60,7 @@ up() {
     docker -H "unix://$h/docker.sock" info >/dev/null 2>&1 || { tail -20 "$h/dockerd.log" >&2; exit 1; }
     docker save berth/busybox:latest | docker -H "unix://$h/docker.sock" load -q >/dev/null
   done
+  echo "$net"
 }
 
 down() {
@@ -127,6 +132,7 @@ netem() {
   done
 }
 
+# The first 10.231.NET.0/24 (NET 0..127) that no interface here uses.
 free_net() {
   local net
   for net in $(seq 0 127); do
@@ -144,6 +150,5 @@ case "$cmd" in
   clean-stale) clean_stale ;;
   partition) partition "$@" ;;
   netem) netem "$@" ;;
-  free-net) free_net ;;
-  *) sed -n '2,13p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,12p' "$0" >&2; exit 2 ;;
 esac

@@ -36,10 +36,9 @@ API=http://127.0.0.1:8080
 bash "$ROOT/deploy/local/down.sh" --quiet
 GRPC_HOST=127.0.0.1
 if [ "$NETNS" = 1 ]; then
-  NET=$(bash "$ROOT/deploy/local/netns.sh" free-net)
+  log "making $AGENTS test host(s) in network namespaces"
+  NET=$(bash "$ROOT/deploy/local/netns.sh" up up "$AGENTS")
   GRPC_HOST=10.231.$NET.1
-  log "making $AGENTS test host(s) in network namespaces on 10.231.$NET.0/24"
-  bash "$ROOT/deploy/local/netns.sh" up up "$NET" "$AGENTS"
 fi
 
 start_app() { # name command...

@@ -47,10 +47,10 @@ const netns = async (...args: string[]) =>
 export async function startTestHosts(count: number): Promise<TestHosts> {
   await netns('clean-stale');
   const runId = randomBytes(3).toString('hex');
-  const net = await netns('free-net');
   const hostNumber = (index: number) => String(index + 1);
+  let net: string;
   try {
-    await netns('up', runId, net, String(count), String(process.pid));
+    net = await netns('up', runId, String(count), String(process.pid));
   } catch (e) {
     await netns('down', runId);
     throw e;
