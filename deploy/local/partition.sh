@@ -23,7 +23,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$state$delay$loss" ] || usage
-if [ "$target" != all ] && ! ip netns list | awk '{print $1}' | grep -qx "berth-h$target-$RUN"; then
+hosts=$(ip netns list | awk '{print $1}' | sed -n "s/^berth-h\([0-9]*\)-$RUN\$/\1/p")
+if [ -z "$hosts" ] || { [ "$target" != all ] && ! grep -qx "$target" <<<"$hosts"; }; then
   echo "no test host $target: start them with deploy/local/up.sh --netns" >&2
   exit 1
 fi
