@@ -116,7 +116,9 @@ test('the only gateway down for the outage: the brake holds, no task is stopped 
     '/v1/clusters/default/services/outage/events',
   );
   expect(events.body.events.map((e) => e.message)).toContainEqual(
-    expect.stringMatching(/^\(service outage\) kept its tasks on 3 silent container instance\(s\): 3 of 3/),
+    expect.stringMatching(
+      /^\(service outage\) kept its tasks on [1-3] silent container instance\(s\): [23] of 3/,
+    ),
   );
 }, 180_000);
 
