@@ -23,8 +23,11 @@ export const controllerEnv = {
   BERTH_EVICTION_BRAKE_WINDOW_MS: millis(10_000),
   /** Smaller clusters never brake: there one silent host of two is a host loss. */
   BERTH_EVICTION_BRAKE_MIN_INSTANCES: z.coerce.number().int().min(1).default(3),
-  /** At most this many instances of one cluster are declared lost per sweep. */
-  BERTH_INSTANCE_LOST_MAX_PER_SWEEP: z.coerce.number().int().min(1).default(3),
+  /**
+   * At most this many instances of one cluster are declared lost per sweep: a bound on a fault
+   * under the brake's threshold, high enough that a dead rack of 50 is replaced within ~10 s.
+   */
+  BERTH_INSTANCE_LOST_MAX_PER_SWEEP: z.coerce.number().int().min(1).default(20),
   BERTH_CONTROLLER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
 };
 

@@ -83,9 +83,9 @@ describe('planInstanceLiveness: the brake', () => {
     ['2 of 3 silent (67 %): held', cluster(2, 1), { lose: [], held: ['s0', 's1'], deferred: [] }],
     ['3 of 3 silent: held', cluster(3, 0), { lose: [], held: ['s0', 's1', 's2'], deferred: [] }],
     [
-      '5 of 10 silent (50 %): lost, three per sweep',
+      '5 of 10 silent (50 %): lost',
       cluster(5, 5),
-      { lose: ['s4', 's3', 's2'], held: [], deferred: ['s1', 's0'] },
+      { lose: ['s4', 's3', 's2', 's1', 's0'], held: [], deferred: [] },
     ],
     [
       '6 of 10 silent (60 %): held',

@@ -48,7 +48,7 @@ export const DEFAULT_LIVENESS_SETTINGS: LivenessSettings = {
   brakeThreshold: 0.55,
   brakeWindowMs: 10_000,
   brakeMinInstances: 3,
-  maxLostPerSweep: 3,
+  maxLostPerSweep: 20,
 };
 
 export interface BrakeHold {
