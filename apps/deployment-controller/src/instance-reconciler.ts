@@ -33,7 +33,7 @@ export class InstanceReconciler {
     for (const i of rows(plan.observe)) await this.instances.observeSilence(i, now);
 
     for (const hold of plan.braked) {
-      await this.instances.markBrakeHeld(rows(hold.instanceIds), now);
+      await this.instances.markBrakeHeld(hold.instanceIds, now);
       if (hold.newlyHeld.length === 0) continue;
       this.logger.warn(
         { cluster: hold.clusterId, instances: hold.newlyHeld, silent: hold.silent, of: hold.of },

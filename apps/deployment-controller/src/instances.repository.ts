@@ -78,10 +78,15 @@ export class InstancesRepository {
     });
   }
 
-  async markBrakeHeld(instances: InstanceLivenessRow[], now: Date): Promise<void> {
-    for (const i of instances) {
-      await this.db.containerInstance.updateMany({ where: this.stillSilent(i), data: { brakeHeldAt: now } });
-    }
+  /**
+   * One write for all: unguarded, because a mark on an agent that has just come back is older
+   * than its new heartbeat, and only marks newer than the last heartbeat count.
+   */
+  async markBrakeHeld(instanceIds: string[], now: Date): Promise<void> {
+    await this.db.containerInstance.updateMany({
+      where: { id: { in: instanceIds } },
+      data: { brakeHeldAt: now },
+    });
   }
 
   /** The live services with tasks on these instances, for their events. */
