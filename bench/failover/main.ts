@@ -12,7 +12,11 @@ import { flags, log, runBenchmark, startGateway, waitFor } from '../lib/harness.
 
 const opts = flags(process.argv.slice(2), { hosts: 10, tasks: 20 });
 await runBenchmark('failover', async ({ databaseUrl, sql, processes, dataDir }) => {
-  const { env, api, headers, grpcAddress } = await startGateway(processes, databaseUrl, 'failover');
+  const { env, api, headers, grpcAddress, joinToken } = await startGateway(
+    processes,
+    databaseUrl,
+    'failover',
+  );
   processes.start('scheduler', 'apps/scheduler/dist/main.js', [], env);
   processes.start('deployment-controller', 'apps/deployment-controller/dist/main.js', [], env);
 
@@ -28,6 +32,8 @@ await runBenchmark('failover', async ({ databaseUrl, sql, processes, dataDir }) 
         String(rack),
         '--gateway',
         grpcAddress,
+        '--join-token',
+        joinToken,
         '--data-dir',
         `${dataDir}/${name}`,
         '--cpu',

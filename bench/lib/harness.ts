@@ -131,6 +131,8 @@ export interface ControlPlane {
   /** Headers that carry an administrator key, for every request to `api`. */
   headers: Record<string, string>;
   grpcAddress: string;
+  /** A join token for the `default` cluster, as many uses as hosts need: `--join-token` for agents. */
+  joinToken: string;
 }
 
 /** Starts an api-gateway on free ports with its own Redis prefix, and waits until it answers. */
@@ -168,7 +170,15 @@ export async function startGateway(
     )
   ).stdout.trim();
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-  return { env, api, headers, grpcAddress: `127.0.0.1:${grpcPort}` };
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${api}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+    if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+    return res.json() as Promise<Record<string, { token?: string }>>;
+  };
+  await post('/v1/clusters', { clusterName: 'default' });
+  // Every hollow agent joins with it, each as its own instance.
+  const joined = await post('/v1/clusters/default/join-tokens', { ttlSeconds: 24 * 3600 });
+  return { env, api, headers, grpcAddress: `127.0.0.1:${grpcPort}`, joinToken: joined.joinToken!.token! };
 }
 
 export interface BenchContext {

@@ -20,7 +20,7 @@ const opts = flags(process.argv.slice(2), {
   backlog: 0,
 });
 await runBenchmark('bench', async ({ databaseUrl, sql, processes, dataDir }) => {
-  const { env, api, headers, grpcAddress } = await startGateway(processes, databaseUrl, 'bench', {
+  const { env, api, headers, grpcAddress, joinToken } = await startGateway(processes, databaseUrl, 'bench', {
     // A thousand agents heartbeating every 2 s would be the benchmark; every 30 s keeps them alive.
     BERTH_HEARTBEAT_INTERVAL_MS: '30000',
     BERTH_PLACEMENT_SWEEP_MS: '1000',
@@ -45,6 +45,8 @@ await runBenchmark('bench', async ({ databaseUrl, sql, processes, dataDir }) => 
       String(opts.instances),
       '--gateway',
       grpcAddress,
+      '--join-token',
+      joinToken,
       '--data-dir',
       dataDir,
       '--cpu',

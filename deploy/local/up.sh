@@ -49,7 +49,9 @@ start_app() { # name command...
 
 log "starting api-gateway, scheduler, deployment-controller"
 # Only the gateway (and berth-admin beside it) holds the master keys.
-start_app api-gateway env BERTH_MASTER_KEYS="$MASTER_KEYS" BERTH_GRPC_HOST="$GRPC_HOST" node "$ROOT/apps/api-gateway/dist/main.js"
+# Its gRPC listener is TLS only, with a certificate from the cluster CA for these names.
+start_app api-gateway env BERTH_MASTER_KEYS="$MASTER_KEYS" BERTH_GRPC_HOST="$GRPC_HOST" \
+  BERTH_GRPC_TLS_NAMES="$GRPC_HOST,127.0.0.1,localhost" node "$ROOT/apps/api-gateway/dist/main.js"
 start_app scheduler node "$ROOT/apps/scheduler/dist/main.js"
 start_app deployment-controller node "$ROOT/apps/deployment-controller/dist/main.js"
 for _ in $(seq 1 100); do curl -fs "$API/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
@@ -60,18 +62,25 @@ BERTH_MASTER_KEYS="$MASTER_KEYS" node "$ROOT/apps/api-gateway/dist/admin.js" cre
 [ -s "$STATE/admin-token" ] || { echo "access keys exist but $STATE/admin-token is missing: make one with node apps/api-gateway/dist/admin.js create-admin-key --out $STATE/admin-token" >&2; exit 1; }
 AUTH="authorization: Bearer $(cat "$STATE/admin-token")"
 
+# Agents join with a token once, then hold certificates in their data dirs (docs/operations.md).
+# It goes in the environment, not the command line, so ps does not show it.
+curl -fs -H "$AUTH" -H 'content-type: application/json' -d '{"clusterName":"default"}' "$API/v1/clusters" >/dev/null
+JOIN_TOKEN=$(curl -fs -H "$AUTH" -H 'content-type: application/json' -d "{\"ttlSeconds\":3600,\"maxUses\":$AGENTS}" \
+  "$API/v1/clusters/default/join-tokens" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+[ -n "$JOIN_TOKEN" ] || { echo "could not create a join token" >&2; exit 1; }
+
 log "starting $AGENTS agent(s)"
 for i in $(seq 1 "$AGENTS"); do
   # Agents get no database URL, Redis URL or key: they speak only gRPC to the gateway.
   if [ "$NETNS" = 1 ]; then
     # On test host i, with its dockerd; its task networks are its own, inside its namespace.
-    start_app "agent-$i" env -u DATABASE_URL -u REDIS_URL DOCKER_SOCKET="/tmp/berth-netns/up/h$i/docker.sock" \
+    start_app "agent-$i" env -u DATABASE_URL -u REDIS_URL BERTH_JOIN_TOKEN="$JOIN_TOKEN" DOCKER_SOCKET="/tmp/berth-netns/up/h$i/docker.sock" \
       nsenter --net="/var/run/netns/berth-h$i-up" node "$ROOT/apps/host-agent/dist/main.js" \
       --gateway "$GRPC_HOST:8443" --cluster default --host-address "10.231.$NET.$((10 + i))" \
       --task-network-pool 10.231.128.0/17 --data-dir "$STATE/agents/netns-$i" --cpu 2048 --memory 2048 \
       --attribute "zone=local-$(( (i - 1) % 2 ))"
   else
-    start_app "agent-$i" env -u DATABASE_URL -u REDIS_URL node "$ROOT/apps/host-agent/dist/main.js" \
+    start_app "agent-$i" env -u DATABASE_URL -u REDIS_URL BERTH_JOIN_TOKEN="$JOIN_TOKEN" node "$ROOT/apps/host-agent/dist/main.js" \
       --gateway 127.0.0.1:8443 --cluster default --host-address "127.0.0.$((i + 1))" \
       --data-dir "$STATE/agents/$i" --cpu 2048 --memory 2048 --attribute "zone=local-$(( (i - 1) % 2 ))"
   fi

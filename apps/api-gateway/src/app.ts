@@ -62,6 +62,7 @@ import { toErrorResponse } from './http/errors.filter.js';
 import { CertificateAuthority } from './identity/certificate-authority.js';
 import { JoinTokensController } from './identity/join-tokens.controller.js';
 import { JoinTokensRepository } from './identity/join-tokens.repository.js';
+import { AgentJoin } from './identity/agent-join.js';
 
 /** Closes the outside connections after everything else has stopped. */
 class Connections implements OnApplicationShutdown {
@@ -134,6 +135,7 @@ export class GatewayModule {
         SecretsRepository,
         CertificateAuthority,
         JoinTokensRepository,
+        AgentJoin,
       ],
     };
   }

@@ -7,6 +7,29 @@ export const gatewayEnv = {
   BERTH_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   BERTH_GRPC_HOST: z.string().default('127.0.0.1'),
   BERTH_GRPC_PORT: z.coerce.number().int().min(0).max(65535).default(8443),
+  /**
+   * The names and addresses agents reach the gRPC listener at, comma-separated: its TLS certificate
+   * (issued by the cluster CA at each start) names exactly these, and agents check them.
+   */
+  BERTH_GRPC_TLS_NAMES: z
+    .string()
+    .default('127.0.0.1,localhost')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean),
+    )
+    .refine((names) => names.length > 0, { error: 'must list at least one name or address' })
+    .refine((names) => names.every((n) => /^[A-Za-z0-9.:-]{1,253}$/.test(n)), {
+      error: 'each entry must be a DNS name or an IP address',
+    }),
+  /** How long agent certificates live; agents renew them at two thirds of that. */
+  BERTH_AGENT_CERT_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(10, { error: 'must be at least 10 seconds' })
+    .default(30 * 24 * 3600),
   /** How often agents send heartbeats (told to each agent when it registers). */
   BERTH_HEARTBEAT_INTERVAL_MS: millis(2000),
   /** How often each connected agent is sent its full desired state again, healing lost commands. */

@@ -79,4 +79,18 @@ describe("the host's policy", () => {
   it('stops on a variable that is not true or false', () => {
     expect(() => loadAgentConfig([], { BERTH_ALLOW_PRIVILEGED: 'yes' })).toThrow(ConfigError);
   });
+
+  it('reads the join token from its flag or variable, naming the bad part', () => {
+    const token = `berth1.0123456789abcdef.${'f'.repeat(32)}.${'a'.repeat(64)}`;
+    expect(loadAgentConfig(['--join-token', token], {}).joinToken).toEqual({
+      id: '0123456789abcdef',
+      secret: 'f'.repeat(32),
+      caHash: 'a'.repeat(64),
+    });
+    expect(loadAgentConfig([], { BERTH_JOIN_TOKEN: token }).joinToken?.id).toBe('0123456789abcdef');
+    expect(loadAgentConfig([], {}).joinToken).toBeUndefined();
+    expect(() => loadAgentConfig(['--join-token', 'berth1.x.y.z'], {})).toThrow(
+      /^--join-token: the id must be/,
+    );
+  });
 });

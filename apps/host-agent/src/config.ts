@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from '@berth/config';
-import { hostPathPrefixProblem, normalizeHostPath } from '@berth/domain';
+import { hostPathPrefixProblem, normalizeHostPath, parseJoinToken, type JoinToken } from '@berth/domain';
 import { parseSubnetPool, type SubnetPool } from './runtime/subnets.js';
 
 export interface AgentConfig {
@@ -10,6 +10,8 @@ export interface AgentConfig {
   cluster: string;
   hostAddress: string;
   dataDir: string;
+  /** Needed only until the agent holds a certificate (kept in dataDir); never logged. */
+  joinToken?: JoinToken;
   /** Where bridge-mode task networks get their /28 subnets from. */
   taskNetworkPool: SubnetPool;
   cpu: number;
@@ -39,7 +41,10 @@ const HELP = `berth host-agent: joins this host to a Berth cluster and runs its 
                         several replicas: 10.0.0.5:8443,10.0.0.6:8443 or a DNS name of them all
   --cluster NAME        cluster to join (BERTH_CLUSTER, default "default")
   --host-address IP     address container ports are published on (BERTH_HOST_ADDRESS, default 127.0.0.1)
-  --data-dir DIR        where the instance id is kept (BERTH_DATA_DIR, default /var/lib/berth-agent)
+  --data-dir DIR        where the instance id, the agent's key and its certificate are kept
+                        (BERTH_DATA_DIR, default /var/lib/berth-agent)
+  --join-token TOKEN    berth1.<id>.<secret>.<CA hash> from CreateJoinToken (BERTH_JOIN_TOKEN):
+                        used once, to get the first certificate; later starts use the certificate
   --cpu UNITS           CPU units to offer, 1024 per vCPU (BERTH_CPU, default: the host's)
   --memory MIB          memory to offer in MiB (BERTH_MEMORY, default: the host's)
   --task-network-pool CIDR
@@ -148,6 +153,7 @@ export function loadAgentConfig(argv = process.argv.slice(2), env = process.env)
       cluster: { type: 'string' },
       'host-address': { type: 'string' },
       'data-dir': { type: 'string' },
+      'join-token': { type: 'string' },
       'task-network-pool': { type: 'string' },
       cpu: { type: 'string' },
       memory: { type: 'string' },
@@ -196,6 +202,13 @@ export function loadAgentConfig(argv = process.argv.slice(2), env = process.env)
     throw new ConfigError(
       `--task-network-pool: expected an IPv4 CIDR from /8 to /28 on its own boundary, such as 10.234.0.0/16, got "${poolText}"`,
     );
+  const joinTokenText = values['join-token'] ?? env.BERTH_JOIN_TOKEN;
+  let joinToken: JoinToken | undefined;
+  try {
+    joinToken = joinTokenText ? parseJoinToken(joinTokenText) : undefined;
+  } catch (e) {
+    throw new ConfigError(`--join-token: ${(e as Error).message.replace(/^joinToken: /, '')}`);
+  }
   const runtime = values.runtime ?? 'docker';
   if (runtime !== 'docker' && runtime !== 'hollow')
     throw new ConfigError(`--runtime: "docker" or "hollow", got "${runtime}"`);
@@ -213,6 +226,7 @@ export function loadAgentConfig(argv = process.argv.slice(2), env = process.env)
     cluster: values.cluster ?? env.BERTH_CLUSTER ?? file.cluster ?? 'default',
     hostAddress,
     dataDir: values['data-dir'] ?? env.BERTH_DATA_DIR ?? file.dataDir ?? '/var/lib/berth-agent',
+    joinToken,
     taskNetworkPool,
     cpu: positive('--cpu', values.cpu ?? env.BERTH_CPU ?? file.cpu, cpus().length * 1024),
     memory: positive(

@@ -6,20 +6,43 @@ import {
   type ControlMessage,
   type TaskStateReport,
 } from '@berth/proto';
+import { renewalDueAt } from '@berth/domain';
 import type { AgentConfig } from './config.js';
 import type { TaskEngine } from './task-engine.js';
+import { newKeyAndCsr, saveCredentials, validityOf, type Credentials } from './identity.js';
 
 const AGENT_VERSION = '0.1.0';
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 5_000;
+const JOIN_DEADLINE_MS = 10_000;
+/** setTimeout's longest delay; a renewal further away is scheduled again when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const KEEPALIVE = { 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000 };
+
+/** A client over mutual TLS: the gateway checked against the cluster CA, the agent by its certificate. */
+export function agentClient(
+  gateway: string,
+  creds: Partial<Credentials> & { caPem: string },
+): AgentServiceClient {
+  const tls = grpc.credentials.createSsl(
+    Buffer.from(creds.caPem),
+    creds.keyPem ? Buffer.from(creds.keyPem) : null,
+    creds.certificatePem ? Buffer.from(creds.certificatePem) : null,
+  );
+  return new AgentServiceClient(gateway, tls, KEEPALIVE);
+}
 
 /**
  * The agent's one stream to the control plane. Registers on every connect (with what it runs
  * now), heartbeats, forwards reports, applies commands; reconnects with backoff to whichever
- * gateway answers.
+ * gateway answers. Renews its certificate at two thirds of its lifetime over the same channel; the
+ * stream stays up, and the next reconnect uses the new certificate.
  */
 export class ControlPlaneConnection {
-  private readonly client: AgentServiceClient;
+  private client: AgentServiceClient;
+  /** A renewed certificate that the client does not use yet: it is rebuilt at the next reconnect. */
+  private renewed = false;
+  private renewTimer?: NodeJS.Timeout;
   private call?: grpc.ClientDuplexStream<AgentMessage, ControlMessage>;
   private heartbeat?: NodeJS.Timeout;
   private closed = false;
@@ -31,15 +54,14 @@ export class ControlPlaneConnection {
     private readonly instanceId: string,
     private readonly engine: () => TaskEngine,
     private readonly logger: Logger,
+    private credentials: Credentials,
   ) {
-    this.client = new AgentServiceClient(config.gateway, grpc.credentials.createInsecure(), {
-      'grpc.keepalive_time_ms': 10_000,
-      'grpc.keepalive_timeout_ms': 5_000,
-    });
+    this.client = agentClient(config.gateway, credentials);
   }
 
   start(): void {
     this.connect();
+    this.scheduleRenewal();
   }
 
   send(report: TaskStateReport): void {
@@ -50,12 +72,18 @@ export class ControlPlaneConnection {
   close(): void {
     this.closed = true;
     clearInterval(this.heartbeat);
+    clearTimeout(this.renewTimer);
     this.call?.end();
     this.client.close();
   }
 
   private connect(): void {
     if (this.closed) return;
+    if (this.renewed) {
+      this.client.close();
+      this.client = agentClient(this.config.gateway, this.credentials);
+      this.renewed = false;
+    }
     const call = this.client.connect();
     this.call = call;
     this.registered = false;
@@ -121,5 +149,54 @@ export class ControlPlaneConnection {
         this.engine().stopTask(p.value.taskId);
         return;
     }
+  }
+
+  private scheduleRenewal(): void {
+    if (this.closed) return;
+    const { notAfter } = validityOf(this.credentials.certificatePem);
+    const due = renewalDueAt({ receivedAt: this.credentials.receivedAt, notAfter }).getTime();
+    this.renewTimer = setTimeout(
+      () => (Date.now() < due ? this.scheduleRenewal() : this.renew()),
+      Math.min(Math.max(0, due - Date.now()), MAX_TIMER_MS),
+    );
+  }
+
+  /** A new key and certificate, asked for over the authenticated channel the agent holds. */
+  private renew(): void {
+    const { notAfter } = validityOf(this.credentials.certificatePem);
+    // Retries come often enough to land well before expiry, whatever the lifetime.
+    const retryMs = Math.min(30_000, Math.max(1_000, (notAfter.getTime() - Date.now()) / 10));
+    const retry = (err: unknown) => {
+      this.logger.warn({ err, retryInMs: retryMs, notAfter }, 'certificate renewal failed; retrying');
+      if (!this.closed) this.renewTimer = setTimeout(() => this.renew(), retryMs);
+    };
+    newKeyAndCsr()
+      .then(
+        ({ keyPem, csrPem }) =>
+          new Promise<Credentials>((resolve, reject) =>
+            this.client.join(
+              { cluster: this.config.cluster, containerInstanceId: this.instanceId, csrPem, joinToken: '' },
+              new grpc.Metadata(),
+              { deadline: Date.now() + JOIN_DEADLINE_MS },
+              (err, res) =>
+                err
+                  ? reject(err)
+                  : resolve({
+                      keyPem,
+                      certificatePem: res.certificatePem,
+                      caPem: this.credentials.caPem,
+                      receivedAt: new Date(),
+                    }),
+            ),
+          ),
+      )
+      .then(async (next) => {
+        await saveCredentials(this.config.dataDir, next);
+        this.credentials = next;
+        this.renewed = true;
+        this.logger.info({ notAfter: validityOf(next.certificatePem).notAfter }, 'certificate renewed');
+        this.scheduleRenewal();
+      })
+      .catch(retry);
   }
 }

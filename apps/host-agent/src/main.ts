@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { createLogger, runMain, type Logger } from '@berth/config';
 import { loadAgentConfig, type AgentConfig } from './config.js';
 import { loadOrCreateInstanceId } from './instance-id.js';
+import { loadOrJoin } from './join.js';
 import { ControlPlaneConnection } from './connection.js';
 import type { ContainerRuntime } from './runtime/container-runtime.js';
 import { DockerRuntime } from './runtime/docker-runtime.js';
@@ -19,7 +20,8 @@ async function startAgent(
 ): Promise<() => void> {
   const instanceId = await loadOrCreateInstanceId(config.dataDir);
   const logger = baseLogger.child({ instance: instanceId, cluster: config.cluster });
-  const connection = new ControlPlaneConnection(config, instanceId, () => engine, logger);
+  const credentials = await loadOrJoin(config, instanceId, logger);
+  const connection = new ControlPlaneConnection(config, instanceId, () => engine, logger, credentials);
   const engine = new TaskEngine(
     runtime,
     instanceId,

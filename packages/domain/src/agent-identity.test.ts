@@ -84,9 +84,9 @@ describe('agent identity', () => {
     ).toMatch(/^containerInstanceId: /);
   });
 
-  it('renews at two thirds of the lifetime', () => {
-    const notBefore = new Date('2026-11-01T00:00:00Z');
+  it('renews two thirds of the way from receipt to expiry', () => {
+    const receivedAt = new Date('2026-11-01T00:00:00Z');
     const notAfter = new Date('2026-12-01T00:00:00Z');
-    expect(renewalDueAt({ notBefore, notAfter }).toISOString()).toBe('2026-11-21T00:00:00.000Z');
+    expect(renewalDueAt({ receivedAt, notAfter }).toISOString()).toBe('2026-11-21T00:00:00.000Z');
   });
 });

@@ -119,10 +119,11 @@ export function registerIdentityRefusal(
 }
 
 /**
- * When an agent renews its certificate: at two thirds of its lifetime, leaving a third for
- * retries and for a gateway outage, and at once if that moment has passed.
+ * When an agent renews its certificate: two thirds of the way from when it got it to its expiry,
+ * leaving a third for retries and for a gateway outage; at once if that moment has passed.
+ * Measured from receipt, not notBefore, which the CA backdates for clock skew.
  */
-export function renewalDueAt(validity: { notBefore: Date; notAfter: Date }): Date {
-  const from = validity.notBefore.getTime();
-  return new Date(from + ((validity.notAfter.getTime() - from) * 2) / 3);
+export function renewalDueAt(cert: { receivedAt: Date; notAfter: Date }): Date {
+  const from = cert.receivedAt.getTime();
+  return new Date(from + ((cert.notAfter.getTime() - from) * 2) / 3);
 }

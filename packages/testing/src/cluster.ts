@@ -43,6 +43,8 @@ export interface LocalCluster {
   apis: string[];
   grpcAddress: string;
   db: TestDatabase;
+  /** The join token the agents were started with (no use limit, a day long). */
+  joinToken: string;
   prefix: string;
   agents: { hostAddress: string; dataDir: string; process: ChildProcess }[];
   /** Every line each app printed, by app name, across restarts. */
@@ -139,6 +141,8 @@ export async function startLocalCluster(opts: {
         BERTH_HTTP_PORT: String(g.httpPort),
         BERTH_GRPC_HOST: grpcHost,
         BERTH_GRPC_PORT: String(g.grpcPort),
+        // The names the gateway's TLS certificate carries: agents check the one they dial.
+        BERTH_GRPC_TLS_NAMES: `${grpcHost},localhost`,
       },
     };
   }
@@ -162,6 +166,19 @@ export async function startLocalCluster(opts: {
     )
   ).stdout.trim();
   const auth = { authorization: `Bearer ${adminToken}` };
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${api}${path}`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as { joinToken?: { token: string } };
+  };
+  await post('/v1/clusters', { clusterName: 'default' });
+  // Agents join as an operator's hosts do: with a join token, then their certificates.
+  const joinToken = (await post('/v1/clusters/default/join-tokens', { ttlSeconds: 24 * 3600 })).joinToken!
+    .token;
 
   const agents: LocalCluster['agents'] = [];
   const agentArgs: string[][] = [];
@@ -193,6 +210,8 @@ export async function startLocalCluster(opts: {
       hostAddress,
       '--data-dir',
       dataDir,
+      '--join-token',
+      joinToken,
     ];
     // Each test host's task networks are its own, inside its namespace: any 10.231 range will do.
     if (hosts) args.push('--task-network-pool', '10.231.128.0/17');
@@ -216,6 +235,7 @@ export async function startLocalCluster(opts: {
 
   return {
     adminToken,
+    joinToken,
     api,
     apis,
     grpcAddress,

@@ -6,16 +6,24 @@ import {
   AgentServiceService,
   type AgentMessage,
   type ControlMessage,
+  type JoinRequest,
+  type JoinResponse,
   type Register,
   type TaskStateReport,
 } from '@berth/proto';
-import { arns, type ArnContext } from '@berth/domain';
+import { arns, type AgentIdentity, type ArnContext } from '@berth/domain';
 import { subscribeAgentCommands, type AgentCommand, type Hints } from '@berth/queues';
 import { CONFIG, type GatewayConfig } from '../config.js';
 import { HINTS, LOGGER, REDIS_SUBSCRIBER, type Logger, type Redis } from '../infra/providers.js';
 import { ARN_CONTEXT } from '../http/arn-context.js';
 import { AgentsRepository, type ReportOutcome } from './agents.repository.js';
 import { taskSpec, type TaskForAgent } from './protocol.js';
+import { CertificateAuthority } from '../identity/certificate-authority.js';
+import { AgentJoin, AgentRefusal } from '../identity/agent-join.js';
+import { peerIdentity } from '../identity/peer-identity.js';
+
+/** The gateway's own TLS certificate is made at each start; a year outlives any process. */
+const SERVER_CERT_LIFETIME_MS = 365 * 24 * 3600 * 1000;
 
 type AgentCall = grpc.ServerDuplexStream<AgentMessage, ControlMessage>;
 
@@ -23,6 +31,11 @@ type AgentCall = grpc.ServerDuplexStream<AgentMessage, ControlMessage>;
 function endWithStatus(call: AgentCall, code: grpc.status, details: string): void {
   call.emit('error', Object.assign(new Error(details), { code, details }));
 }
+
+/** The agent identity of the verified client certificate a call came over, if any. */
+const callerOf = (
+  call: AgentCall | grpc.ServerUnaryCall<JoinRequest, JoinResponse>,
+): AgentIdentity | undefined => peerIdentity(call.getAuthContext()?.sslPeerCertificate);
 
 /** One agent's stream on this gateway replica. */
 interface AgentSession {
@@ -60,14 +73,47 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
     @Inject(HINTS) private readonly hints: Hints,
     @Inject(REDIS_SUBSCRIBER) private readonly subscriber: Redis,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly ca: CertificateAuthority,
+    private readonly joins: AgentJoin,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.server.addService(AgentServiceService, { connect: (call: AgentCall) => this.onConnect(call) });
+    this.server.addService(AgentServiceService, {
+      connect: (call: AgentCall) => this.onConnect(call),
+      join: (
+        call: grpc.ServerUnaryCall<JoinRequest, JoinResponse>,
+        callback: grpc.sendUnaryData<JoinResponse>,
+      ) => this.onJoin(call, callback),
+    });
+    const own = await this.ca.issueServerCertificate(
+      this.config.BERTH_GRPC_TLS_NAMES,
+      SERVER_CERT_LIFETIME_MS,
+    );
+    // TLS only. Client certificates are asked for and checked, but not required by the handshake:
+    // Join must work with a token alone; Connect refuses a stream without a valid one. createSsl
+    // cannot say that (it asks for no certificate unless it requires one); a provider can.
+    const identity = {
+      certificate: Buffer.from(`${own.certificatePem}\n${this.ca.certificatePem}\n`),
+      privateKey: Buffer.from(own.keyPem),
+    };
+    const ca = { caCertificate: Buffer.from(this.ca.certificatePem) };
+    // Told after the listener is added: grpc-js applies an update only to servers already watching.
+    const provider: grpc.experimental.CertificateProvider = {
+      addCaCertificateListener: (listener) => setImmediate(() => listener(ca)),
+      removeCaCertificateListener: () => undefined,
+      // The chain carries the CA, so a joining agent can match it against its token's CA hash.
+      addIdentityCertificateListener: (listener) => setImmediate(() => listener(identity)),
+      removeIdentityCertificateListener: () => undefined,
+    };
+    const credentials = grpc.experimental.createCertificateProviderServerCredentials(
+      provider,
+      provider,
+      false,
+    );
     this.port = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(
         `${this.config.BERTH_GRPC_HOST}:${this.config.BERTH_GRPC_PORT}`,
-        grpc.ServerCredentials.createInsecure(),
+        credentials,
         (err, port) => (err ? reject(err) : resolve(port)),
       ),
     );
@@ -91,7 +137,52 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
     await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
   }
 
+  private onJoin(
+    call: grpc.ServerUnaryCall<JoinRequest, JoinResponse>,
+    callback: grpc.sendUnaryData<JoinResponse>,
+  ): void {
+    this.joins.join(call.request, callerOf(call), call.getPeer()).then(
+      (res) => {
+        this.logger.info(
+          {
+            instance: call.request.containerInstanceId,
+            cluster: call.request.cluster,
+            renewal: !call.request.joinToken,
+          },
+          'agent certificate issued',
+        );
+        callback(null, res);
+      },
+      (err: unknown) => {
+        if (err instanceof AgentRefusal) {
+          this.logger.warn(
+            {
+              instance: call.request.containerInstanceId,
+              cluster: call.request.cluster,
+              reason: err.message,
+            },
+            'join refused',
+          );
+          callback({ code: err.code, details: err.message });
+          return;
+        }
+        this.logger.error({ err }, 'join failed');
+        callback({ code: grpc.status.UNAVAILABLE, details: 'control plane unavailable, retry' });
+      },
+    );
+  }
+
   private onConnect(call: AgentCall): void {
+    const caller = callerOf(call);
+    if (!caller) {
+      // Nothing about the cluster, not even whether it exists, without a certificate.
+      endWithStatus(
+        call,
+        grpc.status.UNAUTHENTICATED,
+        'a client certificate from the cluster CA is required',
+      );
+      return;
+    }
     let session: AgentSession | undefined;
     // Messages of one stream are handled strictly in order: a STOPPED report must not overtake RUNNING.
     let chain = Promise.resolve();
@@ -109,6 +200,12 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
           const payload = msg.payload;
           if (!payload) return;
           if (payload.$case === 'register') {
+            const refusal = await this.joins.checkRegister(caller, payload.value, call.getPeer());
+            if (refusal) {
+              this.logger.warn({ certificate: caller, reason: refusal }, 'registration refused');
+              endWithStatus(call, grpc.status.PERMISSION_DENIED, refusal);
+              return;
+            }
             session = await this.register(call, payload.value);
             return;
           }

@@ -1,6 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { formatJoinToken, NotFoundError, type CreateJoinTokenInput } from '@berth/domain';
+import {
+  formatJoinToken,
+  joinTokenRefusal,
+  NotFoundError,
+  type CreateJoinTokenInput,
+  type JoinToken,
+} from '@berth/domain';
 import type { JoinTokenModel } from '@berth/db';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
 
@@ -67,5 +73,31 @@ export class JoinTokensRepository {
       throw new NotFoundError('JoinTokenNotFoundException', `the cluster has no join token ${id}`, 'tokenId');
     if (found.revokedAt) return view(found);
     return view(await this.db.joinToken.update({ where: { id }, data: { revokedAt: now } }));
+  }
+
+  /**
+   * Whether a token may join a host to `clusterName` now. Whoever does not hold the secret learns
+   * nothing, not even whether the id exists.
+   */
+  async check(token: JoinToken, clusterName: string, now = new Date()): Promise<string | undefined> {
+    const row = await this.db.joinToken.findUnique({
+      where: { id: token.id },
+      include: { cluster: { select: { name: true } } },
+    });
+    const given = Buffer.from(hashJoinSecret(token.secret), 'hex');
+    if (!row || !timingSafeEqual(Buffer.from(row.secretHash, 'hex'), given))
+      return 'the join token is not valid';
+    if (row.cluster.name !== clusterName)
+      return `cluster: the join token is for another cluster than ${clusterName}`;
+    return joinTokenRefusal(row, now);
+  }
+
+  /** Spends one use; the guarded update keeps maxUses exact when several hosts join at once. */
+  async spend(id: string, now = new Date()): Promise<boolean> {
+    const spent = await this.db.$executeRaw`
+      UPDATE join_token SET uses = uses + 1
+       WHERE id = ${id} AND revoked_at IS NULL AND expires_at > ${now}
+         AND (max_uses IS NULL OR uses < max_uses)`;
+    return spent === 1;
   }
 }
