@@ -18,6 +18,8 @@ export interface TestGateway {
   /** A plain connection to the test database, to check what was (not) written. */
   sql: pg.Client;
   databaseUrl: string;
+  /** `127.0.0.1:<port>` of the agent gRPC server (TLS). */
+  grpcAddress: string;
   count(table: string): Promise<number>;
   close(): Promise<void>;
 }
@@ -38,7 +40,7 @@ export async function startTestGateway(
     BERTH_MASTER_KEYS: `test:${randomBytes(32).toString('base64')}`,
     ...env,
   });
-  const { app } = await startGateway(config);
+  const { app, grpcPort } = await startGateway(config);
   const admin = await app.get(AccessKeysRepository).create({
     name: 'test-admin',
     managedPolicies: ['BerthAdministratorAccess'],
@@ -54,6 +56,7 @@ export async function startTestGateway(
     as,
     sql,
     databaseUrl: db.url,
+    grpcAddress: `127.0.0.1:${grpcPort}`,
     count: async (table) => Number((await sql.query(`SELECT count(*) FROM ${table}`)).rows[0].count),
     close: async () => {
       await sql.end();

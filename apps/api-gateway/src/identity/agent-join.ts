@@ -90,8 +90,6 @@ export class AgentJoin {
           `containerInstanceId: instance ${req.containerInstanceId} already joined; it renews with its certificate, or join with a new instance id`,
           tokenId,
         );
-      if (!(await this.tokens.spend(token.id)))
-        return refuse(grpc.status.UNAUTHENTICATED, 'the join token was used up', tokenId);
     } else {
       if (!peer)
         throw new AgentRefusal(
@@ -106,18 +104,23 @@ export class AgentJoin {
           `container instance ${req.containerInstanceId} was deregistered; its certificate is revoked`,
         );
     }
+    let issued;
     try {
-      const issued = await this.ca.issueAgentCertificate(
+      issued = await this.ca.issueAgentCertificate(
         req.csrPem,
         identity,
         this.config.BERTH_AGENT_CERT_TTL_SECONDS * 1000,
       );
-      await record('Success', undefined, tokenId);
-      return { certificatePem: issued.certificatePem, caCertificatePem: this.ca.certificatePem };
     } catch (err) {
       if (isBerthError(err)) throw new AgentRefusal(grpc.status.INVALID_ARGUMENT, err.message);
       throw err;
     }
+    // The use is spent only for a certificate handed out: a bad CSR costs none. A join that loses
+    // the race for the last use gets nothing; its certificate is dropped unseen.
+    if (tokenId && !(await this.tokens.spend(tokenId)))
+      return refuse(grpc.status.UNAUTHENTICATED, 'the join token was used up', tokenId);
+    await record('Success', undefined, tokenId);
+    return { certificatePem: issued.certificatePem, caCertificatePem: this.ca.certificatePem };
   }
 
   /** Why a stream may not register as `reg`; the refusal is audited. */
