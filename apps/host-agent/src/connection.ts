@@ -17,7 +17,15 @@ const RECONNECT_MAX_MS = 5_000;
 const JOIN_DEADLINE_MS = 10_000;
 /** setTimeout's longest delay; a renewal further away is scheduled again when it fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-const KEEPALIVE = { 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000 };
+const CHANNEL_OPTIONS = {
+  'grpc.keepalive_time_ms': 10_000,
+  'grpc.keepalive_timeout_ms': 5_000,
+  // The channel's own reconnect backoff (up to 120 s by default) would keep an agent away long
+  // after a gateway outage ends, past the grace before its instance is declared lost: bound it
+  // like the stream's.
+  'grpc.initial_reconnect_backoff_ms': RECONNECT_MIN_MS,
+  'grpc.max_reconnect_backoff_ms': RECONNECT_MAX_MS,
+};
 
 /** A client over mutual TLS: the gateway checked against the cluster CA, the agent by its certificate. */
 export function agentClient(
@@ -29,7 +37,7 @@ export function agentClient(
     creds.keyPem ? Buffer.from(creds.keyPem) : null,
     creds.certificatePem ? Buffer.from(creds.certificatePem) : null,
   );
-  return new AgentServiceClient(gateway, tls, KEEPALIVE);
+  return new AgentServiceClient(gateway, tls, CHANNEL_OPTIONS);
 }
 
 /**
