@@ -33,6 +33,17 @@ export DATABASE_URL="$PG_URL_BASE/berth" BERTH_REDIS_PREFIX=berth
 MASTER_KEYS=$(cat "$STATE/master-keys")
 API=http://127.0.0.1:8080
 
+# The database is the machine's, the master key this checkout's: a berth database that another
+# checkout made holds keys sealed with that checkout's master key, which nothing here can open.
+# It starts afresh (with that cluster's containers removed), rather than failing to start.
+if [ ! -s "$STATE/admin-token" ] && [ "$(psql "$DATABASE_URL" -tAc \
+  'SELECT (SELECT count(*) FROM access_key) + (SELECT count(*) FROM certificate_authority)')" != 0 ]; then
+  log "the berth database was made by another checkout (.berth/master-keys does not open it): starting it afresh"
+  bash "$ROOT/deploy/local/down.sh" --quiet --purge
+  runuser -u postgres -- psql -qtAc "DROP DATABASE IF EXISTS berth WITH (FORCE)" >/dev/null
+  migrate_database berth
+fi
+
 bash "$ROOT/deploy/local/down.sh" --quiet
 GRPC_HOST=127.0.0.1
 if [ "$NETNS" = 1 ]; then
