@@ -36,6 +36,7 @@ class FakeRuntime implements ContainerRuntime {
       ],
       error: null,
       health: 'UNKNOWN' as 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY',
+      labels: spec.labels,
     };
     this.containers.set(o.runtimeId, o);
     return o;
@@ -66,7 +67,10 @@ class FakeRuntime implements ContainerRuntime {
   health(id: string, health: 'HEALTHY' | 'UNHEALTHY') {
     this.containers.get(id)!.health = health;
   }
-  async stop(id: string) {
+  /** Every docker stop asked for, in order, with its timeout. */
+  stops: { id: string; timeoutSeconds?: number }[] = [];
+  async stop(id: string, timeoutSeconds?: number) {
+    this.stops.push({ id, timeoutSeconds });
     const c = this.containers.get(id);
     if (c?.running) Object.assign(c, { running: false, exitCode: 143 });
   }
@@ -180,13 +184,17 @@ it('stops a task on request and reports STOPPED with the exit code', async () =>
 });
 
 it('reports an exited container, and removes the task once the control plane no longer lists it', async () => {
-  const { engine, runtime, last } = setup();
+  const { engine, runtime, reports, last } = setup();
   engine.applyTask(spec('t1'));
   await settle();
   runtime.exit('id-berth-t1-web', 3);
   await engine.onContainerChange('id-berth-t1-web');
   expect(last('t1')!.status).toBe(TaskStatus.TASK_STATUS_STOPPED);
   expect(last('t1')!.containers[0]!.exitCode).toBe(3);
+  // The one STOPPED report carries the reason: the gateway stores a reason only with that move.
+  expect(reports.filter((r) => r.status === TaskStatus.TASK_STATUS_STOPPED)).toMatchObject([
+    { reason: 'Essential container in task exited: container web exited with code 3' },
+  ]);
   engine.applyDesiredState([]);
   await settle();
   expect(runtime.containers.size).toBe(0);
@@ -529,5 +537,132 @@ describe('container policy', () => {
         confined ? { noNewPrivileges: true, pidsLimit: 512 } : { noNewPrivileges: false, pidsLimit: 0 },
       );
     }
+  });
+});
+
+describe('essential container exits', () => {
+  // proxy is essential; app and its sidecar are not, and the sidecar depends on app.
+  const pair = () =>
+    spec('t1', {
+      containers: [
+        ContainerSpec.fromPartial({
+          name: 'proxy',
+          image: 'berth/busybox',
+          essential: true,
+          stopTimeoutSeconds: 7,
+        }),
+        ContainerSpec.fromPartial({
+          name: 'app',
+          image: 'berth/busybox',
+          essential: false,
+          stopTimeoutSeconds: 9,
+        }),
+        ContainerSpec.fromPartial({
+          name: 'sidecar',
+          image: 'berth/busybox',
+          essential: false,
+          stopTimeoutSeconds: 3,
+          dependsOn: [{ containerName: 'app', condition: 'START' }],
+        }),
+      ],
+    });
+  const running = (runtime: FakeRuntime, name: string) =>
+    runtime.containers.get(`id-berth-t1-${name}`)!.running;
+
+  // The control plane is unreachable throughout unless a test says otherwise: reports are only
+  // collected, and no StopTask or DesiredState ever comes.
+  it('stops the other containers itself, dependents first, with their stopTimeout, while the control plane is unreachable', async () => {
+    const { engine, runtime } = setup();
+    engine.applyTask(pair());
+    await settle();
+    expect(runtime.containers.size).toBe(3);
+    runtime.stops = [];
+
+    runtime.exit('id-berth-t1-proxy', 1);
+    await engine.onContainerChange('id-berth-t1-proxy');
+    await settle();
+    expect(running(runtime, 'app')).toBe(false);
+    expect(running(runtime, 'sidecar')).toBe(false);
+    expect(runtime.stops).toEqual([
+      { id: 'id-berth-t1-sidecar', timeoutSeconds: 3 },
+      { id: 'id-berth-t1-app', timeoutSeconds: 9 },
+    ]);
+    expect(engine.reports()[0]).toMatchObject({
+      status: TaskStatus.TASK_STATUS_STOPPED,
+      reason: 'Essential container in task exited: container proxy exited with code 1',
+    });
+    expect(engine.reports()[0]!.containers.find((c) => c.name === 'proxy')!.exitCode).toBe(1);
+  });
+
+  it('reports the exit before the stop, so the controller sees how far the task got; a later StopTask is harmless', async () => {
+    const { engine, runtime, reports, last } = setup();
+    engine.applyTask(pair());
+    await settle();
+    const launched = reports.length;
+    runtime.exit('id-berth-t1-proxy', 2);
+    await engine.onContainerChange('id-berth-t1-proxy');
+    await settle();
+    const after = reports.slice(launched);
+    expect(after.map((r) => r.status)).toEqual([
+      TaskStatus.TASK_STATUS_RUNNING,
+      TaskStatus.TASK_STATUS_STOPPING,
+      TaskStatus.TASK_STATUS_STOPPED,
+    ]);
+    expect(after[0]!.containers.find((c) => c.name === 'proxy')).toMatchObject({ exitCode: 2, reason: '' });
+    expect(after[2]!.reason).toBe('Essential container in task exited: container proxy exited with code 2');
+    // The controller's StopTask and a DesiredState with the task desired STOPPED arrive late.
+    const stops = runtime.stops.length;
+    const sent = reports.length;
+    engine.stopTask('t1');
+    engine.applyDesiredState([{ ...pair(), desiredStatus: 'STOPPED', lastStatus: 'STOPPING' }]);
+    await settle();
+    expect(runtime.stops.length).toBe(stops);
+    expect(reports.length).toBe(sent);
+    expect(last('t1')!.status).toBe(TaskStatus.TASK_STATUS_STOPPED);
+  });
+
+  it('keeps the other containers running when a non-essential container exits', async () => {
+    const { engine, runtime } = setup();
+    engine.applyTask(pair());
+    await settle();
+    runtime.exit('id-berth-t1-app', 0);
+    await engine.onContainerChange('id-berth-t1-app');
+    await settle();
+    expect(running(runtime, 'proxy')).toBe(true);
+    expect(running(runtime, 'sidecar')).toBe(true);
+    expect(runtime.stops).toEqual([]);
+    expect(engine.reports()[0]).toMatchObject({ status: TaskStatus.TASK_STATUS_RUNNING, reason: '' });
+  });
+
+  it('after an agent restart, stops the rest of a task whose essential container exited while no agent ran', async () => {
+    const runtime = new FakeRuntime();
+    setup(runtime).engine.applyTask(pair());
+    await settle();
+    // The agent is down when proxy exits; the new one cannot reach the control plane.
+    runtime.exit('id-berth-t1-proxy', 137);
+    const { engine } = setup(runtime);
+    await engine.adopt();
+    await settle();
+    expect(running(runtime, 'app')).toBe(false);
+    expect(running(runtime, 'sidecar')).toBe(false);
+    // Dependents first even without the spec; Docker then uses the container's own stop timeout.
+    expect(runtime.stops).toEqual([{ id: 'id-berth-t1-sidecar' }, { id: 'id-berth-t1-app' }]);
+    expect(engine.reports()[0]).toMatchObject({
+      status: TaskStatus.TASK_STATUS_STOPPED,
+      reason: 'Essential container in task exited: container proxy exited with code 137',
+    });
+  });
+
+  it('after an agent restart, leaves a task running whose only exit was non-essential', async () => {
+    const runtime = new FakeRuntime();
+    setup(runtime).engine.applyTask(pair());
+    await settle();
+    runtime.exit('id-berth-t1-sidecar', 0);
+    const { engine } = setup(runtime);
+    await engine.adopt();
+    await settle();
+    expect(running(runtime, 'proxy')).toBe(true);
+    expect(running(runtime, 'app')).toBe(true);
+    expect(runtime.stops).toEqual([]);
   });
 });

@@ -16,13 +16,22 @@ import {
   type NetworkBinding,
 } from './runtime/container-runtime.js';
 import { judgeDependency } from './dependencies.js';
+import {
+  containerState,
+  exitDecision,
+  mayRestart,
+  stopWaves,
+  taskState,
+  type ContainerState,
+  type ContainerView,
+} from './container-lifecycle.js';
 import type { HostPolicy } from './host-policy.js';
-
-type ContainerState = 'PENDING' | 'RUNNING' | 'STOPPED';
-type TaskState = 'PENDING' | 'RUNNING' | 'STOPPING' | 'STOPPED';
 
 interface LocalContainer {
   name: string;
+  /** From the spec, or from the labels of an adopted container; unknown for older containers. */
+  essential?: boolean;
+  dependsOn: string[];
   runtimeId?: string;
   status: ContainerState;
   /** Started by Docker at least once (a dependency's START condition). */
@@ -78,11 +87,20 @@ export class TaskEngine {
     for (const o of await this.runtime.list(this.instanceId)) {
       if (!o.taskId || !o.containerName) continue;
       const task = this.ensureLocal(o.taskId);
-      // Its start time is unknown: count the restart attempt period from now, to be safe.
-      task.containers.set(o.containerName, { ...newContainer(o.containerName), startedAt: this.now() });
+      const essential = o.labels[LABELS.essential];
+      task.containers.set(o.containerName, {
+        ...newContainer(o.containerName),
+        essential: essential === undefined ? undefined : essential === 'true',
+        dependsOn: o.labels[LABELS.dependsOn]?.split(',').filter(Boolean) ?? [],
+        // Its start time is unknown: count the restart attempt period from now, to be safe.
+        startedAt: this.now(),
+      });
       this.observe(task, o);
     }
     if (this.tasks.size) this.logger.info({ tasks: [...this.tasks.keys()] }, 'adopted running tasks');
+    // Level-triggered: an essential container that exited while no agent ran stops its task now,
+    // whether or not the control plane can be reached.
+    for (const task of this.tasks.values()) this.changed(task);
   }
 
   /** Current reports of every known task, sent with Register so the control plane catches up. */
@@ -107,26 +125,25 @@ export class TaskEngine {
     let task = this.tasks.get(spec.taskId);
     if (!task) {
       task = this.ensureLocal(spec.taskId);
-      task.spec = spec;
-      for (const c of spec.containers) task.containers.set(c.name, newContainer(c.name));
+      learnSpec(task, spec);
       if (spec.desiredStatus === 'RUNNING' && spec.lastStatus === 'PENDING') {
         this.startLaunch(task);
         return;
       }
       // Never started here, or its containers are gone: running it now would run it twice.
       for (const c of task.containers.values()) c.status = 'STOPPED';
+      task.wantStop = true;
       if (spec.desiredStatus === 'RUNNING') task.reason = 'Task containers were not found on the host';
       this.emit(task);
       return;
     }
-    task.spec = spec;
-    for (const c of spec.containers) {
-      if (!task.containers.has(c.name)) task.containers.set(c.name, newContainer(c.name));
-    }
+    learnSpec(task, spec);
     if (spec.desiredStatus === 'STOPPED') {
       this.stopTask(spec.taskId);
       return;
     }
+    // An adopted container without labels learns only now whether it is essential.
+    this.changed(task);
     // Adopted after an agent crash in the middle of a launch: finish it (creates are idempotent).
     const unfinished = [...task.containers.values()].some((c) => c.status === 'PENDING');
     if (!task.launched && !task.wantStop && unfinished) this.startLaunch(task);
@@ -137,6 +154,7 @@ export class TaskEngine {
     this.enqueue(task, () => this.launch(task));
   }
 
+  /** Idempotent: a task already stopping (asked to, or after an essential exit) is left as it is. */
   stopTask(taskId: string): void {
     const task = this.tasks.get(taskId);
     if (!task || task.wantStop) return;
@@ -158,7 +176,7 @@ export class TaskEngine {
       if (c && c.status !== 'STOPPED')
         Object.assign(c, { status: 'STOPPED', reason: c.reason ?? 'Container removed' });
     }
-    this.emit(task);
+    this.changed(task);
   }
 
   /** Level-triggered safety net for missed events: look at every container again. */
@@ -209,7 +227,7 @@ export class TaskEngine {
       this.failLaunch(task, null, reasonOf(err));
     }
     await Promise.all(spec.containers.map((c) => this.launchContainer(task, c)));
-    this.emit(task);
+    this.changed(task);
     if (task.wantStop) await this.stopContainers(task);
   }
 
@@ -253,7 +271,7 @@ export class TaskEngine {
         { task: task.id, container: c.name, runtimeId: o.runtimeId, cluster: spec.cluster },
         'container started',
       );
-      this.emit(task);
+      this.changed(task);
     } catch (err) {
       this.failLaunch(task, local, reasonOf(err));
     }
@@ -302,21 +320,17 @@ export class TaskEngine {
     this.emit(task);
   }
 
-  private restartable(task: LocalTask, c: LocalContainer, exitCode: number): boolean {
-    const policy = task.spec?.containers.find((x) => x.name === c.name)?.restartPolicy;
-    if (!policy || task.wantStop || c.status !== 'RUNNING') return false;
-    if (policy.ignoredExitCodes.includes(exitCode)) return false;
-    // As ECS: a container that exits before running a whole attempt period is not restarted.
-    return this.now() - (c.startedAt ?? 0) >= policy.restartAttemptPeriodSeconds * 1000;
-  }
-
   /** restartPolicy: the same container started again; the task and its other containers carry on. */
   private async restartContainer(task: LocalTask, c: LocalContainer): Promise<void> {
     try {
-      const o = task.wantStop ? null : await this.runtime.restart(c.runtimeId!);
+      const stopping = task.wantStop;
+      const o = await (stopping ? this.runtime.inspect(c.runtimeId!) : this.runtime.restart(c.runtimeId!));
       c.restarting = false;
       if (!o) {
         Object.assign(c, { status: 'STOPPED', reason: c.reason ?? 'Container removed' });
+      } else if (stopping) {
+        // The task began to stop meanwhile (an essential exit, a StopTask): this exit is final.
+        this.observe(task, o);
       } else {
         c.restartCount++;
         c.startedAt = this.now();
@@ -329,23 +343,30 @@ export class TaskEngine {
     } catch (err) {
       Object.assign(c, { restarting: false, status: 'STOPPED', reason: reasonOf(err) });
     }
-    this.emit(task);
+    this.changed(task);
   }
 
+  /** Stops what still runs of the task, dependents before what they depend on. */
   private async stopContainers(task: LocalTask): Promise<void> {
+    // Without the spec (adopted, control plane not heard from), Docker uses the stop timeout the
+    // container was created with, which is the definition's.
     const timeouts = new Map(task.spec?.containers.map((c) => [c.name, c.stopTimeoutSeconds]) ?? []);
-    await Promise.all(
-      [...task.containers.values()].map(async (c) => {
-        if (!c.runtimeId) {
-          if (c.status === 'PENDING') c.status = 'STOPPED';
-          return;
-        }
-        await this.runtime.stop(c.runtimeId, timeouts.get(c.name) ?? 30);
-        const o = await this.runtime.inspect(c.runtimeId);
-        if (o) this.observe(task, o);
-        else c.status = 'STOPPED';
-      }),
-    );
+    for (const wave of stopWaves(views(task))) {
+      await Promise.all(
+        wave.map(async (name) => {
+          const c = task.containers.get(name)!;
+          if (!c.runtimeId) {
+            c.status = 'STOPPED';
+            return;
+          }
+          await this.runtime.stop(c.runtimeId, timeouts.get(name));
+          const o = await this.runtime.inspect(c.runtimeId);
+          if (o) this.observe(task, o);
+          // Gone, or created but never started: either way it will not run.
+          if (!o || (!o.running && o.exitCode === null)) c.status = 'STOPPED';
+        }),
+      );
+    }
     this.emit(task);
   }
 
@@ -371,30 +392,46 @@ export class TaskEngine {
     this.byRuntimeId.set(o.runtimeId, { taskId: task.id, name: c.name });
     if (o.bindings.length) c.bindings = o.bindings;
     c.health = o.health;
-    if (o.running) {
-      c.started = true;
-      if (c.status === 'PENDING') c.status = 'RUNNING';
-    } else if (o.exitCode !== null) {
+    if (o.exitCode !== null && !o.running) {
       if (c.restarting) return;
-      if (this.restartable(task, c, o.exitCode)) {
+      const restartPolicy = task.spec?.containers.find((x) => x.name === c.name)?.restartPolicy;
+      const ranMs = this.now() - (c.startedAt ?? 0);
+      if (mayRestart(task.wantStop, { restartPolicy, state: c.status, exitCode: o.exitCode, ranMs })) {
         c.restarting = true;
         // Not on the task's chain: a launch still waiting on dependencies must not hold it up.
         void this.restartContainer(task, c);
         return;
       }
-      c.started = true;
-      c.status = 'STOPPED';
       c.exitCode = o.exitCode;
       if (o.error) c.reason = o.error;
     }
+    if (o.running || o.exitCode !== null) c.started = true;
+    c.status = containerState(c.status, o);
   }
 
-  private status(task: LocalTask): TaskState {
-    const states = [...task.containers.values()].map((c) => c.status);
-    if (states.every((s) => s === 'STOPPED')) return 'STOPPED';
-    if (task.wantStop) return 'STOPPING';
-    if (states.some((s) => s === 'PENDING')) return 'PENDING';
-    return 'RUNNING';
+  /**
+   * Something about the task changed: act on what its exits mean, then report. An essential
+   * container that exited stops the task here and now, as the ECS agent does, so that it stops
+   * even while the control plane cannot be reached; the controller still records the stop code
+   * from the reports. Level-triggered and idempotent: once the task is stopping nothing more is
+   * decided, and a StopTask that arrives later finds it stopping already.
+   */
+  private changed(task: LocalTask): void {
+    const decision = exitDecision(task.wantStop, views(task));
+    if (decision) task.reason ??= decision.reason;
+    // What happened is reported before the stop: whether the control plane saw the task RUNNING
+    // decides between EssentialContainerExited and TaskFailedToStart.
+    this.emit(task);
+    if (!decision) return;
+    this.logger.info({ task: task.id, ...decision }, 'essential container exited: stopping the task');
+    this.stopTask(task.id);
+  }
+
+  private status(task: LocalTask) {
+    return taskState(
+      task.wantStop,
+      [...task.containers.values()].map((c) => c.status),
+    );
   }
 
   private toReport(task: LocalTask): TaskStateReport {
@@ -453,6 +490,8 @@ export class TaskEngine {
         [LABELS.cluster]: spec.cluster,
         [LABELS.instance]: this.instanceId,
         [LABELS.containerName]: c.name,
+        [LABELS.essential]: String(c.essential),
+        [LABELS.dependsOn]: c.dependsOn.map((d) => d.containerName).join(','),
       },
       command: c.command,
       entryPoint: c.entryPoint,
@@ -506,12 +545,33 @@ const taskVolumeName = (taskId: string, volume: string) => `berth-${taskId}-${vo
 
 const newContainer = (name: string): LocalContainer => ({
   name,
+  dependsOn: [],
   status: 'PENDING',
   started: false,
   restartCount: 0,
   bindings: [],
   health: 'UNKNOWN',
 });
+
+/** The spec is the authority on what each container is; it may add containers an adoption missed. */
+function learnSpec(task: LocalTask, spec: TaskSpec): void {
+  task.spec = spec;
+  for (const c of spec.containers) {
+    const local = task.containers.get(c.name) ?? newContainer(c.name);
+    local.essential = c.essential;
+    local.dependsOn = c.dependsOn.map((d) => d.containerName);
+    task.containers.set(c.name, local);
+  }
+}
+
+const views = (task: LocalTask): ContainerView[] =>
+  [...task.containers.values()].map((c) => ({
+    name: c.name,
+    state: c.status,
+    essential: c.essential,
+    exitCode: c.exitCode,
+    dependsOn: c.dependsOn,
+  }));
 
 /** Secrets join the environment only here, at create: a secret wins over a variable of its name. */
 function withSecrets(

@@ -22,6 +22,8 @@ export interface ContainerObservation {
   error: string | null;
   /** Docker's health check verdict; UNKNOWN without a check or while it starts. */
   health: 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY';
+  /** The labels it was created with: what an agent adopting it knows of its definition. */
+  labels: Record<string, string>;
 }
 
 export interface RegistryAuth {
@@ -111,8 +113,11 @@ export interface ContainerRuntime {
   ensureVolume(name: string, options: VolumeOptions, create: boolean): Promise<void>;
   /** Removes what a task left besides its containers: its network and its task-scoped volumes. */
   removeTaskResources(taskId: string, network: string): Promise<void>;
-  /** SIGTERM, then SIGKILL after the timeout. A stopped or missing container is fine. */
-  stop(runtimeId: string, timeoutSeconds: number): Promise<void>;
+  /**
+   * SIGTERM, then SIGKILL after the timeout (without one, the stop timeout the container was
+   * created with). A stopped or missing container is fine.
+   */
+  stop(runtimeId: string, timeoutSeconds?: number): Promise<void>;
   remove(runtimeId: string): Promise<void>;
   inspect(runtimeId: string): Promise<ContainerObservation | null>;
   /** Every container labelled with this instance id, running or not. */
@@ -128,4 +133,8 @@ export const LABELS = {
   instance: 'berth.container-instance-id',
   containerName: 'berth.container-name',
   volumeScope: 'berth.volume-scope',
+  /** `true` or `false`: an adopting agent stops the task when an essential container has exited. */
+  essential: 'berth.essential',
+  /** Comma-separated names of the containers it depends on: the order an adopting agent stops in. */
+  dependsOn: 'berth.depends-on',
 } as const;

@@ -53,6 +53,7 @@ function observe(info: Inspect): ContainerObservation {
       ? 'OutOfMemoryError: container killed due to memory usage'
       : info.State.Error || null,
     health: healthOf(info),
+    labels: info.Config.Labels ?? {},
   };
 }
 
@@ -270,9 +271,12 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  async stop(runtimeId: string, timeoutSeconds: number): Promise<void> {
+  async stop(runtimeId: string, timeoutSeconds?: number): Promise<void> {
     try {
-      await this.docker.getContainer(runtimeId).stop({ t: timeoutSeconds });
+      // Without t, Docker waits for the StopTimeout the container was created with.
+      await this.docker
+        .getContainer(runtimeId)
+        .stop(timeoutSeconds === undefined ? {} : { t: timeoutSeconds });
     } catch (e) {
       // 304: already stopped; 404: already gone. Both mean the container is not running.
       if (statusOf(e) !== 304 && statusOf(e) !== 404) throw e;

@@ -54,6 +54,7 @@ export class HollowRuntime implements ContainerRuntime {
       exitCode: null,
       error: null,
       health: spec.healthCheck ? 'HEALTHY' : 'UNKNOWN',
+      labels: spec.labels,
       bindings: spec.portMappings.map((p) => ({
         bindIp: spec.hostAddress,
         containerPort: p.containerPort,
