@@ -2,6 +2,16 @@ import { z } from 'zod';
 import { InvalidParameterError } from './errors.js';
 import { parseOrThrow, positiveInt } from './validation.js';
 import { validateSecretReferences } from './secrets.js';
+import { normalizeTaskDefinition, type TaskDefinitionWarning } from './task-definition-normalize.js';
+
+export {
+  normalizeTaskDefinition,
+  taskCpu,
+  taskMemory,
+  OUTPUT_ONLY_FIELDS,
+  type NormalizedTaskDefinition,
+  type TaskDefinitionWarning,
+} from './task-definition-normalize.js';
 
 /** ECS limits. */
 export const MAX_CONTAINERS_PER_TASK = 10;
@@ -401,17 +411,11 @@ export function reservationOf(
   };
 }
 
-/** A field Berth keeps but does not act on, reported in RegisterTaskDefinition's answer. */
-export interface TaskDefinitionWarning {
-  field: string;
-  message: string;
-}
-
 export type NetworkMode = 'bridge' | 'host' | 'none';
 
 export interface ValidTaskDefinition {
   family: string;
-  /** The definition to store and return, as the user sent it (ECS field names). */
+  /** The definition to store and return: as the user sent it, normalized as ECS reads it. */
   definition: Record<string, unknown>;
   containerDefinitions: ContainerDefinition[];
   /** What one task reserves on an instance. */
@@ -428,13 +432,14 @@ const fail = (field: string, rule: string): never => {
 
 /**
  * Validates a RegisterTaskDefinition request with ECS's rules and computes the reservation of one
- * task: task-level cpu/memory when set, otherwise the sum over its containers. Fields Berth keeps
- * without acting on them come back as warnings; fields it cannot honour safely are refused.
+ * task: task-level cpu/memory when set, otherwise the sum over its containers. The request is
+ * first normalized (`normalizeTaskDefinition`: nulls, a describe wrapper, output-only fields, unit
+ * strings). Fields Berth keeps without acting on them come back as warnings; fields it cannot
+ * honour safely are refused.
  */
-export function validateTaskDefinition(input: unknown): ValidTaskDefinition {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new InvalidParameterError('the request body must be a JSON object');
-  }
+export function validateTaskDefinition(body: unknown): ValidTaskDefinition {
+  const normalized = normalizeTaskDefinition(body);
+  const input = normalized.input;
   const td = parseOrThrow(registerTaskDefinitionSchema, input);
   const containers = td.containerDefinitions;
   const networkMode = effectiveNetworkMode(td.networkMode);
@@ -554,11 +559,11 @@ export function validateTaskDefinition(input: unknown): ValidTaskDefinition {
 
   return {
     family: td.family,
-    definition: storedDefinition(input as Record<string, unknown>),
+    definition: input,
     containerDefinitions: containers,
     ...reservationOf(td, containers),
     networkMode,
-    warnings: warningsFor(input as Record<string, unknown>),
+    warnings: [...normalized.warnings, ...warningsFor(input)],
   };
 }
 
@@ -599,15 +604,6 @@ const TASK_FIELDS = new Set([
   'tags',
   'taskRoleArn',
   'executionRoleArn',
-  // Returned by DescribeTaskDefinition; harmless when a described definition is registered again.
-  'taskDefinitionArn',
-  'revision',
-  'status',
-  'registeredAt',
-  'deregisteredAt',
-  'registeredBy',
-  'compatibilities',
-  'requiresAttributes',
 ]);
 
 const TASK_WARNINGS: Record<string, string> = {
@@ -676,7 +672,6 @@ const UNSUPPORTED_LOG_DRIVERS = new Set(['awslogs', 'awsfirelens']);
 
 /** What `aws ecs describe-task-definition` prints for fields left unset: nothing to warn about. */
 const isEmpty = (v: unknown) =>
-  v === null ||
   (Array.isArray(v) && v.length === 0) ||
   (typeof v === 'object' && v !== null && Object.keys(v).length === 0);
 
@@ -685,6 +680,8 @@ function warningsFor(input: Record<string, unknown>): TaskDefinitionWarning[] {
   const warn = (field: string, message: string) => warnings.push({ field, message });
   for (const key of Object.keys(input)) {
     if (TASK_FIELDS.has(key) || isEmpty(input[key])) continue;
+    // Off, as describe-task-definition prints it for every definition: what Berth does anyway.
+    if (key === 'enableFaultInjection' && input[key] === false) continue;
     warn(key, TASK_WARNINGS[key] ?? 'not a field Berth knows; kept and ignored');
   }
   if (input.networkMode === 'awsvpc')
@@ -713,23 +710,8 @@ function warningsFor(input: Record<string, unknown>): TaskDefinitionWarning[] {
         `${at}.logConfiguration.logDriver`,
         `${log.logDriver} is not available here; the container logs with json-file`,
       );
-    if (log?.secretOptions !== undefined) warn(`${at}.logConfiguration.secretOptions`, 'kept and ignored');
+    if (log && !isEmpty(log.secretOptions ?? []))
+      warn(`${at}.logConfiguration.secretOptions`, 'kept and ignored');
   });
   return warnings;
-}
-
-/** Fields that Berth assigns; a definition read back from ECS and registered again drops them. */
-const ASSIGNED_FIELDS = [
-  'taskDefinitionArn',
-  'revision',
-  'status',
-  'registeredAt',
-  'deregisteredAt',
-  'registeredBy',
-  'compatibilities',
-  'requiresAttributes',
-];
-
-function storedDefinition(input: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(input).filter(([key]) => !ASSIGNED_FIELDS.includes(key)));
 }
