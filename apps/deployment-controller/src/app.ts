@@ -33,11 +33,9 @@ export async function startController(config: ControllerConfig): Promise<{ close
   const tellAgent = (containerInstanceId: string, taskIds: string[]) =>
     publishAgentCommand(redis, prefix, { containerInstanceId, taskIds });
 
-  const tasks = new TasksRepository(db);
-  const taskReconciler = new TaskReconciler(tasks, tellAgent, logger);
-  const services = new ServicesRepository(db);
+  const taskReconciler = new TaskReconciler(new TasksRepository(db), tellAgent, logger);
   const serviceReconciler = new ServiceReconciler(
-    services,
+    new ServicesRepository(db),
     { placeInCluster: (clusterId) => hints.placeInCluster(clusterId), tellAgent },
     logger,
   );
@@ -61,10 +59,7 @@ export async function startController(config: ControllerConfig): Promise<{ close
     { redis, prefix },
     QUEUES.taskEvents,
     guarded('task reconcile', async (job) => {
-      if (isSweep(job)) {
-        for (const id of await tasks.withStoppedEssentialContainer()) await taskReconciler.reconcile(id);
-        return;
-      }
+      if (isSweep(job)) return taskReconciler.sweep();
       const serviceId = await taskReconciler.reconcile((job.data as TaskEventJob).taskId);
       // A service's task changed: the service may need a replacement, a rollout step, a breaker count.
       if (serviceId) await hints.serviceChanged(serviceId);
@@ -75,10 +70,7 @@ export async function startController(config: ControllerConfig): Promise<{ close
     { redis, prefix },
     QUEUES.services,
     guarded('service reconcile', async (job) => {
-      if (isSweep(job)) {
-        for (const id of await services.liveServiceIds()) await serviceReconciler.reconcile(id);
-        return;
-      }
+      if (isSweep(job)) return serviceReconciler.sweep();
       await serviceReconciler.reconcile((job.data as ServiceJob).serviceId);
     }),
     { concurrency: config.BERTH_CONTROLLER_CONCURRENCY, sweepEveryMs: config.BERTH_CONTROLLER_SWEEP_MS },

@@ -1,6 +1,6 @@
 import type { Logger } from '@berth/config';
 import { planInstanceLiveness, type LivenessSettings } from '@berth/domain';
-import type { InstancesRepository } from './instances.repository.js';
+import type { InstanceStore } from './stores.js';
 
 export interface InstanceEdges {
   placeInCluster(clusterId: string): Promise<void>;
@@ -13,7 +13,7 @@ export interface InstanceEdges {
  */
 export class InstanceReconciler {
   constructor(
-    private readonly instances: InstancesRepository,
+    private readonly instances: InstanceStore,
     private readonly edges: InstanceEdges,
     private readonly logger: Logger,
     private readonly settings: LivenessSettings,

@@ -1,12 +1,6 @@
 import { releaseTaskReservation, type PrismaClient } from '@berth/db';
 import type { InstanceLivenessRow } from '@berth/domain';
-
-export interface LostTasks {
-  instanceId: string;
-  clusterId: string;
-  taskIds: string[];
-  serviceIds: string[];
-}
+import type { InstanceStore, LostTasks } from './stores.js';
 
 /** Tasks that an instance's loss stops: standalone ones, and those of services that REPLACE. */
 const TASKS_TO_STOP = `
@@ -20,10 +14,9 @@ const TASKS_TO_STOP = `
  * silent as in the snapshot (same last heartbeat), so a returning agent and several controller
  * replicas are safe.
  */
-export class InstancesRepository {
+export class InstancesRepository implements InstanceStore {
   constructor(private readonly db: PrismaClient) {}
 
-  /** The database's `now` and every instance that is not deregistered. */
   async snapshot(): Promise<{ now: Date; instances: InstanceLivenessRow[] }> {
     const [clock] = await this.db.$queryRaw<{ now: Date }[]>`SELECT now() AS now`;
     const rows = await this.db.$queryRawUnsafe<
@@ -61,7 +54,6 @@ export class InstancesRepository {
     return { id: instance.id, lastHeartbeatAt: instance.lastHeartbeatAt };
   }
 
-  /** Returns whether the instance was still as silent as in the snapshot. */
   async markDisconnected(instance: InstanceLivenessRow): Promise<boolean> {
     const { count } = await this.db.containerInstance.updateMany({
       where: { ...this.stillSilent(instance), agentConnected: true },
@@ -70,7 +62,6 @@ export class InstancesRepository {
     return count > 0;
   }
 
-  /** Remembers when the controller first saw this silence, by the database's clock. */
   async observeSilence(instance: InstanceLivenessRow, now: Date): Promise<void> {
     await this.db.containerInstance.updateMany({
       where: this.stillSilent(instance),
@@ -78,10 +69,7 @@ export class InstancesRepository {
     });
   }
 
-  /**
-   * One write for all: unguarded, because a mark on an agent that has just come back is older
-   * than its new heartbeat, and only marks newer than the last heartbeat count.
-   */
+  /** One write for all held instances. */
   async markBrakeHeld(instanceIds: string[], now: Date): Promise<void> {
     await this.db.containerInstance.updateMany({
       where: { id: { in: instanceIds } },
@@ -89,7 +77,6 @@ export class InstancesRepository {
     });
   }
 
-  /** The live services with tasks on these instances, for their events. */
   async servicesOn(instanceIds: string[]): Promise<{ id: string; name: string }[]> {
     return this.db.service.findMany({
       where: {

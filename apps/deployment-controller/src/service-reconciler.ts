@@ -1,6 +1,6 @@
 import type { Logger } from '@berth/config';
 import { planService } from '@berth/domain';
-import type { ServicesRepository } from './services.repository.js';
+import type { ServiceStore } from './stores.js';
 
 export interface ServiceEdges {
   placeInCluster(clusterId: string): Promise<void>;
@@ -13,21 +13,27 @@ export interface ServiceEdges {
  */
 export class ServiceReconciler {
   constructor(
-    private readonly services: ServicesRepository,
+    private readonly services: ServiceStore,
     private readonly edges: ServiceEdges,
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  /** Every live service, in place of the hints that were lost. */
+  async sweep(): Promise<void> {
+    for (const id of await this.services.liveServiceIds()) await this.reconcile(id);
+  }
+
   async reconcile(serviceId: string): Promise<void> {
-    const applied = await this.services.withLockedService(serviceId, async (tx, snapshot) => {
+    const applied = await this.services.applyPlan(serviceId, (snapshot) => {
       const actions = planService(snapshot.spec, snapshot.deployments, snapshot.tasks, this.now());
-      if (actions.length === 0) return null;
-      this.logger.info(
-        { service: snapshot.name, cluster: snapshot.clusterId, actions: actions.map((a) => a.type) },
-        'reconciling service',
-      );
-      return this.services.apply(tx, snapshot, actions);
+      if (actions.length > 0) {
+        this.logger.info(
+          { service: snapshot.name, cluster: snapshot.clusterId, actions: actions.map((a) => a.type) },
+          'reconciling service',
+        );
+      }
+      return actions;
     });
     if (!applied) return;
     if (applied.startedTaskIds.length) await this.edges.placeInCluster(applied.clusterId);

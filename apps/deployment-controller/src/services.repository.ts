@@ -5,36 +5,22 @@ import {
   ROLLBACK_REASON_PREFIX,
   serviceEvents,
   taskHealth,
-  type DeploymentView,
   type PolicySubject,
   type ServiceAction,
   type ServiceSpec,
-  type ServiceTaskView,
   type TaskDesiredStatus,
   type TaskLastStatus,
   type DeploymentStatus,
   type RolloutState,
 } from '@berth/domain';
+import type { Applied, ServiceSnapshot, ServiceStore } from './stores.js';
 
 type Tx = Prisma.TransactionClient;
 
-export interface ServiceSnapshot {
-  id: string;
-  name: string;
-  clusterId: string;
-  spec: ServiceSpec;
-  deployments: DeploymentView[];
-  tasks: ServiceTaskView[];
+/** The snapshot, plus what only applying a plan needs: placement copied onto new tasks. */
+interface LockedService extends ServiceSnapshot {
   placementConstraints: unknown[];
   placementStrategy: unknown[];
-}
-
-/** What applying a plan did, for the edges that run after the commit (hints, agent commands). */
-export interface Applied {
-  clusterId: string;
-  startedTaskIds: string[];
-  /** Placed tasks asked to stop, by the instance that must be told. */
-  stoppedByInstance: Map<string, string[]>;
 }
 
 /**
@@ -42,7 +28,7 @@ export interface Applied {
  * that holds the service's row lock: two controller replicas reconcile one service in turn,
  * each on fresh data, so neither can start a task the other already started.
  */
-export class ServicesRepository {
+export class ServicesRepository implements ServiceStore {
   constructor(private readonly db: PrismaClient) {}
 
   async liveServiceIds(): Promise<string[]> {
@@ -53,22 +39,24 @@ export class ServicesRepository {
     return rows.map((r) => r.id);
   }
 
-  async withLockedService<T>(
+  async applyPlan(
     serviceId: string,
-    fn: (tx: Tx, snapshot: ServiceSnapshot) => Promise<T>,
-  ): Promise<T | null> {
+    plan: (snapshot: ServiceSnapshot) => ServiceAction[],
+  ): Promise<Applied | null> {
     return this.db.$transaction(
       async (tx) => {
         const locked = await tx.$queryRaw<{ id: string }[]>`
           SELECT id FROM service WHERE id = ${serviceId}::uuid AND status <> 'INACTIVE' FOR UPDATE`;
         if (locked.length === 0) return null;
-        return fn(tx, await this.snapshot(tx, serviceId));
+        const snapshot = await this.snapshot(tx, serviceId);
+        const actions = plan(snapshot);
+        return actions.length === 0 ? null : this.apply(tx, snapshot, actions);
       },
       { timeout: 30_000 },
     );
   }
 
-  private async snapshot(tx: Tx, serviceId: string): Promise<ServiceSnapshot> {
+  private async snapshot(tx: Tx, serviceId: string): Promise<LockedService> {
     const s = await tx.service.findUniqueOrThrow({ where: { id: serviceId } });
     const deployments = await tx.deployment.findMany({ where: { serviceId }, orderBy: { createdAt: 'asc' } });
     const failed = await tx.task.groupBy({
@@ -123,8 +111,7 @@ export class ServicesRepository {
     };
   }
 
-  /** Applies a plan's actions in the reconcile's transaction. */
-  async apply(tx: Tx, snapshot: ServiceSnapshot, actions: ServiceAction[]): Promise<Applied> {
+  private async apply(tx: Tx, snapshot: LockedService, actions: ServiceAction[]): Promise<Applied> {
     const applied: Applied = {
       clusterId: snapshot.clusterId,
       startedTaskIds: [],
@@ -256,7 +243,7 @@ export class ServicesRepository {
 
   private async recordEvents(
     tx: Tx,
-    snapshot: ServiceSnapshot,
+    snapshot: LockedService,
     started: string[],
     stopped: string[],
     events: string[],

@@ -1,6 +1,6 @@
 import type { Logger } from '@berth/config';
 import { decideEssentialStop } from '@berth/domain';
-import type { TasksRepository } from './tasks.repository.js';
+import type { TaskStore } from './stores.js';
 
 export type TellAgent = (containerInstanceId: string, taskIds: string[]) => Promise<void>;
 
@@ -10,10 +10,18 @@ export type TellAgent = (containerInstanceId: string, taskIds: string[]) => Prom
  */
 export class TaskReconciler {
   constructor(
-    private readonly tasks: TasksRepository,
+    private readonly tasks: TaskStore,
     private readonly tellAgent: TellAgent,
     private readonly logger: Logger,
   ) {}
+
+  /**
+   * Tasks whose task-event hint was lost. Their services are not hinted: the service sweep
+   * covers them.
+   */
+  async sweep(): Promise<void> {
+    for (const id of await this.tasks.withStoppedEssentialContainer()) await this.reconcile(id);
+  }
 
   /** Returns the task's service, if it has one, so that the service is looked at too. */
   async reconcile(taskId: string): Promise<string | null> {

@@ -1,21 +1,9 @@
 import type { PrismaClient } from '@berth/db';
-import type {
-  ContainerLastStatus,
-  StopDecision,
-  TaskDesiredStatus,
-  TaskLastStatus,
-  TaskView,
-} from '@berth/domain';
-
-export type TaskRecord = TaskView & {
-  id: string;
-  clusterId: string;
-  containerInstanceId: string | null;
-  serviceId: string | null;
-};
+import type { ContainerLastStatus, StopDecision, TaskDesiredStatus, TaskLastStatus } from '@berth/domain';
+import type { TaskRecord, TaskStore } from './stores.js';
 
 /** The controller's only door to Postgres for tasks. */
-export class TasksRepository {
+export class TasksRepository implements TaskStore {
   constructor(private readonly db: PrismaClient) {}
 
   async get(taskId: string): Promise<TaskRecord | null> {
@@ -39,7 +27,6 @@ export class TasksRepository {
     };
   }
 
-  /** Tasks that should run although an essential container has stopped: what the sweep re-examines. */
   async withStoppedEssentialContainer(limit = 500): Promise<string[]> {
     const rows = await this.db.task.findMany({
       where: { desiredStatus: 'RUNNING', containers: { some: { essential: true, lastStatus: 'STOPPED' } } },
@@ -49,7 +36,6 @@ export class TasksRepository {
     return rows.map((r) => r.id);
   }
 
-  /** Guarded: only a task still desired RUNNING is changed, so a repeat (or a replica) is a no-op. */
   async requestStop(taskId: string, decision: StopDecision): Promise<boolean> {
     // Every essential stop is a failure: it is what the deployment circuit breaker counts.
     const data = {

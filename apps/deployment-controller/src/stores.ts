@@ -1,0 +1,98 @@
+import type {
+  DeploymentView,
+  InstanceLivenessRow,
+  ServiceAction,
+  ServiceSpec,
+  ServiceTaskView,
+  StopDecision,
+  TaskView,
+} from '@berth/domain';
+
+/**
+ * What each reconciler needs from storage, and nothing more. The Prisma repositories implement
+ * these against Postgres, where every write is guarded or locked so that two controller replicas
+ * are safe; `testing/in-memory-stores.ts` implements them in memory, with the same guards, for
+ * fast tests of the reconcilers.
+ */
+
+export type TaskRecord = TaskView & {
+  id: string;
+  clusterId: string;
+  containerInstanceId: string | null;
+  serviceId: string | null;
+};
+
+export interface TaskStore {
+  get(taskId: string): Promise<TaskRecord | null>;
+  /** Tasks that should run although an essential container has stopped: what the sweep re-examines. */
+  withStoppedEssentialContainer(limit?: number): Promise<string[]>;
+  /**
+   * Asks the task to stop as a failure (what the circuit breaker counts), keeping a stop reason
+   * the agent already gave. Guarded: only a task still desired RUNNING changes, so a repeat or a
+   * second replica is a no-op. Returns whether this call changed it.
+   */
+  requestStop(taskId: string, decision: StopDecision): Promise<boolean>;
+}
+
+/** A service as its reconcile sees it, read under its lock. */
+export interface ServiceSnapshot {
+  id: string;
+  name: string;
+  clusterId: string;
+  spec: ServiceSpec;
+  deployments: DeploymentView[];
+  tasks: ServiceTaskView[];
+}
+
+/** What applying a plan did, for the edges that run after the commit (hints, agent commands). */
+export interface Applied {
+  clusterId: string;
+  startedTaskIds: string[];
+  /** Placed tasks asked to stop, by the instance that must be told. */
+  stoppedByInstance: Map<string, string[]>;
+}
+
+export interface ServiceStore {
+  /** Services that are not INACTIVE: what the sweep reconciles. */
+  liveServiceIds(): Promise<string[]>;
+  /**
+   * Reads the service under its lock, asks `plan` what to do, and applies the actions in the same
+   * transaction, with the service's events: two replicas reconcile one service in turn, each on
+   * fresh data. Null when the service is INACTIVE or gone, or the plan is empty.
+   */
+  applyPlan(serviceId: string, plan: (snapshot: ServiceSnapshot) => ServiceAction[]): Promise<Applied | null>;
+}
+
+export interface LostTasks {
+  instanceId: string;
+  clusterId: string;
+  taskIds: string[];
+  serviceIds: string[];
+}
+
+/**
+ * Every write is guarded on the instance being exactly as silent as in the snapshot (same last
+ * heartbeat), so a returning agent and several controller replicas are safe.
+ */
+export interface InstanceStore {
+  /** The store's `now` (the database's clock) and every instance that is not deregistered. */
+  snapshot(): Promise<{ now: Date; instances: InstanceLivenessRow[] }>;
+  /** Returns whether the instance was still as silent as in the snapshot. */
+  markDisconnected(instance: InstanceLivenessRow): Promise<boolean>;
+  /** Remembers when the controller first saw this silence. */
+  observeSilence(instance: InstanceLivenessRow, now: Date): Promise<void>;
+  /**
+   * Unguarded: a mark on an agent that has just come back is older than its new heartbeat, and
+   * only marks newer than the last heartbeat count.
+   */
+  markBrakeHeld(instanceIds: string[], now: Date): Promise<void>;
+  /** The services with live tasks on these instances, for their events. */
+  servicesOn(instanceIds: string[]): Promise<{ id: string; name: string }[]>;
+  addServiceEvents(events: { serviceId: string; message: string }[]): Promise<void>;
+  /**
+   * Stops with InstanceLost, and frees the reservations of, the instance's tasks that its loss
+   * stops: standalone ones and those of services that REPLACE (WAIT keeps them). Null when the
+   * agent came back since the snapshot, or there was nothing to stop.
+   */
+  stopTasksOfLostInstance(instance: InstanceLivenessRow, now: Date): Promise<LostTasks | null>;
+}

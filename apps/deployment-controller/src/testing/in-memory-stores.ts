@@ -1,0 +1,778 @@
+import { randomUUID } from 'node:crypto';
+import {
+  clusterPolicyRefusal,
+  ROLLBACK_REASON_PREFIX,
+  serviceEvents,
+  taskHealth,
+  type ContainerLastStatus,
+  type DeploymentStatus,
+  type HealthStatus,
+  type InstanceLivenessRow,
+  type PolicySubject,
+  type RolloutState,
+  type ServiceAction,
+  type StopDecision,
+  type TaskDesiredStatus,
+  type TaskLastStatus,
+} from '@berth/domain';
+import { SERVICE_DEFAULT_STRATEGY } from '@berth/scheduler-core';
+import type {
+  Applied,
+  InstanceStore,
+  LostTasks,
+  ServiceSnapshot,
+  ServiceStore,
+  TaskRecord,
+  TaskStore,
+} from '../stores.js';
+
+/**
+ * The controller's tables in memory, with a clock the test moves, and the three stores over
+ * them: a harness for fast reconciler tests, as Nomad's scheduler has. The stores keep the
+ * repositories' semantics that correctness rests on: every guarded write applies only if the row
+ * is still as expected, reads return copies (a snapshot does not change under the reconciler),
+ * and `applyPlan` reads and writes without yielding, so it is atomic like the locked transaction.
+ * The helpers below play the API, the scheduler and the agents.
+ */
+
+export interface MemCluster {
+  id: string;
+  name: string;
+  containerPolicyLevel: string;
+  allowedHostPathPrefixes: string[];
+}
+
+export interface MemInstance {
+  id: string;
+  clusterId: string;
+  status: 'ACTIVE' | 'DRAINING' | 'INACTIVE';
+  agentConnected: boolean;
+  lastHeartbeatAt: Date | null;
+  silentSince: Date | null;
+  silenceSeenAt: Date | null;
+  brakeHeldAt: Date | null;
+  reservedCpu: number;
+  reservedMemory: number;
+}
+
+interface ContainerDefinitionLike {
+  name: string;
+  essential?: boolean;
+  healthCheck?: unknown;
+  [field: string]: unknown;
+}
+
+export interface MemTaskDefinition {
+  id: string;
+  family: string;
+  revision: number;
+  cpu: number;
+  memory: number;
+  definition: { family: string; containerDefinitions: ContainerDefinitionLike[] };
+}
+
+export interface MemContainer {
+  name: string;
+  essential: boolean;
+  hasHealthCheck: boolean;
+  lastStatus: ContainerLastStatus;
+  exitCode: number | null;
+  reason: string | null;
+  healthStatus: HealthStatus;
+}
+
+export interface MemTask {
+  id: string;
+  clusterId: string;
+  taskDefinitionId: string;
+  containerInstanceId: string | null;
+  serviceId: string | null;
+  deploymentId: string | null;
+  startedBy: string | null;
+  group: string;
+  lastStatus: TaskLastStatus;
+  desiredStatus: TaskDesiredStatus;
+  failed: boolean;
+  cpu: number;
+  memory: number;
+  holdsReservation: boolean;
+  placementConstraints: unknown[];
+  placementStrategy: unknown[];
+  provisioningReason: string | null;
+  stopCode: string | null;
+  stoppedReason: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  stoppingAt: Date | null;
+  stoppedAt: Date | null;
+  containers: MemContainer[];
+}
+
+export interface MemService {
+  id: string;
+  clusterId: string;
+  name: string;
+  status: 'ACTIVE' | 'DRAINING' | 'INACTIVE';
+  taskDefinitionId: string;
+  desiredCount: number;
+  minimumHealthyPercent: number;
+  maximumPercent: number;
+  circuitBreakerEnable: boolean;
+  circuitBreakerRollback: boolean;
+  healthCheckGracePeriodSeconds: number;
+  placementConstraints: unknown[];
+  placementStrategy: unknown[];
+  disconnectedTaskBehavior: 'REPLACE' | 'WAIT';
+  steady: boolean;
+}
+
+export interface MemDeployment {
+  id: string;
+  serviceId: string;
+  status: DeploymentStatus;
+  taskDefinitionId: string;
+  desiredCount: number;
+  rolloutState: RolloutState;
+  rolloutStateReason: string | null;
+  createdAt: Date;
+}
+
+export interface MemServiceEvent {
+  serviceId: string;
+  message: string;
+  createdAt: Date;
+}
+
+const copyTask = (t: MemTask): MemTask => ({ ...t, containers: t.containers.map((c) => ({ ...c })) });
+
+export class InMemoryBerth {
+  /** The database's clock. */
+  now = new Date('2026-01-01T00:00:00Z');
+  readonly clusters = new Map<string, MemCluster>();
+  readonly instances = new Map<string, MemInstance>();
+  readonly taskDefinitions = new Map<string, MemTaskDefinition>();
+  readonly tasks = new Map<string, MemTask>();
+  readonly services = new Map<string, MemService>();
+  readonly deployments = new Map<string, MemDeployment>();
+  readonly events: MemServiceEvent[] = [];
+
+  readonly taskStore: TaskStore = new InMemoryTaskStore(this);
+  readonly serviceStore: ServiceStore = new InMemoryServiceStore(this);
+  readonly instanceStore: InstanceStore = new InMemoryInstanceStore(this);
+
+  advance(ms: number): void {
+    this.now = new Date(this.now.getTime() + ms);
+  }
+
+  // The API: what users and agents create.
+
+  addCluster(name = 'default', over: Partial<MemCluster> = {}): MemCluster {
+    const c = {
+      id: randomUUID(),
+      name,
+      containerPolicyLevel: 'baseline',
+      allowedHostPathPrefixes: [],
+      ...over,
+    };
+    this.clusters.set(c.id, c);
+    return c;
+  }
+
+  /** A registered instance whose agent has just sent a heartbeat. */
+  addInstance(clusterId: string, over: Partial<MemInstance> = {}): MemInstance {
+    const i: MemInstance = {
+      id: randomUUID(),
+      clusterId,
+      status: 'ACTIVE',
+      agentConnected: true,
+      lastHeartbeatAt: this.now,
+      silentSince: null,
+      silenceSeenAt: null,
+      brakeHeldAt: null,
+      reservedCpu: 0,
+      reservedMemory: 0,
+      ...over,
+    };
+    this.instances.set(i.id, i);
+    return i;
+  }
+
+  addTaskDefinition(
+    family: string,
+    containerDefinitions: ContainerDefinitionLike[] = [{ name: 'app', image: 'busybox', memory: 64 }],
+  ): MemTaskDefinition {
+    const revision = [...this.taskDefinitions.values()].filter((d) => d.family === family).length + 1;
+    const td = {
+      id: randomUUID(),
+      family,
+      revision,
+      cpu: 128,
+      memory: 64,
+      definition: { family, containerDefinitions },
+    };
+    this.taskDefinitions.set(td.id, td);
+    return td;
+  }
+
+  /** CreateService: the service and its first PRIMARY deployment. */
+  addService(
+    clusterId: string,
+    taskDefinitionId: string,
+    over: Partial<Omit<MemService, 'id' | 'clusterId' | 'taskDefinitionId'>> = {},
+  ): MemService {
+    const s: MemService = {
+      id: randomUUID(),
+      clusterId,
+      name: 'web',
+      status: 'ACTIVE',
+      taskDefinitionId,
+      desiredCount: 1,
+      minimumHealthyPercent: 100,
+      maximumPercent: 200,
+      circuitBreakerEnable: false,
+      circuitBreakerRollback: false,
+      healthCheckGracePeriodSeconds: 0,
+      placementConstraints: [],
+      placementStrategy: [],
+      disconnectedTaskBehavior: 'REPLACE',
+      steady: false,
+      ...over,
+    };
+    this.services.set(s.id, s);
+    this.addDeployment(s.id, taskDefinitionId, s.desiredCount);
+    return s;
+  }
+
+  /** UpdateService: a new task definition starts a new PRIMARY; a new count changes the current one. */
+  updateService(serviceId: string, change: { taskDefinitionId?: string; desiredCount?: number }): void {
+    const s = this.services.get(serviceId)!;
+    const desiredCount = change.desiredCount ?? s.desiredCount;
+    const primary = this.rowsOfDeployments(serviceId).find((d) => d.status === 'PRIMARY');
+    if (change.taskDefinitionId && change.taskDefinitionId !== s.taskDefinitionId) {
+      if (primary) primary.status = 'ACTIVE';
+      this.addDeployment(serviceId, change.taskDefinitionId, desiredCount);
+      s.taskDefinitionId = change.taskDefinitionId;
+    } else if (primary) {
+      primary.desiredCount = desiredCount;
+    }
+    Object.assign(s, { desiredCount, steady: false });
+  }
+
+  /** DeleteService: DRAINING with no desired tasks. */
+  deleteService(serviceId: string): void {
+    Object.assign(this.services.get(serviceId)!, { status: 'DRAINING', desiredCount: 0 });
+    for (const d of this.rowsOfDeployments(serviceId)) if (d.status !== 'INACTIVE') d.desiredCount = 0;
+  }
+
+  /** RunTask: standalone PROVISIONING tasks. */
+  runTask(clusterId: string, taskDefinitionId: string, count = 1): MemTask[] {
+    const td = this.taskDefinitions.get(taskDefinitionId)!;
+    return this.createTasks({ clusterId, td, count, startedBy: null, group: `family:${td.family}` });
+  }
+
+  // The scheduler and the agents.
+
+  /** The scheduler places a task: PENDING on the instance, holding its reservation. */
+  place(taskId: string, instanceId: string): void {
+    const t = this.tasks.get(taskId)!;
+    const i = this.instances.get(instanceId)!;
+    if (t.lastStatus !== 'PROVISIONING' || t.desiredStatus !== 'RUNNING') return;
+    Object.assign(t, { lastStatus: 'PENDING', containerInstanceId: i.id, holdsReservation: true });
+    i.reservedCpu += t.cpu;
+    i.reservedMemory += t.memory;
+  }
+
+  /** The agent reports every container running. */
+  start(taskId: string): void {
+    const t = this.tasks.get(taskId)!;
+    Object.assign(t, { lastStatus: 'RUNNING', startedAt: this.now });
+    for (const c of t.containers) c.lastStatus = 'RUNNING';
+  }
+
+  /** The agent reports the task gone, maybe saying why: every container STOPPED, the reservation released. */
+  stopped(taskId: string, reason?: string): void {
+    const t = this.tasks.get(taskId)!;
+    Object.assign(t, {
+      lastStatus: 'STOPPED',
+      stoppedAt: this.now,
+      stoppedReason: t.stoppedReason ?? reason ?? null,
+    });
+    for (const c of t.containers) c.lastStatus = 'STOPPED';
+    this.releaseReservation(t);
+  }
+
+  /** The agent reports one container stopped, on its own. */
+  containerStopped(taskId: string, name: string, exit: { exitCode?: number; reason?: string } = {}): void {
+    const c = this.tasks.get(taskId)!.containers.find((x) => x.name === name)!;
+    Object.assign(c, { lastStatus: 'STOPPED', exitCode: exit.exitCode ?? null, reason: exit.reason ?? null });
+  }
+
+  setHealth(taskId: string, name: string, healthStatus: HealthStatus): void {
+    this.tasks.get(taskId)!.containers.find((c) => c.name === name)!.healthStatus = healthStatus;
+  }
+
+  heartbeat(instanceId: string): void {
+    Object.assign(this.instances.get(instanceId)!, { agentConnected: true, lastHeartbeatAt: this.now });
+  }
+
+  /**
+   * The scheduler and agents catch up: waiting tasks are placed round-robin on the instances
+   * given (or run unplaced without any), and start; tasks asked to stop are gone.
+   */
+  converge(instanceIds: string[] = []): void {
+    let next = 0;
+    for (const t of this.tasks.values()) {
+      if (t.desiredStatus === 'STOPPED' && t.lastStatus !== 'STOPPED') this.stopped(t.id);
+      else if (t.desiredStatus === 'RUNNING' && t.lastStatus === 'PROVISIONING' && instanceIds.length) {
+        this.place(t.id, instanceIds[next++ % instanceIds.length]!);
+      }
+      if (t.desiredStatus === 'RUNNING' && (t.lastStatus === 'PENDING' || t.lastStatus === 'PROVISIONING'))
+        this.start(t.id);
+    }
+  }
+
+  // Reads for assertions.
+
+  task(id: string): MemTask {
+    return copyTask(this.tasks.get(id)!);
+  }
+
+  tasksOf(serviceId: string): MemTask[] {
+    return [...this.tasks.values()].filter((t) => t.serviceId === serviceId).map(copyTask);
+  }
+
+  liveTasksOf(serviceId: string): MemTask[] {
+    return this.tasksOf(serviceId).filter((t) => t.lastStatus !== 'STOPPED');
+  }
+
+  tasksOn(instanceId: string): MemTask[] {
+    return [...this.tasks.values()].filter((t) => t.containerInstanceId === instanceId).map(copyTask);
+  }
+
+  /** Oldest first, as copies. */
+  deploymentsOf(serviceId: string): MemDeployment[] {
+    return this.rowsOfDeployments(serviceId).map((d) => ({ ...d }));
+  }
+
+  eventsOf(serviceId: string): string[] {
+    return this.events.filter((e) => e.serviceId === serviceId).map((e) => e.message);
+  }
+
+  // Shared by the API helpers and the stores: what packages/db does.
+
+  /** The rows themselves, oldest first, for writes. */
+  rowsOfDeployments(serviceId: string): MemDeployment[] {
+    return [...this.deployments.values()]
+      .filter((d) => d.serviceId === serviceId)
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  }
+
+  addDeployment(
+    serviceId: string,
+    taskDefinitionId: string,
+    desiredCount: number,
+    reason: string | null = null,
+  ) {
+    const d: MemDeployment = {
+      id: randomUUID(),
+      serviceId,
+      status: 'PRIMARY',
+      taskDefinitionId,
+      desiredCount,
+      rolloutState: 'IN_PROGRESS',
+      rolloutStateReason: reason,
+      createdAt: this.now,
+    };
+    this.deployments.set(d.id, d);
+    return d;
+  }
+
+  createTasks(t: {
+    clusterId: string;
+    td: MemTaskDefinition;
+    count: number;
+    startedBy: string | null;
+    group: string;
+    serviceId?: string;
+    deploymentId?: string;
+    placementConstraints?: unknown[];
+    placementStrategy?: unknown[];
+  }): MemTask[] {
+    return Array.from({ length: t.count }, () => {
+      const task: MemTask = {
+        id: randomUUID(),
+        clusterId: t.clusterId,
+        taskDefinitionId: t.td.id,
+        containerInstanceId: null,
+        serviceId: t.serviceId ?? null,
+        deploymentId: t.deploymentId ?? null,
+        startedBy: t.startedBy,
+        group: t.group,
+        lastStatus: 'PROVISIONING',
+        desiredStatus: 'RUNNING',
+        failed: false,
+        cpu: t.td.cpu,
+        memory: t.td.memory,
+        holdsReservation: false,
+        placementConstraints: t.placementConstraints ?? [],
+        placementStrategy: t.placementStrategy ?? [],
+        provisioningReason: null,
+        stopCode: null,
+        stoppedReason: null,
+        createdAt: this.now,
+        startedAt: null,
+        stoppingAt: null,
+        stoppedAt: null,
+        containers: t.td.definition.containerDefinitions.map((c) => ({
+          name: c.name,
+          essential: c.essential !== false,
+          hasHealthCheck: c.healthCheck !== undefined,
+          lastStatus: 'PENDING',
+          exitCode: null,
+          reason: null,
+          healthStatus: 'UNKNOWN',
+        })),
+      };
+      this.tasks.set(task.id, task);
+      return copyTask(task);
+    });
+  }
+
+  /** requestTaskStop: only the first request sets the stop code; an unplaced task stops at once. */
+  requestTaskStop(taskId: string, stop: { stopCode: string; reason: string; failed?: boolean }): boolean {
+    const t = this.tasks.get(taskId);
+    if (!t) return false;
+    const changed = t.desiredStatus === 'RUNNING';
+    if (changed) {
+      Object.assign(t, {
+        desiredStatus: 'STOPPED',
+        stopCode: stop.stopCode,
+        stoppedReason: stop.reason,
+        stoppingAt: this.now,
+        ...(stop.failed ? { failed: true } : {}),
+      });
+    }
+    if (t.lastStatus === 'PROVISIONING') {
+      Object.assign(t, { lastStatus: 'STOPPED', stoppedAt: this.now, provisioningReason: null });
+    }
+    if (t.lastStatus === 'STOPPED') for (const c of t.containers) c.lastStatus = 'STOPPED';
+    return changed;
+  }
+
+  /** releaseTaskReservation: once, guarded on the task's flag. */
+  releaseReservation(t: MemTask): void {
+    if (!t.holdsReservation) return;
+    t.holdsReservation = false;
+    const i = t.containerInstanceId ? this.instances.get(t.containerInstanceId) : undefined;
+    if (!i) return;
+    i.reservedCpu -= t.cpu;
+    i.reservedMemory -= t.memory;
+  }
+
+  addEvents(serviceId: string, messages: string[]): void {
+    // Distinct timestamps keep one reconcile's order, as the repository's do.
+    messages.forEach((message, i) =>
+      this.events.push({ serviceId, message, createdAt: new Date(this.now.getTime() + i) }),
+    );
+  }
+
+  /** Tasks an instance's loss stops: standalone ones, and those of services that REPLACE. */
+  stopsOnLoss(t: MemTask): boolean {
+    if (t.lastStatus === 'STOPPED') return false;
+    return !t.serviceId || this.services.get(t.serviceId)?.disconnectedTaskBehavior !== 'WAIT';
+  }
+}
+
+class InMemoryTaskStore implements TaskStore {
+  constructor(private readonly w: InMemoryBerth) {}
+
+  async get(taskId: string): Promise<TaskRecord | null> {
+    const t = this.w.tasks.get(taskId);
+    if (!t) return null;
+    return {
+      id: t.id,
+      clusterId: t.clusterId,
+      containerInstanceId: t.containerInstanceId,
+      serviceId: t.serviceId,
+      lastStatus: t.lastStatus,
+      desiredStatus: t.desiredStatus,
+      startedAt: t.startedAt,
+      containers: t.containers.map((c) => ({
+        name: c.name,
+        essential: c.essential,
+        lastStatus: c.lastStatus,
+        exitCode: c.exitCode,
+        reason: c.reason,
+      })),
+    };
+  }
+
+  async withStoppedEssentialContainer(limit = 500): Promise<string[]> {
+    return [...this.w.tasks.values()]
+      .filter(
+        (t) =>
+          t.desiredStatus === 'RUNNING' &&
+          t.containers.some((c) => c.essential && c.lastStatus === 'STOPPED'),
+      )
+      .slice(0, limit)
+      .map((t) => t.id);
+  }
+
+  async requestStop(taskId: string, decision: StopDecision): Promise<boolean> {
+    const t = this.w.tasks.get(taskId);
+    if (!t || t.desiredStatus !== 'RUNNING') return false;
+    Object.assign(t, {
+      desiredStatus: 'STOPPED',
+      stopCode: decision.stopCode,
+      stoppingAt: this.w.now,
+      failed: true,
+      stoppedReason: t.stoppedReason ?? decision.stoppedReason,
+    });
+    return true;
+  }
+}
+
+class InMemoryServiceStore implements ServiceStore {
+  constructor(private readonly w: InMemoryBerth) {}
+
+  async liveServiceIds(): Promise<string[]> {
+    return [...this.w.services.values()].filter((s) => s.status !== 'INACTIVE').map((s) => s.id);
+  }
+
+  // No await from the read to the last write: nothing else runs in between, as under the row lock.
+  async applyPlan(
+    serviceId: string,
+    plan: (snapshot: ServiceSnapshot) => ServiceAction[],
+  ): Promise<Applied | null> {
+    const s = this.w.services.get(serviceId);
+    if (!s || s.status === 'INACTIVE') return null;
+    const actions = plan(this.snapshot(s));
+    return actions.length === 0 ? null : this.apply(s, actions);
+  }
+
+  private snapshot(s: MemService): ServiceSnapshot {
+    const tasks = [...this.w.tasks.values()].filter((t) => t.serviceId === s.id);
+    return {
+      id: s.id,
+      name: s.name,
+      clusterId: s.clusterId,
+      spec: {
+        name: s.name,
+        status: s.status as 'ACTIVE' | 'DRAINING',
+        desiredCount: s.desiredCount,
+        minimumHealthyPercent: s.minimumHealthyPercent,
+        maximumPercent: s.maximumPercent,
+        circuitBreaker: { enable: s.circuitBreakerEnable, rollback: s.circuitBreakerRollback },
+        healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds,
+        steady: s.steady,
+      },
+      deployments: this.w.deploymentsOf(s.id).map((d) => ({
+        id: d.id,
+        status: d.status,
+        taskDefinitionId: d.taskDefinitionId,
+        desiredCount: d.desiredCount,
+        rolloutState: d.rolloutState,
+        createdAt: d.createdAt,
+        failedTasks: tasks.filter((t) => t.failed && t.deploymentId === d.id).length,
+        isRollback: d.rolloutStateReason?.startsWith(ROLLBACK_REASON_PREFIX) ?? false,
+      })),
+      tasks: tasks
+        .filter((t) => t.lastStatus !== 'STOPPED')
+        .map((t) => ({
+          id: t.id,
+          deploymentId: t.deploymentId,
+          lastStatus: t.lastStatus,
+          desiredStatus: t.desiredStatus,
+          healthStatus: taskHealth(t.containers),
+          hasHealthCheck: t.containers.some((c) => c.essential && c.hasHealthCheck),
+          startedAt: t.startedAt,
+          createdAt: t.createdAt,
+          onDrainingInstance:
+            (t.containerInstanceId && this.w.instances.get(t.containerInstanceId)?.status) === 'DRAINING',
+        })),
+    };
+  }
+
+  private apply(s: MemService, actions: ServiceAction[]): Applied {
+    const applied: Applied = { clusterId: s.clusterId, startedTaskIds: [], stoppedByInstance: new Map() };
+    const stoppedIds: string[] = [];
+    const events: string[] = [];
+    for (const action of actions) {
+      switch (action.type) {
+        case 'startTasks': {
+          const deployment = this.w.deployments.get(action.deploymentId)!;
+          const td = this.w.taskDefinitions.get(deployment.taskDefinitionId)!;
+          const cluster = this.w.clusters.get(s.clusterId)!;
+          const refusal = clusterPolicyRefusal(
+            cluster,
+            `${td.family}:${td.revision}`,
+            td.definition as unknown as PolicySubject,
+          );
+          if (refusal) {
+            const message = serviceEvents.unableToStart(s.name, refusal);
+            if (this.w.eventsOf(s.id).at(-1) !== message) events.push(message);
+            break;
+          }
+          const created = this.w.createTasks({
+            clusterId: s.clusterId,
+            td,
+            count: action.count,
+            startedBy: `ecs-svc/${deployment.id}`,
+            group: `service:${s.name}`,
+            serviceId: s.id,
+            deploymentId: deployment.id,
+            placementConstraints: s.placementConstraints,
+            placementStrategy: s.placementStrategy.length
+              ? s.placementStrategy
+              : [...SERVICE_DEFAULT_STRATEGY],
+          });
+          applied.startedTaskIds.push(...created.map((t) => t.id));
+          break;
+        }
+        case 'stopTask': {
+          const changed = this.w.requestTaskStop(action.taskId, {
+            stopCode: 'ServiceSchedulerInitiated',
+            reason: action.reason,
+            failed: action.failed,
+          });
+          if (!changed) break;
+          stoppedIds.push(action.taskId);
+          const t = this.w.tasks.get(action.taskId)!;
+          if (t.containerInstanceId && t.lastStatus !== 'STOPPED') {
+            applied.stoppedByInstance.set(t.containerInstanceId, [
+              ...(applied.stoppedByInstance.get(t.containerInstanceId) ?? []),
+              action.taskId,
+            ]);
+          }
+          break;
+        }
+        case 'updateDeployment': {
+          const d = this.w.deployments.get(action.deploymentId)!;
+          if (action.status) d.status = action.status;
+          if (action.rolloutState) d.rolloutState = action.rolloutState;
+          if (action.rolloutStateReason) d.rolloutStateReason = action.rolloutStateReason;
+          break;
+        }
+        case 'createDeployment':
+          for (const d of this.w.rowsOfDeployments(s.id)) if (d.status === 'PRIMARY') d.status = 'ACTIVE';
+          this.w.addDeployment(s.id, action.taskDefinitionId, s.desiredCount, action.rolloutStateReason);
+          s.taskDefinitionId = action.taskDefinitionId;
+          break;
+        case 'setSteady':
+          s.steady = action.steady;
+          break;
+        case 'markInactive':
+          Object.assign(s, { status: 'INACTIVE', steady: false });
+          for (const d of this.w.rowsOfDeployments(s.id)) d.status = 'INACTIVE';
+          break;
+        case 'event':
+          events.push(action.message);
+          break;
+      }
+    }
+    this.w.addEvents(s.id, [
+      ...(stoppedIds.length ? [serviceEvents.stopped(s.name, stoppedIds)] : []),
+      ...(applied.startedTaskIds.length ? [serviceEvents.started(s.name, applied.startedTaskIds)] : []),
+      ...events,
+    ]);
+    return applied;
+  }
+}
+
+class InMemoryInstanceStore implements InstanceStore {
+  constructor(private readonly w: InMemoryBerth) {}
+
+  async snapshot(): Promise<{ now: Date; instances: InstanceLivenessRow[] }> {
+    const tasks = [...this.w.tasks.values()];
+    return {
+      now: this.w.now,
+      instances: [...this.w.instances.values()]
+        .filter((i) => i.status !== 'INACTIVE')
+        .map((i) => ({
+          id: i.id,
+          clusterId: i.clusterId,
+          agentConnected: i.agentConnected,
+          lastHeartbeatAt: i.lastHeartbeatAt,
+          silentSince: i.silentSince,
+          silenceSeenAt: i.silenceSeenAt,
+          brakeHeldAt: i.brakeHeldAt,
+          hasTasksToStop: tasks.some((t) => t.containerInstanceId === i.id && this.w.stopsOnLoss(t)),
+        })),
+    };
+  }
+
+  /** The guard of every write: the instance's last heartbeat has not moved since the snapshot. */
+  private stillSilent(row: InstanceLivenessRow): MemInstance | null {
+    const i = this.w.instances.get(row.id);
+    return i && i.lastHeartbeatAt?.getTime() === row.lastHeartbeatAt?.getTime() ? i : null;
+  }
+
+  async markDisconnected(row: InstanceLivenessRow): Promise<boolean> {
+    const i = this.stillSilent(row);
+    if (!i?.agentConnected) return false;
+    i.agentConnected = false;
+    return true;
+  }
+
+  async observeSilence(row: InstanceLivenessRow, now: Date): Promise<void> {
+    const i = this.stillSilent(row);
+    if (i) Object.assign(i, { silentSince: row.lastHeartbeatAt, silenceSeenAt: now });
+  }
+
+  async markBrakeHeld(instanceIds: string[], now: Date): Promise<void> {
+    for (const id of instanceIds) {
+      const i = this.w.instances.get(id);
+      if (i) i.brakeHeldAt = now;
+    }
+  }
+
+  async servicesOn(instanceIds: string[]): Promise<{ id: string; name: string }[]> {
+    const ids = new Set(instanceIds);
+    return [...this.w.services.values()]
+      .filter((s) =>
+        [...this.w.tasks.values()].some(
+          (t) =>
+            t.serviceId === s.id &&
+            t.containerInstanceId !== null &&
+            ids.has(t.containerInstanceId) &&
+            t.lastStatus !== 'STOPPED',
+        ),
+      )
+      .map((s) => ({ id: s.id, name: s.name }));
+  }
+
+  async addServiceEvents(events: { serviceId: string; message: string }[]): Promise<void> {
+    for (const e of events) this.w.addEvents(e.serviceId, [e.message]);
+  }
+
+  async stopTasksOfLostInstance(row: InstanceLivenessRow, now: Date): Promise<LostTasks | null> {
+    const i = this.stillSilent(row);
+    if (!i || i.agentConnected) return null;
+    const reason =
+      row.lastHeartbeatAt === null
+        ? 'Container instance lost: its agent never sent a heartbeat'
+        : `Container instance lost: its agent has been silent for ${Math.round((now.getTime() - row.lastHeartbeatAt.getTime()) / 1000)} s`;
+    const tasks = [...this.w.tasks.values()].filter(
+      (t) => t.containerInstanceId === i.id && this.w.stopsOnLoss(t),
+    );
+    if (tasks.length === 0) return null;
+    for (const t of tasks) {
+      Object.assign(t, {
+        desiredStatus: 'STOPPED',
+        lastStatus: 'STOPPED',
+        stopCode: t.stopCode ?? 'InstanceLost',
+        stoppedReason: t.stoppedReason ?? reason,
+        stoppingAt: t.stoppingAt ?? this.w.now,
+        stoppedAt: this.w.now,
+      });
+      for (const c of t.containers) c.lastStatus = 'STOPPED';
+      this.w.releaseReservation(t);
+    }
+    return {
+      instanceId: i.id,
+      clusterId: i.clusterId,
+      taskIds: tasks.map((t) => t.id),
+      serviceIds: [...new Set(tasks.flatMap((t) => t.serviceId ?? []))],
+    };
+  }
+}
