@@ -84,13 +84,19 @@ export class AgentsRepository {
       agentVersion: reg.agentVersion,
       agentConnected: true,
       agentSessionId: sessionId,
-      lastHeartbeatAt: new Date(),
     };
     try {
-      const instance = await this.db.containerInstance.upsert({
-        where: { id: reg.containerInstanceId },
-        create: { id: reg.containerInstanceId, clusterId: cluster.id, ...facts },
-        update: facts,
+      // Heartbeats are stamped with the database's clock, the one the controller judges silence
+      // by: a gateway whose clock drifts can neither hide a dead host nor condemn a live one.
+      const instance = await this.db.$transaction(async (tx) => {
+        const row = await tx.containerInstance.upsert({
+          where: { id: reg.containerInstanceId },
+          create: { id: reg.containerInstanceId, clusterId: cluster.id, ...facts },
+          update: facts,
+        });
+        const [{ now }] = await tx.$queryRaw<[{ now: Date }]>`
+          UPDATE container_instance SET last_heartbeat_at = now() WHERE id = ${row.id} RETURNING now() AS now`;
+        return { ...row, lastHeartbeatAt: now };
       });
       return { ok: true, instance, clusterName: cluster.name };
     } catch (error) {
@@ -105,10 +111,9 @@ export class AgentsRepository {
   }
 
   async heartbeat(instanceId: string, sessionId: string): Promise<void> {
-    await this.db.containerInstance.updateMany({
-      where: { id: instanceId, agentSessionId: sessionId },
-      data: { lastHeartbeatAt: new Date(), agentConnected: true },
-    });
+    await this.db.$executeRaw`
+      UPDATE container_instance SET last_heartbeat_at = now(), agent_connected = true
+       WHERE id = ${instanceId} AND agent_session_id = ${sessionId}`;
   }
 
   /** Only the session that still owns the instance may mark it disconnected. */
