@@ -9,7 +9,9 @@
 #   netns.sh down RUN                        remove a run's hosts, dockerds, bridge and files
 #   netns.sh clean-stale                     remove every run whose owner is gone, and strays
 #   netns.sh partition RUN INDEX|all on|off  cut or heal hosts' links
-#   netns.sh netem RUN INDEX|all DELAY_MS LOSS_PCT   delay and loss each way (0 0 clears)
+#   netns.sh netem RUN INDEX|all DELAY_MS LOSS_PCT   delay and loss each way (0 0 clears);
+#                                            a delay needs sch_netem, loss does not
+#   netns.sh can-delay                       exit 0 when this kernel can delay packets
 set -euo pipefail
 BASE=/tmp/berth-netns
 
@@ -116,20 +118,42 @@ partition() {
 }
 
 netem() {
-  local run=$1 which=$2 delay=$3 loss=$4 i in_ns
+  local run=$1 which=$2 delay=$3 loss=$4 i ns in_ns probability
   [[ "$delay" =~ ^[0-9]+$ ]] && [[ "$loss" =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "netem: DELAY_MS LOSS_PCT" >&2; exit 2; }
+  if [ "$delay" != 0 ] && ! can_delay; then
+    echo "a delay needs tc netem, and this kernel has no sch_netem (loss alone works)" >&2
+    exit 1
+  fi
+  probability=$(awk -v p="$loss" 'BEGIN { printf "%.4f", p / 100 }')
   for i in $(targets "$run" "$which"); do
-    in_ns=(nsenter --net="/var/run/netns/$(ns_name "$run" "$i")")
-    # Both ends of the link, so each direction is delayed and lossy.
-    if [ "$delay" = 0 ] && [ "$loss" = 0 ]; then
+    ns=$(ns_name "$run" "$i") in_ns=(nsenter --net="/var/run/netns/$ns")
+    # Loss: random drops in the host's own firewall, on its link only, each way. nftables'
+    # statistic match needs no qdisc module, so loss works on kernels without sch_netem.
+    if ! "${in_ns[@]}" iptables -F berth-loss 2>/dev/null; then
+      "${in_ns[@]}" iptables -N berth-loss
+      "${in_ns[@]}" iptables -I INPUT -i eth0 -j berth-loss
+      "${in_ns[@]}" iptables -I OUTPUT -o eth0 -j berth-loss
+    fi
+    [ "$loss" = 0 ] ||
+      "${in_ns[@]}" iptables -A berth-loss -m statistic --mode random --probability "$probability" -j DROP
+    # Delay: netem on both ends of the link, so each direction is delayed.
+    if [ "$delay" = 0 ]; then
       tc qdisc del dev "$(veth_name "$run" "$i")" root 2>/dev/null || true
       "${in_ns[@]}" tc qdisc del dev eth0 root 2>/dev/null || true
     else
-      tc qdisc replace dev "$(veth_name "$run" "$i")" root netem delay "${delay}ms" loss "${loss}%" ||
-        { echo "tc netem failed: does this kernel have sch_netem?" >&2; exit 1; }
-      "${in_ns[@]}" tc qdisc replace dev eth0 root netem delay "${delay}ms" loss "${loss}%"
+      tc qdisc replace dev "$(veth_name "$run" "$i")" root netem delay "${delay}ms"
+      "${in_ns[@]}" tc qdisc replace dev eth0 root netem delay "${delay}ms"
     fi
   done
+}
+
+# Whether this kernel can delay packets (sch_netem); checked on a throwaway dummy link.
+can_delay() {
+  local probe=berthnq$$ ok=1
+  ip link add "$probe" type dummy 2>/dev/null || return 1
+  tc qdisc add dev "$probe" root netem delay 1ms 2>/dev/null || ok=0
+  ip link del "$probe" 2>/dev/null || true
+  [ "$ok" = 1 ]
 }
 
 # The first 10.231.NET.0/24 (NET 0..127) that no interface here uses.
@@ -150,5 +174,6 @@ case "$cmd" in
   clean-stale) clean_stale ;;
   partition) partition "$@" ;;
   netem) netem "$@" ;;
-  *) sed -n '2,12p' "$0" >&2; exit 2 ;;
+  can-delay) can_delay ;;
+  *) sed -n '2,14p' "$0" >&2; exit 2 ;;
 esac

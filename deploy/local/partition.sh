@@ -5,7 +5,7 @@
 #   deploy/local/partition.sh INDEX|all on               cut
 #   deploy/local/partition.sh INDEX|all off              heal, and clear any delay and loss
 #   deploy/local/partition.sh INDEX|all --delay MS --loss PCT
-#                                                        tc netem each way (needs sch_netem)
+#                                                        loss each way (nftables), and delay (tc netem, needs sch_netem)
 set -euo pipefail
 NETNS="$(dirname "$0")/netns.sh"
 RUN=up

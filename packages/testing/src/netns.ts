@@ -29,8 +29,10 @@ export interface TestHosts {
   /** Cuts (`true`) or heals one host's link: packets drop silently both ways, no resets. */
   partition(index: number, cut: boolean): Promise<void>;
   partitionAll(cut: boolean): Promise<void>;
-  /** Delays and loses packets each way on one host's link; zeros clear it. Needs sch_netem. */
+  /** Delays and loses packets each way on one host's link; zeros clear it. */
   netem(index: number, opts: { delayMs?: number; lossPercent?: number }): Promise<void>;
+  /** Whether `netem` can delay: a delay needs the kernel's sch_netem, loss does not. */
+  canDelay: boolean;
   /** Removes the namespaces, their dockerds and containers, the bridge and the files. */
   remove(): Promise<void>;
 }
@@ -55,6 +57,10 @@ export async function startTestHosts(count: number): Promise<TestHosts> {
     await netns('down', runId);
     throw e;
   }
+  const canDelay = await netns('can-delay').then(
+    () => true,
+    () => false,
+  );
   const hosts = Array.from({ length: count }, (_, index) => ({
     address: `10.231.${net}.${11 + index}`,
     namespace: `berth-h${hostNumber(index)}-${runId}`,
@@ -63,6 +69,7 @@ export async function startTestHosts(count: number): Promise<TestHosts> {
   return {
     hosts,
     bridgeAddress: `10.231.${net}.1`,
+    canDelay,
     launcher: (index) => ['nsenter', `--net=/var/run/netns/${hosts[index]!.namespace}`],
     docker: async (index, args) =>
       (await run('docker', ['-H', `unix://${hosts[index]!.dockerSocket}`, ...args])).stdout.trim(),
