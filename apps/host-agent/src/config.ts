@@ -4,6 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from '@berth/config';
 import { hostPathPrefixProblem, normalizeHostPath, parseJoinToken, type JoinToken } from '@berth/domain';
 import { parseSubnetPool, type SubnetPool } from './runtime/subnets.js';
+import { AGENT_VERSION } from './version.js';
 
 export interface AgentConfig {
   gateway: string;
@@ -71,6 +72,9 @@ Scale testing only (never for real hosts):
   --start-latency-ms MS simulated container start time (default 50)
   --failure-rate P      probability 0..1 that a simulated container fails to start (default 0)
   --zones N             hollow agent i gets attribute zone=zone-(i mod N) (default 3)
+
+  --version             print the agent's version and exit
+  --help                print this and exit
 `;
 
 function positive(name: string, value: string | number | undefined, fallback: number): number {
@@ -169,10 +173,15 @@ export function loadAgentConfig(argv = process.argv.slice(2), env = process.env)
       'allowed-host-path': { type: 'string', multiple: true },
       'pids-limit': { type: 'string' },
       help: { type: 'boolean' },
+      version: { type: 'boolean' },
     },
   });
   if (values.help) {
     process.stdout.write(HELP);
+    process.exit(0);
+  }
+  if (values.version) {
+    process.stdout.write(`berth-agent ${AGENT_VERSION}\n`);
     process.exit(0);
   }
   const file = readConfigFile(values.config ?? env.BERTH_AGENT_CONFIG);

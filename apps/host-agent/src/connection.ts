@@ -10,8 +10,8 @@ import { renewalDueAt } from '@berth/domain';
 import type { AgentConfig } from './config.js';
 import type { TaskEngine } from './task-engine.js';
 import { newKeyAndCsr, saveCredentials, validityOf, type Credentials } from './identity.js';
+import { AGENT_VERSION } from './version.js';
 
-const AGENT_VERSION = '0.1.0';
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 5_000;
 const JOIN_DEADLINE_MS = 10_000;

@@ -16,7 +16,7 @@ import { PlacementService } from './placement.service.js';
 export async function startScheduler(config: SchedulerConfig): Promise<{ close: () => Promise<void> }> {
   const logger = createLogger('scheduler', config.BERTH_LOG_LEVEL);
   const db = createPrisma(config.DATABASE_URL);
-  const redis = createRedis(config.REDIS_URL);
+  const redis = createRedis(config);
   const prefix = config.BERTH_REDIS_PREFIX;
   const repo = new PlacementRepository(db);
   const placement = new PlacementService(

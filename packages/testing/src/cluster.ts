@@ -110,7 +110,8 @@ export async function startLocalCluster(opts: {
     const childEnv: Record<string, string | undefined> = { ...env, ...extraEnv };
     // Agents hold no database, Redis or master-key credentials: they speak only gRPC.
     if (script.startsWith('apps/host-agent/'))
-      for (const name of ['DATABASE_URL', 'REDIS_URL', 'BERTH_MASTER_KEYS']) delete childEnv[name];
+      for (const name of ['DATABASE_URL', 'REDIS_URL', 'REDIS_SENTINEL_PASSWORD', 'BERTH_MASTER_KEYS'])
+        delete childEnv[name];
     const [command, ...commandArgs] = [...launcher, process.execPath, join(ROOT, script), ...args];
     const child = spawn(command!, commandArgs, {
       env: childEnv,

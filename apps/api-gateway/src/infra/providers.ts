@@ -24,9 +24,9 @@ export function infraProviders(config: GatewayConfig): Provider[] {
     // Requests never wait on Redis: hints and "tell agent X" are best effort (see createRequestRedis).
     {
       provide: REDIS,
-      useFactory: () => createRequestRedis(config.REDIS_URL, config.BERTH_REDIS_COMMAND_TIMEOUT_MS),
+      useFactory: () => createRequestRedis(config, config.BERTH_REDIS_COMMAND_TIMEOUT_MS),
     },
-    { provide: REDIS_SUBSCRIBER, useFactory: () => createRedis(config.REDIS_URL) },
+    { provide: REDIS_SUBSCRIBER, useFactory: () => createRedis(config) },
     {
       provide: HINTS,
       // While Redis is down every reconnect fails; /healthz and the failed hints already say so.
