@@ -5,14 +5,24 @@ import {
   type LocalCluster,
   type TestHosts,
 } from '@berth/testing';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { api, httpdTaskDefinition, httpGet, idOf, type Instance, type Task } from './api.js';
+
+const runFile = promisify(execFile);
 
 /**
  * Hosts on a real network: three test hosts, each a network namespace with its own address,
  * dockerd and agent, reaching the gateway only across a bridge. A host partitioned past the
  * liveness grace is marked disconnected and its service task replaced on another host; healed, it
- * removes the old container, and no task runs twice.
+ * removes the old container, and no task runs twice. Every host cut at once is the control plane's
+ * fault, not the hosts': nothing is replaced. A lossy link is not a lost host.
+ *
+ * BERTH_E2E_CUT_MS (default 60 s) and BERTH_E2E_FLAKY_MS (default 2 min) set how long those last.
  */
+
+const CUT_MS = Number(process.env.BERTH_E2E_CUT_MS ?? 60_000);
+const FLAKY_MS = Number(process.env.BERTH_E2E_FLAKY_MS ?? 120_000);
 
 let hosts: TestHosts | undefined;
 let cluster: LocalCluster | undefined;
@@ -139,3 +149,105 @@ test('a partitioned host is marked disconnected, its task replaced elsewhere, an
       .sort(),
   );
 });
+
+/** Each task's container, asked every 2 s from inside its own host (the links may be cut). */
+function probeFromHosts(instances: Instance[], tasks: Task[]) {
+  const failures: string[] = [];
+  let probes = 0;
+  let on = true;
+  const loop = (async () => {
+    while (on) {
+      for (const t of tasks) {
+        const { bindIP, hostPort } = t.containers[0]!.networkBindings[0]!;
+        const launcher = hosts!.launcher(hostIndexOf(instances, t));
+        probes++;
+        await runFile(launcher[0]!, [
+          ...launcher.slice(1),
+          'curl',
+          '-sf',
+          '--max-time',
+          '2',
+          `http://${bindIP}:${hostPort}/`,
+        ]).catch((err: Error) => failures.push(`${t.taskArn}: ${err.message}`));
+      }
+      await new Promise((r) => setTimeout(r, 2_000));
+    }
+  })();
+  return async () => {
+    on = false;
+    await loop;
+    return { failures, probes };
+  };
+}
+
+/** Every task of the service, stopped ones included, as `arn lastStatus desiredStatus`. */
+const serviceTaskStates = async () =>
+  (await client.tasks('?serviceName=netns'))
+    .map((t) => `${t.taskArn} ${t.lastStatus} ${t.desiredStatus}`)
+    .sort();
+
+const everyAgentConnected = () =>
+  waitFor(
+    'every agent to be back',
+    async () => ((await client.instances()).every((i) => i.agentConnected) ? true : undefined),
+    { timeoutMs: 60_000 },
+  );
+
+test('every host cut from the control plane: the brake holds, containers answer, and nothing changes after the heal', async () => {
+  const instances = await client.instances();
+  const tasks = running(await client.tasks('?serviceName=netns'));
+  expect(tasks).toHaveLength(2);
+  const before = await serviceTaskStates();
+  const stopProbe = probeFromHosts(instances, tasks);
+
+  await hosts!.partitionAll(true);
+  try {
+    await waitFor('every host to be marked disconnected', async () =>
+      (await client.instances()).every((i) => !i.agentConnected) ? true : undefined,
+    );
+    await new Promise((r) => setTimeout(r, CUT_MS));
+  } finally {
+    await hosts!.partitionAll(false);
+  }
+  await everyAgentConnected();
+  // Past the grace again, with every sweep that could still declare a loss.
+  await new Promise((r) => setTimeout(r, 10_000));
+
+  const { failures, probes } = await stopProbe();
+  expect(failures).toEqual([]);
+  expect(probes).toBeGreaterThan(CUT_MS / 2_000);
+  expect(await serviceTaskStates()).toEqual(before);
+  const ids = await runningTaskIdsOnHosts();
+  expect(ids.sort()).toEqual(tasks.map((t) => idOf(t.taskArn)).sort());
+  const events = await client.call<{ events: { message: string }[] }>(
+    'GET',
+    '/v1/clusters/default/services/netns/events',
+  );
+  expect(events.body.events.map((e) => e.message)).toContainEqual(
+    expect.stringMatching(/^\(service netns\) kept its tasks on [1-3] silent container instance\(s\): 3 of 3/),
+  );
+}, CUT_MS + 150_000);
+
+test('a lossy (and, where the kernel can, slow) link is not a lost host: no flapping, no task replaced', async () => {
+  const instances = await client.instances();
+  const [task] = running(await client.tasks('?serviceName=netns'));
+  const flaky = hostIndexOf(instances, task!);
+  const flakyArn = task!.containerInstanceArn!;
+  const before = await serviceTaskStates();
+
+  await hosts!.netem(flaky, { lossPercent: 20, delayMs: hosts!.canDelay ? 200 : 0 });
+  let disconnectedSeen = 0;
+  try {
+    const until = Date.now() + FLAKY_MS;
+    while (Date.now() < until) {
+      const instance = (await client.instances()).find((i) => i.containerInstanceArn === flakyArn)!;
+      if (!instance.agentConnected) disconnectedSeen++;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  } finally {
+    await hosts!.netem(flaky, {});
+  }
+  expect(disconnectedSeen).toBe(0);
+  expect(await serviceTaskStates()).toEqual(before);
+  await expect(httpGet(task!.containers[0]!.networkBindings[0]!)).resolves.toBeDefined();
+}, FLAKY_MS + 60_000);
