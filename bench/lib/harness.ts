@@ -40,13 +40,21 @@ export async function freshDatabase(name: string): Promise<{ url: string; drop: 
 export class Processes {
   private readonly children: { name: string; child: ChildProcess; output: string[] }[] = [];
 
-  start(name: string, script: string, args: string[], env: Record<string, string>): ChildProcess {
+  /** `launcher` prefixes the command, e.g. nsenter into a test host's network namespace. */
+  start(
+    name: string,
+    script: string,
+    args: string[],
+    env: Record<string, string>,
+    launcher: string[] = [],
+  ): ChildProcess {
     // BENCH_PROFILE=api-gateway writes a CPU profile of that process to bench/profiles/.
     const profile =
       process.env.BENCH_PROFILE === name
         ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench/profiles')}`]
         : [];
-    const child = spawn(process.execPath, [...profile, join(ROOT, script), ...args], {
+    const command = [...launcher, process.execPath, ...profile, join(ROOT, script), ...args];
+    const child = spawn(command[0]!, command.slice(1), {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -107,20 +115,26 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 /** Benchmark flags; a leading `--` (as `pnpm bench:x -- --flag` passes it) is ignored. */
-export function flags<K extends string>(argv: string[], defaults: Record<K, number>): Record<K, number> {
+/** `--name value` flags; a flag whose default is a string takes any text, others a positive number. */
+export function flags<T extends Record<string, number | string>>(argv: string[], defaults: T): T {
   const out = { ...defaults };
   const args = argv.filter((a) => a !== '--');
   for (let i = 0; i < args.length; i++) {
-    const key = args[i]!.replace(/^--/, '') as K;
+    const key = args[i]!.replace(/^--/, '') as keyof T & string;
     if (!(key in defaults))
       throw new Error(
         `unknown flag ${args[i]}; known: ${Object.keys(defaults)
           .map((k) => `--${k}`)
           .join(' ')}`,
       );
-    const value = Number(args[++i]);
+    const text = args[++i] ?? '';
+    if (typeof defaults[key] === 'string') {
+      out[key] = text as T[typeof key];
+      continue;
+    }
+    const value = Number(text);
     if (!Number.isFinite(value) || value <= 0) throw new Error(`--${key} needs a positive number`);
-    out[key] = value;
+    out[key] = value as T[typeof key];
   }
   return out;
 }
@@ -178,7 +192,8 @@ export async function startGateway(
   await post('/v1/clusters', { clusterName: 'default' });
   // Every hollow agent joins with it, each as its own instance.
   const joined = await post('/v1/clusters/default/join-tokens', { ttlSeconds: 24 * 3600 });
-  return { env, api, headers, grpcAddress: `127.0.0.1:${grpcPort}`, joinToken: joined.joinToken!.token! };
+  const grpcHost = extraEnv.BERTH_GRPC_HOST ?? '127.0.0.1';
+  return { env, api, headers, grpcAddress: `${grpcHost}:${grpcPort}`, joinToken: joined.joinToken!.token! };
 }
 
 export interface BenchContext {
