@@ -63,6 +63,11 @@ import { CertificateAuthority } from './identity/certificate-authority.js';
 import { JoinTokensController } from './identity/join-tokens.controller.js';
 import { JoinTokensRepository } from './identity/join-tokens.repository.js';
 import { AgentJoin } from './identity/agent-join.js';
+import { ClustersService } from './clusters/clusters.service.js';
+import { TaskDefinitionsService } from './task-definitions/task-definitions.service.js';
+import { EcsController } from './ecs/ecs.controller.js';
+import { EcsActions } from './ecs/ecs-actions.js';
+import { ecsBodyParser } from './ecs/ecs-protocol.js';
 
 /** Closes the outside connections after everything else has stopped. */
 class Connections implements OnApplicationShutdown {
@@ -100,6 +105,7 @@ export class GatewayModule {
         AccessKeysController,
         AuditController,
         JoinTokensController,
+        EcsController,
       ],
       providers: [
         ...infraProviders(config),
@@ -122,7 +128,10 @@ export class GatewayModule {
         AuditLog,
         Connections,
         ClustersRepository,
+        ClustersService,
         TaskDefinitionsRepository,
+        TaskDefinitionsService,
+        EcsActions,
         TasksRepository,
         TasksService,
         ContainerInstancesRepository,
@@ -156,6 +165,8 @@ export async function startGateway(
     res.setHeader('x-request-id', requestId);
     next();
   });
+  // The ECS protocol's body (application/x-amz-json-1.1) is read first, its bytes kept for SigV4.
+  app.use(ecsBodyParser());
   app.use(express.json({ limit: '1mb' }));
   // Malformed JSON never reaches a controller: answer it here in the API's error shape.
   app.use(

@@ -15,6 +15,8 @@ export interface TestGateway {
   adminToken: string;
   /** Requests carrying another key's token. */
   as(token: string): ReturnType<typeof request.agent>;
+  /** `http://127.0.0.1:<port>`: the HTTP port, for clients other than supertest (the AWS SDK). */
+  url: string;
   /** A plain connection to the test database, to check what was (not) written. */
   sql: pg.Client;
   databaseUrl: string;
@@ -54,6 +56,7 @@ export async function startTestGateway(
     anonymous: request(app.getHttpServer()),
     adminToken,
     as,
+    url: `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`,
     sql,
     databaseUrl: db.url,
     grpcAddress: `127.0.0.1:${grpcPort}`,

@@ -38,13 +38,32 @@ export class ConflictError extends BerthError {
   }
 }
 
+/** Any other refusal of a well-formed request (UnsupportedFeatureException, ...): a 400. */
+export class ClientError extends BerthError {
+  constructor(
+    readonly exception: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export function isBerthError(error: unknown): error is BerthError {
   return error instanceof BerthError;
 }
 
-/** The request carries no valid credentials (401 UnrecognizedClientException). */
+/**
+ * The request carries no valid credentials: 401 UnrecognizedClientException on REST; the ECS
+ * protocol also names what was wrong with a signature (InvalidSignatureException,
+ * IncompleteSignatureException, MissingAuthenticationTokenException).
+ */
 export class UnauthenticatedError extends BerthError {
-  readonly exception = 'UnrecognizedClientException';
+  constructor(
+    message: string,
+    readonly exception = 'UnrecognizedClientException',
+  ) {
+    super(message);
+  }
 }
 
 /** The caller's policies do not allow the action on the resource (403 AccessDeniedException). */

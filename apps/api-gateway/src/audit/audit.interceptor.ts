@@ -1,7 +1,7 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { Response } from 'express';
 import { catchError, from, mergeMap, Observable } from 'rxjs';
-import { toErrorResponse } from '../http/errors.filter.js';
+import { exceptionOf, toErrorResponse } from '../http/errors.filter.js';
 import type { BerthRequest } from '../auth/request-context.js';
 import { AuditLog } from './audit-log.js';
 import { auditScope, type PendingAudit } from './audited-prisma.js';
@@ -20,7 +20,8 @@ export class AuditInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const req = context.switchToHttp().getRequest<BerthRequest>();
-    if (READS.has(req.method) || !req.berth.action) return next.handle();
+    // Reads (GETs, and ECS Describe*/List* calls) are audited only when the guard refuses them.
+    if (READS.has(req.method) || req.berth.readOnly || !req.berth.action) return next.handle();
     const res = context.switchToHttp().getResponse<Response>();
     const pending: PendingAudit = { event: this.audit.eventOf(req), written: false };
     const handled = new Observable<unknown>((subscriber) =>
@@ -37,9 +38,9 @@ export class AuditInterceptor implements NestInterceptor {
       ),
       catchError((error: unknown) => {
         // A call that failed after its change committed gets a second event saying so.
-        const [status, body] = toErrorResponse(error);
+        const [status, body] = toErrorResponse(error, req.berth.protocol);
         return from(
-          this.audit.recordRequest(req, 'Failed', status, body.error as string).then(() => {
+          this.audit.recordRequest(req, 'Failed', status, exceptionOf(body)).then(() => {
             throw error;
           }),
         );

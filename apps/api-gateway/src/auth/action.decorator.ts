@@ -7,6 +7,11 @@ export interface ActionOptions {
   redact?: string[];
   /** A read-only route that needs no key (only `GET /healthz`). */
   public?: boolean;
+  /**
+   * The ECS protocol's one route: the action is `ecs:` + the X-Amz-Target's action and the
+   * resources come from the body (ecs/ecs-input.ts), instead of from the route.
+   */
+  ecsProtocol?: boolean;
 }
 
 export interface ActionMetadata extends ActionOptions {
@@ -21,3 +26,7 @@ export interface ActionMetadata extends ActionOptions {
  */
 export const Action = (action: string, options: ActionOptions = {}) =>
   SetMetadata(ACTION, { action, ...options } satisfies ActionMetadata);
+
+/** The ECS protocol route's stand-in for @Action: the guard reads the action from each request. */
+export const EcsProtocol = () =>
+  SetMetadata(ACTION, { action: 'ecs:*', ecsProtocol: true } satisfies ActionMetadata);

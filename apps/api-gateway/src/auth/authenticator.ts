@@ -2,6 +2,13 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { ACCESS_KEY_ID, effectivePolicies, UnauthenticatedError, type PolicyDocument } from '@berth/domain';
 import type { Logger } from '@berth/config';
 import type { AccessKeysRepository, OpenedAccessKey } from './access-keys.repository.js';
+import {
+  checkSigV4Scope,
+  parseSigV4Authorization,
+  SIGV4_ALGORITHM,
+  verifySigV4Signature,
+  type ReceivedRequest,
+} from '../ecs/sigv4.js';
 
 /** Who a request comes from, once its key checked out. */
 export interface Principal {
@@ -20,7 +27,10 @@ const INVALID = 'The security token included in the request is invalid.';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
-/** Checks `Authorization: Bearer <accessKeyId>:<secretAccessKey>` against the stored keys. */
+/**
+ * Checks a request's key against the stored keys: `Authorization: Bearer <accessKeyId>:<secret>`
+ * on every route, and AWS Signature Version 4 on the ECS protocol's.
+ */
 export class Authenticator {
   private readonly cache = new Map<string, { key: OpenedAccessKey | undefined; until: number }>();
   private readonly touched = new Map<string, number>();
@@ -49,6 +59,30 @@ export class Authenticator {
       throw new UnauthenticatedError(INVALID);
     this.touch(accessKeyId, now);
     return { accessKeyId, policies: effectivePolicies(key.policies, key.managedPolicies) };
+  }
+
+  /**
+   * An ECS protocol request: signed with SigV4 for service `ecs` in this endpoint's region (the
+   * AWS CLI and SDKs), or carrying a bearer key. The exceptions and messages are AWS's.
+   */
+  async authenticateEcs(req: ReceivedRequest, region: string, now = Date.now()): Promise<Principal> {
+    const header = req.headers.authorization;
+    if (typeof header !== 'string' || header === '')
+      throw new UnauthenticatedError('Missing Authentication Token', 'MissingAuthenticationTokenException');
+    if (!header.startsWith(`${SIGV4_ALGORITHM} `)) return this.authenticate(header, now);
+    const auth = parseSigV4Authorization(header);
+    const amzDate = req.headers['x-amz-date'];
+    const signingDate = checkSigV4Scope(
+      auth,
+      typeof amzDate === 'string' ? amzDate : undefined,
+      { region, service: 'ecs' },
+      new Date(now),
+    );
+    const key = ACCESS_KEY_ID.test(auth.accessKeyId) ? await this.lookup(auth.accessKeyId, now) : undefined;
+    if (!key?.secret || key.status !== 'Active') throw new UnauthenticatedError(INVALID);
+    await verifySigV4Signature(req, auth, signingDate, key.secret);
+    this.touch(auth.accessKeyId, now);
+    return { accessKeyId: auth.accessKeyId, policies: effectivePolicies(key.policies, key.managedPolicies) };
   }
 
   /** Forgets what this replica read of a key, after it changed here. */

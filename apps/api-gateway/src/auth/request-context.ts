@@ -1,6 +1,9 @@
 import type { Request } from 'express';
 import type { Principal } from './authenticator.js';
 
+/** The API a request speaks: REST (`/v1/...`) or the ECS JSON 1.1 protocol (`POST /`). */
+export type Protocol = 'rest' | 'ecs';
+
 /** What the gateway learns of a request as it passes: set by the guard, read by the audit log. */
 export interface RequestContext {
   requestId: string;
@@ -8,6 +11,11 @@ export interface RequestContext {
   resource?: string;
   principal?: Principal;
   redact?: string[];
+  protocol?: Protocol;
+  /** A call that changes nothing (an ECS Describe* or List*): audited only when refused, as GETs. */
+  readOnly?: boolean;
+  /** The body's bytes as they arrived, kept for ECS requests: SigV4 signs them. */
+  rawBody?: Buffer;
 }
 
 export type BerthRequest = Request & { berth: RequestContext };

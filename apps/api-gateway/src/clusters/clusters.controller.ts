@@ -2,16 +2,11 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Quer
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import {
   createClusterSchema,
-  cursors,
-  nextPageToken,
-  parsePage,
   toJsonSchema,
   updateClusterSettingsSchema,
-  validateCreateCluster,
-  validateUpdateClusterSettings,
   type ArnContext,
 } from '@berth/domain';
-import { ClustersRepository } from './clusters.repository.js';
+import { ClustersService, type ClusterWithCounts } from './clusters.service.js';
 import { clusterView } from '../http/views.js';
 import { ARN_CONTEXT } from '../http/arn-context.js';
 import { Action } from '../auth/action.decorator.js';
@@ -20,9 +15,13 @@ import { Action } from '../auth/action.decorator.js';
 @Controller('v1/clusters')
 export class ClustersController {
   constructor(
-    private readonly clusters: ClustersRepository,
+    private readonly clusters: ClustersService,
     @Inject(ARN_CONTEXT) private readonly ctx: ArnContext,
   ) {}
+
+  private view({ cluster, counts }: ClusterWithCounts, status?: string) {
+    return clusterView(this.ctx, cluster, counts, status);
+  }
 
   @Post()
   @Action('ecs:CreateCluster')
@@ -32,10 +31,7 @@ export class ClustersController {
   })
   @ApiBody({ schema: toJsonSchema(createClusterSchema) })
   async create(@Body() body: unknown) {
-    const { clusterName } = validateCreateCluster(body);
-    const cluster = await this.clusters.create(clusterName);
-    const counts = await this.clusters.counts([cluster.id]);
-    return { cluster: clusterView(this.ctx, cluster, counts.get(cluster.id)!) };
+    return { cluster: this.view(await this.clusters.create(body)) };
   }
 
   @Get()
@@ -44,22 +40,15 @@ export class ClustersController {
   @ApiQuery({ name: 'maxResults', required: false })
   @ApiQuery({ name: 'nextToken', required: false })
   async list(@Query() query: { maxResults?: string; nextToken?: string }) {
-    const { limit, after } = parsePage(query, cursors.name);
-    const clusters = await this.clusters.list(limit, after);
-    const counts = await this.clusters.counts(clusters.map((c) => c.id));
-    return {
-      clusters: clusters.map((c) => clusterView(this.ctx, c, counts.get(c.id)!)),
-      nextToken: nextPageToken(clusters, limit, (c) => c.name),
-    };
+    const { clusters, nextToken } = await this.clusters.list(query);
+    return { clusters: clusters.map((c) => this.view(c)), nextToken };
   }
 
   @Get(':cluster')
   @Action('ecs:DescribeClusters')
   @ApiOperation({ summary: 'DescribeClusters for one cluster' })
   async get(@Param('cluster') name: string) {
-    const cluster = await this.clusters.get(name);
-    const counts = await this.clusters.counts([cluster.id]);
-    return { cluster: clusterView(this.ctx, cluster, counts.get(cluster.id)!) };
+    return { cluster: this.view(await this.clusters.get(name)) };
   }
 
   @Put(':cluster/settings')
@@ -71,10 +60,7 @@ export class ClustersController {
   })
   @ApiBody({ schema: toJsonSchema(updateClusterSettingsSchema) })
   async updateSettings(@Param('cluster') name: string, @Body() body: unknown) {
-    validateUpdateClusterSettings(body);
-    const cluster = await this.clusters.get(name);
-    const counts = await this.clusters.counts([cluster.id]);
-    return { cluster: clusterView(this.ctx, cluster, counts.get(cluster.id)!) };
+    return { cluster: this.view(await this.clusters.updateSettings(name, body)) };
   }
 
   @Delete(':cluster')
@@ -83,19 +69,6 @@ export class ClustersController {
     summary: 'DeleteCluster: refused with 409 while services, live tasks or registered instances remain',
   })
   async delete(@Param('cluster') name: string) {
-    const cluster = await this.clusters.delete(name);
-    return {
-      cluster: clusterView(
-        this.ctx,
-        cluster,
-        {
-          registeredContainerInstancesCount: 0,
-          runningTasksCount: 0,
-          pendingTasksCount: 0,
-          activeServicesCount: 0,
-        },
-        'INACTIVE',
-      ),
-    };
+    return { cluster: this.view(await this.clusters.delete(name), 'INACTIVE') };
   }
 }

@@ -40,6 +40,10 @@ export class ClustersRepository {
     });
   }
 
+  async findByNames(names: readonly string[]): Promise<ClusterModel[]> {
+    return this.db.cluster.findMany({ where: { name: { in: [...names] } } });
+  }
+
   async get(nameOrId: string): Promise<ClusterModel> {
     const cluster = await this.db.cluster.findUnique({ where: { name: nameOrId } });
     if (!cluster)

@@ -2,16 +2,10 @@ import { Body, Controller, Delete, Get, Inject, Param, Patch, Query } from '@nes
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import {
   CONTAINER_INSTANCE_STATUSES,
-  InvalidParameterError,
-  cursors,
-  nextPageToken,
-  parsePage,
-  parseResourceId,
   toJsonSchema,
   updateContainerInstanceSchema,
   type ArnContext,
 } from '@berth/domain';
-import { ClustersRepository } from '../clusters/clusters.repository.js';
 import { ContainerInstancesRepository } from './container-instances.repository.js';
 import { ContainerInstancesService } from './container-instances.service.js';
 import { containerInstanceView } from '../http/views.js';
@@ -22,7 +16,6 @@ import { Action } from '../auth/action.decorator.js';
 @Controller('v1/clusters/:cluster/container-instances')
 export class ContainerInstancesController {
   constructor(
-    private readonly clusters: ClustersRepository,
     private readonly instances: ContainerInstancesRepository,
     private readonly service: ContainerInstancesService,
     @Inject(ARN_CONTEXT) private readonly ctx: ArnContext,
@@ -72,22 +65,12 @@ export class ContainerInstancesController {
     @Param('cluster') clusterName: string,
     @Query() query: { status?: string; maxResults?: string; nextToken?: string },
   ) {
-    const { status } = query;
-    if (status !== undefined && !(CONTAINER_INSTANCE_STATUSES as readonly string[]).includes(status)) {
-      throw new InvalidParameterError(
-        `status: must be one of ${CONTAINER_INSTANCE_STATUSES.join(', ')}`,
-        'status',
-      );
-    }
-    const { limit, after } = parsePage(query, cursors.timeAndId);
-    const cluster = await this.clusters.get(clusterName);
-    const instances = await this.instances.list(cluster.id, status, limit, after);
-    const counts = await this.instances.counts(instances.map((i) => i.id));
+    const { cluster, instances, nextToken } = await this.service.list(clusterName, query);
     return {
       containerInstances: instances.map((i) =>
-        containerInstanceView(this.ctx, cluster.name, i, counts.get(i.id)!),
+        containerInstanceView(this.ctx, cluster.name, i.instance, i.counts),
       ),
-      nextToken: nextPageToken(instances, limit, (i) => [i.registeredAt.toISOString(), i.id]),
+      nextToken,
     };
   }
 
@@ -95,14 +78,9 @@ export class ContainerInstancesController {
   @Action('ecs:DescribeContainerInstances')
   @ApiOperation({ summary: 'DescribeContainerInstances for one instance (id or ARN)' })
   async get(@Param('cluster') clusterName: string, @Param('id') id: string) {
-    const cluster = await this.clusters.get(clusterName);
-    const instance = await this.instances.get(
-      cluster.id,
-      parseResourceId(id, 'containerInstance', 'container-instance'),
-    );
-    const counts = await this.instances.counts([instance.id]);
+    const { cluster, instance } = await this.service.get(clusterName, id);
     return {
-      containerInstance: containerInstanceView(this.ctx, cluster.name, instance, counts.get(instance.id)!),
+      containerInstance: containerInstanceView(this.ctx, cluster.name, instance.instance, instance.counts),
     };
   }
 }

@@ -48,6 +48,10 @@ export class ContainerInstancesRepository {
     return instance;
   }
 
+  async getMany(clusterId: string, ids: readonly string[]): Promise<ContainerInstanceModel[]> {
+    return this.db.containerInstance.findMany({ where: { clusterId, id: { in: [...ids] } } });
+  }
+
   /**
    * PutAttributes / DeleteAttributes: every target must be an instance of the cluster, or
    * nothing changes. Only API-set attributes change; what the agent reports is its own.

@@ -1,5 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { parseResourceId, validateUpdateContainerInstance } from '@berth/domain';
+import {
+  CONTAINER_INSTANCE_STATUSES,
+  InvalidParameterError,
+  cursors,
+  nextPageToken,
+  parsePage,
+  parseResourceId,
+  validateUpdateContainerInstance,
+} from '@berth/domain';
+import type { ContainerInstanceModel } from '@berth/db';
+import { splitFound, validId } from '../http/describe.js';
 import { publishAgentCommand, type Hints } from '@berth/queues';
 import { ClustersRepository } from '../clusters/clusters.repository.js';
 import { CONFIG, type GatewayConfig } from '../config.js';
@@ -46,6 +56,53 @@ export class ContainerInstancesService {
       'container instance deregistered',
     );
     return { cluster, instance: await this.instances.get(cluster.id, id) };
+  }
+
+  /** ListContainerInstances: in the order they registered, paged. */
+  async list(clusterName: string, q: { status?: string; maxResults?: string; nextToken?: string }) {
+    const { status } = q;
+    if (status !== undefined && !(CONTAINER_INSTANCE_STATUSES as readonly string[]).includes(status)) {
+      throw new InvalidParameterError(
+        `status: must be one of ${CONTAINER_INSTANCE_STATUSES.join(', ')}`,
+        'status',
+      );
+    }
+    const { limit, after } = parsePage(q, cursors.timeAndId);
+    const cluster = await this.clusters.get(clusterName);
+    const instances = await this.instances.list(cluster.id, status, limit, after);
+    return {
+      cluster,
+      instances: await this.withCounts(instances),
+      nextToken: nextPageToken(instances, limit, (i) => [i.registeredAt.toISOString(), i.id]),
+    };
+  }
+
+  async get(clusterName: string, idOrArn: string) {
+    const cluster = await this.clusters.get(clusterName);
+    const id = parseResourceId(idOrArn, 'containerInstance', 'container-instance');
+    const [instance] = await this.withCounts([await this.instances.get(cluster.id, id)]);
+    return { cluster, instance: instance! };
+  }
+
+  /**
+   * Several instances by id or ARN, as DescribeContainerInstances takes them: those found, in the
+   * order asked, and the references that name no instance of the cluster.
+   */
+  async describe(clusterName: string, refs: readonly string[]) {
+    const cluster = await this.clusters.get(clusterName);
+    const ids = new Map(refs.map((ref) => [ref, validId(ref, 'container-instance')]));
+    const rows = await this.withCounts(
+      await this.instances.getMany(
+        cluster.id,
+        [...ids.values()].filter((id) => id !== undefined),
+      ),
+    );
+    return { cluster, ...splitFound(ids, new Map(rows.map((r) => [r.instance.id, r]))) };
+  }
+
+  private async withCounts(instances: ContainerInstanceModel[]) {
+    const counts = await this.instances.counts(instances.map((i) => i.id));
+    return instances.map((instance) => ({ instance, counts: counts.get(instance.id)! }));
   }
 
   /** Hints are only hints: the sweeps cover a lost one. */

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, type ExceptionFilter, Inject } from '@nestjs/common';
 import {
   AccessDeniedError,
+  ClientError,
   ConflictError,
   InvalidParameterError,
   NotFoundError,
@@ -10,6 +11,8 @@ import {
 } from '@berth/domain';
 import type { Response } from 'express';
 import { LOGGER, type Logger } from '../infra/providers.js';
+import type { BerthRequest, Protocol } from '../auth/request-context.js';
+import { ECS_CONTENT_TYPE } from '../ecs/ecs-protocol.js';
 
 /**
  * Maps every error to the API's one error shape, `{error, message, field?}`, in one place:
@@ -25,14 +28,31 @@ export class ErrorsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const res = http.getResponse<Response>();
     const req = http.getRequest<{ method: string; url: string }>();
-    const [status, body] = toErrorResponse(error);
+    const protocol = (req as Partial<BerthRequest>).berth?.protocol;
+    const [status, body] = toErrorResponse(error, protocol);
     if (status >= 500) this.logger.error({ err: error, method: req.method, url: req.url }, 'request failed');
+    if (protocol === 'ecs') res.type(ECS_CONTENT_TYPE);
     res.status(status).json(body);
   }
 }
 
-/** The status and body the API answers an error with; the audit log records the same. */
-export function toErrorResponse(error: unknown): [number, Record<string, unknown>] {
+/**
+ * The status and body the API answers an error with; the audit log records the same. The ECS
+ * protocol (awsJson1_1) answers `{__type, message}`, 400 for every client error (403 for a request
+ * with no credentials at all, as AWS does) and 5xx for the server's own.
+ */
+export function toErrorResponse(error: unknown, protocol?: Protocol): [number, Record<string, unknown>] {
+  const [status, body] = restErrorResponse(error);
+  if (protocol !== 'ecs') return [status, body];
+  const exception = body.error as string;
+  const ecsStatus = status >= 500 ? status : exception === 'MissingAuthenticationTokenException' ? 403 : 400;
+  return [ecsStatus, { __type: exception, message: body.message }];
+}
+
+/** The ECS exception (or REST error) name in an error body. */
+export const exceptionOf = (body: Record<string, unknown>) => (body.error ?? body.__type) as string;
+
+function restErrorResponse(error: unknown): [number, Record<string, unknown>] {
   if (isBerthError(error)) {
     const field = (error as { field?: string }).field;
     const body = { error: error.exception, message: error.message, ...(field ? { field } : {}) };
@@ -42,6 +62,7 @@ export function toErrorResponse(error: unknown): [number, Record<string, unknown
     if (error instanceof UnauthenticatedError) return [401, body];
     if (error instanceof AccessDeniedError) return [403, body];
     if (error instanceof ServiceUnavailableError) return [503, body];
+    if (error instanceof ClientError) return [400, body];
   }
   if (error instanceof HttpException) {
     const status = error.getStatus();

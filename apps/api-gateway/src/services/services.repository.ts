@@ -165,6 +165,21 @@ export class ServicesRepository {
     return found;
   }
 
+  /** Like get, for several names at once; names without a service are left out. */
+  async getMany(clusterId: string, names: readonly string[]): Promise<ServiceWithRelations[]> {
+    const rows = await this.db.service.findMany({
+      where: { clusterId, name: { in: [...names] } },
+      include: SERVICE_INCLUDE,
+      orderBy: { createdAt: 'desc' },
+    });
+    const byName = new Map<string, ServiceWithRelations>();
+    for (const row of rows) {
+      const seen = byName.get(row.name);
+      if (!seen || (seen.status === 'INACTIVE' && row.status !== 'INACTIVE')) byName.set(row.name, row);
+    }
+    return [...byName.values()];
+  }
+
   /**
    * UpdateService. A new task definition, or forceNewDeployment, starts a new PRIMARY deployment
    * and turns the previous one ACTIVE (drained by the controller). The service row is locked, so

@@ -21,6 +21,7 @@ import {
   type TaskDefinitionModel,
 } from '@berth/db';
 import { ClustersRepository } from '../clusters/clusters.repository.js';
+import { splitFound, validName } from '../http/describe.js';
 import { TaskDefinitionsRepository } from '../task-definitions/task-definitions.repository.js';
 import { HINTS, LOGGER, type Logger } from '../infra/providers.js';
 import { ServicesRepository, type ServiceWithRelations } from './services.repository.js';
@@ -101,6 +102,20 @@ export class ServicesService {
   ): Promise<{ cluster: ClusterModel; service: ServiceWithRelations }> {
     const cluster = await this.clusters.get(clusterName);
     return { cluster, service: await this.services.get(cluster.id, name) };
+  }
+
+  /**
+   * Several services by name or ARN, as DescribeServices takes them: those found (the live one of
+   * a name, else its latest INACTIVE one), in the order asked, and the references without one.
+   */
+  async describe(clusterName: string, refs: readonly string[]) {
+    const cluster = await this.clusters.get(clusterName);
+    const names = new Map(refs.map((ref) => [ref, validName(ref, 'service')]));
+    const rows = await this.services.getMany(
+      cluster.id,
+      [...names.values()].filter((n) => n !== undefined),
+    );
+    return splitFound(names, new Map(rows.map((s) => [s.name, s])));
   }
 
   async update(clusterName: string, name: string, body: unknown) {

@@ -32,23 +32,51 @@ export class TaskDefinitionsRepository {
     }
   }
 
-  /** By family and revision, `limit` after `after`. */
+  /** By family and revision (both descending if asked), `limit` after `after`. */
   async list(
-    filter: { familyPrefix?: string; status?: string },
+    filter: { familyPrefix?: string; status?: string; descending?: boolean },
     limit: number,
     after?: readonly [string, number],
   ): Promise<TaskDefinitionModel[]> {
+    const next = filter.descending ? 'lt' : 'gt';
+    const order = filter.descending ? 'desc' : 'asc';
     return this.db.taskDefinition.findMany({
       where: {
         ...(filter.familyPrefix ? { family: { startsWith: filter.familyPrefix } } : {}),
         ...(filter.status ? { status: filter.status } : {}),
         ...(after
-          ? { OR: [{ family: { gt: after[0] } }, { family: after[0], revision: { gt: after[1] } }] }
+          ? { OR: [{ family: { [next]: after[0] } }, { family: after[0], revision: { [next]: after[1] } }] }
           : {}),
       },
-      orderBy: [{ family: 'asc' }, { revision: 'asc' }],
+      orderBy: [{ family: order }, { revision: order }],
       take: limit,
     });
+  }
+
+  /**
+   * Family names in order, `limit` after `after`: with status ACTIVE those that have an ACTIVE
+   * revision, with INACTIVE those that have none.
+   */
+  async families(
+    filter: { familyPrefix?: string; status?: string },
+    limit: number,
+    after?: string,
+  ): Promise<string[]> {
+    const rows = await this.db.taskDefinition.groupBy({
+      by: ['family'],
+      where: {
+        family: {
+          ...(filter.familyPrefix ? { startsWith: filter.familyPrefix } : {}),
+          ...(after ? { gt: after } : {}),
+        },
+        ...(filter.status === 'ACTIVE' ? { status: 'ACTIVE' } : {}),
+      },
+      // 'ACTIVE' sorts before 'INACTIVE': a family whose least status is INACTIVE has no ACTIVE revision.
+      ...(filter.status === 'INACTIVE' ? { having: { status: { _min: { equals: 'INACTIVE' } } } } : {}),
+      orderBy: { family: 'asc' },
+      take: limit,
+    });
+    return rows.map((r) => r.family);
   }
 
   /** `family` alone means its latest ACTIVE revision, as in ECS. */

@@ -101,6 +101,10 @@ export class TasksRepository {
     });
   }
 
+  async getMany(clusterId: string, taskIds: readonly string[]): Promise<TaskWithRelations[]> {
+    return this.db.task.findMany({ where: { id: { in: [...taskIds] }, clusterId }, include: TASK_INCLUDE });
+  }
+
   async get(clusterId: string, taskId: string): Promise<TaskWithRelations> {
     const task = /^[0-9a-f-]{36}$/i.test(taskId)
       ? await this.db.task.findFirst({ where: { id: taskId, clusterId }, include: TASK_INCLUDE })

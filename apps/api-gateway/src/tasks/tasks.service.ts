@@ -15,6 +15,7 @@ import {
   assertClusterPolicyAllows,
   type ContainerDefinition,
 } from '@berth/domain';
+import { splitFound, validId } from '../http/describe.js';
 import { ClientTokenTaken, type ClientTokenClaim } from '@berth/db';
 import { publishAgentCommand, type Hints } from '@berth/queues';
 import { parseConstraints, parseStrategies, RUN_TASK_DEFAULT_STRATEGY } from '@berth/scheduler-core';
@@ -118,6 +119,21 @@ export class TasksService {
   async get(clusterName: string, taskId: string) {
     const cluster = await this.clusters.get(clusterName);
     return this.tasks.get(cluster.id, parseResourceId(taskId, 'task', 'task'));
+  }
+
+  /**
+   * Several tasks by id or ARN, as DescribeTasks takes them: those found, in the order asked, and
+   * the references that name no task of the cluster.
+   */
+  async describe(clusterName: string, refs: readonly string[]) {
+    const cluster = await this.clusters.get(clusterName);
+    const ids = new Map(refs.map((ref) => [ref, validId(ref, 'task')]));
+    const rows = await this.tasks.getMany(
+      cluster.id,
+      [...ids.values()].filter((id) => id !== undefined),
+    );
+    const byId = new Map(rows.map((t) => [t.id, t]));
+    return splitFound(ids, byId);
   }
 
   /** StopTask: records the wish, then tells the agent that runs the task. */

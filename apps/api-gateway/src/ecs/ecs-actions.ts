@@ -1,0 +1,282 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { arns, ClientError, parseName, type ArnContext } from '@berth/domain';
+import { ARN_CONTEXT } from '../http/arn-context.js';
+import { validId, validName } from '../http/describe.js';
+import { ClustersService } from '../clusters/clusters.service.js';
+import { TaskDefinitionsService } from '../task-definitions/task-definitions.service.js';
+import { TasksService } from '../tasks/tasks.service.js';
+import { ServicesService } from '../services/services.service.js';
+import { ContainerInstancesService } from '../container-instances/container-instances.service.js';
+import type { ServiceWithRelations } from '../services/services.repository.js';
+import {
+  clusterOf,
+  includeList,
+  optionalBoolean,
+  optionalString,
+  pageOf,
+  requiredList,
+  requiredString,
+  stringList,
+  DEFAULT_CLUSTER,
+  type EcsInput,
+} from './ecs-input.js';
+import {
+  ecsCluster,
+  ecsContainerInstance,
+  ecsService,
+  ecsTask,
+  ecsTaskDefinition,
+  missing,
+  taskDefinitionTags,
+} from './ecs-shapes.js';
+
+type Handler = (input: EcsInput) => Promise<Record<string, unknown>>;
+
+/** ECS's default page sizes where they are not the maximum (100). */
+const LIST_SERVICES_DEFAULT_MAX_RESULTS = 10;
+/** DescribeServices takes at most 10 services, the other Describe* calls 100. */
+const DESCRIBE_SERVICES_MAX = 10;
+
+const clusterName = (input: EcsInput) => parseName(clusterOf(input), 'cluster', 'cluster');
+
+/**
+ * The ECS actions Berth offers: each turns the ECS request into a call of the same service the
+ * REST API uses, and its result into the ECS response. No rules live here, only shapes.
+ */
+@Injectable()
+export class EcsActions {
+  private readonly actions: Record<string, Handler>;
+
+  constructor(
+    private readonly clusters: ClustersService,
+    private readonly taskDefinitions: TaskDefinitionsService,
+    private readonly tasks: TasksService,
+    private readonly services: ServicesService,
+    private readonly instances: ContainerInstancesService,
+    @Inject(ARN_CONTEXT) private readonly ctx: ArnContext,
+  ) {
+    this.actions = {
+      // Clusters
+      ListClusters: async (input) => {
+        const { clusters, nextToken } = await this.clusters.list(pageOf(input));
+        return { clusterArns: clusters.map((c) => arns.cluster(ctx, c.cluster.name)), nextToken };
+      },
+      DescribeClusters: async (input) => {
+        const include = includeList(input, [
+          'ATTACHMENTS',
+          'CONFIGURATIONS',
+          'SETTINGS',
+          'STATISTICS',
+          'TAGS',
+        ]);
+        const refs = stringList(input, 'clusters') ?? [DEFAULT_CLUSTER];
+        const { found, missing: unknown } = await this.clusters.describe(refs);
+        return {
+          clusters: found.map((c) => ({
+            ...ecsCluster(ctx, c),
+            // Berth keeps no cluster settings, statistics or tags: the members are there, empty.
+            ...(include.has('SETTINGS')
+              ? { settings: [{ name: 'containerInsights', value: 'disabled' }] }
+              : {}),
+            ...(include.has('STATISTICS') ? { statistics: [] } : {}),
+            ...(include.has('TAGS') ? { tags: [] } : {}),
+          })),
+          failures: unknown.map((ref) => missing(this.arnOf('cluster', ref))),
+        };
+      },
+      CreateCluster: async (input) => ({ cluster: ecsCluster(ctx, await this.clusters.create(input)) }),
+      DeleteCluster: async (input) => {
+        const name = parseName(requiredString(input, 'cluster'), 'cluster', 'cluster');
+        return { cluster: ecsCluster(ctx, await this.clusters.delete(name), 'INACTIVE') };
+      },
+
+      // Task definitions
+      RegisterTaskDefinition: async (input) => {
+        const { taskDefinition, tags } = await this.taskDefinitions.register(input);
+        return { taskDefinition: ecsTaskDefinition(ctx, taskDefinition), tags };
+      },
+      DescribeTaskDefinition: async (input) => {
+        const include = includeList(input, ['TAGS']);
+        const td = await this.taskDefinitions.describe(requiredString(input, 'taskDefinition'));
+        return {
+          taskDefinition: ecsTaskDefinition(ctx, td),
+          ...(include.has('TAGS') ? { tags: taskDefinitionTags(td) } : {}),
+        };
+      },
+      ListTaskDefinitions: async (input) => {
+        const { taskDefinitions, nextToken } = await this.taskDefinitions.list({
+          familyPrefix: optionalString(input, 'familyPrefix'),
+          // ECS lists ACTIVE revisions unless asked otherwise.
+          status: optionalString(input, 'status') ?? 'ACTIVE',
+          sort: optionalString(input, 'sort'),
+          ...pageOf(input),
+        });
+        return {
+          taskDefinitionArns: taskDefinitions.map((td) => arns.taskDefinition(ctx, td.family, td.revision)),
+          nextToken,
+        };
+      },
+      ListTaskDefinitionFamilies: async (input) =>
+        this.taskDefinitions.families({
+          familyPrefix: optionalString(input, 'familyPrefix'),
+          status: optionalString(input, 'status'),
+          ...pageOf(input),
+        }),
+      DeregisterTaskDefinition: async (input) => ({
+        taskDefinition: ecsTaskDefinition(
+          ctx,
+          await this.taskDefinitions.deregister(requiredString(input, 'taskDefinition')),
+        ),
+      }),
+
+      // Tasks
+      RunTask: async (input) => {
+        const tasks = await this.tasks.runTask(clusterName(input), input);
+        return { tasks: tasks.map((t) => ecsTask(ctx, t)), failures: [] };
+      },
+      StopTask: async (input) => ({
+        task: ecsTask(ctx, await this.tasks.stop(clusterName(input), requiredString(input, 'task'), input)),
+      }),
+      DescribeTasks: async (input) => {
+        const include = includeList(input, ['TAGS']);
+        const cluster = clusterName(input);
+        const { found, missing: unknown } = await this.tasks.describe(cluster, requiredList(input, 'tasks'));
+        return {
+          tasks: found.map((t) => {
+            const { tags, ...task } = ecsTask(ctx, t);
+            return include.has('TAGS') ? { ...task, tags: tags ?? [] } : task;
+          }),
+          failures: unknown.map((ref) => missing(this.arnOf('task', ref, cluster))),
+        };
+      },
+      ListTasks: async (input) => {
+        const { tasks, nextToken } = await this.tasks.list(clusterName(input), {
+          // ECS lists the tasks that are meant to run unless asked for STOPPED ones.
+          desiredStatus: optionalString(input, 'desiredStatus') ?? 'RUNNING',
+          family: optionalString(input, 'family'),
+          containerInstance: optionalString(input, 'containerInstance'),
+          startedBy: optionalString(input, 'startedBy'),
+          serviceName: optionalString(input, 'serviceName'),
+          ...pageOf(input),
+        });
+        return { taskArns: tasks.map((t) => arns.task(ctx, t.cluster.name, t.id)), nextToken };
+      },
+
+      // Services
+      CreateService: async (input) => ({
+        service: await this.service(await this.services.create(clusterName(input), input)),
+      }),
+      UpdateService: async (input) => ({
+        service: await this.service(
+          await this.services.update(clusterName(input), this.serviceName(input), input),
+        ),
+      }),
+      DeleteService: async (input) => ({
+        service: await this.service(
+          await this.services.delete(
+            clusterName(input),
+            this.serviceName(input),
+            optionalBoolean(input, 'force') ?? false,
+          ),
+        ),
+      }),
+      DescribeServices: async (input) => {
+        includeList(input, ['TAGS']);
+        const cluster = clusterName(input);
+        const { found, missing: unknown } = await this.services.describe(
+          cluster,
+          requiredList(input, 'services', DESCRIBE_SERVICES_MAX),
+        );
+        const counts = await this.services.taskCounts(found.map((s) => s.id));
+        return {
+          services: found.map((s) => ecsService(ctx, s, counts)),
+          failures: unknown.map((ref) => missing(this.arnOf('service', ref, cluster))),
+        };
+      },
+      ListServices: async (input) => {
+        const cluster = clusterName(input);
+        const page = pageOf(input, LIST_SERVICES_DEFAULT_MAX_RESULTS);
+        const { services, nextToken } = await this.services.list(cluster, page);
+        return { serviceArns: services.map((s) => arns.service(ctx, cluster, s.name)), nextToken };
+      },
+
+      // Container instances
+      ListContainerInstances: async (input) => {
+        if (optionalString(input, 'filter') !== undefined)
+          throw new ClientError(
+            'InvalidParameterException',
+            'filter: ListContainerInstances does not take a cluster query language filter yet',
+          );
+        const { cluster, instances, nextToken } = await this.instances.list(clusterName(input), {
+          status: optionalString(input, 'status'),
+          ...pageOf(input),
+        });
+        return {
+          containerInstanceArns: instances.map((i) =>
+            arns.containerInstance(ctx, cluster.name, i.instance.id),
+          ),
+          nextToken,
+        };
+      },
+      DescribeContainerInstances: async (input) => {
+        includeList(input, ['TAGS', 'CONTAINER_INSTANCE_HEALTH']);
+        const name = clusterName(input);
+        const {
+          cluster,
+          found,
+          missing: unknown,
+        } = await this.instances.describe(name, requiredList(input, 'containerInstances'));
+        return {
+          containerInstances: found.map((i) => ecsContainerInstance(ctx, cluster.name, i)),
+          failures: unknown.map((ref) => missing(this.arnOf('container-instance', ref, cluster.name))),
+        };
+      },
+    };
+  }
+
+  /** Whether Berth offers the action. */
+  offers(action: string): boolean {
+    return Object.hasOwn(this.actions, action);
+  }
+
+  /** Every action Berth offers, for the docs and tests. */
+  get names(): string[] {
+    return Object.keys(this.actions);
+  }
+
+  async call(action: string, input: EcsInput): Promise<Record<string, unknown>> {
+    if (!this.offers(action))
+      throw new ClientError(
+        'UnsupportedFeatureException',
+        `Berth does not support the ECS action ${action} yet`,
+      );
+    return this.actions[action]!(input);
+  }
+
+  private serviceName(input: EcsInput): string {
+    return parseName(requiredString(input, 'service'), 'service', 'service');
+  }
+
+  private async service(s: ServiceWithRelations) {
+    return ecsService(this.ctx, s, await this.services.taskCounts([s.id]));
+  }
+
+  /** The ARN a Describe* entry that names nothing would have (the entry itself if it is not a name or id). */
+  private arnOf(
+    kind: 'cluster' | 'service' | 'task' | 'container-instance',
+    ref: string,
+    cluster = '',
+  ): string {
+    if (kind === 'cluster') {
+      const name = validName(ref, 'cluster');
+      return name ? arns.cluster(this.ctx, name) : ref;
+    }
+    if (kind === 'service') {
+      const name = validName(ref, 'service');
+      return name ? arns.service(this.ctx, cluster, name) : ref;
+    }
+    const id = validId(ref, kind);
+    if (!id) return ref;
+    return kind === 'task' ? arns.task(this.ctx, cluster, id) : arns.containerInstance(this.ctx, cluster, id);
+  }
+}

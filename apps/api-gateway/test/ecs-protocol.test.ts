@@ -1,0 +1,445 @@
+import {
+  CreateClusterCommand,
+  CreateServiceCommand,
+  DeleteServiceCommand,
+  DeregisterTaskDefinitionCommand,
+  DescribeClustersCommand,
+  DescribeContainerInstancesCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListClustersCommand,
+  ListContainerInstancesCommand,
+  ListServicesCommand,
+  ListTaskDefinitionFamiliesCommand,
+  ListTaskDefinitionsCommand,
+  ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+  UpdateServiceCommand,
+  paginateListTaskDefinitions,
+} from '@aws-sdk/client-ecs';
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { startTestGateway, type TestGateway } from './gateway.js';
+
+const ARN = 'arn:berth:ecs:local:000000000000';
+const TARGET = 'AmazonEC2ContainerServiceV20141113';
+
+let gw: TestGateway;
+let ecs: ECSClient;
+let admin: { accessKeyId: string; secretAccessKey: string };
+
+const keyOf = (token: string) => {
+  const [accessKeyId, secretAccessKey] = token.split(':') as [string, string];
+  return { accessKeyId, secretAccessKey };
+};
+const clientFor = (credentials: { accessKeyId: string; secretAccessKey: string }, region = 'local') =>
+  new ECSClient({ endpoint: gw.url, region, credentials, maxAttempts: 1 });
+
+/** A request signed by the SDKs' own signer, with the knobs a test needs to break it. */
+async function signed(
+  action: string,
+  body: unknown,
+  opts: {
+    key?: { accessKeyId: string; secretAccessKey: string };
+    region?: string;
+    service?: string;
+    date?: Date;
+    tamper?: (raw: string) => string;
+  } = {},
+) {
+  const url = new URL(gw.url);
+  const raw = JSON.stringify(body);
+  const request = new HttpRequest({
+    method: 'POST',
+    protocol: 'http:',
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: '/',
+    headers: {
+      host: url.host,
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': `${TARGET}.${action}`,
+    },
+    body: raw,
+  });
+  const signer = new SignatureV4({
+    service: opts.service ?? 'ecs',
+    region: opts.region ?? 'local',
+    credentials: opts.key ?? admin,
+    sha256: Hash.bind(null, 'sha256'),
+  });
+  const out = await signer.sign(request, { signingDate: opts.date ?? new Date() });
+  const res = await fetch(gw.url, {
+    method: 'POST',
+    headers: out.headers,
+    body: opts.tamper ? opts.tamper(raw) : raw,
+  });
+  return {
+    status: res.status,
+    contentType: res.headers.get('content-type'),
+    body: (await res.json()) as Record<string, unknown>,
+  };
+}
+
+const taskDefinition = (family: string) => ({
+  family,
+  containerDefinitions: [
+    {
+      name: 'web',
+      image: 'berth/busybox',
+      cpu: 128,
+      memory: 32,
+      memoryReservation: null,
+      command: ['sleep', '60'],
+    },
+  ],
+  memory: '0.25 GB',
+  tags: [{ key: 'team', value: 'web' }],
+});
+
+beforeAll(async () => {
+  gw = await startTestGateway('ecs-protocol');
+  admin = keyOf(gw.adminToken);
+  ecs = clientFor(admin);
+}, 60_000);
+afterAll(async () => {
+  ecs?.destroy();
+  await gw?.close();
+});
+
+describe('the ECS JSON 1.1 protocol with the AWS SDK', () => {
+  it('creates, lists and describes clusters, with failures for unknown ones', async () => {
+    const created = await ecs.send(new CreateClusterCommand({ clusterName: 'prod' }));
+    expect(created.cluster).toMatchObject({
+      clusterArn: `${ARN}:cluster/prod`,
+      clusterName: 'prod',
+      status: 'ACTIVE',
+    });
+    const listed = await ecs.send(new ListClustersCommand({}));
+    expect(listed.clusterArns).toContain(`${ARN}:cluster/prod`);
+    const described = await ecs.send(
+      new DescribeClustersCommand({ clusters: ['prod', `${ARN}:cluster/nope`], include: ['SETTINGS'] }),
+    );
+    expect(described.clusters).toEqual([
+      expect.objectContaining({ clusterName: 'prod', runningTasksCount: 0, settings: expect.any(Array) }),
+    ]);
+    expect(described.failures).toEqual([{ arn: `${ARN}:cluster/nope`, reason: 'MISSING' }]);
+  });
+
+  it('registers, describes, lists and deregisters task definitions, pages with the paginator', async () => {
+    const registered = await ecs.send(new RegisterTaskDefinitionCommand(taskDefinition('ecs-web') as never));
+    expect(registered.taskDefinition).toMatchObject({
+      taskDefinitionArn: `${ARN}:task-definition/ecs-web:1`,
+      revision: 1,
+      status: 'ACTIVE',
+      memory: '256',
+    });
+    expect(registered.taskDefinition!.registeredAt).toBeInstanceOf(Date);
+    expect(registered.tags).toEqual([{ key: 'team', value: 'web' }]);
+    await ecs.send(new RegisterTaskDefinitionCommand(taskDefinition('ecs-web') as never));
+    await ecs.send(new RegisterTaskDefinitionCommand(taskDefinition('ecs-other') as never));
+
+    const described = await ecs.send(
+      new DescribeTaskDefinitionCommand({ taskDefinition: 'ecs-web', include: ['TAGS'] }),
+    );
+    expect(described.taskDefinition!.revision).toBe(2);
+    expect(described.tags).toEqual([{ key: 'team', value: 'web' }]);
+
+    const pages: string[][] = [];
+    for await (const page of paginateListTaskDefinitions(
+      { client: ecs, pageSize: 2 },
+      { familyPrefix: 'ecs-' },
+    ))
+      pages.push(page.taskDefinitionArns ?? []);
+    expect(pages.flat()).toEqual([
+      `${ARN}:task-definition/ecs-other:1`,
+      `${ARN}:task-definition/ecs-web:1`,
+      `${ARN}:task-definition/ecs-web:2`,
+    ]);
+    expect(pages.length).toBeGreaterThan(1);
+    const desc = await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'ecs-web', sort: 'DESC' }));
+    expect(desc.taskDefinitionArns).toEqual([
+      `${ARN}:task-definition/ecs-web:2`,
+      `${ARN}:task-definition/ecs-web:1`,
+    ]);
+
+    await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: 'ecs-other:1' }));
+    // ListTaskDefinitions lists ACTIVE revisions unless asked otherwise.
+    const active = await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'ecs-other' }));
+    expect(active.taskDefinitionArns).toEqual([]);
+    const families = await ecs.send(new ListTaskDefinitionFamiliesCommand({ familyPrefix: 'ecs-' }));
+    expect(families.families).toEqual(['ecs-other', 'ecs-web']);
+    const activeFamilies = await ecs.send(
+      new ListTaskDefinitionFamiliesCommand({ familyPrefix: 'ecs-', status: 'ACTIVE' }),
+    );
+    expect(activeFamilies.families).toEqual(['ecs-web']);
+  });
+
+  it('runs, lists, describes and stops tasks', async () => {
+    const run = await ecs.send(
+      new RunTaskCommand({ cluster: 'prod', taskDefinition: 'ecs-web', count: 2, startedBy: 'sdk' }),
+    );
+    expect(run.failures).toEqual([]);
+    expect(run.tasks).toHaveLength(2);
+    const [first] = run.tasks!;
+    expect(first).toMatchObject({
+      clusterArn: `${ARN}:cluster/prod`,
+      taskDefinitionArn: `${ARN}:task-definition/ecs-web:2`,
+      lastStatus: 'PROVISIONING',
+      desiredStatus: 'RUNNING',
+      launchType: 'EC2',
+    });
+    expect(first!.createdAt).toBeInstanceOf(Date);
+
+    const listed = await ecs.send(new ListTasksCommand({ cluster: 'prod', startedBy: 'sdk' }));
+    expect(listed.taskArns!.sort()).toEqual(run.tasks!.map((t) => t.taskArn).sort());
+    const unknownArn = `${ARN}:task/prod/00000000-0000-4000-8000-000000000000`;
+    const described = await ecs.send(
+      new DescribeTasksCommand({ cluster: 'prod', tasks: [first!.taskArn!, unknownArn] }),
+    );
+    expect(described.tasks!.map((t) => t.taskArn)).toEqual([first!.taskArn]);
+    expect(described.failures).toEqual([{ arn: unknownArn, reason: 'MISSING' }]);
+
+    const stopped = await ecs.send(
+      new StopTaskCommand({ cluster: 'prod', task: first!.taskArn!, reason: 'done' }),
+    );
+    expect(stopped.task).toMatchObject({
+      desiredStatus: 'STOPPED',
+      stopCode: 'UserInitiated',
+      stoppedReason: 'done',
+    });
+    // ListTasks lists desiredStatus RUNNING unless asked for STOPPED.
+    expect(
+      (await ecs.send(new ListTasksCommand({ cluster: 'prod', startedBy: 'sdk' }))).taskArns,
+    ).toHaveLength(1);
+    expect(
+      (await ecs.send(new ListTasksCommand({ cluster: 'prod', startedBy: 'sdk', desiredStatus: 'STOPPED' })))
+        .taskArns,
+    ).toEqual([first!.taskArn]);
+  });
+
+  it('creates, updates, lists, describes and deletes services', async () => {
+    const created = await ecs.send(
+      new CreateServiceCommand({
+        cluster: 'prod',
+        serviceName: 'web',
+        taskDefinition: 'ecs-web:1',
+        desiredCount: 1,
+      }),
+    );
+    expect(created.service).toMatchObject({
+      serviceArn: `${ARN}:service/prod/web`,
+      status: 'ACTIVE',
+      desiredCount: 1,
+      taskDefinition: `${ARN}:task-definition/ecs-web:1`,
+      schedulingStrategy: 'REPLICA',
+    });
+    const updated = await ecs.send(
+      new UpdateServiceCommand({ cluster: 'prod', service: 'web', taskDefinition: 'ecs-web:2' }),
+    );
+    expect(updated.service!.deployments!.map((d) => [d.status, d.taskDefinition])).toEqual([
+      ['PRIMARY', `${ARN}:task-definition/ecs-web:2`],
+      ['ACTIVE', `${ARN}:task-definition/ecs-web:1`],
+    ]);
+    expect((await ecs.send(new ListServicesCommand({ cluster: 'prod' }))).serviceArns).toEqual([
+      `${ARN}:service/prod/web`,
+    ]);
+    const described = await ecs.send(
+      new DescribeServicesCommand({
+        cluster: `${ARN}:cluster/prod`,
+        services: [`${ARN}:service/prod/web`, 'nope'],
+      }),
+    );
+    expect(described.services!.map((s) => s.serviceName)).toEqual(['web']);
+    expect(described.failures).toEqual([{ arn: `${ARN}:service/prod/nope`, reason: 'MISSING' }]);
+    const deleted = await ecs.send(
+      new DeleteServiceCommand({ cluster: 'prod', service: 'web', force: true }),
+    );
+    expect(deleted.service!.status).toBe('DRAINING');
+  });
+
+  it('lists and describes container instances', async () => {
+    expect(
+      (await ecs.send(new ListContainerInstancesCommand({ cluster: 'prod' }))).containerInstanceArns,
+    ).toEqual([]);
+    const id = '00000000-0000-4000-8000-000000000001';
+    const described = await ecs.send(
+      new DescribeContainerInstancesCommand({ cluster: 'prod', containerInstances: [id] }),
+    );
+    expect(described.failures).toEqual([{ arn: `${ARN}:container-instance/prod/${id}`, reason: 'MISSING' }]);
+  });
+
+  it("answers ECS's exceptions, which the SDK raises by name", async () => {
+    await expect(ecs.send(new ListTasksCommand({ cluster: 'missing' }))).rejects.toMatchObject({
+      name: 'ClusterNotFoundException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    await expect(
+      ecs.send(new RunTaskCommand({ cluster: 'prod', taskDefinition: 'ecs-web', count: 11 })),
+    ).rejects.toMatchObject({
+      name: 'InvalidParameterException',
+    });
+    // The implicit cluster is `default`, which does not exist here.
+    await expect(ecs.send(new ListServicesCommand({}))).rejects.toMatchObject({
+      name: 'ClusterNotFoundException',
+    });
+  });
+});
+
+describe('SigV4 and authorization on the ECS protocol', () => {
+  it('accepts a request signed with @smithy/signature-v4, and a bearer key', async () => {
+    const res = await signed('ListClusters', {});
+    expect(res.status).toBe(200);
+    expect(res.contentType).toMatch(/^application\/x-amz-json-1\.1/);
+    expect(res.body.clusterArns).toContain(`${ARN}:cluster/prod`);
+    const bearer = await gw.anonymous
+      .post('/')
+      .set('authorization', `Bearer ${gw.adminToken}`)
+      .set('content-type', 'application/x-amz-json-1.1')
+      .set('x-amz-target', `${TARGET}.ListClusters`)
+      .send('{}');
+    expect(bearer.status).toBe(200);
+  });
+
+  it.each([
+    [
+      'an unknown key',
+      { key: { accessKeyId: 'BKIAAAAAAAAAAAAAAAAA', secretAccessKey: 'x'.repeat(40) } },
+      'UnrecognizedClientException',
+      /security token included in the request is invalid/,
+    ],
+    [
+      'a stale date',
+      { date: new Date(Date.now() - 20 * 60_000) },
+      'InvalidSignatureException',
+      /^Signature expired: \d{8}T\d{6}Z is now earlier than/,
+    ],
+    [
+      'a future date',
+      { date: new Date(Date.now() + 20 * 60_000) },
+      'InvalidSignatureException',
+      /^Signature not yet current/,
+    ],
+    [
+      'another region',
+      { region: 'us-east-1' },
+      'InvalidSignatureException',
+      /scoped to a valid region, not 'us-east-1'/,
+    ],
+    ['another service', { service: 's3' }, 'InvalidSignatureException', /scoped to correct service: 'ecs'/],
+    [
+      'a body changed after signing',
+      { tamper: (raw: string) => raw.replace('{}', '{"maxResults":1}') },
+      'InvalidSignatureException',
+      /does not match/,
+    ],
+  ] as const)('refuses %s', async (_what, opts, exception, message) => {
+    const res = await signed('ListClusters', {}, opts as Parameters<typeof signed>[2]);
+    expect(res.status).toBe(400);
+    expect(res.body.__type).toBe(exception);
+    expect(res.body.message).toMatch(message);
+  });
+
+  it('refuses a known key signed with the wrong secret, without echoing a secret', async () => {
+    const res = await signed(
+      'ListClusters',
+      {},
+      { key: { accessKeyId: admin.accessKeyId, secretAccessKey: 'y'.repeat(40) } },
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.__type).toBe('InvalidSignatureException');
+    expect(JSON.stringify(res.body)).not.toContain(admin.secretAccessKey);
+  });
+
+  it('answers an unsigned request MissingAuthenticationTokenException and audits it', async () => {
+    const res = await gw.anonymous
+      .post('/')
+      .set('content-type', 'application/x-amz-json-1.1')
+      .set('x-amz-target', `${TARGET}.ListClusters`)
+      .send('{}');
+    expect(res.status).toBe(403);
+    expect(JSON.parse(res.text)).toEqual({
+      __type: 'MissingAuthenticationTokenException',
+      message: 'Missing Authentication Token',
+    });
+    const { rows } = await gw.sql.query(
+      `SELECT action, outcome, status_code, error_code FROM audit_event WHERE request_id = $1`,
+      [res.headers['x-request-id']],
+    );
+    expect(rows).toEqual([
+      {
+        action: 'ecs:ListClusters',
+        outcome: 'Denied',
+        status_code: 403,
+        error_code: 'MissingAuthenticationTokenException',
+      },
+    ]);
+  });
+
+  it("refuses a read-only key's RunTask with AccessDeniedException, names the cluster and audits it", async () => {
+    const created = await gw.http
+      .post('/v1/access-keys')
+      .send({ name: 'ro', managedPolicies: ['BerthReadOnlyAccess'] });
+    const ro = clientFor(
+      keyOf(`${created.body.accessKey.accessKeyId}:${created.body.accessKey.secretAccessKey}`),
+    );
+    expect((await ro.send(new ListClustersCommand({}))).clusterArns).toContain(`${ARN}:cluster/prod`);
+    const error = await ro
+      .send(new RunTaskCommand({ cluster: 'prod', taskDefinition: 'ecs-web' }))
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
+    expect((error as Error).message).toContain(`ecs:RunTask on resource: ${ARN}:cluster/prod`);
+    const { rows } = await gw.sql.query(
+      `SELECT action, resource, outcome, status_code FROM audit_event WHERE access_key_id = $1 AND outcome = 'Denied'`,
+      [created.body.accessKey.accessKeyId],
+    );
+    expect(rows).toEqual([
+      { action: 'ecs:RunTask', resource: `${ARN}:cluster/prod`, outcome: 'Denied', status_code: 400 },
+    ]);
+    // A DescribeTasks of a task in a cluster the key may read passes; reads that pass are not audited.
+    ro.destroy();
+  });
+
+  it('audits a mutating call with its ECS action and body, and not a read', async () => {
+    await ecs.send(new CreateClusterCommand({ clusterName: 'audited' }));
+    await ecs.send(new DescribeClustersCommand({ clusters: ['audited'] }));
+    const { rows } = await gw.sql.query(
+      `SELECT action, resource, outcome, parameters FROM audit_event WHERE action IN ('ecs:CreateCluster', 'ecs:DescribeClusters') AND parameters->'body'->>'clusterName' = 'audited' OR parameters->'body'->'clusters'->>0 = 'audited'`,
+    );
+    expect(rows).toEqual([
+      {
+        action: 'ecs:CreateCluster',
+        resource: '*',
+        outcome: 'Success',
+        parameters: expect.objectContaining({ body: { clusterName: 'audited' } }),
+      },
+    ]);
+  });
+
+  it('answers an action Berth does not offer UnsupportedFeatureException naming it, never a 404', async () => {
+    const res = await signed('CreateCapacityProvider', { name: 'x' });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      __type: 'UnsupportedFeatureException',
+      message: 'Berth does not support the ECS action CreateCapacityProvider yet',
+    });
+    const garbled = await signed('not an action', {});
+    expect(garbled.body.__type).toBe('UnknownOperationException');
+  });
+
+  it('answers malformed JSON SerializationException', async () => {
+    const res = await gw.anonymous
+      .post('/')
+      .set('authorization', `Bearer ${gw.adminToken}`)
+      .set('content-type', 'application/x-amz-json-1.1')
+      .set('x-amz-target', `${TARGET}.ListClusters`)
+      .send('{"maxResults": ');
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.text).__type).toBe('SerializationException');
+  });
+});
