@@ -47,11 +47,27 @@ ensure_packages() {
   # The e2e test hosts: network namespaces, veth pairs and a bridge (ip), netem (tc), nsenter.
   command -v ip >/dev/null && command -v tc >/dev/null || missing+=(iproute2)
   command -v nsenter >/dev/null || missing+=(util-linux)
+  # The AWS CLI v2 from Debian, at /usr/bin/aws (another aws may come first on PATH): the ECS
+  # protocol's tests and the berth profile up.sh writes.
+  [ -x /usr/bin/aws ] || missing+=(awscli)
   apt_install "${missing[@]}"
   if ! command -v pnpm >/dev/null || [ "$(pnpm --version)" != "12.21.0" ]; then
     log "installing pnpm 12.21.0"
     npm install -g pnpm@12.21.0 >/dev/null 2>&1
   fi
+}
+
+# A `berth` profile for the AWS CLI and SDKs (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE): the
+# key in the token file ("<id>:<secret>") and the gateway's region, which SigV4 scopes must name.
+write_aws_profile() {
+  local token region=$2 dir="$STATE/aws"
+  token=$(cat "$1")
+  (
+    umask 077
+    mkdir -p "$dir"
+    printf '[berth]\naws_access_key_id = %s\naws_secret_access_key = %s\n' "${token%%:*}" "${token#*:}" >"$dir/credentials"
+    printf '[profile berth]\nregion = %s\noutput = json\n' "$region" >"$dir/config"
+  )
 }
 
 start_postgres() {

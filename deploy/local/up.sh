@@ -72,6 +72,7 @@ curl -fs "$API/healthz" >/dev/null || { tail -20 "$STATE/logs/api-gateway.log"; 
 BERTH_MASTER_KEYS="$MASTER_KEYS" node "$ROOT/apps/api-gateway/dist/admin.js" create-admin-key --name local-admin --if-none --out "$STATE/admin-token" >/dev/null
 [ -s "$STATE/admin-token" ] || { echo "access keys exist but $STATE/admin-token is missing: make one with node apps/api-gateway/dist/admin.js create-admin-key --out $STATE/admin-token" >&2; exit 1; }
 AUTH="authorization: Bearer $(cat "$STATE/admin-token")"
+write_aws_profile "$STATE/admin-token" "${BERTH_REGION:-local}"
 
 # Agents join with a token once, then hold certificates in their data dirs (docs/operations.md).
 # It goes in the environment, not the command line, so ps does not show it.
@@ -140,6 +141,7 @@ else
   log "Berth is up: REST on $API (OpenAPI at $API/docs/json), $AGENTS agent(s); logs in .berth/logs"
 fi
 echo "administrator key: .berth/admin-token (send it as -H \"authorization: Bearer \$(cat .berth/admin-token)\")"
+echo "AWS CLI (ECS API on the same port): AWS_SHARED_CREDENTIALS_FILE=.berth/aws/credentials AWS_CONFIG_FILE=.berth/aws/config aws ecs --endpoint-url $API --profile berth list-clusters"
 if [ -n "$url" ]; then
   echo "sample task RUNNING: curl $url"
 else
