@@ -27,7 +27,7 @@ import { InstanceReconciler } from './instance-reconciler.js';
 export async function startController(config: ControllerConfig): Promise<{ close: () => Promise<void> }> {
   const logger = createLogger('deployment-controller', config.BERTH_LOG_LEVEL);
   const db = createPrisma(config.DATABASE_URL);
-  const redis = createRedis(config.REDIS_URL);
+  const redis = createRedis(config);
   const prefix = config.BERTH_REDIS_PREFIX;
   const hints = new Hints({ redis, prefix });
   const tellAgent = (containerInstanceId: string, taskIds: string[]) =>

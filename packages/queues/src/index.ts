@@ -1,6 +1,6 @@
 import { Queue, Worker, type Job, type JobsOptions, type Processor } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import { redisTarget, sentinelSettingsFrom, type RedisSettings } from './redis-connection.js';
+import { redisTarget, type RedisSettings } from './redis-connection.js';
 
 /**
  * The queues between the apps. Jobs carry ids only: they are hints to look now, and every handler
@@ -64,22 +64,14 @@ export interface SweepJob {
   sweep: true;
 }
 
-/**
- * A connection as the settings say: REDIS_URL, or the master found through the Sentinels. A bare
- * URL is taken with the Sentinel variables of this process's environment, so a caller that passes
- * only `config.REDIS_URL` follows Sentinel too; prefer passing the whole config.
- */
-function connect(connection: RedisSettings | string, options: RedisOptions): Redis {
-  const settings =
-    typeof connection === 'string'
-      ? { REDIS_URL: connection, ...sentinelSettingsFrom(process.env) }
-      : connection;
+/** A connection as the settings say: REDIS_URL, or the master found through the Sentinels. */
+function connect(settings: RedisSettings, options: RedisOptions): Redis {
   const target = redisTarget(settings);
   return 'url' in target ? new Redis(target.url, options) : new Redis({ ...target.sentinel, ...options });
 }
 
 /** For BullMQ workers and pub/sub subscribers: commands wait out a Redis restart or failover. */
-export function createRedis(connection: RedisSettings | string): Redis {
+export function createRedis(connection: RedisSettings): Redis {
   // BullMQ workers need maxRetriesPerRequest null: blocking commands must wait out a Redis restart.
   return connect(connection, { maxRetriesPerRequest: null, lazyConnect: false });
 }
@@ -90,7 +82,7 @@ export function createRedis(connection: RedisSettings | string): Redis {
  * does not answer, instead of waiting for Redis to come back. Callers treat Redis as best effort:
  * the state is in Postgres and the sweeps and resyncs deliver what a failed command did not.
  */
-export function createRequestRedis(connection: RedisSettings | string, commandTimeoutMs: number): Redis {
+export function createRequestRedis(connection: RedisSettings, commandTimeoutMs: number): Redis {
   return connect(connection, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,

@@ -1,4 +1,4 @@
-import { parseSentinels, redisTarget, sentinelSettingsFrom } from './redis-connection.js';
+import { parseSentinels, redisTarget } from './redis-connection.js';
 
 describe('redisTarget', () => {
   it('is REDIS_URL unchanged without Sentinels, password, db and query included', () => {
@@ -72,24 +72,5 @@ describe('redisTarget', () => {
 describe('parseSentinels', () => {
   it.each(['a:0', 'a:70000', 'a b:1', '::1:26379', 'a:1,,b:2', ',', 'a:x'])('refuses %j', (text) => {
     expect(() => parseSentinels(text)).toThrow(/REDIS_SENTINELS/);
-  });
-});
-
-describe('sentinelSettingsFrom', () => {
-  it('reads only the Sentinel variables', () => {
-    expect(
-      sentinelSettingsFrom({
-        REDIS_SENTINELS: 'a:1',
-        REDIS_SENTINEL_NAME: 'm',
-        REDIS_URL: 'redis://x',
-        OTHER: '1',
-      }),
-    ).toEqual({
-      REDIS_SENTINELS: 'a:1',
-      REDIS_SENTINEL_NAME: 'm',
-      REDIS_SENTINEL_USERNAME: undefined,
-      REDIS_SENTINEL_PASSWORD: undefined,
-      REDIS_SENTINEL_TLS: undefined,
-    });
   });
 });

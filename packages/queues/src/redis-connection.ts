@@ -78,16 +78,3 @@ export function redisTarget(settings: RedisSettings): RedisTarget {
   if (tls === true || tls === 'true') options.sentinelTLS = {};
   return { sentinel: options };
 }
-
-/** The Sentinel variables of an environment, for callers that pass only a URL (see createRedis). */
-export function sentinelSettingsFrom(
-  env: Record<string, string | undefined>,
-): Omit<RedisSettings, 'REDIS_URL'> {
-  return {
-    REDIS_SENTINELS: env.REDIS_SENTINELS,
-    REDIS_SENTINEL_NAME: env.REDIS_SENTINEL_NAME,
-    REDIS_SENTINEL_USERNAME: env.REDIS_SENTINEL_USERNAME,
-    REDIS_SENTINEL_PASSWORD: env.REDIS_SENTINEL_PASSWORD,
-    REDIS_SENTINEL_TLS: env.REDIS_SENTINEL_TLS,
-  };
-}
