@@ -17,3 +17,4 @@ export * from './paging.js';
 export * from './client-token.js';
 export * from './agent-identity.js';
 export * from './instance-liveness.js';
+export * from './task-protection.js';

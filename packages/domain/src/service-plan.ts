@@ -9,6 +9,8 @@ import type { TaskDesiredStatus, TaskLastStatus } from './status.js';
 export type HealthStatus = 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN';
 export type DeploymentStatus = 'PRIMARY' | 'ACTIVE' | 'INACTIVE';
 export type RolloutState = 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
+/** REPLICA keeps desiredCount tasks; DAEMON one task on each eligible ACTIVE instance. */
+export type SchedulingStrategy = 'REPLICA' | 'DAEMON';
 
 export interface ServiceSpec {
   name: string;
@@ -19,6 +21,8 @@ export interface ServiceSpec {
   circuitBreaker: { enable: boolean; rollback: boolean };
   healthCheckGracePeriodSeconds: number;
   steady: boolean;
+  /** REPLICA when absent. A DAEMON service's desiredCount is what the plan says it is. */
+  schedulingStrategy?: SchedulingStrategy;
 }
 
 export interface DeploymentView {
@@ -45,10 +49,36 @@ export interface ServiceTaskView {
   createdAt: Date;
   /** On a DRAINING instance: replaced elsewhere first, stopped after, within the healthy minimum. */
   onDrainingInstance?: boolean;
+  /**
+   * UpdateTaskProtection: until then the task is never chosen for scale-in nor replaced by a
+   * deployment (nor moved off a DRAINING instance); the rollout waits. Null or past: unprotected.
+   */
+  protectedUntil?: Date | null;
+  /** The instance the task is placed on or, while it waits, targeted at (DAEMON services). */
+  instanceId?: string | null;
+}
+
+/**
+ * A container instance of the cluster as a DAEMON service sees it (ACTIVE or DRAINING; INACTIVE
+ * and deregistered ones are left out, and their daemon tasks are stopped).
+ */
+export interface DaemonInstanceView {
+  id: string;
+  status: 'ACTIVE' | 'DRAINING';
+  /** The instance satisfies the service's placementConstraints (and the definition's memberOf). */
+  meetsConstraints: boolean;
+  /**
+   * A new task of the PRIMARY deployment could be placed there now: agent connected, enough CPU
+   * and memory left, its static ports free.
+   */
+  canPlace: boolean;
+  /** Live tasks on the instance that are not daemon tasks: a DRAINING instance's daemon task waits for them. */
+  otherLiveTasks: number;
 }
 
 export type ServiceAction =
-  | { type: 'startTasks'; deploymentId: string; count: number }
+  /** With instanceIds (a DAEMON service), one task targeted at each of them; count is their number. */
+  | { type: 'startTasks'; deploymentId: string; count: number; instanceIds?: string[] }
   | { type: 'stopTask'; taskId: string; reason: string; failed: boolean }
   | {
       type: 'updateDeployment';
@@ -60,6 +90,8 @@ export type ServiceAction =
   /** A new PRIMARY deployment (a rollback); the current PRIMARY becomes ACTIVE. */
   | { type: 'createDeployment'; taskDefinitionId: string; rolloutStateReason: string }
   | { type: 'setSteady'; steady: boolean }
+  /** A DAEMON service's desiredCount (service and PRIMARY deployment): its eligible instances. */
+  | { type: 'setDesiredCount'; desiredCount: number }
   /** A deleted (DRAINING) service whose tasks are all gone. */
   | { type: 'markInactive' }
   | { type: 'event'; message: string };
@@ -90,6 +122,11 @@ export function taskHealth(
   return checked.every((c) => c.healthStatus === 'HEALTHY') ? 'HEALTHY' : 'UNKNOWN';
 }
 
+/** Protected by UpdateTaskProtection at `now`. */
+export function isProtected(t: Pick<ServiceTaskView, 'protectedUntil'>, now: Date): boolean {
+  return !!t.protectedUntil && t.protectedUntil.getTime() > now.getTime();
+}
+
 /** A task that serves: RUNNING, still wanted, and healthy if it has a health check. */
 export function isServing(t: ServiceTaskView): boolean {
   return (
@@ -115,6 +152,8 @@ export const serviceEvents = {
     `(service ${service}) (deployment ${deploymentId}) deployment failed: ${failed} tasks failed to start or stay healthy (circuit breaker threshold ${threshold}).`,
   rollingBack: (service: string, from: string, to: string) =>
     `(service ${service}) (deployment ${from}) rolling back to the task definition of deployment ${to}, the last that completed.`,
+  daemonCount: (service: string, count: number) =>
+    `(service ${service}) now has ${count} eligible container instances for its daemon tasks.`,
   unableToStart: (service: string, reason: string) =>
     `(service ${service}) was unable to start a task: ${reason}.`,
   unableToPlace: (service: string, reason: string) =>
@@ -133,11 +172,18 @@ function stopOrder(a: ServiceTaskView, b: ServiceTaskView): number {
   return b.createdAt.getTime() - a.createdAt.getTime();
 }
 
+/**
+ * `instances` matters only to a DAEMON service: the cluster's ACTIVE and DRAINING instances. A
+ * DAEMON service runs one task of its PRIMARY deployment on each eligible instance (ACTIVE, meets
+ * its constraints, and either runs its task already or has room for one), and that count is its
+ * desiredCount.
+ */
 export function planService(
   spec: ServiceSpec,
   deployments: readonly DeploymentView[],
   tasks: readonly ServiceTaskView[],
   now: Date,
+  instances: readonly DaemonInstanceView[] = [],
 ): ServiceAction[] {
   const actions: ServiceAction[] = [];
   const stopped = new Set<string>();
@@ -157,7 +203,12 @@ export function planService(
 
   const primary = deployments.find((d) => d.status === 'PRIMARY');
   if (!primary) return actions;
-  const D = spec.desiredCount;
+  const daemon = spec.schedulingStrategy === 'DAEMON' ? daemonView(instances, alive) : undefined;
+  const D = daemon ? daemon.eligible.length : spec.desiredCount;
+  if (daemon && D !== spec.desiredCount) {
+    actions.push({ type: 'setDesiredCount', desiredCount: D });
+    actions.push({ type: 'event', message: serviceEvents.daemonCount(spec.name, D) });
+  }
   const { minHealthy, maxTotal } = rolloutBounds(D, spec.minimumHealthyPercent, spec.maximumPercent);
   const graceMs = spec.healthCheckGracePeriodSeconds * 1000;
 
@@ -207,6 +258,19 @@ export function planService(
     }
   }
 
+  if (daemon) {
+    planDaemon(alive, primary, rolloutState, daemon, wanted, stop, actions, minHealthy, now);
+    const onEligible = (t: ServiceTaskView) => !!t.instanceId && daemon.eligibleIds.has(t.instanceId);
+    const primaryTasks = wanted().filter((t) => t.deploymentId === primary.id && onEligible(t));
+    const done =
+      primaryTasks.filter(isServing).length === D &&
+      primaryTasks.length === D &&
+      alive.every((t) => t.deploymentId === primary.id && onEligible(t) && t.desiredStatus === 'RUNNING') &&
+      !actions.some((a) => a.type !== 'event' && a.type !== 'setDesiredCount');
+    finish(spec, deployments, primary, rolloutState, done, actions);
+    return actions;
+  }
+
   // Tasks the primary keeps, and tasks to move: those of older deployments, and those on
   // DRAINING instances (replaced elsewhere like an old deployment's tasks).
   const moving = (t: ServiceTaskView) => t.deploymentId !== primary.id || t.onDrainingInstance === true;
@@ -219,20 +283,24 @@ export function planService(
       : 'Container instance is DRAINING: replaced elsewhere';
 
   // 3. Drain older deployments and DRAINING instances without dropping below the healthy minimum.
-  // A FAILED rollout without rollback keeps whatever old tasks still serve.
+  // A FAILED rollout without rollback keeps whatever old tasks still serve. A protected task
+  // stays until its protection expires: the rollout waits for it.
+  const movable = () => toMove().filter((t) => !isProtected(t, now));
   if (rolloutState !== 'FAILED') {
-    for (const t of toMove().filter((t) => !isServing(t))) stop(t, moveReason(t));
-    const oldServing = toMove()
+    for (const t of movable().filter((t) => !isServing(t))) stop(t, moveReason(t));
+    const oldServing = movable()
       .filter(isServing)
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
     const canStop = Math.max(0, servingCount() - minHealthy);
     for (const t of oldServing.slice(0, canStop)) stop(t, moveReason(t));
   }
 
-  // 4. Scale the primary down to the desired count.
+  // 4. Scale the primary down to the desired count; never a protected task.
   const surplus = fromPrimary().length - D;
   if (surplus > 0) {
-    const ordered = [...fromPrimary()].sort(stopOrder);
+    const ordered = fromPrimary()
+      .filter((t) => !isProtected(t, now))
+      .sort(stopOrder);
     // Never stop a serving task if that would leave fewer than the healthy minimum.
     let canStopServing = Math.max(0, servingCount() - Math.min(minHealthy, D));
     for (const t of ordered.slice(0, surplus)) {
@@ -260,6 +328,19 @@ export function planService(
     fromPrimary().length === D &&
     !othersAlive &&
     !actions.some((a) => a.type !== 'event');
+  finish(spec, deployments, primary, rolloutState, done, actions);
+  return actions;
+}
+
+/** Step 6: completion of the rollout, older deployments INACTIVE, and the steady state. */
+function finish(
+  spec: ServiceSpec,
+  deployments: readonly DeploymentView[],
+  primary: DeploymentView,
+  rolloutState: RolloutState,
+  done: boolean,
+  actions: ServiceAction[],
+): void {
   if (done && rolloutState === 'IN_PROGRESS') {
     actions.push({
       type: 'updateDeployment',
@@ -279,5 +360,83 @@ export function planService(
     actions.push({ type: 'setSteady', steady: done });
     if (done) actions.push({ type: 'event', message: serviceEvents.steady(spec.name) });
   }
-  return actions;
+}
+
+interface DaemonView {
+  /** Instances that should run one task: ACTIVE, meeting the constraints, running it or with room. */
+  eligible: DaemonInstanceView[];
+  eligibleIds: Set<string>;
+  byId: Map<string, DaemonInstanceView>;
+}
+
+function daemonView(instances: readonly DaemonInstanceView[], alive: readonly ServiceTaskView[]): DaemonView {
+  const occupied = new Set(alive.flatMap((t) => (t.instanceId ? [t.instanceId] : [])));
+  const eligible = instances.filter(
+    (i) => i.status === 'ACTIVE' && i.meetsConstraints && (occupied.has(i.id) || i.canPlace),
+  );
+  return {
+    eligible,
+    eligibleIds: new Set(eligible.map((i) => i.id)),
+    byId: new Map(instances.map((i) => [i.id, i])),
+  };
+}
+
+/**
+ * A DAEMON service after the health and breaker steps: stop what runs where it should not, roll
+ * the older deployments' tasks over instance by instance (an instance gets its new task once the
+ * old one has STOPPED, so ports and room are free), and start a task on each eligible instance
+ * that has none.
+ */
+function planDaemon(
+  alive: readonly ServiceTaskView[],
+  primary: DeploymentView,
+  rolloutState: RolloutState,
+  daemon: DaemonView,
+  wanted: () => ServiceTaskView[],
+  stop: (t: ServiceTaskView, reason: string) => void,
+  actions: ServiceAction[],
+  minHealthy: number,
+  now: Date,
+): void {
+  // Where a task must not be: an instance gone or INACTIVE, one that no longer meets the
+  // constraints, and a DRAINING one once its other tasks are gone (ECS stops daemon tasks last).
+  for (const t of wanted()) {
+    const instance = t.instanceId ? daemon.byId.get(t.instanceId) : undefined;
+    if (!instance) stop(t, 'Container instance is no longer registered');
+    else if (instance.status === 'DRAINING') {
+      if (instance.otherLiveTasks === 0) stop(t, 'Container instance is DRAINING');
+    } else if (!instance.meetsConstraints)
+      stop(t, 'Container instance no longer meets the placement constraints');
+  }
+  // One task per instance: a second one there (a race, a retry) goes, the newest first.
+  const seen = new Set<string>();
+  const byAge = [...wanted()].sort(
+    (a, b) =>
+      Number(b.deploymentId === primary.id) - Number(a.deploymentId === primary.id) ||
+      Number(isServing(b)) - Number(isServing(a)) ||
+      a.createdAt.getTime() - b.createdAt.getTime(),
+  );
+  for (const t of byAge) {
+    if (!t.instanceId) continue;
+    if (seen.has(t.instanceId) && !isProtected(t, now))
+      stop(t, 'Only one daemon task per container instance');
+    seen.add(t.instanceId);
+  }
+  // Older deployments: replaced within the healthy minimum, never while protected.
+  if (rolloutState !== 'FAILED') {
+    const old = () => wanted().filter((t) => t.deploymentId !== primary.id && !isProtected(t, now));
+    for (const t of old().filter((t) => !isServing(t))) stop(t, 'Replaced by a newer deployment');
+    const canStop = Math.max(0, wanted().filter(isServing).length - minHealthy);
+    const oldServing = old()
+      .filter(isServing)
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    for (const t of oldServing.slice(0, canStop)) stop(t, 'Replaced by a newer deployment');
+  }
+  // Start one task on each eligible instance with no live task of the service (not even one
+  // still stopping).
+  if (rolloutState === 'FAILED') return;
+  const occupied = new Set(alive.flatMap((t) => (t.instanceId ? [t.instanceId] : [])));
+  const instanceIds = daemon.eligible.filter((i) => i.canPlace && !occupied.has(i.id)).map((i) => i.id);
+  if (instanceIds.length > 0)
+    actions.push({ type: 'startTasks', deploymentId: primary.id, count: instanceIds.length, instanceIds });
 }

@@ -43,6 +43,28 @@ const disconnectedTaskBehavior = z.enum(DISCONNECTED_TASK_BEHAVIORS, {
   error: 'must be REPLACE or WAIT',
 });
 
+/** ECS's two service types: desiredCount tasks, or one task on each eligible instance. */
+export const SCHEDULING_STRATEGIES = ['REPLICA', 'DAEMON'] as const;
+const schedulingStrategy = z.enum(SCHEDULING_STRATEGIES, { error: 'must be REPLICA or DAEMON' });
+
+/**
+ * Fields Berth refuses rather than ignore: only ECS's own rolling-update deployment controller
+ * exists, and there are no load balancers or service discovery yet.
+ */
+const deploymentController = z.looseObject(
+  {
+    type: z.literal('ECS', {
+      error:
+        'must be ECS: Berth has only the rolling update deployment controller (not CODE_DEPLOY or EXTERNAL)',
+    }),
+  },
+  { error: 'must be an object {type: "ECS"}' },
+);
+const notSupportedYet = (what: string) =>
+  z
+    .array(z.unknown(), { error: 'must be an array' })
+    .max(0, { error: `${what} are not supported yet: leave the list empty` });
+
 const placementList = z.array(z.looseObject({ type: z.string() }), {
   error: 'must be an array of {type, ...}',
 });
@@ -52,7 +74,8 @@ export const createServiceSchema = z.looseObject({
     .string({ error: 'is required and must be a string' })
     .regex(/^[A-Za-z0-9_-]{1,255}$/, { error: 'must be 1-255 letters, digits, hyphens or underscores' }),
   taskDefinition: z.string({ error: 'is required: a family, family:revision or task definition ARN' }).min(1),
-  desiredCount,
+  /** Required for REPLICA; refused for DAEMON (checked in validateCreateService). */
+  desiredCount: desiredCount.optional(),
   deploymentConfiguration: deploymentConfigurationSchema.optional(),
   healthCheckGracePeriodSeconds: z
     .int({ error: 'must be an integer number of seconds, 0 or more' })
@@ -63,6 +86,10 @@ export const createServiceSchema = z.looseObject({
   placementStrategy: placementList.optional(),
   disconnectedTaskBehavior: disconnectedTaskBehavior.optional(),
   clientToken: clientTokenSchema(36).optional(),
+  schedulingStrategy: schedulingStrategy.optional(),
+  deploymentController: deploymentController.optional(),
+  loadBalancers: notSupportedYet('load balancers').optional(),
+  serviceRegistries: notSupportedYet('service registries').optional(),
 });
 
 export const updateServiceSchema = z.looseObject({
@@ -79,6 +106,9 @@ export const updateServiceSchema = z.looseObject({
     .optional(),
   forceNewDeployment: z.boolean({ error: 'must be a boolean' }).optional(),
   disconnectedTaskBehavior: disconnectedTaskBehavior.optional(),
+  deploymentController: deploymentController.optional(),
+  loadBalancers: notSupportedYet('load balancers').optional(),
+  serviceRegistries: notSupportedYet('service registries').optional(),
 });
 
 export interface DeploymentConfiguration {
@@ -94,10 +124,23 @@ export const DEFAULT_DEPLOYMENT_CONFIGURATION: DeploymentConfiguration = {
   deploymentCircuitBreaker: { enable: false, rollback: false },
 };
 
+/**
+ * ECS's defaults for a DAEMON service: an instance's old task stops before its new one starts
+ * (0%), and never more than one task per instance (100%, the only maximum allowed).
+ */
+export const DAEMON_DEPLOYMENT_CONFIGURATION: DeploymentConfiguration = {
+  minimumHealthyPercent: 0,
+  maximumPercent: 100,
+  deploymentCircuitBreaker: { enable: false, rollback: false },
+};
+
+export type SchedulingStrategyName = (typeof SCHEDULING_STRATEGIES)[number];
+
 /** Merges a requested configuration over the current one and checks that a rollout can progress. */
 export function resolveDeploymentConfiguration(
   requested: z.output<typeof deploymentConfigurationSchema> | undefined,
   current: DeploymentConfiguration = DEFAULT_DEPLOYMENT_CONFIGURATION,
+  strategy: SchedulingStrategyName = 'REPLICA',
 ): DeploymentConfiguration {
   const merged: DeploymentConfiguration = {
     minimumHealthyPercent: requested?.minimumHealthyPercent ?? current.minimumHealthyPercent,
@@ -109,6 +152,12 @@ export function resolveDeploymentConfiguration(
         }
       : current.deploymentCircuitBreaker,
   };
+  if (strategy === 'DAEMON' && merged.maximumPercent > 100) {
+    throw new InvalidParameterError(
+      'deploymentConfiguration.maximumPercent: the daemon scheduling strategy does not support values above 100 for maximumPercent; change it to 100',
+      'deploymentConfiguration.maximumPercent',
+    );
+  }
   if (merged.minimumHealthyPercent > merged.maximumPercent) {
     throw new InvalidParameterError(
       `deploymentConfiguration.minimumHealthyPercent: ${merged.minimumHealthyPercent} is above maximumPercent (${merged.maximumPercent})`,
@@ -127,13 +176,53 @@ export function resolveDeploymentConfiguration(
 export type CreateServiceInput = z.output<typeof createServiceSchema>;
 export type UpdateServiceInput = z.output<typeof updateServiceSchema>;
 
-export function validateCreateService(
-  input: unknown,
-): CreateServiceInput & { deployment: DeploymentConfiguration } {
+const DAEMON_DESIRED_COUNT =
+  'desiredCount: the daemon scheduling strategy does not support a desired count for services; remove the desired count value and try again';
+
+/**
+ * A CreateService request, checked. A DAEMON service takes no desiredCount (its count is its
+ * eligible instances, 0 until the first reconcile) and no placementStrategy, as in ECS.
+ */
+export function validateCreateService(input: unknown): Omit<CreateServiceInput, 'desiredCount'> & {
+  desiredCount: number;
+  schedulingStrategy: SchedulingStrategyName;
+  deployment: DeploymentConfiguration;
+} {
   const parsed = parseOrThrow(createServiceSchema, input ?? {});
-  return { ...parsed, deployment: resolveDeploymentConfiguration(parsed.deploymentConfiguration) };
+  const schedulingStrategy = parsed.schedulingStrategy ?? 'REPLICA';
+  if (schedulingStrategy === 'DAEMON') {
+    if (parsed.desiredCount !== undefined)
+      throw new InvalidParameterError(DAEMON_DESIRED_COUNT, 'desiredCount');
+    if (parsed.placementStrategy?.length)
+      throw new InvalidParameterError(
+        'placementStrategy: the daemon scheduling strategy does not support placement strategies; remove them and try again',
+        'placementStrategy',
+      );
+  } else if (parsed.desiredCount === undefined) {
+    throw new InvalidParameterError(
+      'desiredCount: is required for the REPLICA scheduling strategy (an integer of 0 or more)',
+      'desiredCount',
+    );
+  }
+  return {
+    ...parsed,
+    desiredCount: parsed.desiredCount ?? 0,
+    schedulingStrategy,
+    deployment: resolveDeploymentConfiguration(
+      parsed.deploymentConfiguration,
+      schedulingStrategy === 'DAEMON' ? DAEMON_DEPLOYMENT_CONFIGURATION : DEFAULT_DEPLOYMENT_CONFIGURATION,
+      schedulingStrategy,
+    ),
+  };
 }
 
-export function validateUpdateService(input: unknown): UpdateServiceInput {
-  return parseOrThrow(updateServiceSchema, input ?? {});
+/** An UpdateService request, checked; a DAEMON service's count follows its instances. */
+export function validateUpdateService(
+  input: unknown,
+  strategy: SchedulingStrategyName = 'REPLICA',
+): UpdateServiceInput {
+  const parsed = parseOrThrow(updateServiceSchema, input ?? {});
+  if (strategy === 'DAEMON' && parsed.desiredCount !== undefined)
+    throw new InvalidParameterError(DAEMON_DESIRED_COUNT, 'desiredCount');
+  return parsed;
 }
