@@ -78,6 +78,7 @@ export class PlacementRepository {
         placementConstraints: true,
         placementStrategy: true,
         taskDefinitionId: true,
+        targetContainerInstanceId: true,
       },
       orderBy: { createdAt: 'asc' },
       take: limit,
@@ -119,6 +120,7 @@ export class PlacementRepository {
         strategies: spec.strategies,
         provisioningReason: t.provisioningReason,
         serviceId: t.serviceId,
+        targetInstanceId: t.targetContainerInstanceId,
         ...(spec.invalid !== undefined && { invalidSpec: spec.invalid }),
       };
     });

@@ -31,7 +31,14 @@ export function planPlacements(
     const rejections = new Map<string, number>();
     let best: Working | undefined;
     let bestScores: number[] = [];
-    for (const instance of working) {
+    const candidates = task.targetInstanceId
+      ? working.filter((i) => i.id === task.targetInstanceId)
+      : working;
+    if (task.targetInstanceId && candidates.length === 0) {
+      plan.unplaced.push({ taskId: task.id, reason: explainTargetUnplaced(task.targetInstanceId) });
+      continue;
+    }
+    for (const instance of candidates) {
       const reason = firstFailure(instance, task);
       if (reason) {
         rejections.set(reason, (rejections.get(reason) ?? 0) + 1);
@@ -44,7 +51,10 @@ export function planPlacements(
       }
     }
     if (!best) {
-      plan.unplaced.push({ taskId: task.id, reason: explainUnplaced(working.length, rejections) });
+      const reason = task.targetInstanceId
+        ? explainTargetUnplaced(task.targetInstanceId, [...rejections.keys()][0])
+        : explainUnplaced(working.length, rejections);
+      plan.unplaced.push({ taskId: task.id, reason });
       continue;
     }
     best.reservedCpu += task.cpu;
@@ -70,6 +80,16 @@ export function explainUnplaced(instanceCount: number, rejections: ReadonlyMap<s
   if (instanceCount === 0) return 'No container instances are registered in the cluster.';
   const parts = [...rejections].sort((a, b) => b[1] - a[1]).map(([reason, n]) => `${n} ${reason}`);
   return `No container instance met all of its requirements: ${parts.join(', ')}.`;
+}
+
+/**
+ * Why a task targeted at one instance waits: "The container instance it targets (<id>) had
+ * insufficient memory." or, when the snapshot does not hold it, "... is not registered in the cluster."
+ */
+export function explainTargetUnplaced(instanceId: string, reason?: string): string {
+  return reason
+    ? `The container instance it targets (${instanceId}) ${reason.replace(/^were /, 'was ')}.`
+    : `The container instance it targets (${instanceId}) is not registered in the cluster.`;
 }
 
 /** A small seeded generator (mulberry32) for reproducible plans. */

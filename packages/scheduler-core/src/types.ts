@@ -38,6 +38,11 @@ export interface TaskToPlace {
   group: string;
   constraints: readonly PlacementConstraint[];
   strategies: readonly PlacementStrategy[];
+  /**
+   * The one instance the task may go on (a DAEMON service's task, StartTask): the same checks
+   * apply to it alone, and the strategies have nothing to rank.
+   */
+  targetInstanceId?: string | null;
 }
 
 export interface Placement {
