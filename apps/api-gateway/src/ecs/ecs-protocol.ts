@@ -31,8 +31,9 @@ export function ecsBodyParser() {
   const raw = express.raw({ type: () => true, limit: MAX_BODY });
   return (req: Request, res: Response, next: NextFunction) => {
     if (!isEcsRequest(req)) return next();
+    // The protocol of the answer is the route's, which the guard sets: a REST route sent this
+    // content type still answers in REST's shape.
     const berth = (req as BerthRequest).berth;
-    berth.protocol = 'ecs';
     res.setHeader('x-amzn-requestid', berth.requestId);
     const refuse = (status: number, exception: string, message: string) =>
       res.status(status).type(ECS_CONTENT_TYPE).json({ __type: exception, message });
