@@ -26,7 +26,13 @@ export class ServiceReconciler {
 
   async reconcile(serviceId: string): Promise<void> {
     const applied = await this.services.applyPlan(serviceId, (snapshot) => {
-      const actions = planService(snapshot.spec, snapshot.deployments, snapshot.tasks, this.now());
+      const actions = planService(
+        snapshot.spec,
+        snapshot.deployments,
+        snapshot.tasks,
+        this.now(),
+        snapshot.instances,
+      );
       if (actions.length > 0) {
         this.logger.info(
           { service: snapshot.name, cluster: snapshot.clusterId, actions: actions.map((a) => a.type) },

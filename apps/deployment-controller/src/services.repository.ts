@@ -1,7 +1,12 @@
 import { createTasks, requestTaskStop, type Prisma, type PrismaClient } from '@berth/db';
-import { SERVICE_DEFAULT_STRATEGY } from '@berth/scheduler-core';
+import { parseConstraints, SERVICE_DEFAULT_STRATEGY, type PlacementConstraint } from '@berth/scheduler-core';
 import {
   clusterPolicyRefusal,
+  InvalidParameterError,
+  staticHostPorts,
+  type ContainerDefinition,
+  type DaemonInstanceView,
+  type SchedulingStrategy,
   ROLLBACK_REASON_PREFIX,
   serviceEvents,
   taskHealth,
@@ -13,6 +18,7 @@ import {
   type DeploymentStatus,
   type RolloutState,
 } from '@berth/domain';
+import { daemonInstances, type DaemonInstanceRow } from './daemon-instances.js';
 import type { Applied, ServiceSnapshot, ServiceStore } from './stores.js';
 
 type Tx = Prisma.TransactionClient;
@@ -71,6 +77,18 @@ export class ServicesRepository implements ServiceStore {
         containerInstance: { select: { status: true } },
       },
     });
+    const schedulingStrategy = s.schedulingStrategy as SchedulingStrategy;
+    const primary = deployments.find((d) => d.status === 'PRIMARY');
+    const instances =
+      schedulingStrategy === 'DAEMON' && s.status === 'ACTIVE' && primary
+        ? await this.daemonInstances(
+            tx,
+            s.clusterId,
+            s.name,
+            primary.taskDefinitionId,
+            s.placementConstraints,
+          )
+        : [];
     return {
       id: s.id,
       name: s.name,
@@ -86,7 +104,9 @@ export class ServicesRepository implements ServiceStore {
         circuitBreaker: { enable: s.circuitBreakerEnable, rollback: s.circuitBreakerRollback },
         healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds,
         steady: s.steady,
+        schedulingStrategy,
       },
+      instances,
       deployments: deployments.map((d) => ({
         id: d.id,
         status: d.status as DeploymentStatus,
@@ -107,8 +127,87 @@ export class ServicesRepository implements ServiceStore {
         startedAt: t.startedAt,
         createdAt: t.createdAt,
         onDrainingInstance: t.containerInstance?.status === 'DRAINING',
+        protectedUntil: t.protectedUntil,
+        instanceId: t.containerInstanceId ?? t.targetContainerInstanceId,
       })),
     };
+  }
+
+  /**
+   * The cluster's ACTIVE and DRAINING instances as a DAEMON service sees them: the scheduler's
+   * snapshot (reservations, static ports, attributes, tasks by group) checked against what a task
+   * of the PRIMARY deployment asks, plus the non-daemon tasks a DRAINING instance still holds.
+   */
+  private async daemonInstances(
+    tx: Tx,
+    clusterId: string,
+    serviceName: string,
+    taskDefinitionId: string,
+    serviceConstraints: unknown,
+  ): Promise<DaemonInstanceView[]> {
+    const td = await tx.taskDefinition.findUniqueOrThrow({ where: { id: taskDefinitionId } });
+    const def = td.definition as {
+      containerDefinitions: ContainerDefinition[];
+      placementConstraints?: unknown[];
+      networkMode?: unknown;
+    };
+    let constraints: PlacementConstraint[];
+    try {
+      constraints = parseConstraints([
+        ...(def.placementConstraints ?? []),
+        ...((serviceConstraints as unknown[]) ?? []),
+      ]);
+    } catch (e) {
+      // Validated at create; a rule tightened since leaves the service where it is.
+      if (!(e instanceof InvalidParameterError)) throw e;
+      return [];
+    }
+    const [rows, ports, groups, others] = await Promise.all([
+      tx.containerInstance.findMany({ where: { clusterId, status: { in: ['ACTIVE', 'DRAINING'] } } }),
+      tx.portReservation.findMany({
+        where: { containerInstance: { clusterId } },
+        select: { containerInstanceId: true, hostPort: true, protocol: true },
+      }),
+      tx.$queryRaw<{ container_instance_id: string; group: string | null; n: number }[]>`
+        SELECT container_instance_id, "group", count(*)::int AS n FROM task
+         WHERE cluster_id = ${clusterId}::uuid AND container_instance_id IS NOT NULL AND last_status <> 'STOPPED'
+         GROUP BY 1, 2`,
+      tx.$queryRaw<{ container_instance_id: string; n: number }[]>`
+        SELECT t.container_instance_id, count(*)::int AS n FROM task t
+          LEFT JOIN service s ON s.id = t.service_id
+         WHERE t.cluster_id = ${clusterId}::uuid AND t.container_instance_id IS NOT NULL
+           AND t.last_status <> 'STOPPED' AND (s.id IS NULL OR s.scheduling_strategy <> 'DAEMON')
+         GROUP BY 1`,
+    ]);
+    const snapshot: DaemonInstanceRow[] = rows.map((i) => ({
+      id: i.id,
+      status: i.status as DaemonInstanceRow['status'],
+      agentConnected: i.agentConnected,
+      hostAddress: i.hostAddress,
+      agentVersion: i.agentVersion,
+      registeredCpu: i.registeredCpu,
+      registeredMemory: i.registeredMemory,
+      reservedCpu: i.reservedCpu,
+      reservedMemory: i.reservedMemory,
+      reservedPorts: new Set(
+        ports.filter((p) => p.containerInstanceId === i.id).map((p) => `${p.hostPort}/${p.protocol}`),
+      ),
+      attributes: {
+        ...(i.attributes as Record<string, string>),
+        ...(i.apiAttributes as Record<string, string>),
+      },
+      groupCounts: new Map(
+        groups.filter((g) => g.container_instance_id === i.id).map((g) => [g.group ?? 'default', g.n]),
+      ),
+      otherLiveTasks: others.find((o) => o.container_instance_id === i.id)?.n ?? 0,
+    }));
+    return daemonInstances(snapshot, {
+      cpu: td.cpu,
+      memory: td.memory,
+      hostPorts: staticHostPorts(def.containerDefinitions, def.networkMode),
+      group: `service:${serviceName}`,
+      constraints,
+    });
   }
 
   private async apply(tx: Tx, snapshot: LockedService, actions: ServiceAction[]): Promise<Applied> {
@@ -145,9 +244,12 @@ export class ServicesRepository implements ServiceStore {
             serviceId: snapshot.id,
             deploymentId: deployment.id,
             placementConstraints: snapshot.placementConstraints,
-            placementStrategy: snapshot.placementStrategy.length
-              ? snapshot.placementStrategy
-              : [...SERVICE_DEFAULT_STRATEGY],
+            // A DAEMON task goes on its target instance: there is nothing to rank.
+            placementStrategy:
+              snapshot.placementStrategy.length || action.instanceIds
+                ? snapshot.placementStrategy
+                : [...SERVICE_DEFAULT_STRATEGY],
+            ...(action.instanceIds ? { targetInstanceIds: action.instanceIds } : {}),
           });
           applied.startedTaskIds.push(...created.map((t) => t.id));
           break;
@@ -203,6 +305,16 @@ export class ServicesRepository implements ServiceStore {
           break;
         case 'setSteady':
           await tx.service.update({ where: { id: snapshot.id }, data: { steady: action.steady } });
+          break;
+        case 'setDesiredCount':
+          await tx.service.update({
+            where: { id: snapshot.id },
+            data: { desiredCount: action.desiredCount },
+          });
+          await tx.deployment.updateMany({
+            where: { serviceId: snapshot.id, status: 'PRIMARY' },
+            data: { desiredCount: action.desiredCount },
+          });
           break;
         case 'markInactive':
           await tx.service.update({

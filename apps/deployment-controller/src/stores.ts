@@ -1,4 +1,5 @@
 import type {
+  DaemonInstanceView,
   DeploymentView,
   InstanceLivenessRow,
   ServiceAction,
@@ -42,6 +43,8 @@ export interface ServiceSnapshot {
   spec: ServiceSpec;
   deployments: DeploymentView[];
   tasks: ServiceTaskView[];
+  /** A DAEMON service's view of its cluster's ACTIVE and DRAINING instances; empty for REPLICA. */
+  instances: DaemonInstanceView[];
 }
 
 /** What applying a plan did, for the edges that run after the commit (hints, agent commands). */

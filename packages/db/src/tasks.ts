@@ -16,6 +16,8 @@ export interface NewTasks {
   cpu?: number;
   memory?: number;
   tags?: unknown[];
+  /** One target instance per task (a DAEMON service's tasks, StartTask): `count` must match. */
+  targetInstanceIds?: string[];
 }
 
 interface StoredContainer {
@@ -32,10 +34,13 @@ export async function createTasks(tx: Db, t: NewTasks): Promise<CreatedTask[]> {
   const containers = (t.taskDefinition.definition as unknown as { containerDefinitions: StoredContainer[] })
     .containerDefinitions;
   // Two statements whatever the count: ids are made here so the containers can refer to them.
+  if (t.targetInstanceIds && t.targetInstanceIds.length !== t.count)
+    throw new Error(`createTasks: ${t.targetInstanceIds.length} target instances for ${t.count} tasks`);
   const ids = Array.from({ length: t.count }, () => randomUUID());
   const tasks = await tx.task.createManyAndReturn({
-    data: ids.map((id) => ({
+    data: ids.map((id, i) => ({
       id,
+      targetContainerInstanceId: t.targetInstanceIds?.[i] ?? null,
       clusterId: t.clusterId,
       taskDefinitionId: t.taskDefinition.id,
       startedBy: t.startedBy ?? null,

@@ -10,12 +10,14 @@ import {
   type InstanceLivenessRow,
   type PolicySubject,
   type RolloutState,
+  type SchedulingStrategy,
   type ServiceAction,
   type StopDecision,
   type TaskDesiredStatus,
   type TaskLastStatus,
 } from '@berth/domain';
-import { SERVICE_DEFAULT_STRATEGY } from '@berth/scheduler-core';
+import { parseConstraints, SERVICE_DEFAULT_STRATEGY } from '@berth/scheduler-core';
+import { daemonInstances, type DaemonInstanceRow } from '../daemon-instances.js';
 import type {
   Applied,
   InstanceStore,
@@ -53,6 +55,9 @@ export interface MemInstance {
   brakeHeldAt: Date | null;
   reservedCpu: number;
   reservedMemory: number;
+  registeredCpu: number;
+  registeredMemory: number;
+  attributes: Record<string, string>;
 }
 
 interface ContainerDefinitionLike {
@@ -106,6 +111,9 @@ export interface MemTask {
   stoppingAt: Date | null;
   stoppedAt: Date | null;
   containers: MemContainer[];
+  protectedUntil: Date | null;
+  /** Placed only there (DAEMON services, StartTask). */
+  targetInstanceId: string | null;
 }
 
 export interface MemService {
@@ -124,6 +132,7 @@ export interface MemService {
   placementStrategy: unknown[];
   disconnectedTaskBehavior: 'REPLACE' | 'WAIT';
   steady: boolean;
+  schedulingStrategy: SchedulingStrategy;
 }
 
 export interface MemDeployment {
@@ -191,6 +200,9 @@ export class InMemoryBerth {
       brakeHeldAt: null,
       reservedCpu: 0,
       reservedMemory: 0,
+      registeredCpu: 1024,
+      registeredMemory: 1024,
+      attributes: {},
       ...over,
     };
     this.instances.set(i.id, i);
@@ -236,6 +248,7 @@ export class InMemoryBerth {
       placementStrategy: [],
       disconnectedTaskBehavior: 'REPLACE',
       steady: false,
+      schedulingStrategy: 'REPLICA',
       ...over,
     };
     this.services.set(s.id, s);
@@ -307,6 +320,12 @@ export class InMemoryBerth {
     Object.assign(c, { lastStatus: 'STOPPED', exitCode: exit.exitCode ?? null, reason: exit.reason ?? null });
   }
 
+  /** UpdateTaskProtection: protected for `minutes` from now; 0 clears it. */
+  protect(taskId: string, minutes = 120): void {
+    this.tasks.get(taskId)!.protectedUntil =
+      minutes > 0 ? new Date(this.now.getTime() + minutes * 60_000) : null;
+  }
+
   setHealth(taskId: string, name: string, healthStatus: HealthStatus): void {
     this.tasks.get(taskId)!.containers.find((c) => c.name === name)!.healthStatus = healthStatus;
   }
@@ -323,7 +342,12 @@ export class InMemoryBerth {
     let next = 0;
     for (const t of this.tasks.values()) {
       if (t.desiredStatus === 'STOPPED' && t.lastStatus !== 'STOPPED') this.stopped(t.id);
-      else if (t.desiredStatus === 'RUNNING' && t.lastStatus === 'PROVISIONING' && instanceIds.length) {
+      else if (t.desiredStatus === 'RUNNING' && t.lastStatus === 'PROVISIONING' && t.targetInstanceId) {
+        // A targeted task goes on its instance or waits.
+        const target = this.instances.get(t.targetInstanceId);
+        if (target?.status === 'ACTIVE' && target.agentConnected) this.place(t.id, target.id);
+        else continue;
+      } else if (t.desiredStatus === 'RUNNING' && t.lastStatus === 'PROVISIONING' && instanceIds.length) {
         this.place(t.id, instanceIds[next++ % instanceIds.length]!);
       }
       if (t.desiredStatus === 'RUNNING' && (t.lastStatus === 'PENDING' || t.lastStatus === 'PROVISIONING'))
@@ -397,8 +421,9 @@ export class InMemoryBerth {
     deploymentId?: string;
     placementConstraints?: unknown[];
     placementStrategy?: unknown[];
+    targetInstanceIds?: string[];
   }): MemTask[] {
-    return Array.from({ length: t.count }, () => {
+    return Array.from({ length: t.count }, (_, index) => {
       const task: MemTask = {
         id: randomUUID(),
         clusterId: t.clusterId,
@@ -423,6 +448,8 @@ export class InMemoryBerth {
         startedAt: null,
         stoppingAt: null,
         stoppedAt: null,
+        protectedUntil: null,
+        targetInstanceId: t.targetInstanceIds?.[index] ?? null,
         containers: t.td.definition.containerDefinitions.map((c) => ({
           name: c.name,
           essential: c.essential !== false,
@@ -565,7 +592,9 @@ class InMemoryServiceStore implements ServiceStore {
         circuitBreaker: { enable: s.circuitBreakerEnable, rollback: s.circuitBreakerRollback },
         healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds,
         steady: s.steady,
+        schedulingStrategy: s.schedulingStrategy,
       },
+      instances: this.daemonInstances(s),
       deployments: this.w.deploymentsOf(s.id).map((d) => ({
         id: d.id,
         status: d.status,
@@ -589,8 +618,51 @@ class InMemoryServiceStore implements ServiceStore {
           createdAt: t.createdAt,
           onDrainingInstance:
             (t.containerInstanceId && this.w.instances.get(t.containerInstanceId)?.status) === 'DRAINING',
+          protectedUntil: t.protectedUntil,
+          instanceId: t.containerInstanceId ?? t.targetInstanceId,
         })),
     };
+  }
+
+  /** As the repository computes it, without ports (the world does not model them). */
+  private daemonInstances(s: MemService) {
+    const primary = this.w.deploymentsOf(s.id).find((d) => d.status === 'PRIMARY');
+    if (s.schedulingStrategy !== 'DAEMON' || s.status !== 'ACTIVE' || !primary) return [];
+    const td = this.w.taskDefinitions.get(primary.taskDefinitionId)!;
+    const live = [...this.w.tasks.values()].filter(
+      (t) => t.lastStatus !== 'STOPPED' && t.containerInstanceId,
+    );
+    const isDaemonTask = (t: MemTask) =>
+      !!t.serviceId && this.w.services.get(t.serviceId)?.schedulingStrategy === 'DAEMON';
+    const rows: DaemonInstanceRow[] = [...this.w.instances.values()]
+      .filter((i) => i.clusterId === s.clusterId && i.status !== 'INACTIVE')
+      .map((i) => {
+        const here = live.filter((t) => t.containerInstanceId === i.id);
+        const groupCounts = new Map<string, number>();
+        for (const t of here) groupCounts.set(t.group, (groupCounts.get(t.group) ?? 0) + 1);
+        return {
+          id: i.id,
+          status: i.status as DaemonInstanceRow['status'],
+          agentConnected: i.agentConnected,
+          hostAddress: '127.0.0.1',
+          agentVersion: null,
+          registeredCpu: i.registeredCpu,
+          registeredMemory: i.registeredMemory,
+          reservedCpu: i.reservedCpu,
+          reservedMemory: i.reservedMemory,
+          reservedPorts: new Set<string>(),
+          attributes: i.attributes,
+          groupCounts,
+          otherLiveTasks: here.filter((t) => !isDaemonTask(t)).length,
+        };
+      });
+    return daemonInstances(rows, {
+      cpu: td.cpu,
+      memory: td.memory,
+      hostPorts: [],
+      group: `service:${s.name}`,
+      constraints: parseConstraints(s.placementConstraints),
+    });
   }
 
   private apply(s: MemService, actions: ServiceAction[]): Applied {
@@ -622,9 +694,11 @@ class InMemoryServiceStore implements ServiceStore {
             serviceId: s.id,
             deploymentId: deployment.id,
             placementConstraints: s.placementConstraints,
-            placementStrategy: s.placementStrategy.length
-              ? s.placementStrategy
-              : [...SERVICE_DEFAULT_STRATEGY],
+            placementStrategy:
+              s.placementStrategy.length || action.instanceIds
+                ? s.placementStrategy
+                : [...SERVICE_DEFAULT_STRATEGY],
+            ...(action.instanceIds ? { targetInstanceIds: action.instanceIds } : {}),
           });
           applied.startedTaskIds.push(...created.map((t) => t.id));
           break;
@@ -660,6 +734,11 @@ class InMemoryServiceStore implements ServiceStore {
           break;
         case 'setSteady':
           s.steady = action.steady;
+          break;
+        case 'setDesiredCount':
+          s.desiredCount = action.desiredCount;
+          for (const d of this.w.rowsOfDeployments(s.id))
+            if (d.status === 'PRIMARY') d.desiredCount = action.desiredCount;
           break;
         case 'markInactive':
           Object.assign(s, { status: 'INACTIVE', steady: false });
