@@ -263,15 +263,61 @@ describe('the ECS JSON 1.1 protocol with the AWS SDK', () => {
     expect(deleted.service!.status).toBe('DRAINING');
   });
 
-  it('lists and describes container instances', async () => {
+  it('lists and describes container instances, filtered with the cluster query language', async () => {
     expect(
       (await ecs.send(new ListContainerInstancesCommand({ cluster: 'prod' }))).containerInstanceArns,
     ).toEqual([]);
-    const id = '00000000-0000-4000-8000-000000000001';
-    const described = await ecs.send(
-      new DescribeContainerInstancesCommand({ cluster: 'prod', containerInstances: [id] }),
+    const { rows } = await gw.sql.query(`SELECT id FROM cluster WHERE name = 'prod'`);
+    const ids = [
+      '00000000-0000-4000-8000-00000000000a',
+      '00000000-0000-4000-8000-00000000000b',
+      '00000000-0000-4000-8000-00000000000c',
+    ];
+    for (const [n, id] of ids.entries())
+      await gw.sql.query(
+        `INSERT INTO container_instance (id, cluster_id, host_address, registered_cpu, registered_memory, attributes, registered_at, updated_at)
+         VALUES ($1, $2, $3, 1024, 1024, $4, now() + $5 * interval '1 second', now())`,
+        [id, rows[0].id, `10.0.0.${n}`, JSON.stringify({ zone: n === 1 ? 'b' : 'a' }), n],
+      );
+    const arn = (id: string) => `${ARN}:container-instance/prod/${id}`;
+    // Paged one at a time: the filter skips the instance in zone b between the two pages.
+    const first = await ecs.send(
+      new ListContainerInstancesCommand({ cluster: 'prod', filter: 'attribute:zone == a', maxResults: 1 }),
     );
-    expect(described.failures).toEqual([{ arn: `${ARN}:container-instance/prod/${id}`, reason: 'MISSING' }]);
+    expect(first.containerInstanceArns).toEqual([arn(ids[0]!)]);
+    const second = await ecs.send(
+      new ListContainerInstancesCommand({
+        cluster: 'prod',
+        filter: 'attribute:zone == a',
+        maxResults: 1,
+        nextToken: first.nextToken,
+      }),
+    );
+    expect(second.containerInstanceArns).toEqual([arn(ids[2]!)]);
+    const all = await ecs.send(
+      new ListContainerInstancesCommand({ cluster: 'prod', filter: 'registeredCpu >= 1024' }),
+    );
+    expect(all.containerInstanceArns).toHaveLength(3);
+    await expect(
+      ecs.send(new ListContainerInstancesCommand({ cluster: 'prod', filter: 'attribute:zone ==' })),
+    ).rejects.toMatchObject({
+      name: 'InvalidParameterException',
+      message: expect.stringMatching(/^filter: /),
+    });
+
+    const unknown = '00000000-0000-4000-8000-000000000001';
+    const described = await ecs.send(
+      new DescribeContainerInstancesCommand({ cluster: 'prod', containerInstances: [ids[1]!, unknown] }),
+    );
+    expect(described.containerInstances).toEqual([
+      expect.objectContaining({
+        containerInstanceArn: arn(ids[1]!),
+        status: 'ACTIVE',
+        attributes: [{ name: 'zone', value: 'b' }],
+      }),
+    ]);
+    expect(described.failures).toEqual([{ arn: arn(unknown), reason: 'MISSING' }]);
+    await gw.sql.query(`DELETE FROM container_instance WHERE id = ANY($1)`, [ids]);
   });
 
   it("answers ECS's exceptions, which the SDK raises by name", async () => {

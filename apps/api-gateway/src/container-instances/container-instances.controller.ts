@@ -59,11 +59,16 @@ export class ContainerInstancesController {
   @Action('ecs:ListContainerInstances')
   @ApiOperation({ summary: 'ListContainerInstances / DescribeContainerInstances, paged' })
   @ApiQuery({ name: 'status', required: false, enum: CONTAINER_INSTANCE_STATUSES })
+  @ApiQuery({
+    name: 'filter',
+    required: false,
+    description: 'the cluster query language, as in memberOf: attribute:zone == eu-1a',
+  })
   @ApiQuery({ name: 'maxResults', required: false })
   @ApiQuery({ name: 'nextToken', required: false })
   async list(
     @Param('cluster') clusterName: string,
-    @Query() query: { status?: string; maxResults?: string; nextToken?: string },
+    @Query() query: { status?: string; filter?: string; maxResults?: string; nextToken?: string },
   ) {
     const { cluster, instances, nextToken } = await this.service.list(clusterName, query);
     return {

@@ -9,12 +9,48 @@ import {
   validateUpdateContainerInstance,
 } from '@berth/domain';
 import type { ContainerInstanceModel } from '@berth/db';
+import {
+  evaluate,
+  ExpressionError,
+  instanceSubject,
+  parseExpression,
+  type Expression,
+  type InstanceSnapshot,
+} from '@berth/scheduler-core';
+import type { InstanceCounts } from '../http/views.js';
 import { splitFound, validId } from '../http/describe.js';
 import { publishAgentCommand, type Hints } from '@berth/queues';
 import { ClustersRepository } from '../clusters/clusters.repository.js';
 import { CONFIG, type GatewayConfig } from '../config.js';
 import { HINTS, LOGGER, REDIS, type Logger, type Redis } from '../infra/providers.js';
 import { ContainerInstancesRepository } from './container-instances.repository.js';
+
+/** How many instances a filtered list reads from the database at a time. */
+const FILTER_BATCH = 500;
+
+/** A ListContainerInstances filter: the cluster query language, matched as memberOf matches. */
+function parseFilter(filter: string) {
+  let expression: Expression;
+  try {
+    expression = parseExpression(filter);
+  } catch (e) {
+    if (e instanceof ExpressionError)
+      throw new InvalidParameterError(`filter: ${e.message}: ${filter}`, 'filter');
+    throw e;
+  }
+  return ({ instance: i, counts }: { instance: ContainerInstanceModel; counts: InstanceCounts }) => {
+    const snapshot: InstanceSnapshot = {
+      ...i,
+      reservedPorts: new Set(counts.reservedPorts),
+      attributes: {
+        ...(i.attributes as Record<string, string>),
+        ...(i.apiAttributes as Record<string, string>),
+      },
+      groupCounts: new Map([['', counts.runningTasksCount + counts.pendingTasksCount]]),
+    };
+    return evaluate(expression, (subject) => instanceSubject(snapshot, subject));
+  };
+}
 
 /** Draining and deregistration; the services, the scheduler and the agent do the rest. */
 @Injectable()
@@ -58,8 +94,15 @@ export class ContainerInstancesService {
     return { cluster, instance: await this.instances.get(cluster.id, id) };
   }
 
-  /** ListContainerInstances: in the order they registered, paged. */
-  async list(clusterName: string, q: { status?: string; maxResults?: string; nextToken?: string }) {
+  /**
+   * ListContainerInstances: in the order they registered, paged; with `filter`, only those the
+   * cluster query language expression matches (as a memberOf constraint would), read from the
+   * database a batch at a time until a page is full.
+   */
+  async list(
+    clusterName: string,
+    q: { status?: string; filter?: string; maxResults?: string; nextToken?: string },
+  ) {
     const { status } = q;
     if (status !== undefined && !(CONTAINER_INSTANCE_STATUSES as readonly string[]).includes(status)) {
       throw new InvalidParameterError(
@@ -67,13 +110,27 @@ export class ContainerInstancesService {
         'status',
       );
     }
+    const matches = q.filter === undefined ? undefined : parseFilter(q.filter);
     const { limit, after } = parsePage(q, cursors.timeAndId);
     const cluster = await this.clusters.get(clusterName);
-    const instances = await this.instances.list(cluster.id, status, limit, after);
+    const cursorOf = (i: ContainerInstanceModel) => [i.registeredAt.toISOString(), i.id] as const;
+    let page: { instance: ContainerInstanceModel; counts: InstanceCounts }[];
+    if (!matches) {
+      page = await this.withCounts(await this.instances.list(cluster.id, status, limit, after));
+    } else {
+      page = [];
+      let from: readonly [string, string] | undefined = after;
+      for (;;) {
+        const batch = await this.instances.list(cluster.id, status, FILTER_BATCH, from);
+        for (const i of await this.withCounts(batch)) if (page.length < limit && matches(i)) page.push(i);
+        if (page.length >= limit || batch.length < FILTER_BATCH) break;
+        from = cursorOf(batch.at(-1)!);
+      }
+    }
     return {
       cluster,
-      instances: await this.withCounts(instances),
-      nextToken: nextPageToken(instances, limit, (i) => [i.registeredAt.toISOString(), i.id]),
+      instances: page,
+      nextToken: nextPageToken(page, limit, (i) => cursorOf(i.instance)),
     };
   }
 

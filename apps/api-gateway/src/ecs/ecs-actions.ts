@@ -202,13 +202,9 @@ export class EcsActions {
 
       // Container instances
       ListContainerInstances: async (input) => {
-        if (optionalString(input, 'filter') !== undefined)
-          throw new ClientError(
-            'InvalidParameterException',
-            'filter: ListContainerInstances does not take a cluster query language filter yet',
-          );
         const { cluster, instances, nextToken } = await this.instances.list(clusterName(input), {
           status: optionalString(input, 'status'),
+          filter: optionalString(input, 'filter'),
           ...pageOf(input),
         });
         return {
