@@ -193,61 +193,71 @@ const everyAgentConnected = () =>
     { timeoutMs: 60_000 },
   );
 
-test('every host cut from the control plane: the brake holds, containers answer, and nothing changes after the heal', async () => {
-  const instances = await client.instances();
-  const tasks = running(await client.tasks('?serviceName=netns'));
-  expect(tasks).toHaveLength(2);
-  const before = await serviceTaskStates();
-  const stopProbe = probeFromHosts(instances, tasks);
+test(
+  'every host cut from the control plane: the brake holds, containers answer, and nothing changes after the heal',
+  async () => {
+    const instances = await client.instances();
+    const tasks = running(await client.tasks('?serviceName=netns'));
+    expect(tasks).toHaveLength(2);
+    const before = await serviceTaskStates();
+    const stopProbe = probeFromHosts(instances, tasks);
 
-  await hosts!.partitionAll(true);
-  try {
-    await waitFor('every host to be marked disconnected', async () =>
-      (await client.instances()).every((i) => !i.agentConnected) ? true : undefined,
-    );
-    await new Promise((r) => setTimeout(r, CUT_MS));
-  } finally {
-    await hosts!.partitionAll(false);
-  }
-  await everyAgentConnected();
-  // Past the grace again, with every sweep that could still declare a loss.
-  await new Promise((r) => setTimeout(r, 10_000));
-
-  const { failures, probes } = await stopProbe();
-  expect(failures).toEqual([]);
-  expect(probes).toBeGreaterThan(CUT_MS / 2_000);
-  expect(await serviceTaskStates()).toEqual(before);
-  const ids = await runningTaskIdsOnHosts();
-  expect(ids.sort()).toEqual(tasks.map((t) => idOf(t.taskArn)).sort());
-  const events = await client.call<{ events: { message: string }[] }>(
-    'GET',
-    '/v1/clusters/default/services/netns/events',
-  );
-  expect(events.body.events.map((e) => e.message)).toContainEqual(
-    expect.stringMatching(/^\(service netns\) kept its tasks on [1-3] silent container instance\(s\): 3 of 3/),
-  );
-}, CUT_MS + 150_000);
-
-test('a lossy (and, where the kernel can, slow) link is not a lost host: no flapping, no task replaced', async () => {
-  const instances = await client.instances();
-  const [task] = running(await client.tasks('?serviceName=netns'));
-  const flaky = hostIndexOf(instances, task!);
-  const flakyArn = task!.containerInstanceArn!;
-  const before = await serviceTaskStates();
-
-  await hosts!.netem(flaky, { lossPercent: 20, delayMs: hosts!.canDelay ? 200 : 0 });
-  let disconnectedSeen = 0;
-  try {
-    const until = Date.now() + FLAKY_MS;
-    while (Date.now() < until) {
-      const instance = (await client.instances()).find((i) => i.containerInstanceArn === flakyArn)!;
-      if (!instance.agentConnected) disconnectedSeen++;
-      await new Promise((r) => setTimeout(r, 1_000));
+    await hosts!.partitionAll(true);
+    try {
+      await waitFor('every host to be marked disconnected', async () =>
+        (await client.instances()).every((i) => !i.agentConnected) ? true : undefined,
+      );
+      await new Promise((r) => setTimeout(r, CUT_MS));
+    } finally {
+      await hosts!.partitionAll(false);
     }
-  } finally {
-    await hosts!.netem(flaky, {});
-  }
-  expect(disconnectedSeen).toBe(0);
-  expect(await serviceTaskStates()).toEqual(before);
-  await expect(httpGet(task!.containers[0]!.networkBindings[0]!)).resolves.toBeDefined();
-}, FLAKY_MS + 60_000);
+    await everyAgentConnected();
+    // Past the grace again, with every sweep that could still declare a loss.
+    await new Promise((r) => setTimeout(r, 10_000));
+
+    const { failures, probes } = await stopProbe();
+    expect(failures).toEqual([]);
+    expect(probes).toBeGreaterThan(CUT_MS / 2_000);
+    expect(await serviceTaskStates()).toEqual(before);
+    const ids = await runningTaskIdsOnHosts();
+    expect(ids.sort()).toEqual(tasks.map((t) => idOf(t.taskArn)).sort());
+    const events = await client.call<{ events: { message: string }[] }>(
+      'GET',
+      '/v1/clusters/default/services/netns/events',
+    );
+    expect(events.body.events.map((e) => e.message)).toContainEqual(
+      expect.stringMatching(
+        /^\(service netns\) kept its tasks on [1-3] silent container instance\(s\): 3 of 3/,
+      ),
+    );
+  },
+  CUT_MS + 150_000,
+);
+
+test(
+  'a lossy (and, where the kernel can, slow) link is not a lost host: no flapping, no task replaced',
+  async () => {
+    const instances = await client.instances();
+    const [task] = running(await client.tasks('?serviceName=netns'));
+    const flaky = hostIndexOf(instances, task!);
+    const flakyArn = task!.containerInstanceArn!;
+    const before = await serviceTaskStates();
+
+    await hosts!.netem(flaky, { lossPercent: 20, delayMs: hosts!.canDelay ? 200 : 0 });
+    let disconnectedSeen = 0;
+    try {
+      const until = Date.now() + FLAKY_MS;
+      while (Date.now() < until) {
+        const instance = (await client.instances()).find((i) => i.containerInstanceArn === flakyArn)!;
+        if (!instance.agentConnected) disconnectedSeen++;
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    } finally {
+      await hosts!.netem(flaky, {});
+    }
+    expect(disconnectedSeen).toBe(0);
+    expect(await serviceTaskStates()).toEqual(before);
+    await expect(httpGet(task!.containers[0]!.networkBindings[0]!)).resolves.toBeDefined();
+  },
+  FLAKY_MS + 60_000,
+);
