@@ -39,6 +39,9 @@ import { TaskDefinitionsRepository } from './task-definitions/task-definitions.r
 import { TasksController } from './tasks/tasks.controller.js';
 import { TasksRepository } from './tasks/tasks.repository.js';
 import { TasksService } from './tasks/tasks.service.js';
+import { TaskProtectionController } from './tasks/task-protection.controller.js';
+import { TaskProtectionRepository } from './tasks/task-protection.repository.js';
+import { TaskProtectionService } from './tasks/task-protection.service.js';
 import { ContainerInstancesController } from './container-instances/container-instances.controller.js';
 import { ContainerInstancesRepository } from './container-instances/container-instances.repository.js';
 import { ContainerInstancesService } from './container-instances/container-instances.service.js';
@@ -97,6 +100,7 @@ export class GatewayModule {
         ClusterPolicyController,
         TaskDefinitionsController,
         TasksController,
+        TaskProtectionController,
         ContainerInstancesController,
         ServicesController,
         AttributesController,
@@ -134,6 +138,8 @@ export class GatewayModule {
         EcsActions,
         TasksRepository,
         TasksService,
+        TaskProtectionRepository,
+        TaskProtectionService,
         ContainerInstancesRepository,
         ContainerInstancesService,
         AgentsRepository,

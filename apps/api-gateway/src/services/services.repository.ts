@@ -14,6 +14,7 @@ import {
   NotFoundError,
   type DeploymentConfiguration,
   type DisconnectedTaskBehavior,
+  type SchedulingStrategyName,
 } from '@berth/domain';
 import type { TaskDefinitionModel } from '@berth/db';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
@@ -41,6 +42,7 @@ export interface NewService {
   disconnectedTaskBehavior: DisconnectedTaskBehavior;
   placementConstraints: unknown[];
   placementStrategy: unknown[];
+  schedulingStrategy: SchedulingStrategyName;
 }
 
 export interface ServiceChange {
@@ -98,6 +100,7 @@ export class ServicesRepository {
             disconnectedTaskBehavior: s.disconnectedTaskBehavior,
             placementConstraints: s.placementConstraints as Prisma.InputJsonValue,
             placementStrategy: s.placementStrategy as Prisma.InputJsonValue,
+            schedulingStrategy: s.schedulingStrategy,
           },
         });
         await tx.deployment.create({

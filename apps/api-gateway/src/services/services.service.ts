@@ -10,6 +10,7 @@ import {
   validateCreateService,
   validateUpdateService,
   type PolicySubject,
+  type SchedulingStrategyName,
   assertClusterPolicyAllows,
 } from '@berth/domain';
 import type { Hints } from '@berth/queues';
@@ -76,6 +77,7 @@ export class ServicesService {
           disconnectedTaskBehavior: input.disconnectedTaskBehavior ?? 'REPLACE',
           placementConstraints: input.placementConstraints ?? [],
           placementStrategy: input.placementStrategy ?? [],
+          schedulingStrategy: input.schedulingStrategy,
         },
         claim,
       );
@@ -119,17 +121,24 @@ export class ServicesService {
   }
 
   async update(clusterName: string, name: string, body: unknown) {
-    const input = validateUpdateService(body);
+    validateUpdateService(body);
     const { cluster, service } = await this.get(clusterName, name);
+    // A DAEMON service's count follows its instances: it takes no desiredCount.
+    const strategy = service.schedulingStrategy as SchedulingStrategyName;
+    const input = validateUpdateService(body, strategy);
     const deployment = input.deploymentConfiguration
-      ? resolveDeploymentConfiguration(input.deploymentConfiguration, {
-          minimumHealthyPercent: service.minimumHealthyPercent,
-          maximumPercent: service.maximumPercent,
-          deploymentCircuitBreaker: {
-            enable: service.circuitBreakerEnable,
-            rollback: service.circuitBreakerRollback,
+      ? resolveDeploymentConfiguration(
+          input.deploymentConfiguration,
+          {
+            minimumHealthyPercent: service.minimumHealthyPercent,
+            maximumPercent: service.maximumPercent,
+            deploymentCircuitBreaker: {
+              enable: service.circuitBreakerEnable,
+              rollback: service.circuitBreakerRollback,
+            },
           },
-        })
+          strategy,
+        )
       : undefined;
     const taskDefinition = input.taskDefinition
       ? await this.activeTaskDefinition(input.taskDefinition)
