@@ -116,6 +116,21 @@ test('each implemented action answers in the shape of the ECS service model', as
   await call('DescribeServices', { cluster: 'prod', services: ['web', 'nope'], include: ['TAGS'] });
   await call('ListContainerInstances', { cluster: 'prod', status: 'ACTIVE' });
   await call('DescribeContainerInstances', { cluster: 'prod', containerInstances: [instance, randomUUID()] });
+  await call('PutAttributes', {
+    cluster: 'prod',
+    attributes: [{ name: 'rack', value: 'r1', targetId: instance }],
+  });
+  await call('DeleteAttributes', { cluster: 'prod', attributes: [{ name: 'rack', targetId: instance }] });
+  await call('UpdateContainerInstancesState', {
+    cluster: 'prod',
+    containerInstances: [instance, randomUUID()],
+    status: 'DRAINING',
+  });
+  await call('DeregisterContainerInstance', { cluster: 'prod', containerInstance: instance, force: true });
+  await call('UpdateClusterSettings', {
+    cluster: 'prod',
+    settings: [{ name: 'containerInsights', value: 'enabled' }],
+  });
   await call('DeleteService', { cluster: 'prod', service: 'web', force: true });
   await call('DeregisterTaskDefinition', { taskDefinition: 'web:1' });
   await call('CreateCluster', { clusterName: 'empty' });

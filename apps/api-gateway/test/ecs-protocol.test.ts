@@ -1,7 +1,9 @@
 import {
   CreateClusterCommand,
   CreateServiceCommand,
+  DeleteAttributesCommand,
   DeleteServiceCommand,
+  DeregisterContainerInstanceCommand,
   DeregisterTaskDefinitionCommand,
   DescribeClustersCommand,
   DescribeContainerInstancesCommand,
@@ -15,9 +17,12 @@ import {
   ListTaskDefinitionFamiliesCommand,
   ListTaskDefinitionsCommand,
   ListTasksCommand,
+  PutAttributesCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
   StopTaskCommand,
+  UpdateClusterSettingsCommand,
+  UpdateContainerInstancesStateCommand,
   UpdateServiceCommand,
   paginateListTaskDefinitions,
 } from '@aws-sdk/client-ecs';
@@ -317,6 +322,45 @@ describe('the ECS JSON 1.1 protocol with the AWS SDK', () => {
       }),
     ]);
     expect(described.failures).toEqual([{ arn: arn(unknown), reason: 'MISSING' }]);
+
+    const put = await ecs.send(
+      new PutAttributesCommand({
+        cluster: 'prod',
+        attributes: [{ name: 'rack', value: 'r1', targetId: arn(ids[0]!) }],
+      }),
+    );
+    expect(put.attributes).toEqual([
+      { name: 'rack', value: 'r1', targetType: 'container-instance', targetId: arn(ids[0]!) },
+    ]);
+    const inRack = await ecs.send(
+      new ListContainerInstancesCommand({ cluster: 'prod', filter: 'attribute:rack == r1' }),
+    );
+    expect(inRack.containerInstanceArns).toEqual([arn(ids[0]!)]);
+    await ecs.send(
+      new DeleteAttributesCommand({ cluster: 'prod', attributes: [{ name: 'rack', targetId: ids[0]! }] }),
+    );
+    const drained = await ecs.send(
+      new UpdateContainerInstancesStateCommand({
+        cluster: 'prod',
+        containerInstances: [ids[1]!, unknown],
+        status: 'DRAINING',
+      }),
+    );
+    expect(drained.containerInstances!.map((i) => [i.containerInstanceArn, i.status])).toEqual([
+      [arn(ids[1]!), 'DRAINING'],
+    ]);
+    expect(drained.failures).toEqual([{ arn: arn(unknown), reason: 'MISSING' }]);
+    const gone = await ecs.send(
+      new DeregisterContainerInstanceCommand({ cluster: 'prod', containerInstance: ids[2]!, force: true }),
+    );
+    expect(gone.containerInstance!.status).toBe('INACTIVE');
+    const settings = await ecs.send(
+      new UpdateClusterSettingsCommand({
+        cluster: 'prod',
+        settings: [{ name: 'containerInsights', value: 'enabled' }],
+      }),
+    );
+    expect(settings.cluster!.clusterName).toBe('prod');
     await gw.sql.query(`DELETE FROM container_instance WHERE id = ANY($1)`, [ids]);
   });
 

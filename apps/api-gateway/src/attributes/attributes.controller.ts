@@ -1,12 +1,9 @@
 import { Body, Controller, Delete, HttpCode, Inject, Param, Put } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { attributesSchema, toJsonSchema, validateAttributes, type ArnContext } from '@berth/domain';
-import { ClustersRepository } from '../clusters/clusters.repository.js';
-import { ContainerInstancesRepository } from '../container-instances/container-instances.repository.js';
+import { attributesSchema, toJsonSchema, type ArnContext } from '@berth/domain';
+import { ContainerInstancesService } from '../container-instances/container-instances.service.js';
 import { ARN_CONTEXT } from '../http/arn-context.js';
-import { arns } from '@berth/domain';
-import type { Hints } from '@berth/queues';
-import { HINTS } from '../infra/providers.js';
+import { attributeView } from '../http/views.js';
 import { Action } from '../auth/action.decorator.js';
 
 /** PutAttributes / DeleteAttributes on container instances, as ECS has them. */
@@ -14,10 +11,8 @@ import { Action } from '../auth/action.decorator.js';
 @Controller('v1/clusters/:cluster/attributes')
 export class AttributesController {
   constructor(
-    private readonly clusters: ClustersRepository,
-    private readonly instances: ContainerInstancesRepository,
+    private readonly instances: ContainerInstancesService,
     @Inject(ARN_CONTEXT) private readonly ctx: ArnContext,
-    @Inject(HINTS) private readonly hints: Hints,
   ) {}
 
   @Put()
@@ -38,18 +33,7 @@ export class AttributesController {
   }
 
   private async change(clusterName: string, body: unknown, op: 'put' | 'delete') {
-    const attributes = validateAttributes(body, op);
-    const cluster = await this.clusters.get(clusterName);
-    await this.instances.changeAttributes(cluster.id, attributes, op);
-    // Tasks waiting on a memberOf constraint may fit now.
-    await this.hints.placeInCluster(cluster.id).catch(() => undefined);
-    return {
-      attributes: attributes.map((a) => ({
-        name: a.name,
-        value: op === 'put' ? a.value : undefined,
-        targetType: 'container-instance',
-        targetId: arns.containerInstance(this.ctx, cluster.name, a.targetId),
-      })),
-    };
+    const { cluster, attributes } = await this.instances.changeAttributes(clusterName, body, op);
+    return { attributes: attributes.map((a) => attributeView(this.ctx, cluster.name, a, op)) };
   }
 }

@@ -6,6 +6,7 @@ import {
   nextPageToken,
   parsePage,
   parseResourceId,
+  validateAttributes,
   validateUpdateContainerInstance,
 } from '@berth/domain';
 import type { ContainerInstanceModel } from '@berth/db';
@@ -72,6 +73,36 @@ export class ContainerInstancesService {
     await this.nudge(cluster.id, services);
     this.logger.info({ cluster: cluster.name, instance: id, status }, 'container instance status changed');
     return { cluster, instance: await this.instances.get(cluster.id, id) };
+  }
+
+  /**
+   * UpdateContainerInstancesState for several instances, as ECS takes them: each that exists gets
+   * the status; the references that name no instance of the cluster are returned as missing.
+   */
+  async setStatuses(clusterName: string, refs: readonly string[], body: unknown) {
+    validateUpdateContainerInstance(body);
+    const { cluster, found, missing } = await this.describe(clusterName, refs);
+    const changed = [];
+    for (const { instance } of found)
+      changed.push((await this.setStatus(cluster.name, instance.id, body)).instance);
+    return { cluster, found: await this.withCounts(changed), missing };
+  }
+
+  /** PutAttributes / DeleteAttributes: every target must be an instance of the cluster, or nothing changes. */
+  async changeAttributes(clusterName: string, body: unknown, op: 'put' | 'delete') {
+    const attributes = validateAttributes(body, op);
+    const cluster = await this.clusters.get(clusterName);
+    await this.instances.changeAttributes(cluster.id, attributes, op);
+    // Tasks waiting on a memberOf constraint may fit now.
+    await this.hints
+      .placeInCluster(cluster.id)
+      .catch((err: unknown) =>
+        this.logger.warn(
+          { err, cluster: cluster.name },
+          'could not enqueue a placement hint; the sweep will pick it up',
+        ),
+      );
+    return { cluster, attributes };
   }
 
   async deregister(clusterName: string, idOrArn: string, force: boolean) {

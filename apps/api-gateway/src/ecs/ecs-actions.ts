@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { arns, ClientError, parseName, type ArnContext } from '@berth/domain';
 import { ARN_CONTEXT } from '../http/arn-context.js';
+import { attributeView } from '../http/views.js';
 import { validId, validName } from '../http/describe.js';
 import { ClustersService } from '../clusters/clusters.service.js';
 import { TaskDefinitionsService } from '../task-definitions/task-definitions.service.js';
@@ -36,6 +37,7 @@ type Handler = (input: EcsInput) => Promise<Record<string, unknown>>;
 const LIST_SERVICES_DEFAULT_MAX_RESULTS = 10;
 /** DescribeServices takes at most 10 services, the other Describe* calls 100. */
 const DESCRIBE_SERVICES_MAX = 10;
+const UPDATE_INSTANCES_STATE_MAX = 10;
 
 const clusterName = (input: EcsInput) => parseName(clusterOf(input), 'cluster', 'cluster');
 
@@ -85,6 +87,12 @@ export class EcsActions {
         };
       },
       CreateCluster: async (input) => ({ cluster: ecsCluster(ctx, await this.clusters.create(input)) }),
+      UpdateClusterSettings: async (input) => ({
+        cluster: {
+          ...ecsCluster(ctx, await this.clusters.updateSettings(clusterName(input), input)),
+          settings: [{ name: 'containerInsights', value: 'disabled' }],
+        },
+      }),
       DeleteCluster: async (input) => {
         const name = parseName(requiredString(input, 'cluster'), 'cluster', 'cluster');
         return { cluster: ecsCluster(ctx, await this.clusters.delete(name), 'INACTIVE') };
@@ -214,6 +222,32 @@ export class EcsActions {
           nextToken,
         };
       },
+      UpdateContainerInstancesState: async (input) => {
+        const {
+          cluster,
+          found,
+          missing: unknown,
+        } = await this.instances.setStatuses(
+          clusterName(input),
+          requiredList(input, 'containerInstances', UPDATE_INSTANCES_STATE_MAX),
+          input,
+        );
+        return {
+          containerInstances: found.map((i) => ecsContainerInstance(ctx, cluster.name, i)),
+          failures: unknown.map((ref) => missing(this.arnOf('container-instance', ref, cluster.name))),
+        };
+      },
+      DeregisterContainerInstance: async (input) => {
+        const { cluster, instance } = await this.instances.deregister(
+          clusterName(input),
+          requiredString(input, 'containerInstance'),
+          optionalBoolean(input, 'force') ?? false,
+        );
+        const deregistered = await this.instances.get(cluster.name, instance.id);
+        return { containerInstance: ecsContainerInstance(ctx, cluster.name, deregistered.instance) };
+      },
+      PutAttributes: async (input) => this.attributes(input, 'put'),
+      DeleteAttributes: async (input) => this.attributes(input, 'delete'),
       DescribeContainerInstances: async (input) => {
         includeList(input, ['TAGS', 'CONTAINER_INSTANCE_HEALTH']);
         const name = clusterName(input);
@@ -247,6 +281,11 @@ export class EcsActions {
         `Berth does not support the ECS action ${action} yet`,
       );
     return this.actions[action]!(input);
+  }
+
+  private async attributes(input: EcsInput, op: 'put' | 'delete') {
+    const { cluster, attributes } = await this.instances.changeAttributes(clusterName(input), input, op);
+    return { attributes: attributes.map((a) => attributeView(this.ctx, cluster.name, a, op)) };
   }
 
   private serviceName(input: EcsInput): string {

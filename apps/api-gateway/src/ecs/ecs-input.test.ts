@@ -51,9 +51,17 @@ describe('ecsTargets: the resources an ECS call acts on, as REST route parameter
       { cluster: 'prod', containerInstances: [INSTANCE] },
       [{ cluster: 'prod', id: INSTANCE }],
     ],
+    ['UpdateClusterSettings', { cluster: 'prod', settings: [] }, [{ cluster: 'prod' }]],
+    [
+      'UpdateContainerInstancesState',
+      { cluster: 'prod', containerInstances: [INSTANCE] },
+      [{ cluster: 'prod', id: INSTANCE }],
+    ],
+    ['DeregisterContainerInstance', { containerInstance: INSTANCE }, [{ cluster: 'default', id: INSTANCE }]],
+    ['PutAttributes', { attributes: [] }, [{ cluster: 'default' }]],
     // Calls Berth does not offer yet: the cluster they name, else nothing.
     ['TagResource', { resourceArn: `${ARN}:cluster/prod` }, [{}]],
-    ['UpdateClusterSettings', { cluster: 'prod' }, [{ cluster: 'prod' }]],
+    ['UpdateTaskProtection', { cluster: 'prod' }, [{ cluster: 'prod' }]],
   ])('%s %j → %j', (action, input, targets) => {
     expect(ecsTargets(action, input)).toEqual(targets);
   });

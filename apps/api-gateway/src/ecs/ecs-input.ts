@@ -99,6 +99,7 @@ export function ecsTargets(action: string, input: EcsInput): TargetParams[] {
         validOrNone(() => ({ cluster: parseName(c, 'clusters', 'cluster') })),
       );
     case 'DeleteCluster':
+    case 'UpdateClusterSettings':
       return [{ cluster: parseName(requiredString(input, 'cluster'), 'cluster', 'cluster') }];
     case 'DescribeTaskDefinition':
     case 'DeregisterTaskDefinition': {
@@ -122,13 +123,26 @@ export function ecsTargets(action: string, input: EcsInput): TargetParams[] {
       ];
     case 'DescribeServices':
       return perEntry(input, 'services', (s) => ({ service: parseName(s, 'services', 'service') }));
+    case 'DeregisterContainerInstance':
+      return [
+        {
+          cluster: cluster(input),
+          id: parseResourceId(
+            requiredString(input, 'containerInstance'),
+            'containerInstance',
+            'container-instance',
+          ),
+        },
+      ];
+    case 'UpdateContainerInstancesState':
     case 'DescribeContainerInstances':
       return perEntry(input, 'containerInstances', (i) => ({
         id: parseResourceId(i, 'containerInstances', 'container-instance'),
       }));
     default:
-      // RunTask, ListTasks, CreateService, ListServices, ListContainerInstances, and the calls Berth
-      // does not offer yet: the cluster they name, if they name one.
+      // The calls on a cluster as a whole (RunTask, ListTasks, CreateService, ListServices,
+      // ListContainerInstances, Put/DeleteAttributes), and the calls Berth does not offer yet: the
+      // cluster they name, if they name one.
       return input.cluster === undefined && !CLUSTER_CALLS.has(action) ? [{}] : [{ cluster: cluster(input) }];
   }
 }
@@ -139,6 +153,8 @@ const CLUSTER_CALLS = new Set([
   'CreateService',
   'ListServices',
   'ListContainerInstances',
+  'PutAttributes',
+  'DeleteAttributes',
 ]);
 
 function perEntry(input: EcsInput, field: string, target: (entry: string) => TargetParams): TargetParams[] {

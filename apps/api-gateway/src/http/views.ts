@@ -1,4 +1,11 @@
-import { arns, circuitBreakerThreshold, containerPolicyOf, taskHealth, type ArnContext } from '@berth/domain';
+import {
+  arns,
+  circuitBreakerThreshold,
+  containerPolicyOf,
+  taskHealth,
+  type ArnContext,
+  type AttributeChange,
+} from '@berth/domain';
 import type { ServiceWithRelations, TaskCountRow } from '../services/services.repository.js';
 import type { SecretMetadata } from '../secrets/secrets.repository.js';
 import type {
@@ -220,5 +227,20 @@ export function secretView(ctx: ArnContext, clusterName: string, s: SecretMetada
     description: s.description ?? undefined,
     createdAt: iso(s.createdAt),
     updatedAt: iso(s.updatedAt),
+  };
+}
+
+/** An attribute PutAttributes set or DeleteAttributes cleared, with its target's ARN. */
+export function attributeView(
+  ctx: ArnContext,
+  clusterName: string,
+  a: AttributeChange,
+  op: 'put' | 'delete',
+) {
+  return {
+    name: a.name,
+    value: op === 'put' ? a.value : undefined,
+    targetType: 'container-instance',
+    targetId: arns.containerInstance(ctx, clusterName, a.targetId),
   };
 }
