@@ -61,6 +61,11 @@ export interface LocalCluster {
   /** Kills agent `index` with `signal` (its containers keep running) and starts it again. */
   killAgent(index: number, signal?: NodeJS.Signals): Promise<void>;
   startAgent(index: number): void;
+  /**
+   * Starts one more agent (a host joining the cluster) and waits until it is connected; returns
+   * its index in `agents`. Not on test hosts: those are fixed when the cluster starts.
+   */
+  addAgent(options: AgentOptions): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -194,7 +199,7 @@ export async function startLocalCluster(opts: {
       host ? hosts!.launcher(index) : [],
     );
   };
-  for (const [i, a] of opts.agents.entries()) {
+  const launchAgent = async (i: number, a: AgentOptions) => {
     const hostAddress = hosts?.hosts[i]?.address ?? a.hostAddress;
     if (!hostAddress) throw new Error(`agent ${i + 1}: a hostAddress, or a test host`);
     const dataDir = await mkdtemp(join(tmpdir(), 'berth-agent-'));
@@ -224,15 +229,18 @@ export async function startLocalCluster(opts: {
     for (const path of a.allowedHostPaths ?? []) args.push('--allowed-host-path', path);
     agentArgs.push(args);
     agents.push({ hostAddress, dataDir, process: startAgentProcess(i, args) });
-  }
-  await waitFor(`${agents.length} agents to connect`, async () => {
-    const res = await fetch(`${api}/v1/clusters/default/container-instances`, { headers: auth });
-    if (!res.ok) return undefined;
-    const body = (await res.json()) as { containerInstances: { agentConnected: boolean }[] };
-    return body.containerInstances.filter((i) => i.agentConnected).length === agents.length
-      ? true
-      : undefined;
-  });
+  };
+  const agentsConnected = () =>
+    waitFor(`${agents.length} agents to connect`, async () => {
+      const res = await fetch(`${api}/v1/clusters/default/container-instances`, { headers: auth });
+      if (!res.ok) return undefined;
+      const body = (await res.json()) as { containerInstances: { agentConnected: boolean }[] };
+      return body.containerInstances.filter((i) => i.agentConnected).length === agents.length
+        ? true
+        : undefined;
+    });
+  for (const [i, a] of opts.agents.entries()) await launchAgent(i, a);
+  await agentsConnected();
 
   return {
     adminToken,
@@ -270,6 +278,13 @@ export async function startLocalCluster(opts: {
     },
     startAgent(index) {
       agents[index]!.process = startAgentProcess(index, agentArgs[index]!);
+    },
+    async addAgent(options) {
+      if (hosts) throw new Error('addAgent: agents on test hosts are fixed when the cluster starts');
+      const index = agents.length;
+      await launchAgent(index, options);
+      await agentsConnected();
+      return index;
     },
     async stop() {
       const running = [...children];
