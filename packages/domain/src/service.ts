@@ -183,7 +183,7 @@ const DAEMON_DESIRED_COUNT =
  * A CreateService request, checked. A DAEMON service takes no desiredCount (its count is its
  * eligible instances, 0 until the first reconcile) and no placementStrategy, as in ECS.
  */
-export function validateCreateService(input: unknown): Omit<CreateServiceInput, 'desiredCount'> & {
+export function validateCreateService(input: unknown): CreateServiceInput & {
   desiredCount: number;
   schedulingStrategy: SchedulingStrategyName;
   deployment: DeploymentConfiguration;
