@@ -186,7 +186,7 @@ export function serviceView(ctx: ArnContext, s: ServiceWithRelations, counts: re
     runningCount: count(null, isRunning),
     pendingCount: count(null, isPending),
     launchType: 'EC2',
-    schedulingStrategy: 'REPLICA',
+    schedulingStrategy: s.schedulingStrategy,
     deploymentConfiguration: {
       minimumHealthyPercent: s.minimumHealthyPercent,
       maximumPercent: s.maximumPercent,
