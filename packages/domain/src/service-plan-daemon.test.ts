@@ -217,6 +217,20 @@ describe('DAEMON services', () => {
     expect(of(empty, 'stopTask')[0]!.reason).toBe('Container instance is DRAINING');
   });
 
+  it('a protected daemon task on a DRAINING instance stays until its protection expires', () => {
+    const t = task('d1', { instanceId: 'a', protectedUntil: inMinutes(5) });
+    const draining = [instance('a', { status: 'DRAINING' })];
+    expect(stoppedIds(plan(draining, [t], { desiredCount: 0 }))).toEqual([]);
+    const later = planService(
+      daemonSpec({ desiredCount: 0 }),
+      [deployment('d1')],
+      [t],
+      inMinutes(6),
+      draining,
+    );
+    expect(stoppedIds(later)).toEqual([t.id]);
+  });
+
   it('stops the task of an instance that left, or no longer meets the constraints', () => {
     const gone = task('d1', { instanceId: 'gone' });
     const unfit = task('d1', { instanceId: 'b' });

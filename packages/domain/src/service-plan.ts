@@ -399,12 +399,13 @@ function planDaemon(
   now: Date,
 ): void {
   // Where a task must not be: an instance gone or INACTIVE, one that no longer meets the
-  // constraints, and a DRAINING one once its other tasks are gone (ECS stops daemon tasks last).
+  // constraints, and a DRAINING one once its other tasks are gone (ECS stops daemon tasks last)
+  // and its protection, if any, has expired.
   for (const t of wanted()) {
     const instance = t.instanceId ? daemon.byId.get(t.instanceId) : undefined;
     if (!instance) stop(t, 'Container instance is no longer registered');
     else if (instance.status === 'DRAINING') {
-      if (instance.otherLiveTasks === 0) stop(t, 'Container instance is DRAINING');
+      if (instance.otherLiveTasks === 0 && !isProtected(t, now)) stop(t, 'Container instance is DRAINING');
     } else if (!instance.meetsConstraints)
       stop(t, 'Container instance no longer meets the placement constraints');
   }
