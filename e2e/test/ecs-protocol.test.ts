@@ -144,7 +144,7 @@ test('the AWS SDK runs a cluster, a task and a service through a rollout, as a d
 }, 240_000);
 
 (existsSync(AWS) ? test : test.skip)(
-  'the AWS CLI from Debian registers from a file, runs a task and waits for it',
+  'the AWS CLI from Debian registers from a file, runs a task, rolls a service to a new revision and waits for each',
   async () => {
     const dir = await mkdtemp(join(tmpdir(), 'berth-aws-'));
     try {
@@ -190,6 +190,43 @@ test('the AWS SDK runs a cluster, a task and a service through a rollout, as a d
       const clusters = (await aws('list-clusters')) as { clusterArns: string[] };
       expect(clusters.clusterArns).toContainEqual(expect.stringMatching(/:cluster\/default$/));
       await aws('stop-task', '--task', taskArn);
+
+      // A service, rolled to a new revision, as a deploy script does it.
+      await aws('create-cluster', '--cluster-name', 'cli');
+      await aws(
+        'create-service',
+        '--service-name',
+        'cli-web',
+        '--task-definition',
+        'cli-web:1',
+        '--desired-count',
+        '1',
+      );
+      await writeFile(join(dir, 'task-definition.json'), JSON.stringify(web('cli-web', 'cli v2')));
+      await aws(
+        'register-task-definition',
+        '--cli-input-json',
+        `file://${join(dir, 'task-definition.json')}`,
+      );
+      await aws('update-service', '--service', 'cli-web', '--task-definition', 'cli-web:2');
+      await aws('wait', 'services-stable', '--services', 'cli-web');
+      const services = (await aws('describe-services', '--services', 'cli-web')) as {
+        services: { taskDefinition: string; runningCount: number; deployments: unknown[] }[];
+      };
+      expect(services.services[0]).toMatchObject({ runningCount: 1, deployments: [expect.anything()] });
+      expect(services.services[0]!.taskDefinition).toMatch(/:task-definition\/cli-web:2$/);
+      expect(((await aws('list-services')) as { serviceArns: string[] }).serviceArns).toContainEqual(
+        expect.stringMatching(/:service\/default\/cli-web$/),
+      );
+      const instances = (await aws('list-container-instances', '--filter', 'attribute:os == linux')) as {
+        containerInstanceArns: string[];
+      };
+      expect(instances.containerInstanceArns).toHaveLength(2);
+      await aws('describe-container-instances', '--container-instances', ...instances.containerInstanceArns);
+      await aws('delete-service', '--service', 'cli-web', '--force');
+      expect(
+        ((await aws('delete-cluster', '--cluster', 'cli')) as { cluster: { status: string } }).cluster.status,
+      ).toBe('INACTIVE');
       // An action Berth does not offer is named in the error, with the CLI's usual exit status.
       await expect(aws('list-account-settings')).rejects.toMatchObject({
         stderr: expect.stringMatching(/UnsupportedFeatureException.*ListAccountSettings/),
