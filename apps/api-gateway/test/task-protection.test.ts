@@ -168,6 +168,16 @@ describe('service fields', () => {
     expect(patch.body.message).toMatch(/daemon scheduling strategy does not support a desired count/);
   });
 
+  it('deletes a DAEMON service without force, whatever its count (as in ECS)', async () => {
+    await sql.query(`UPDATE service SET desired_count = 3 WHERE name = 'probe'`);
+    const res = await http.delete('/v1/clusters/default/services/probe').expect(200);
+    expect(res.body.service).toMatchObject({
+      status: 'DRAINING',
+      desiredCount: 0,
+      schedulingStrategy: 'DAEMON',
+    });
+  });
+
   it.each<[Record<string, unknown>, string]>([
     [{ schedulingStrategy: 'DAEMON', desiredCount: 2 }, 'desiredCount'],
     [{ schedulingStrategy: 'DAEMON', placementStrategy: [{ type: 'random' }] }, 'placementStrategy'],

@@ -241,7 +241,8 @@ export class ServicesRepository {
   async delete(clusterId: string, name: string, force: boolean): Promise<ServiceWithRelations> {
     return this.db.$transaction(async (tx) => {
       const service = await this.lockLive(tx, clusterId, name);
-      if (service.desiredCount > 0 && !force) {
+      // As in ECS, only a REPLICA service must be scaled to 0 first: a DAEMON one's count is its instances'.
+      if (service.desiredCount > 0 && !force && service.schedulingStrategy !== 'DAEMON') {
         throw new InvalidParameterError(
           `service: ${name} still has desiredCount ${service.desiredCount}; scale it to 0 first, or delete with ?force=true`,
           'service',
