@@ -120,6 +120,7 @@ test('each implemented action answers in the shape of the ECS service model', as
     cluster: 'prod',
     attributes: [{ name: 'rack', value: 'r1', targetId: instance }],
   });
+  await call('ListAttributes', { cluster: 'prod', targetType: 'container-instance', maxResults: 1 });
   await call('DeleteAttributes', { cluster: 'prod', attributes: [{ name: 'rack', targetId: instance }] });
   await call('UpdateContainerInstancesState', {
     cluster: 'prod',

@@ -40,6 +40,7 @@ const ACTIONS = [
   'DeregisterContainerInstance',
   'PutAttributes',
   'DeleteAttributes',
+  'ListAttributes',
   'TagResource',
   'StartTask',
 ];

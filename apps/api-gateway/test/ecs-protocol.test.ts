@@ -24,6 +24,8 @@ import {
   UpdateClusterSettingsCommand,
   UpdateContainerInstancesStateCommand,
   UpdateServiceCommand,
+  ListAttributesCommand,
+  paginateListAttributes,
   paginateListTaskDefinitions,
 } from '@aws-sdk/client-ecs';
 import { Hash } from '@smithy/hash-node';
@@ -336,6 +338,27 @@ describe('the ECS JSON 1.1 protocol with the AWS SDK', () => {
       new ListContainerInstancesCommand({ cluster: 'prod', filter: 'attribute:rack == r1' }),
     );
     expect(inRack.containerInstanceArns).toEqual([arn(ids[0]!)]);
+    const pages = [];
+    for await (const page of paginateListAttributes(
+      { client: ecs, pageSize: 1 },
+      { cluster: 'prod', targetType: 'container-instance' },
+    ))
+      pages.push(...page.attributes!.map((a) => [a.name, a.value, a.targetId]));
+    expect(pages).toEqual([
+      ['rack', 'r1', arn(ids[0]!)],
+      ['zone', 'a', arn(ids[0]!)],
+      ['zone', 'b', arn(ids[1]!)],
+      ['zone', 'a', arn(ids[2]!)],
+    ]);
+    const zoneB = await ecs.send(
+      new ListAttributesCommand({
+        cluster: 'prod',
+        targetType: 'container-instance',
+        attributeName: 'zone',
+        attributeValue: 'b',
+      }),
+    );
+    expect(zoneB.attributes!.map((a) => a.targetId)).toEqual([arn(ids[1]!)]);
     await ecs.send(
       new DeleteAttributesCommand({ cluster: 'prod', attributes: [{ name: 'rack', targetId: ids[0]! }] }),
     );

@@ -59,6 +59,8 @@ export const cursors = {
   name,
   /** Newest-first lists: a time and the id that breaks ties. */
   timeAndId: z.tuple([z.iso.datetime(), id]),
+  /** ListAttributes: an instance (registration time and id) and one of its attribute names. */
+  instanceAttribute: z.tuple([z.iso.datetime(), id, z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/)]),
   familyRevision: z.tuple([
     name,
     z

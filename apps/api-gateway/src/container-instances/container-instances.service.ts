@@ -88,6 +88,65 @@ export class ContainerInstancesService {
     return { cluster, found: await this.withCounts(changed), missing };
   }
 
+  /**
+   * ListAttributes: the attributes of the cluster's registered instances (the agent's and the
+   * API's, merged), by instance in registration order and then by name, optionally only those
+   * of one name (and value); paged by attribute.
+   */
+  async listAttributes(
+    clusterName: string,
+    q: {
+      targetType?: string;
+      attributeName?: string;
+      attributeValue?: string;
+      maxResults?: string;
+      nextToken?: string;
+    },
+  ) {
+    if (q.targetType !== 'container-instance')
+      throw new InvalidParameterError('targetType: must be container-instance', 'targetType');
+    if (q.attributeValue !== undefined && q.attributeName === undefined)
+      throw new InvalidParameterError('attributeValue: needs attributeName as well', 'attributeValue');
+    const { limit, after } = parsePage(q, cursors.instanceAttribute);
+    const cluster = await this.clusters.get(clusterName);
+    const page: { instance: ContainerInstanceModel; name: string; value: string }[] = [];
+    const take = (instance: ContainerInstanceModel, afterName?: string) => {
+      if (instance.status === 'INACTIVE') return;
+      const merged = {
+        ...(instance.attributes as Record<string, string>),
+        ...(instance.apiAttributes as Record<string, string>),
+      };
+      for (const name of Object.keys(merged).sort()) {
+        if (page.length >= limit) return;
+        if (afterName !== undefined && name <= afterName) continue;
+        if (q.attributeName !== undefined && name !== q.attributeName) continue;
+        if (q.attributeValue !== undefined && merged[name] !== q.attributeValue) continue;
+        page.push({ instance, name, value: merged[name]! });
+      }
+    };
+    // The rest of the instance the previous page ended in, then the instances after it.
+    if (after) {
+      const [last] = await this.instances.getMany(cluster.id, [after[1]]);
+      if (last) take(last, after[2]);
+    }
+    let from: readonly [string, string] | undefined = after && [after[0], after[1]];
+    while (page.length < limit) {
+      const batch = await this.instances.list(cluster.id, undefined, FILTER_BATCH, from);
+      for (const instance of batch) take(instance);
+      if (batch.length < FILTER_BATCH) break;
+      from = [batch.at(-1)!.registeredAt.toISOString(), batch.at(-1)!.id];
+    }
+    return {
+      cluster,
+      attributes: page,
+      nextToken: nextPageToken(page, limit, (a) => [
+        a.instance.registeredAt.toISOString(),
+        a.instance.id,
+        a.name,
+      ]),
+    };
+  }
+
   /** PutAttributes / DeleteAttributes: every target must be an instance of the cluster, or nothing changes. */
   async changeAttributes(clusterName: string, body: unknown, op: 'put' | 'delete') {
     const attributes = validateAttributes(body, op);

@@ -246,6 +246,25 @@ export class EcsActions {
         const deregistered = await this.instances.get(cluster.name, instance.id);
         return { containerInstance: ecsContainerInstance(ctx, cluster.name, deregistered.instance) };
       },
+      ListAttributes: async (input) => {
+        const { cluster, attributes, nextToken } = await this.instances.listAttributes(clusterName(input), {
+          targetType: optionalString(input, 'targetType'),
+          attributeName: optionalString(input, 'attributeName'),
+          attributeValue: optionalString(input, 'attributeValue'),
+          ...pageOf(input),
+        });
+        return {
+          attributes: attributes.map((a) =>
+            attributeView(
+              ctx,
+              cluster.name,
+              { name: a.name, value: a.value, targetId: a.instance.id },
+              'put',
+            ),
+          ),
+          nextToken,
+        };
+      },
       PutAttributes: async (input) => this.attributes(input, 'put'),
       DeleteAttributes: async (input) => this.attributes(input, 'delete'),
       DescribeContainerInstances: async (input) => {

@@ -141,7 +141,7 @@ export function ecsTargets(action: string, input: EcsInput): TargetParams[] {
       }));
     default:
       // The calls on a cluster as a whole (RunTask, ListTasks, CreateService, ListServices,
-      // ListContainerInstances, Put/DeleteAttributes), and the calls Berth does not offer yet: the
+      // ListContainerInstances, Put/Delete/ListAttributes), and the calls Berth does not offer yet: the
       // cluster they name, if they name one.
       return input.cluster === undefined && !CLUSTER_CALLS.has(action) ? [{}] : [{ cluster: cluster(input) }];
   }
@@ -155,6 +155,7 @@ const CLUSTER_CALLS = new Set([
   'ListContainerInstances',
   'PutAttributes',
   'DeleteAttributes',
+  'ListAttributes',
 ]);
 
 function perEntry(input: EcsInput, field: string, target: (entry: string) => TargetParams): TargetParams[] {
