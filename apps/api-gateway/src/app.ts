@@ -42,6 +42,9 @@ import { TasksService } from './tasks/tasks.service.js';
 import { TaskProtectionController } from './tasks/task-protection.controller.js';
 import { TaskProtectionRepository } from './tasks/task-protection.repository.js';
 import { TaskProtectionService } from './tasks/task-protection.service.js';
+import { StartTaskController } from './tasks/start-task.controller.js';
+import { StartTaskRepository } from './tasks/start-task.repository.js';
+import { StartTaskService } from './tasks/start-task.service.js';
 import { ContainerInstancesController } from './container-instances/container-instances.controller.js';
 import { ContainerInstancesRepository } from './container-instances/container-instances.repository.js';
 import { ContainerInstancesService } from './container-instances/container-instances.service.js';
@@ -101,6 +104,7 @@ export class GatewayModule {
         TaskDefinitionsController,
         TasksController,
         TaskProtectionController,
+        StartTaskController,
         ContainerInstancesController,
         ServicesController,
         AttributesController,
@@ -140,6 +144,8 @@ export class GatewayModule {
         TasksService,
         TaskProtectionRepository,
         TaskProtectionService,
+        StartTaskRepository,
+        StartTaskService,
         ContainerInstancesRepository,
         ContainerInstancesService,
         AgentsRepository,

@@ -18,3 +18,4 @@ export * from './client-token.js';
 export * from './agent-identity.js';
 export * from './instance-liveness.js';
 export * from './task-protection.js';
+export * from './start-task.js';
