@@ -112,6 +112,13 @@ test('each implemented action answers in the shape of the ECS service model', as
     clientToken: randomUUID(),
   });
   await call('UpdateService', { cluster: 'prod', service: 'web', desiredCount: 2, forceNewDeployment: true });
+  const [second] = (run.tasks as { taskArn: string }[]).slice(1);
+  await call('UpdateTaskProtection', {
+    cluster: 'prod',
+    tasks: [second!.taskArn, randomUUID()],
+    protectionEnabled: true,
+  });
+  await call('GetTaskProtection', { cluster: 'prod' });
   await call('ListServices', { cluster: 'prod' });
   await call('DescribeServices', { cluster: 'prod', services: ['web', 'nope'], include: ['TAGS'] });
   await call('ListContainerInstances', { cluster: 'prod', status: 'ACTIVE' });

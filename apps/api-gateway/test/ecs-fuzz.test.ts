@@ -41,6 +41,8 @@ const ACTIONS = [
   'PutAttributes',
   'DeleteAttributes',
   'ListAttributes',
+  'UpdateTaskProtection',
+  'GetTaskProtection',
   'TagResource',
   'StartTask',
 ];
@@ -146,6 +148,6 @@ it('answers hostile ECS requests with ECS-shaped 4xx that write nothing, and sta
   console.log(`ecs fuzz: ${JSON.stringify(Object.fromEntries(statuses))}`);
   await gw.http.get('/healthz').expect(200);
   // Some bodies get past validation (the List* calls with nothing wrong, at least).
-  expect(statuses.get(200) ?? 0).toBeGreaterThan(20);
+  expect(statuses.get(200) ?? 0).toBeGreaterThan(10);
   expect(failures.slice(0, 20)).toEqual([]);
 }, 240_000);

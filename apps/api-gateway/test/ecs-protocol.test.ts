@@ -11,6 +11,7 @@ import {
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   ECSClient,
+  GetTaskProtectionCommand,
   ListClustersCommand,
   ListContainerInstancesCommand,
   ListServicesCommand,
@@ -24,6 +25,7 @@ import {
   UpdateClusterSettingsCommand,
   UpdateContainerInstancesStateCommand,
   UpdateServiceCommand,
+  UpdateTaskProtectionCommand,
   ListAttributesCommand,
   paginateListAttributes,
   paginateListTaskDefinitions,
@@ -264,6 +266,44 @@ describe('the ECS JSON 1.1 protocol with the AWS SDK', () => {
     );
     expect(described.services!.map((s) => s.serviceName)).toEqual(['web']);
     expect(described.failures).toEqual([{ arn: `${ARN}:service/prod/nope`, reason: 'MISSING' }]);
+
+    // Scale-in protection of a service task (written as the controller, not running here, would).
+    const { rows } = await gw.sql.query(
+      `SELECT s.cluster_id, d.task_definition_id, s.id, d.id AS deployment_id FROM service s
+       JOIN deployment d ON d.service_id = s.id AND d.status = 'PRIMARY' WHERE s.name = 'web'`,
+    );
+    const serviceTask = '00000000-0000-4000-8000-0000000000aa';
+    await gw.sql.query(
+      `INSERT INTO task (id, cluster_id, task_definition_id, service_id, deployment_id, cpu, memory, updated_at)
+       VALUES ($1, $2, $3, $4, $5, 128, 32, now())`,
+      [serviceTask, rows[0].cluster_id, rows[0].task_definition_id, rows[0].id, rows[0].deployment_id],
+    );
+    const missingTask = '00000000-0000-4000-8000-0000000000ab';
+    const before = Date.now();
+    const protectedNow = await ecs.send(
+      new UpdateTaskProtectionCommand({
+        cluster: 'prod',
+        tasks: [serviceTask, missingTask],
+        protectionEnabled: true,
+        expiresInMinutes: 30,
+      }),
+    );
+    expect(protectedNow.protectedTasks).toEqual([
+      {
+        taskArn: `${ARN}:task/prod/${serviceTask}`,
+        protectionEnabled: true,
+        expirationDate: expect.any(Date),
+      },
+    ]);
+    const expiry = protectedNow.protectedTasks![0]!.expirationDate!.getTime();
+    expect(expiry - before).toBeGreaterThanOrEqual(30 * 60_000 - 1000);
+    expect(expiry - before).toBeLessThan(31 * 60_000);
+    expect(protectedNow.failures).toEqual([
+      expect.objectContaining({ arn: `${ARN}:task/prod/${missingTask}`, reason: 'MISSING' }),
+    ]);
+    const got = await ecs.send(new GetTaskProtectionCommand({ cluster: 'prod' }));
+    expect(got.protectedTasks!.map((t) => t.taskArn)).toEqual([`${ARN}:task/prod/${serviceTask}`]);
+
     const deleted = await ecs.send(
       new DeleteServiceCommand({ cluster: 'prod', service: 'web', force: true }),
     );

@@ -6,6 +6,7 @@ import { validId, validName } from '../http/describe.js';
 import { ClustersService } from '../clusters/clusters.service.js';
 import { TaskDefinitionsService } from '../task-definitions/task-definitions.service.js';
 import { TasksService } from '../tasks/tasks.service.js';
+import { TaskProtectionService, type TaskProtectionResult } from '../tasks/task-protection.service.js';
 import { ServicesService } from '../services/services.service.js';
 import { ContainerInstancesService } from '../container-instances/container-instances.service.js';
 import type { ServiceWithRelations } from '../services/services.repository.js';
@@ -39,6 +40,14 @@ const LIST_SERVICES_DEFAULT_MAX_RESULTS = 10;
 const DESCRIBE_SERVICES_MAX = 10;
 const UPDATE_INSTANCES_STATE_MAX = 10;
 
+/** ECS's ProtectedTask carries its expiry as an awsJson1_1 timestamp (epoch seconds). */
+const protectionShape = ({ protectedTasks, failures }: TaskProtectionResult) => ({
+  protectedTasks: protectedTasks.map(({ expirationDate, ...t }) =>
+    expirationDate === undefined ? t : { ...t, expirationDate: new Date(expirationDate).getTime() / 1000 },
+  ),
+  failures,
+});
+
 const clusterName = (input: EcsInput) => parseName(clusterOf(input), 'cluster', 'cluster');
 
 /**
@@ -55,6 +64,7 @@ export class EcsActions {
     private readonly tasks: TasksService,
     private readonly services: ServicesService,
     private readonly instances: ContainerInstancesService,
+    private readonly protection: TaskProtectionService,
     @Inject(ARN_CONTEXT) private readonly ctx: ArnContext,
   ) {
     this.actions = {
@@ -169,6 +179,11 @@ export class EcsActions {
         });
         return { taskArns: tasks.map((t) => arns.task(ctx, t.cluster.name, t.id)), nextToken };
       },
+
+      UpdateTaskProtection: async (input) =>
+        protectionShape(await this.protection.update(clusterName(input), input)),
+      GetTaskProtection: async (input) =>
+        protectionShape(await this.protection.get(clusterName(input), input)),
 
       // Services
       CreateService: async (input) => ({

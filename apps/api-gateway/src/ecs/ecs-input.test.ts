@@ -61,7 +61,10 @@ describe('ecsTargets: the resources an ECS call acts on, as REST route parameter
     ['PutAttributes', { attributes: [] }, [{ cluster: 'default' }]],
     // Calls Berth does not offer yet: the cluster they name, else nothing.
     ['TagResource', { resourceArn: `${ARN}:cluster/prod` }, [{}]],
-    ['UpdateTaskProtection', { cluster: 'prod' }, [{ cluster: 'prod' }]],
+    ['UpdateTaskProtection', { cluster: 'prod', tasks: [TASK] }, [{ cluster: 'prod', task: TASK }]],
+    ['GetTaskProtection', { cluster: 'prod' }, [{ cluster: 'prod' }]],
+    ['GetTaskProtection', { tasks: [TASK] }, [{ cluster: 'default', task: TASK }]],
+    ['TagResource', { cluster: 'prod' }, [{ cluster: 'prod' }]],
   ])('%s %j → %j', (action, input, targets) => {
     expect(ecsTargets(action, input)).toEqual(targets);
   });

@@ -112,7 +112,12 @@ export function ecsTargets(action: string, input: EcsInput): TargetParams[] {
         { cluster: cluster(input), task: parseResourceId(requiredString(input, 'task'), 'task', 'task') },
       ];
     case 'DescribeTasks':
+    case 'UpdateTaskProtection':
       return perEntry(input, 'tasks', (t) => ({ task: parseResourceId(t, 'tasks', 'task') }));
+    case 'GetTaskProtection':
+      return input.tasks === undefined || input.tasks === null
+        ? [{ cluster: cluster(input) }]
+        : perEntry(input, 'tasks', (t) => ({ task: parseResourceId(t, 'tasks', 'task') }));
     case 'UpdateService':
     case 'DeleteService':
       return [
