@@ -19,3 +19,4 @@ export * from './agent-identity.js';
 export * from './instance-liveness.js';
 export * from './task-protection.js';
 export * from './start-task.js';
+export * from './tags.js';
