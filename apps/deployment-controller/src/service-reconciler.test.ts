@@ -293,8 +293,10 @@ describe('the deployment circuit breaker', () => {
     expect(rollback).toMatchObject({
       status: 'PRIMARY',
       taskDefinitionId: h.v1.id,
+      rolledBackFrom: failed!.id,
       rolloutStateReason: `Rolling back from deployment ${failed!.id} to the task definition of deployment ${completed!.id}.`,
     });
+    expect([completed!.rolledBackFrom, failed!.rolledBackFrom]).toEqual([null, null]);
     expect(h.svc().taskDefinitionId).toBe(h.v1.id);
     expect(h.events()).toContain(
       `(service web) (deployment ${failed!.id}) rolling back to the task definition of deployment ${completed!.id}, the last that completed.`,
@@ -305,6 +307,11 @@ describe('the deployment circuit breaker', () => {
       ['INACTIVE', 'FAILED'],
       ['PRIMARY', 'COMPLETED'],
     ]);
+    // The reason text has moved on; the column still says what the deployment is.
+    expect(h.primary()).toMatchObject({
+      rolloutStateReason: 'ECS deployment completed.',
+      rolledBackFrom: failed!.id,
+    });
     expect(h.live().map((t) => [t.deploymentId, t.lastStatus])).toEqual([
       [rollback!.id, 'RUNNING'],
       [rollback!.id, 'RUNNING'],

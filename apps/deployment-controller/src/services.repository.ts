@@ -7,7 +7,6 @@ import {
   type ContainerDefinition,
   type DaemonInstanceView,
   type SchedulingStrategy,
-  ROLLBACK_REASON_PREFIX,
   serviceEvents,
   taskHealth,
   type PolicySubject,
@@ -115,7 +114,7 @@ export class ServicesRepository implements ServiceStore {
         rolloutState: d.rolloutState as RolloutState,
         createdAt: d.createdAt,
         failedTasks: failed.find((f) => f.deploymentId === d.id)?._count ?? 0,
-        isRollback: d.rolloutStateReason?.startsWith(ROLLBACK_REASON_PREFIX) ?? false,
+        rolledBackFrom: d.rolledBackFrom,
       })),
       tasks: tasks.map((t) => ({
         id: t.id,
@@ -295,6 +294,7 @@ export class ServicesRepository implements ServiceStore {
               status: 'PRIMARY',
               taskDefinitionId: action.taskDefinitionId,
               desiredCount: snapshot.spec.desiredCount,
+              rolledBackFrom: action.rolledBackFrom,
               rolloutStateReason: action.rolloutStateReason,
             },
           });

@@ -294,6 +294,7 @@ describe('circuit breaker', () => {
       {
         type: 'createDeployment',
         taskDefinitionId: 'td-d1',
+        rolledBackFrom: 'd2',
         rolloutStateReason: expect.stringContaining('Rolling back'),
       },
     ]);
@@ -301,7 +302,7 @@ describe('circuit breaker', () => {
   });
 
   it('does not roll back a rollback that fails too (no endless loop)', () => {
-    const d2 = deployment('d2', { failedTasks: 3, isRollback: true });
+    const d2 = deployment('d2', { failedTasks: 3, rolledBackFrom: 'd0' });
     const actions = planService(breaker, [d1, d2], running('d1', 3), NOW);
     expect(of(actions, 'updateDeployment')[0]).toMatchObject({ deploymentId: 'd2', rolloutState: 'FAILED' });
     expect(of(actions, 'createDeployment')).toEqual([]);

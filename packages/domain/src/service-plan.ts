@@ -34,8 +34,11 @@ export interface DeploymentView {
   createdAt: Date;
   /** Tasks of this deployment that failed: did not start, exited, or failed health checks. */
   failedTasks: number;
-  /** Started by the breaker to roll back; a rollback that fails too is not rolled back again. */
-  isRollback?: boolean;
+  /**
+   * Set when the breaker started this deployment to roll back: the FAILED deployment it replaces
+   * (column `deployment.rolled_back_from`). A rollback that fails too is not rolled back again.
+   */
+  rolledBackFrom?: string | null;
 }
 
 export interface ServiceTaskView {
@@ -87,17 +90,14 @@ export type ServiceAction =
       rolloutState?: RolloutState;
       rolloutStateReason?: string;
     }
-  /** A new PRIMARY deployment (a rollback); the current PRIMARY becomes ACTIVE. */
-  | { type: 'createDeployment'; taskDefinitionId: string; rolloutStateReason: string }
+  /** A new PRIMARY deployment (a rollback from `rolledBackFrom`); the current PRIMARY becomes ACTIVE. */
+  | { type: 'createDeployment'; taskDefinitionId: string; rolledBackFrom: string; rolloutStateReason: string }
   | { type: 'setSteady'; steady: boolean }
   /** A DAEMON service's desiredCount (service and PRIMARY deployment): its eligible instances. */
   | { type: 'setDesiredCount'; desiredCount: number }
   /** A deleted (DRAINING) service whose tasks are all gone. */
   | { type: 'markInactive' }
   | { type: 'event'; message: string };
-
-/** How a rollback deployment's rolloutStateReason starts, until it completes or fails. */
-export const ROLLBACK_REASON_PREFIX = 'Rolling back from deployment';
 
 /** ECS's breaker threshold: half the desired count, at least 3 and at most 200. */
 export function circuitBreakerThreshold(desiredCount: number): number {
@@ -243,11 +243,12 @@ export function planService(
     const lastCompleted = [...deployments]
       .filter((d) => d.id !== primary.id && d.rolloutState === 'COMPLETED')
       .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
-    if (spec.circuitBreaker.rollback && lastCompleted && !primary.isRollback) {
+    if (spec.circuitBreaker.rollback && lastCompleted && !primary.rolledBackFrom) {
       actions.push({
         type: 'createDeployment',
         taskDefinitionId: lastCompleted.taskDefinitionId,
-        rolloutStateReason: `${ROLLBACK_REASON_PREFIX} ${primary.id} to the task definition of deployment ${lastCompleted.id}.`,
+        rolledBackFrom: primary.id,
+        rolloutStateReason: `Rolling back from deployment ${primary.id} to the task definition of deployment ${lastCompleted.id}.`,
       });
       actions.push({
         type: 'event',

@@ -27,11 +27,11 @@ export interface ClusterCounts {
   pendingTasksCount: number;
 }
 
-export function clusterView(ctx: ArnContext, c: ClusterModel, counts: ClusterCounts, status = 'ACTIVE') {
+export function clusterView(ctx: ArnContext, c: ClusterModel, counts: ClusterCounts, status?: string) {
   return {
     clusterArn: arns.cluster(ctx, c.name),
     clusterName: c.name,
-    status,
+    status: status ?? c.status,
     ...counts,
     createdAt: iso(c.createdAt),
   };
@@ -207,6 +207,8 @@ export function serviceView(ctx: ArnContext, s: ServiceWithRelations, counts: re
       circuitBreakerThreshold: circuitBreakerThreshold(d.desiredCount),
       rolloutState: d.rolloutState,
       rolloutStateReason: d.rolloutStateReason ?? undefined,
+      /** A circuit-breaker rollback: the FAILED deployment it replaces. */
+      rolledBackFrom: d.rolledBackFrom ?? undefined,
       createdAt: iso(d.createdAt),
       updatedAt: iso(d.updatedAt),
     })),

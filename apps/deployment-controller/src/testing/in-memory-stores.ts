@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   clusterPolicyRefusal,
-  ROLLBACK_REASON_PREFIX,
   serviceEvents,
   taskHealth,
   type ContainerLastStatus,
@@ -143,6 +142,7 @@ export interface MemDeployment {
   desiredCount: number;
   rolloutState: RolloutState;
   rolloutStateReason: string | null;
+  rolledBackFrom: string | null;
   createdAt: Date;
 }
 
@@ -396,6 +396,7 @@ export class InMemoryBerth {
     taskDefinitionId: string,
     desiredCount: number,
     reason: string | null = null,
+    rolledBackFrom: string | null = null,
   ) {
     const d: MemDeployment = {
       id: randomUUID(),
@@ -405,6 +406,7 @@ export class InMemoryBerth {
       desiredCount,
       rolloutState: 'IN_PROGRESS',
       rolloutStateReason: reason,
+      rolledBackFrom,
       createdAt: this.now,
     };
     this.deployments.set(d.id, d);
@@ -603,7 +605,7 @@ class InMemoryServiceStore implements ServiceStore {
         rolloutState: d.rolloutState,
         createdAt: d.createdAt,
         failedTasks: tasks.filter((t) => t.failed && t.deploymentId === d.id).length,
-        isRollback: d.rolloutStateReason?.startsWith(ROLLBACK_REASON_PREFIX) ?? false,
+        rolledBackFrom: d.rolledBackFrom,
       })),
       tasks: tasks
         .filter((t) => t.lastStatus !== 'STOPPED')
@@ -729,7 +731,13 @@ class InMemoryServiceStore implements ServiceStore {
         }
         case 'createDeployment':
           for (const d of this.w.rowsOfDeployments(s.id)) if (d.status === 'PRIMARY') d.status = 'ACTIVE';
-          this.w.addDeployment(s.id, action.taskDefinitionId, s.desiredCount, action.rolloutStateReason);
+          this.w.addDeployment(
+            s.id,
+            action.taskDefinitionId,
+            s.desiredCount,
+            action.rolloutStateReason,
+            action.rolledBackFrom,
+          );
           s.taskDefinitionId = action.taskDefinitionId;
           break;
         case 'setSteady':
