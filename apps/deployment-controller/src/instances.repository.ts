@@ -1,4 +1,4 @@
-import { releaseTaskReservation, type PrismaClient } from '@berth/db';
+import { releaseTaskReservations, type PrismaClient } from '@berth/db';
 import type { InstanceLivenessRow } from '@berth/domain';
 import type { InstanceStore, LostTasks } from './stores.js';
 
@@ -50,23 +50,40 @@ export class InstancesRepository implements InstanceStore {
     };
   }
 
-  private stillSilent(instance: InstanceLivenessRow) {
-    return { id: instance.id, lastHeartbeatAt: instance.lastHeartbeatAt };
+  /**
+   * The guard of every write, for many instances at once: `g` lists each instance with the last
+   * heartbeat the sweep saw ($1 ids, $2 heartbeats), and only an instance `i` whose heartbeat has
+   * not moved since matches.
+   */
+  private static readonly SEEN = `unnest($1::uuid[], $2::timestamp(3)[]) AS g(id, hb)`;
+  private static readonly STILL_SILENT = `g.id = i.id AND i.last_heartbeat_at IS NOT DISTINCT FROM g.hb`;
+
+  private static seen(instances: readonly InstanceLivenessRow[]): [string[], (string | null)[]] {
+    return [instances.map((i) => i.id), instances.map((i) => i.lastHeartbeatAt?.toISOString() ?? null)];
   }
 
-  async markDisconnected(instance: InstanceLivenessRow): Promise<boolean> {
-    const { count } = await this.db.containerInstance.updateMany({
-      where: { ...this.stillSilent(instance), agentConnected: true },
-      data: { agentConnected: false },
-    });
-    return count > 0;
+  async markDisconnected(instances: readonly InstanceLivenessRow[]): Promise<string[]> {
+    if (instances.length === 0) return [];
+    const rows = await this.db.$queryRawUnsafe<{ id: string }[]>(
+      `UPDATE container_instance i SET agent_connected = false, updated_at = now()
+         FROM ${InstancesRepository.SEEN}
+        WHERE ${InstancesRepository.STILL_SILENT} AND i.agent_connected
+       RETURNING i.id`,
+      ...InstancesRepository.seen(instances),
+    );
+    return rows.map((r) => r.id);
   }
 
-  async observeSilence(instance: InstanceLivenessRow, now: Date): Promise<void> {
-    await this.db.containerInstance.updateMany({
-      where: this.stillSilent(instance),
-      data: { silentSince: instance.lastHeartbeatAt, silenceSeenAt: now },
-    });
+  async observeSilence(instances: readonly InstanceLivenessRow[], now: Date): Promise<void> {
+    if (instances.length === 0) return;
+    await this.db.$executeRawUnsafe(
+      `UPDATE container_instance i SET silent_since = i.last_heartbeat_at, silence_seen_at = $3::timestamp(3),
+              updated_at = now()
+         FROM ${InstancesRepository.SEEN}
+        WHERE ${InstancesRepository.STILL_SILENT}`,
+      ...InstancesRepository.seen(instances),
+      now.toISOString(),
+    );
   }
 
   /** One write for all held instances. */
@@ -90,42 +107,54 @@ export class InstancesRepository implements InstanceStore {
     await this.db.serviceEvent.createMany({ data: events });
   }
 
-  async stopTasksOfLostInstance(instance: InstanceLivenessRow, now: Date): Promise<LostTasks | null> {
+  async stopTasksOfLostInstances(instances: readonly InstanceLivenessRow[], now: Date): Promise<LostTasks[]> {
+    if (instances.length === 0) return [];
     return this.db.$transaction(async (tx) => {
-      const still = await tx.$queryRaw<{ cluster_id: string }[]>`
-        SELECT cluster_id FROM container_instance
-         WHERE id = ${instance.id}::uuid AND NOT agent_connected
-           AND last_heartbeat_at IS NOT DISTINCT FROM ${instance.lastHeartbeatAt}
-         FOR UPDATE`;
-      const row = still[0];
-      if (!row) return null;
-      const silentSeconds = instance.lastHeartbeatAt
-        ? Math.round((now.getTime() - instance.lastHeartbeatAt.getTime()) / 1000)
-        : null;
-      const reason =
-        silentSeconds === null
+      // In id order, as the scheduler locks instances, so two such transactions cannot deadlock.
+      const still = await tx.$queryRawUnsafe<{ id: string; cluster_id: string }[]>(
+        `SELECT i.id, i.cluster_id FROM container_instance i, ${InstancesRepository.SEEN}
+          WHERE ${InstancesRepository.STILL_SILENT} AND NOT i.agent_connected
+          ORDER BY i.id
+            FOR UPDATE OF i`,
+        ...InstancesRepository.seen(instances),
+      );
+      if (still.length === 0) return [];
+      const byId = new Map(instances.map((i) => [i.id, i]));
+      const reason = (id: string) => {
+        const last = byId.get(id)?.lastHeartbeatAt ?? null;
+        return last === null
           ? 'Container instance lost: its agent never sent a heartbeat'
-          : `Container instance lost: its agent has been silent for ${silentSeconds} s`;
-      const tasks = await tx.$queryRawUnsafe<{ id: string; service_id: string | null }[]>(
+          : `Container instance lost: its agent has been silent for ${Math.round((now.getTime() - last.getTime()) / 1000)} s`;
+      };
+      const tasks = await tx.$queryRawUnsafe<
+        { id: string; container_instance_id: string; service_id: string | null }[]
+      >(
         `UPDATE task t SET desired_status = 'STOPPED', last_status = 'STOPPED',
                stop_code = coalesce(stop_code, 'InstanceLost'),
-               stopped_reason = coalesce(stopped_reason, $2),
+               stopped_reason = coalesce(stopped_reason, r.reason),
                stopping_at = coalesce(stopping_at, now()), stopped_at = now(), updated_at = now()
-         WHERE t.container_instance_id = $1::uuid AND ${TASKS_TO_STOP}
-        RETURNING id, service_id`,
-        instance.id,
-        reason,
+          FROM unnest($1::uuid[], $2::text[]) AS r(id, reason)
+         WHERE t.container_instance_id = r.id AND ${TASKS_TO_STOP}
+        RETURNING t.id, t.container_instance_id, t.service_id`,
+        still.map((i) => i.id),
+        still.map((i) => reason(i.id)),
       );
+      if (tasks.length === 0) return [];
       const ids = tasks.map((t) => t.id);
-      if (ids.length === 0) return null;
       await tx.taskContainer.updateMany({ where: { taskId: { in: ids } }, data: { lastStatus: 'STOPPED' } });
-      for (const id of ids) await releaseTaskReservation(tx, id);
-      return {
-        instanceId: instance.id,
-        clusterId: row.cluster_id,
-        taskIds: ids,
-        serviceIds: [...new Set(tasks.map((t) => t.service_id).filter((s): s is string => s !== null))],
-      };
+      await releaseTaskReservations(tx, ids);
+      return still.flatMap((i) => {
+        const stopped = tasks.filter((t) => t.container_instance_id === i.id);
+        if (stopped.length === 0) return [];
+        return [
+          {
+            instanceId: i.id,
+            clusterId: i.cluster_id,
+            taskIds: stopped.map((t) => t.id),
+            serviceIds: [...new Set(stopped.flatMap((t) => t.service_id ?? []))],
+          },
+        ];
+      });
     });
   }
 }

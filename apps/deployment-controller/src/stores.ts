@@ -80,10 +80,10 @@ export interface LostTasks {
 export interface InstanceStore {
   /** The store's `now` (the database's clock) and every instance that is not deregistered. */
   snapshot(): Promise<{ now: Date; instances: InstanceLivenessRow[] }>;
-  /** Returns whether the instance was still as silent as in the snapshot. */
-  markDisconnected(instance: InstanceLivenessRow): Promise<boolean>;
-  /** Remembers when the controller first saw this silence. */
-  observeSilence(instance: InstanceLivenessRow, now: Date): Promise<void>;
+  /** Marks them disconnected; returns those that were connected and still as silent as in the snapshot. */
+  markDisconnected(instances: readonly InstanceLivenessRow[]): Promise<string[]>;
+  /** Remembers when the controller first saw these silences. */
+  observeSilence(instances: readonly InstanceLivenessRow[], now: Date): Promise<void>;
   /**
    * Unguarded: a mark on an agent that has just come back is older than its new heartbeat, and
    * only marks newer than the last heartbeat count.
@@ -93,9 +93,10 @@ export interface InstanceStore {
   servicesOn(instanceIds: string[]): Promise<{ id: string; name: string }[]>;
   addServiceEvents(events: { serviceId: string; message: string }[]): Promise<void>;
   /**
-   * Stops with InstanceLost, and frees the reservations of, the instance's tasks that its loss
-   * stops: standalone ones and those of services that REPLACE (WAIT keeps them). Null when the
-   * agent came back since the snapshot, or there was nothing to stop.
+   * Stops with InstanceLost, and frees the reservations of, the tasks that these instances' loss
+   * stops: standalone ones and those of services that REPLACE (WAIT keeps them). One transaction
+   * for all of them, so a sweep that loses a rack is not one round trip per task. Returns one entry
+   * per instance that was still as silent as in the snapshot and had something to stop.
    */
-  stopTasksOfLostInstance(instance: InstanceLivenessRow, now: Date): Promise<LostTasks | null>;
+  stopTasksOfLostInstances(instances: readonly InstanceLivenessRow[], now: Date): Promise<LostTasks[]>;
 }

@@ -228,3 +228,27 @@ it('keeps the tasks of a service that WAITs for a lost instance, and stops the o
   expect(await running(keptTasks.instanceId)).toBe(2);
   expect(await running(replaced.instanceId)).toBe(0);
 });
+
+it("loses a sweep's instances in one go: each gives back exactly its reservations, one hint per service and per cluster", async () => {
+  const clusterName = randomUUID();
+  const web = await service(clusterName);
+  for (let i = 0; i < 4; i++) await seed(ago(100), true, { clusterName });
+  const lost = [
+    await seed(ago(LOST), true, { clusterName, serviceId: web.id }),
+    await seed(ago(LOST + 300), true, { clusterName, serviceId: web.id }),
+    await seed(ago(LOST + 600), false, { clusterName }),
+  ];
+  const calls: string[] = [];
+  await reconciler(calls).sweep();
+
+  for (const l of lost) {
+    const instance = await prisma.containerInstance.findUniqueOrThrow({ where: { id: l.instanceId } });
+    expect(instance).toMatchObject({ agentConnected: false, reservedCpu: 0, reservedMemory: 0 });
+    const tasks = await prisma.task.findMany({ where: { id: { in: l.tasks } } });
+    for (const t of tasks) {
+      expect(t).toMatchObject({ lastStatus: 'STOPPED', stopCode: 'InstanceLost', holdsReservation: false });
+      expect(t.stoppedReason).toMatch(/^Container instance lost: its agent has been silent for 1[2-4] s$/);
+    }
+  }
+  expect(calls).toEqual([`service:${web.id}`, `place:${lost[0]!.clusterId}`]);
+});

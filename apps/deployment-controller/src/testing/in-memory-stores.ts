@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import {
   clusterPolicyRefusal,
+  instanceAttributes,
+  readTaskDefinition,
   serviceEvents,
   taskHealth,
   type ContainerLastStatus,
   type DeploymentStatus,
   type HealthStatus,
   type InstanceLivenessRow,
-  type PolicySubject,
   type RolloutState,
   type SchedulingStrategy,
   type ServiceAction,
@@ -220,7 +221,8 @@ export class InMemoryBerth {
       revision,
       cpu: 128,
       memory: 64,
-      definition: { family, containerDefinitions },
+      // Stored as registered: every container has an image.
+      definition: { family, containerDefinitions: containerDefinitions.map((c) => ({ image: 'busybox', ...c })) },
     };
     this.taskDefinitions.set(td.id, td);
     return td;
@@ -653,7 +655,7 @@ class InMemoryServiceStore implements ServiceStore {
           reservedCpu: i.reservedCpu,
           reservedMemory: i.reservedMemory,
           reservedPorts: new Set<string>(),
-          attributes: i.attributes,
+          attributes: instanceAttributes({ attributes: i.attributes, apiAttributes: {} }),
           groupCounts,
           otherLiveTasks: here.filter((t) => !isDaemonTask(t)).length,
         };
@@ -680,7 +682,7 @@ class InMemoryServiceStore implements ServiceStore {
           const refusal = clusterPolicyRefusal(
             cluster,
             `${td.family}:${td.revision}`,
-            td.definition as unknown as PolicySubject,
+            readTaskDefinition(td.definition, `${td.family}:${td.revision}`),
           );
           if (refusal) {
             const message = serviceEvents.unableToStart(s.name, refusal);
@@ -794,16 +796,20 @@ class InMemoryInstanceStore implements InstanceStore {
     return i && i.lastHeartbeatAt?.getTime() === row.lastHeartbeatAt?.getTime() ? i : null;
   }
 
-  async markDisconnected(row: InstanceLivenessRow): Promise<boolean> {
-    const i = this.stillSilent(row);
-    if (!i?.agentConnected) return false;
-    i.agentConnected = false;
-    return true;
+  async markDisconnected(rows: readonly InstanceLivenessRow[]): Promise<string[]> {
+    return rows.flatMap((row) => {
+      const i = this.stillSilent(row);
+      if (!i?.agentConnected) return [];
+      i.agentConnected = false;
+      return [i.id];
+    });
   }
 
-  async observeSilence(row: InstanceLivenessRow, now: Date): Promise<void> {
-    const i = this.stillSilent(row);
-    if (i) Object.assign(i, { silentSince: row.lastHeartbeatAt, silenceSeenAt: now });
+  async observeSilence(rows: readonly InstanceLivenessRow[], now: Date): Promise<void> {
+    for (const row of rows) {
+      const i = this.stillSilent(row);
+      if (i) Object.assign(i, { silentSince: row.lastHeartbeatAt, silenceSeenAt: now });
+    }
   }
 
   async markBrakeHeld(instanceIds: string[], now: Date): Promise<void> {
@@ -832,7 +838,11 @@ class InMemoryInstanceStore implements InstanceStore {
     for (const e of events) this.w.addEvents(e.serviceId, [e.message]);
   }
 
-  async stopTasksOfLostInstance(row: InstanceLivenessRow, now: Date): Promise<LostTasks | null> {
+  async stopTasksOfLostInstances(rows: readonly InstanceLivenessRow[], now: Date): Promise<LostTasks[]> {
+    return rows.flatMap((row) => this.stopTasksOfLostInstance(row, now) ?? []);
+  }
+
+  private stopTasksOfLostInstance(row: InstanceLivenessRow, now: Date): LostTasks | null {
     const i = this.stillSilent(row);
     if (!i || i.agentConnected) return null;
     const reason =
