@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import {
   clusterPolicyRefusal,
-  instanceAttributes,
-  readTaskDefinition,
   serviceEvents,
   taskHealth,
   type ContainerLastStatus,
   type DeploymentStatus,
   type HealthStatus,
   type InstanceLivenessRow,
+  type PolicySubject,
   type RolloutState,
   type SchedulingStrategy,
   type ServiceAction,
@@ -221,8 +220,7 @@ export class InMemoryBerth {
       revision,
       cpu: 128,
       memory: 64,
-      // Stored as registered: every container has an image.
-      definition: { family, containerDefinitions: containerDefinitions.map((c) => ({ image: 'busybox', ...c })) },
+      definition: { family, containerDefinitions },
     };
     this.taskDefinitions.set(td.id, td);
     return td;
@@ -655,7 +653,7 @@ class InMemoryServiceStore implements ServiceStore {
           reservedCpu: i.reservedCpu,
           reservedMemory: i.reservedMemory,
           reservedPorts: new Set<string>(),
-          attributes: instanceAttributes({ attributes: i.attributes, apiAttributes: {} }),
+          attributes: i.attributes,
           groupCounts,
           otherLiveTasks: here.filter((t) => !isDaemonTask(t)).length,
         };
@@ -682,7 +680,7 @@ class InMemoryServiceStore implements ServiceStore {
           const refusal = clusterPolicyRefusal(
             cluster,
             `${td.family}:${td.revision}`,
-            readTaskDefinition(td.definition, `${td.family}:${td.revision}`),
+            td.definition as unknown as PolicySubject,
           );
           if (refusal) {
             const message = serviceEvents.unableToStart(s.name, refusal);
