@@ -4,9 +4,7 @@ import {
   cursors,
   nextPageToken,
   parsePage,
-  parseTags,
   validateCreateCluster,
-  validateUpdateCluster,
   validateUpdateClusterSettings,
 } from '@berth/domain';
 import type { ClusterCounts } from '../http/views.js';
@@ -32,9 +30,8 @@ export class ClustersService {
 
   /** Idempotent, as in ECS: creating an existing cluster returns it. */
   async create(body: unknown): Promise<ClusterWithCounts> {
-    const { clusterName, settings, configuration } = validateCreateCluster(body);
-    const tags = parseTags((body as { tags?: unknown } | null)?.tags);
-    return this.withCounts(await this.clusters.create(clusterName, { tags, settings, configuration }));
+    const { clusterName } = validateCreateCluster(body);
+    return this.withCounts(await this.clusters.create(clusterName));
   }
 
   async list(q: { maxResults?: string; nextToken?: string }) {
@@ -65,18 +62,13 @@ export class ClustersService {
     return splitFound(names, byName);
   }
 
-  /** Settings are kept and not acted on (containerInsights). */
+  /** Settings are accepted and not acted on (containerInsights). */
   async updateSettings(name: string, body: unknown): Promise<ClusterWithCounts> {
-    const { settings } = validateUpdateClusterSettings(body);
-    return this.withCounts(await this.clusters.update(name, { settings }));
+    validateUpdateClusterSettings(body);
+    return this.get(name);
   }
 
-  /** UpdateCluster: `settings` and `configuration` are kept as sent and not acted on. */
-  async update(name: string, body: unknown): Promise<ClusterWithCounts> {
-    return this.withCounts(await this.clusters.update(name, validateUpdateCluster(body)));
-  }
-
-  /** The deleted cluster, INACTIVE, with nothing left in it. */
+  /** The deleted cluster, with nothing left in it. */
   async delete(name: string): Promise<ClusterWithCounts> {
     return { cluster: await this.clusters.delete(name), counts: NO_COUNTS };
   }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { arns, ClientError, parseName, storedTags, type ArnContext } from '@berth/domain';
+import { arns, ClientError, parseName, type ArnContext } from '@berth/domain';
 import { ARN_CONTEXT } from '../http/arn-context.js';
 import { attributeView } from '../http/views.js';
 import { validId, validName } from '../http/describe.js';
@@ -9,8 +9,6 @@ import { TasksService } from '../tasks/tasks.service.js';
 import { TaskProtectionService, type TaskProtectionResult } from '../tasks/task-protection.service.js';
 import { ServicesService } from '../services/services.service.js';
 import { ContainerInstancesService } from '../container-instances/container-instances.service.js';
-import { TagsService } from '../tags/tags.service.js';
-import type { ClusterWithCounts } from '../clusters/clusters.service.js';
 import type { ServiceWithRelations } from '../services/services.repository.js';
 import {
   clusterOf,
@@ -50,12 +48,6 @@ const protectionShape = ({ protectedTasks, failures }: TaskProtectionResult) => 
   failures,
 });
 
-/** A cluster's settings as stored; containerInsights is disabled until set. */
-const clusterSettings = (c: ClusterWithCounts) => {
-  const settings = Array.isArray(c.cluster.settings) ? c.cluster.settings : [];
-  return settings.length ? settings : [{ name: 'containerInsights', value: 'disabled' }];
-};
-
 const clusterName = (input: EcsInput) => parseName(clusterOf(input), 'cluster', 'cluster');
 
 /**
@@ -73,7 +65,6 @@ export class EcsActions {
     private readonly services: ServicesService,
     private readonly instances: ContainerInstancesService,
     private readonly protection: TaskProtectionService,
-    private readonly tagging: TagsService,
     @Inject(ARN_CONTEXT) private readonly ctx: ArnContext,
   ) {
     this.actions = {
@@ -94,42 +85,33 @@ export class EcsActions {
         const { found, missing: unknown } = await this.clusters.describe(refs);
         return {
           clusters: found.map((c) => ({
-            ...this.cluster(c),
-            ...(include.has('SETTINGS') ? { settings: clusterSettings(c) } : {}),
-            // Berth keeps no cluster statistics: the member is there, empty.
+            ...ecsCluster(ctx, c),
+            // Berth keeps no cluster settings, statistics or tags: the members are there, empty.
+            ...(include.has('SETTINGS')
+              ? { settings: [{ name: 'containerInsights', value: 'disabled' }] }
+              : {}),
             ...(include.has('STATISTICS') ? { statistics: [] } : {}),
-            ...(include.has('TAGS') ? { tags: storedTags(c.cluster.tags) } : {}),
+            ...(include.has('TAGS') ? { tags: [] } : {}),
           })),
           failures: unknown.map((ref) => missing(this.arnOf('cluster', ref))),
         };
       },
-      CreateCluster: async (input) => {
-        const c = await this.clusters.create(input);
-        return {
-          cluster: { ...this.cluster(c), settings: clusterSettings(c), tags: storedTags(c.cluster.tags) },
-        };
-      },
-      UpdateCluster: async (input) => {
-        const name = parseName(requiredString(input, 'cluster'), 'cluster', 'cluster');
-        const c = await this.clusters.update(name, input);
-        return { cluster: { ...this.cluster(c), settings: clusterSettings(c) } };
-      },
-      UpdateClusterSettings: async (input) => {
-        const c = await this.clusters.updateSettings(clusterName(input), input);
-        return { cluster: { ...this.cluster(c), settings: clusterSettings(c) } };
-      },
+      CreateCluster: async (input) => ({ cluster: ecsCluster(ctx, await this.clusters.create(input)) }),
+      UpdateClusterSettings: async (input) => ({
+        cluster: {
+          ...ecsCluster(ctx, await this.clusters.updateSettings(clusterName(input), input)),
+          settings: [{ name: 'containerInsights', value: 'disabled' }],
+        },
+      }),
       DeleteCluster: async (input) => {
         const name = parseName(requiredString(input, 'cluster'), 'cluster', 'cluster');
-        return { cluster: this.cluster(await this.clusters.delete(name)) };
+        return { cluster: ecsCluster(ctx, await this.clusters.delete(name), 'INACTIVE') };
       },
 
       // Task definitions
       RegisterTaskDefinition: async (input) => {
-        const { taskDefinition } = await this.taskDefinitions.register(input);
-        return {
-          taskDefinition: ecsTaskDefinition(ctx, taskDefinition),
-          tags: taskDefinitionTags(taskDefinition),
-        };
+        const { taskDefinition, tags } = await this.taskDefinitions.register(input);
+        return { taskDefinition: ecsTaskDefinition(ctx, taskDefinition), tags };
       },
       DescribeTaskDefinition: async (input) => {
         const include = includeList(input, ['TAGS']);
@@ -222,7 +204,7 @@ export class EcsActions {
         ),
       }),
       DescribeServices: async (input) => {
-        const include = includeList(input, ['TAGS']);
+        includeList(input, ['TAGS']);
         const cluster = clusterName(input);
         const { found, missing: unknown } = await this.services.describe(
           cluster,
@@ -230,10 +212,7 @@ export class EcsActions {
         );
         const counts = await this.services.taskCounts(found.map((s) => s.id));
         return {
-          services: found.map((s) => ({
-            ...ecsService(ctx, s, counts),
-            ...(include.has('TAGS') ? { tags: storedTags(s.tags) } : {}),
-          })),
+          services: found.map((s) => ecsService(ctx, s, counts)),
           failures: unknown.map((ref) => missing(this.arnOf('service', ref, cluster))),
         };
       },
@@ -304,7 +283,7 @@ export class EcsActions {
       PutAttributes: async (input) => this.attributes(input, 'put'),
       DeleteAttributes: async (input) => this.attributes(input, 'delete'),
       DescribeContainerInstances: async (input) => {
-        const include = includeList(input, ['TAGS', 'CONTAINER_INSTANCE_HEALTH']);
+        includeList(input, ['TAGS', 'CONTAINER_INSTANCE_HEALTH']);
         const name = clusterName(input);
         const {
           cluster,
@@ -312,30 +291,11 @@ export class EcsActions {
           missing: unknown,
         } = await this.instances.describe(name, requiredList(input, 'containerInstances'));
         return {
-          containerInstances: found.map((i) => ({
-            ...ecsContainerInstance(ctx, cluster.name, i),
-            ...(include.has('TAGS') ? { tags: storedTags(i.instance.tags) } : {}),
-          })),
+          containerInstances: found.map((i) => ecsContainerInstance(ctx, cluster.name, i)),
           failures: unknown.map((ref) => missing(this.arnOf('container-instance', ref, cluster.name))),
         };
       },
-
-      // Tags
-      TagResource: async (input) => {
-        await this.tagging.tag(input.resourceArn, input.tags);
-        return {};
-      },
-      UntagResource: async (input) => {
-        await this.tagging.untag(input.resourceArn, input.tagKeys);
-        return {};
-      },
-      ListTagsForResource: async (input) => ({ tags: await this.tagging.list(input.resourceArn) }),
     };
-  }
-
-  private cluster(c: ClusterWithCounts) {
-    const out = ecsCluster(this.ctx, c);
-    return c.cluster.configuration ? { ...out, configuration: c.cluster.configuration } : out;
   }
 
   /** Whether Berth offers the action. */

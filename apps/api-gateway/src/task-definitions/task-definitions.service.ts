@@ -5,9 +5,7 @@ import {
   cursors,
   nextPageToken,
   parsePage,
-  parseTags,
   parseTaskDefinitionRef,
-  storedTags,
   validateTaskDefinition,
   type TaskDefinitionWarning,
 } from '@berth/domain';
@@ -52,9 +50,8 @@ export class TaskDefinitionsService {
         `placementConstraints[${distinct}].type`,
       );
     }
-    const tags = parseTags(valid.definition.tags);
-    const taskDefinition = await this.taskDefinitions.register(valid, tags);
-    return { taskDefinition, tags: storedTags(taskDefinition.tags), warnings: valid.warnings };
+    const taskDefinition = await this.taskDefinitions.register(valid);
+    return { taskDefinition, tags: (valid.definition.tags ?? []) as unknown[], warnings: valid.warnings };
   }
 
   async list(q: TaskDefinitionListQuery) {
