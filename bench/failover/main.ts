@@ -89,9 +89,13 @@ async function failover() {
       desiredCount: opts.tasks,
       placementStrategy: [{ type: 'spread', field: 'instanceId' }],
     });
+    // Only tasks on hosts that still answer: a dead host's tasks read RUNNING until it is
+    // declared lost, and counting them would end the measurement early.
     const runningCount = async () => {
       const { rows } = await sql.query(
-        `SELECT count(*)::int AS n FROM task WHERE last_status = 'RUNNING' AND desired_status = 'RUNNING'`,
+        `SELECT count(*)::int AS n FROM task t JOIN container_instance i ON i.id = t.container_instance_id
+          WHERE t.last_status = 'RUNNING' AND t.desired_status = 'RUNNING'
+            AND i.agent_connected AND i.last_heartbeat_at > now() - interval '3 s'`,
       );
       return rows[0].n as number;
     };
