@@ -33,6 +33,9 @@ import { PathParametersPipe, refuseMalformedInput } from './http/request-input.j
 import { HealthController } from './http/health.controller.js';
 import { ClustersController } from './clusters/clusters.controller.js';
 import { ClustersRepository } from './clusters/clusters.repository.js';
+import { TagsController } from './tags/tags.controller.js';
+import { TagsRepository } from './tags/tags.repository.js';
+import { TagsService } from './tags/tags.service.js';
 import { ClusterPolicyController } from './clusters/cluster-policy.controller.js';
 import { TaskDefinitionsController } from './task-definitions/task-definitions.controller.js';
 import { TaskDefinitionsRepository } from './task-definitions/task-definitions.repository.js';
@@ -113,6 +116,7 @@ export class GatewayModule {
         AccessKeysController,
         AuditController,
         JoinTokensController,
+        TagsController,
         EcsController,
       ],
       providers: [
@@ -157,6 +161,8 @@ export class GatewayModule {
         CertificateAuthority,
         JoinTokensRepository,
         AgentJoin,
+        TagsRepository,
+        TagsService,
       ],
     };
   }

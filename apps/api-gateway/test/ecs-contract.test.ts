@@ -110,6 +110,9 @@ test('each implemented action answers in the shape of the ECS service model', as
     placementConstraints: [{ type: 'distinctInstance' }],
     healthCheckGracePeriodSeconds: 10,
     clientToken: randomUUID(),
+    tags: [{ key: 'svc', value: 'web' }],
+    propagateTags: 'SERVICE',
+    enableECSManagedTags: true,
   });
   await call('UpdateService', { cluster: 'prod', service: 'web', desiredCount: 2, forceNewDeployment: true });
   const [second] = (run.tasks as { taskArn: string }[]).slice(1);
@@ -122,7 +125,11 @@ test('each implemented action answers in the shape of the ECS service model', as
   await call('ListServices', { cluster: 'prod' });
   await call('DescribeServices', { cluster: 'prod', services: ['web', 'nope'], include: ['TAGS'] });
   await call('ListContainerInstances', { cluster: 'prod', status: 'ACTIVE' });
-  await call('DescribeContainerInstances', { cluster: 'prod', containerInstances: [instance, randomUUID()] });
+  await call('DescribeContainerInstances', {
+    cluster: 'prod',
+    containerInstances: [instance, randomUUID()],
+    include: ['TAGS'],
+  });
   await call('PutAttributes', {
     cluster: 'prod',
     attributes: [{ name: 'rack', value: 'r1', targetId: instance }],
@@ -139,6 +146,15 @@ test('each implemented action answers in the shape of the ECS service model', as
     cluster: 'prod',
     settings: [{ name: 'containerInsights', value: 'enabled' }],
   });
+  await call('UpdateCluster', {
+    cluster: 'prod',
+    settings: [{ name: 'containerInsights', value: 'disabled' }],
+    configuration: { executeCommandConfiguration: { logging: 'DEFAULT' } },
+  });
+  const serviceArn = 'arn:berth:ecs:local:000000000000:service/prod/web';
+  await call('TagResource', { resourceArn: serviceArn, tags: [{ key: 'env', value: 'prod' }] });
+  await call('UntagResource', { resourceArn: serviceArn, tagKeys: ['svc'] });
+  await call('ListTagsForResource', { resourceArn: serviceArn });
   await call('DeleteService', { cluster: 'prod', service: 'web', force: true });
   await call('DeregisterTaskDefinition', { taskDefinition: 'web:1' });
   await call('CreateCluster', { clusterName: 'empty' });

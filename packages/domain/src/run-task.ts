@@ -75,22 +75,62 @@ export const clusterSettingsSchema = z.array(
   { error: 'must be an array of {name, value}' },
 );
 
+export type ClusterSetting = z.output<typeof clusterSettingsSchema>[number];
+
+/** ECS ClusterConfiguration ({executeCommandConfiguration, managedStorageConfiguration}). */
+const clusterConfigurationSchema = z.looseObject(
+  {
+    executeCommandConfiguration: z
+      .looseObject(
+        {
+          logging: z
+            .enum(['NONE', 'DEFAULT', 'OVERRIDE'], { error: 'must be NONE, DEFAULT or OVERRIDE' })
+            .optional(),
+        },
+        { error: 'must be an object' },
+      )
+      .optional(),
+    managedStorageConfiguration: z.looseObject({}, { error: 'must be an object' }).optional(),
+  },
+  { error: 'must be an object {executeCommandConfiguration, managedStorageConfiguration}' },
+);
+
 export const createClusterSchema = z.looseObject({
   clusterName: z
     .string({ error: 'is required and must be a string' })
     .regex(/^[A-Za-z0-9_-]{1,255}$/, { error: 'must be 1-255 letters, digits, hyphens or underscores' }),
   settings: clusterSettingsSchema.optional(),
+  configuration: clusterConfigurationSchema.optional(),
 });
 
-export function validateCreateCluster(input: unknown): { clusterName: string } {
-  const { clusterName } = parseOrThrow(createClusterSchema, input ?? {});
-  return { clusterName };
+export function validateCreateCluster(input: unknown): {
+  clusterName: string;
+  settings?: ClusterSetting[];
+  configuration?: Record<string, unknown>;
+} {
+  const { clusterName, settings, configuration } = parseOrThrow(createClusterSchema, input ?? {});
+  return { clusterName, settings, configuration };
 }
 
 export const updateClusterSettingsSchema = z.looseObject({ settings: clusterSettingsSchema });
 
-export function validateUpdateClusterSettings(input: unknown): void {
-  parseOrThrow(updateClusterSettingsSchema, input ?? {});
+export function validateUpdateClusterSettings(input: unknown): { settings: ClusterSetting[] } {
+  return parseOrThrow(updateClusterSettingsSchema, input ?? {});
+}
+
+/** UpdateCluster: settings and configuration (executeCommandConfiguration...), kept as sent. */
+export const updateClusterSchema = z.looseObject({
+  settings: clusterSettingsSchema.optional(),
+  configuration: clusterConfigurationSchema.optional(),
+  serviceConnectDefaults: z.looseObject({}, { error: 'must be an object {namespace}' }).optional(),
+});
+
+export function validateUpdateCluster(input: unknown): {
+  settings?: ClusterSetting[];
+  configuration?: Record<string, unknown>;
+} {
+  const { settings, configuration } = parseOrThrow(updateClusterSchema, input ?? {});
+  return { settings, configuration };
 }
 
 export const stopTaskSchema = z.looseObject({

@@ -45,7 +45,8 @@ export function parseTags(value: unknown, field = 'tags'): Tag[] {
     const k = parseKey(key, `${field}[${i}].key`);
     const text = v === undefined || v === null ? '' : v;
     if (typeof text !== 'string') throw bad(`${field}[${i}].value`, 'must be a string');
-    if (text.length > MAX_TAG_VALUE) throw bad(`${field}[${i}].value`, `must be at most ${MAX_TAG_VALUE} characters`);
+    if (text.length > MAX_TAG_VALUE)
+      throw bad(`${field}[${i}].value`, `must be at most ${MAX_TAG_VALUE} characters`);
     if (!TAG_TEXT.test(text))
       throw bad(`${field}[${i}].value`, 'may hold letters, digits, spaces and _ . : / = + - @');
     out.set(k, text);
@@ -111,7 +112,11 @@ export function taskTags(
   own: readonly Tag[] = [],
 ): Tag[] {
   const propagated =
-    propagate === 'TASK_DEFINITION' ? from.taskDefinition : propagate === 'SERVICE' ? (from.service ?? []) : [];
+    propagate === 'TASK_DEFINITION'
+      ? from.taskDefinition
+      : propagate === 'SERVICE'
+        ? (from.service ?? [])
+        : [];
   return mergeTags(propagated, own);
 }
 

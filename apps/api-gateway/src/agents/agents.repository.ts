@@ -63,9 +63,12 @@ export class AgentsRepository {
 
   async register(reg: Register, sessionId: string): Promise<RegisterOutcome> {
     let cluster = await this.db.cluster.findUnique({ where: { name: reg.cluster } });
-    // ECS creates the default cluster for an agent that joins it; any other must exist.
-    if (!cluster && reg.cluster === 'default') cluster = await this.clusters.create('default');
-    if (!cluster) return { ok: false, reason: `cluster ${reg.cluster} does not exist` };
+    // ECS creates the default cluster for an agent that joins it; any other must exist (and be
+    // ACTIVE: a deleted cluster stays, INACTIVE).
+    if (cluster?.status !== 'ACTIVE' && reg.cluster === 'default')
+      cluster = await this.clusters.create('default');
+    if (!cluster || cluster.status !== 'ACTIVE')
+      return { ok: false, reason: `cluster ${reg.cluster} does not exist` };
     const existing = await this.db.containerInstance.findUnique({ where: { id: reg.containerInstanceId } });
     if (existing && existing.clusterId !== cluster.id) {
       return { ok: false, reason: `container instance ${existing.id} is registered in another cluster` };

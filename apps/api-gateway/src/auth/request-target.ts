@@ -1,4 +1,11 @@
-import { arns, idFromArnOrId, type ArnContext, type AuthorizationRequest } from '@berth/domain';
+import {
+  arns,
+  idFromArnOrId,
+  parseTaggedResourceArn,
+  taggedResourceParams,
+  type ArnContext,
+  type AuthorizationRequest,
+} from '@berth/domain';
 
 /**
  * The resource a request acts on, from its route parameters: the most specific ARN the route
@@ -9,6 +16,9 @@ export function requestTarget(
   ctx: ArnContext,
   params: Record<string, string | undefined>,
 ): Pick<AuthorizationRequest, 'resource' | 'clusterArn'> {
+  // The tagging routes name any taggable resource by its ARN.
+  if (params.resourceArn)
+    return requestTarget(ctx, taggedResourceParams(parseTaggedResourceArn(params.resourceArn)));
   if (params.cluster) {
     const cluster = idFromArnOrId(params.cluster);
     const clusterArn = arns.cluster(ctx, cluster);

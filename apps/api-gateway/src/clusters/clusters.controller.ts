@@ -1,4 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+} from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import {
   createClusterSchema,
@@ -61,6 +73,15 @@ export class ClustersController {
   @ApiBody({ schema: toJsonSchema(updateClusterSettingsSchema) })
   async updateSettings(@Param('cluster') name: string, @Body() body: unknown) {
     return { cluster: this.view(await this.clusters.updateSettings(name, body)) };
+  }
+
+  @Patch(':cluster')
+  @Action('ecs:UpdateCluster')
+  @ApiOperation({
+    summary: 'UpdateCluster: settings and configuration, kept and returned, not acted on',
+  })
+  async update(@Param('cluster') name: string, @Body() body: unknown) {
+    return { cluster: this.view(await this.clusters.update(name, body)) };
   }
 
   @Delete(':cluster')

@@ -1,22 +1,55 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { isUniqueViolation, type ClusterModel } from '@berth/db';
-import { ConflictError, NotFoundError, type ContainerPolicy } from '@berth/domain';
+import { isUniqueViolation, Prisma, type ClusterModel } from '@berth/db';
+import { ConflictError, NotFoundError, type ContainerPolicy, type Tag } from '@berth/domain';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
 import type { ClusterCounts } from '../http/views.js';
+
+/** What CreateCluster and UpdateCluster keep: tags, and ECS settings and configuration as sent. */
+export interface ClusterSpec {
+  tags?: Tag[];
+  settings?: unknown[];
+  configuration?: Record<string, unknown>;
+}
 
 @Injectable()
 export class ClustersRepository {
   constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
-  /** Idempotent like ECS CreateCluster: creating an existing cluster returns it. */
-  async create(name: string): Promise<ClusterModel> {
+  /**
+   * Idempotent like ECS CreateCluster: creating an ACTIVE cluster returns it as it is. The name of
+   * an INACTIVE (deleted) cluster is taken again, as ECS allows: the row becomes ACTIVE with the
+   * new call's tags, settings and configuration, and a new creation time.
+   */
+  async create(name: string, spec: ClusterSpec = {}): Promise<ClusterModel> {
+    const fresh = {
+      tags: (spec.tags ?? []) as unknown as Prisma.InputJsonValue,
+      settings: (spec.settings ?? []) as Prisma.InputJsonValue,
+      configuration: (spec.configuration ?? Prisma.DbNull) as Prisma.InputJsonValue,
+    };
+    const revived = await this.db.cluster.updateMany({
+      where: { name, status: 'INACTIVE' },
+      data: { ...fresh, status: 'ACTIVE', createdAt: new Date() },
+    });
+    if (revived.count > 0) return this.get(name);
     try {
-      return await this.db.cluster.upsert({ where: { name }, create: { name }, update: {} });
+      return await this.db.cluster.upsert({ where: { name }, create: { name, ...fresh }, update: {} });
     } catch (error) {
       // Two concurrent creates of one name: the loser reads the winner's row.
       if (isUniqueViolation(error)) return this.get(name);
       throw error;
     }
+  }
+
+  /** UpdateCluster / UpdateClusterSettings: the members given replace the stored ones. */
+  async update(name: string, spec: Omit<ClusterSpec, 'tags'>): Promise<ClusterModel> {
+    const cluster = await this.get(name);
+    return this.db.cluster.update({
+      where: { id: cluster.id },
+      data: {
+        ...(spec.settings ? { settings: spec.settings as Prisma.InputJsonValue } : {}),
+        ...(spec.configuration ? { configuration: spec.configuration as Prisma.InputJsonValue } : {}),
+      },
+    });
   }
 
   /** Replaces the cluster's container policy (PutClusterPolicy). */
@@ -31,22 +64,24 @@ export class ClustersRepository {
     });
   }
 
-  /** Clusters by name, `limit` after the name `after`. */
+  /** ACTIVE clusters by name, `limit` after the name `after`. */
   async list(limit: number, after?: string): Promise<ClusterModel[]> {
     return this.db.cluster.findMany({
-      where: after ? { name: { gt: after } } : {},
+      where: { status: 'ACTIVE', ...(after ? { name: { gt: after } } : {}) },
       orderBy: { name: 'asc' },
       take: limit,
     });
   }
 
+  /** ACTIVE and INACTIVE clusters alike, as DescribeClusters answers both. */
   async findByNames(names: readonly string[]): Promise<ClusterModel[]> {
     return this.db.cluster.findMany({ where: { name: { in: [...names] } } });
   }
 
+  /** An ACTIVE cluster: every call but DescribeClusters treats an INACTIVE one as gone. */
   async get(nameOrId: string): Promise<ClusterModel> {
     const cluster = await this.db.cluster.findUnique({ where: { name: nameOrId } });
-    if (!cluster)
+    if (!cluster || cluster.status !== 'ACTIVE')
       throw new NotFoundError('ClusterNotFoundException', `cluster ${nameOrId} does not exist`, 'cluster');
     return cluster;
   }
@@ -91,14 +126,16 @@ export class ClustersRepository {
   }
 
   /**
-   * Deletes a cluster that holds no service, no live task and no registered instance. The checks and the
-   * delete run in one serializable transaction, so a RunTask racing the delete cannot slip in.
+   * Deletes a cluster that holds no service, no live task and no registered instance: it stays,
+   * INACTIVE and describable, and what it held (stopped tasks, INACTIVE services and instances,
+   * secrets, registry credentials, join and client tokens) is removed. The checks and the writes
+   * run in one serializable transaction, so a RunTask racing the delete cannot slip in.
    */
   async delete(name: string): Promise<ClusterModel> {
     return this.db.$transaction(
       async (tx) => {
         const cluster = await tx.cluster.findUnique({ where: { name } });
-        if (!cluster)
+        if (!cluster || cluster.status !== 'ACTIVE')
           throw new NotFoundError('ClusterNotFoundException', `cluster ${name} does not exist`, 'cluster');
         const services = await tx.service.count({
           where: { clusterId: cluster.id, status: { not: 'INACTIVE' } },
@@ -127,9 +164,15 @@ export class ClustersRepository {
             `cluster ${name} still has ${instances} registered container instance(s); deregister them first`,
           );
         }
-        await tx.containerInstance.deleteMany({ where: { clusterId: cluster.id } });
-        await tx.cluster.delete({ where: { id: cluster.id } });
-        return cluster;
+        const inCluster = { where: { clusterId: cluster.id } };
+        await tx.task.deleteMany(inCluster);
+        await tx.service.deleteMany(inCluster);
+        await tx.containerInstance.deleteMany(inCluster);
+        await tx.secret.deleteMany(inCluster);
+        await tx.registryCredential.deleteMany(inCluster);
+        await tx.clientToken.deleteMany(inCluster);
+        await tx.joinToken.deleteMany(inCluster);
+        return tx.cluster.update({ where: { id: cluster.id }, data: { status: 'INACTIVE' } });
       },
       { isolationLevel: 'Serializable' },
     );

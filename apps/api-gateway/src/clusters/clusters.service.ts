@@ -4,7 +4,9 @@ import {
   cursors,
   nextPageToken,
   parsePage,
+  parseTags,
   validateCreateCluster,
+  validateUpdateCluster,
   validateUpdateClusterSettings,
 } from '@berth/domain';
 import type { ClusterCounts } from '../http/views.js';
@@ -30,8 +32,9 @@ export class ClustersService {
 
   /** Idempotent, as in ECS: creating an existing cluster returns it. */
   async create(body: unknown): Promise<ClusterWithCounts> {
-    const { clusterName } = validateCreateCluster(body);
-    return this.withCounts(await this.clusters.create(clusterName));
+    const { clusterName, settings, configuration } = validateCreateCluster(body);
+    const tags = parseTags((body as { tags?: unknown } | null)?.tags);
+    return this.withCounts(await this.clusters.create(clusterName, { tags, settings, configuration }));
   }
 
   async list(q: { maxResults?: string; nextToken?: string }) {
@@ -62,13 +65,18 @@ export class ClustersService {
     return splitFound(names, byName);
   }
 
-  /** Settings are accepted and not acted on (containerInsights). */
+  /** Settings are kept and not acted on (containerInsights). */
   async updateSettings(name: string, body: unknown): Promise<ClusterWithCounts> {
-    validateUpdateClusterSettings(body);
-    return this.get(name);
+    const { settings } = validateUpdateClusterSettings(body);
+    return this.withCounts(await this.clusters.update(name, { settings }));
   }
 
-  /** The deleted cluster, with nothing left in it. */
+  /** UpdateCluster: `settings` and `configuration` are kept as sent and not acted on. */
+  async update(name: string, body: unknown): Promise<ClusterWithCounts> {
+    return this.withCounts(await this.clusters.update(name, validateUpdateCluster(body)));
+  }
+
+  /** The deleted cluster, INACTIVE, with nothing left in it. */
   async delete(name: string): Promise<ClusterWithCounts> {
     return { cluster: await this.clusters.delete(name), counts: NO_COUNTS };
   }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { arns, ClientError, parseName, type ArnContext } from '@berth/domain';
+import { arns, ClientError, parseName, storedTags, type ArnContext } from '@berth/domain';
 import { ARN_CONTEXT } from '../http/arn-context.js';
 import { attributeView } from '../http/views.js';
 import { validId, validName } from '../http/describe.js';
@@ -9,6 +9,8 @@ import { TasksService } from '../tasks/tasks.service.js';
 import { TaskProtectionService, type TaskProtectionResult } from '../tasks/task-protection.service.js';
 import { ServicesService } from '../services/services.service.js';
 import { ContainerInstancesService } from '../container-instances/container-instances.service.js';
+import { TagsService } from '../tags/tags.service.js';
+import type { ClusterWithCounts } from '../clusters/clusters.service.js';
 import type { ServiceWithRelations } from '../services/services.repository.js';
 import {
   clusterOf,
@@ -48,6 +50,12 @@ const protectionShape = ({ protectedTasks, failures }: TaskProtectionResult) => 
   failures,
 });
 
+/** A cluster's settings as stored; containerInsights is disabled until set. */
+const clusterSettings = (c: ClusterWithCounts) => {
+  const settings = Array.isArray(c.cluster.settings) ? c.cluster.settings : [];
+  return settings.length ? settings : [{ name: 'containerInsights', value: 'disabled' }];
+};
+
 const clusterName = (input: EcsInput) => parseName(clusterOf(input), 'cluster', 'cluster');
 
 /**
@@ -65,6 +73,7 @@ export class EcsActions {
     private readonly services: ServicesService,
     private readonly instances: ContainerInstancesService,
     private readonly protection: TaskProtectionService,
+    private readonly tagging: TagsService,
     @Inject(ARN_CONTEXT) private readonly ctx: ArnContext,
   ) {
     this.actions = {
@@ -85,33 +94,42 @@ export class EcsActions {
         const { found, missing: unknown } = await this.clusters.describe(refs);
         return {
           clusters: found.map((c) => ({
-            ...ecsCluster(ctx, c),
-            // Berth keeps no cluster settings, statistics or tags: the members are there, empty.
-            ...(include.has('SETTINGS')
-              ? { settings: [{ name: 'containerInsights', value: 'disabled' }] }
-              : {}),
+            ...this.cluster(c),
+            ...(include.has('SETTINGS') ? { settings: clusterSettings(c) } : {}),
+            // Berth keeps no cluster statistics: the member is there, empty.
             ...(include.has('STATISTICS') ? { statistics: [] } : {}),
-            ...(include.has('TAGS') ? { tags: [] } : {}),
+            ...(include.has('TAGS') ? { tags: storedTags(c.cluster.tags) } : {}),
           })),
           failures: unknown.map((ref) => missing(this.arnOf('cluster', ref))),
         };
       },
-      CreateCluster: async (input) => ({ cluster: ecsCluster(ctx, await this.clusters.create(input)) }),
-      UpdateClusterSettings: async (input) => ({
-        cluster: {
-          ...ecsCluster(ctx, await this.clusters.updateSettings(clusterName(input), input)),
-          settings: [{ name: 'containerInsights', value: 'disabled' }],
-        },
-      }),
+      CreateCluster: async (input) => {
+        const c = await this.clusters.create(input);
+        return {
+          cluster: { ...this.cluster(c), settings: clusterSettings(c), tags: storedTags(c.cluster.tags) },
+        };
+      },
+      UpdateCluster: async (input) => {
+        const name = parseName(requiredString(input, 'cluster'), 'cluster', 'cluster');
+        const c = await this.clusters.update(name, input);
+        return { cluster: { ...this.cluster(c), settings: clusterSettings(c) } };
+      },
+      UpdateClusterSettings: async (input) => {
+        const c = await this.clusters.updateSettings(clusterName(input), input);
+        return { cluster: { ...this.cluster(c), settings: clusterSettings(c) } };
+      },
       DeleteCluster: async (input) => {
         const name = parseName(requiredString(input, 'cluster'), 'cluster', 'cluster');
-        return { cluster: ecsCluster(ctx, await this.clusters.delete(name), 'INACTIVE') };
+        return { cluster: this.cluster(await this.clusters.delete(name)) };
       },
 
       // Task definitions
       RegisterTaskDefinition: async (input) => {
-        const { taskDefinition, tags } = await this.taskDefinitions.register(input);
-        return { taskDefinition: ecsTaskDefinition(ctx, taskDefinition), tags };
+        const { taskDefinition } = await this.taskDefinitions.register(input);
+        return {
+          taskDefinition: ecsTaskDefinition(ctx, taskDefinition),
+          tags: taskDefinitionTags(taskDefinition),
+        };
       },
       DescribeTaskDefinition: async (input) => {
         const include = includeList(input, ['TAGS']);
@@ -204,7 +222,7 @@ export class EcsActions {
         ),
       }),
       DescribeServices: async (input) => {
-        includeList(input, ['TAGS']);
+        const include = includeList(input, ['TAGS']);
         const cluster = clusterName(input);
         const { found, missing: unknown } = await this.services.describe(
           cluster,
@@ -212,7 +230,10 @@ export class EcsActions {
         );
         const counts = await this.services.taskCounts(found.map((s) => s.id));
         return {
-          services: found.map((s) => ecsService(ctx, s, counts)),
+          services: found.map((s) => ({
+            ...ecsService(ctx, s, counts),
+            ...(include.has('TAGS') ? { tags: storedTags(s.tags) } : {}),
+          })),
           failures: unknown.map((ref) => missing(this.arnOf('service', ref, cluster))),
         };
       },
@@ -283,7 +304,7 @@ export class EcsActions {
       PutAttributes: async (input) => this.attributes(input, 'put'),
       DeleteAttributes: async (input) => this.attributes(input, 'delete'),
       DescribeContainerInstances: async (input) => {
-        includeList(input, ['TAGS', 'CONTAINER_INSTANCE_HEALTH']);
+        const include = includeList(input, ['TAGS', 'CONTAINER_INSTANCE_HEALTH']);
         const name = clusterName(input);
         const {
           cluster,
@@ -291,11 +312,30 @@ export class EcsActions {
           missing: unknown,
         } = await this.instances.describe(name, requiredList(input, 'containerInstances'));
         return {
-          containerInstances: found.map((i) => ecsContainerInstance(ctx, cluster.name, i)),
+          containerInstances: found.map((i) => ({
+            ...ecsContainerInstance(ctx, cluster.name, i),
+            ...(include.has('TAGS') ? { tags: storedTags(i.instance.tags) } : {}),
+          })),
           failures: unknown.map((ref) => missing(this.arnOf('container-instance', ref, cluster.name))),
         };
       },
+
+      // Tags
+      TagResource: async (input) => {
+        await this.tagging.tag(input.resourceArn, input.tags);
+        return {};
+      },
+      UntagResource: async (input) => {
+        await this.tagging.untag(input.resourceArn, input.tagKeys);
+        return {};
+      },
+      ListTagsForResource: async (input) => ({ tags: await this.tagging.list(input.resourceArn) }),
     };
+  }
+
+  private cluster(c: ClusterWithCounts) {
+    const out = ecsCluster(this.ctx, c);
+    return c.cluster.configuration ? { ...out, configuration: c.cluster.configuration } : out;
   }
 
   /** Whether Berth offers the action. */

@@ -1,4 +1,11 @@
-import { InvalidParameterError, parseName, parseResourceId, parseTaskDefinitionRef } from '@berth/domain';
+import {
+  InvalidParameterError,
+  parseName,
+  parseResourceId,
+  parseTaggedResourceArn,
+  parseTaskDefinitionRef,
+  taggedResourceParams,
+} from '@berth/domain';
 
 /**
  * Reading an ECS request body (JSON 1.1): typed members, ECS's defaults, and the resources a call
@@ -99,6 +106,7 @@ export function ecsTargets(action: string, input: EcsInput): TargetParams[] {
         validOrNone(() => ({ cluster: parseName(c, 'clusters', 'cluster') })),
       );
     case 'DeleteCluster':
+    case 'UpdateCluster':
     case 'UpdateClusterSettings':
       return [{ cluster: parseName(requiredString(input, 'cluster'), 'cluster', 'cluster') }];
     case 'DescribeTaskDefinition':
@@ -107,6 +115,17 @@ export function ecsTargets(action: string, input: EcsInput): TargetParams[] {
       parseTaskDefinitionRef(ref);
       return [{ ref }];
     }
+    case 'DeleteTaskDefinitions':
+      return requiredList(input, 'taskDefinitions', 10).flatMap((ref) =>
+        validOrNone(() => {
+          parseTaskDefinitionRef(ref, 'taskDefinitions');
+          return { ref };
+        }),
+      );
+    case 'TagResource':
+    case 'UntagResource':
+    case 'ListTagsForResource':
+      return [taggedResourceParams(parseTaggedResourceArn(input.resourceArn))];
     case 'StopTask':
       return [
         { cluster: cluster(input), task: parseResourceId(requiredString(input, 'task'), 'task', 'task') },

@@ -1,4 +1,4 @@
-import type { ArnContext } from '@berth/domain';
+import { storedTags, type ArnContext } from '@berth/domain';
 import type { ClusterWithCounts } from '../clusters/clusters.service.js';
 import type { ServiceWithRelations, TaskCountRow } from '../services/services.repository.js';
 import type { ContainerInstanceModel, TaskDefinitionModel } from '@berth/db';
@@ -82,9 +82,8 @@ export function ecsTaskDefinition(ctx: ArnContext, td: TaskDefinitionModel) {
   return withEpochs(out, ['registeredAt', 'deregisteredAt']);
 }
 
-/** A task definition's tags, stored with it at registration. */
-export const taskDefinitionTags = (td: TaskDefinitionModel): unknown[] =>
-  ((td.definition as { tags?: unknown[] }).tags ?? []) as unknown[];
+/** A task definition's tags: given at registration, changed by TagResource and UntagResource. */
+export const taskDefinitionTags = (td: TaskDefinitionModel) => storedTags(td.tags);
 
 const TASK_MEMBERS = [
   'taskArn',
@@ -162,6 +161,8 @@ const SERVICE_MEMBERS = [
   'healthCheckGracePeriodSeconds',
   'schedulingStrategy',
   'deploymentController',
+  'propagateTags',
+  'enableECSManagedTags',
 ];
 const DEPLOYMENT_MEMBERS = [
   'id',
@@ -184,7 +185,15 @@ export function ecsService(ctx: ArnContext, s: ServiceWithRelations, counts: rea
     s,
     counts.filter((c) => s.deployments.some((d) => d.id === c.deploymentId)),
   );
-  const out = pick({ ...view, deploymentController: { type: 'ECS' } }, SERVICE_MEMBERS);
+  const out = pick(
+    {
+      ...view,
+      deploymentController: { type: 'ECS' },
+      propagateTags: s.propagateTags,
+      enableECSManagedTags: s.enableEcsManagedTags,
+    },
+    SERVICE_MEMBERS,
+  );
   out.deployments = view.deployments.map((d) =>
     withEpochs(pick({ ...d, launchType: 'EC2' }, DEPLOYMENT_MEMBERS), ['createdAt', 'updatedAt']),
   );

@@ -14,7 +14,9 @@ import {
   NotFoundError,
   type DeploymentConfiguration,
   type DisconnectedTaskBehavior,
+  type PropagateTags,
   type SchedulingStrategyName,
+  type Tag,
 } from '@berth/domain';
 import type { TaskDefinitionModel } from '@berth/db';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
@@ -43,6 +45,9 @@ export interface NewService {
   placementConstraints: unknown[];
   placementStrategy: unknown[];
   schedulingStrategy: SchedulingStrategyName;
+  tags: Tag[];
+  propagateTags: PropagateTags;
+  enableEcsManagedTags: boolean;
 }
 
 export interface ServiceChange {
@@ -52,6 +57,8 @@ export interface ServiceChange {
   deployment?: DeploymentConfiguration;
   healthCheckGracePeriodSeconds?: number;
   disconnectedTaskBehavior?: DisconnectedTaskBehavior;
+  propagateTags?: PropagateTags;
+  enableEcsManagedTags?: boolean;
 }
 
 type Tx = Prisma.TransactionClient;
@@ -101,6 +108,9 @@ export class ServicesRepository {
             placementConstraints: s.placementConstraints as Prisma.InputJsonValue,
             placementStrategy: s.placementStrategy as Prisma.InputJsonValue,
             schedulingStrategy: s.schedulingStrategy,
+            tags: s.tags as unknown as Prisma.InputJsonValue,
+            propagateTags: s.propagateTags,
+            enableEcsManagedTags: s.enableEcsManagedTags,
           },
         });
         await tx.deployment.create({
@@ -222,6 +232,8 @@ export class ServicesRepository {
           healthCheckGracePeriodSeconds:
             change.healthCheckGracePeriodSeconds ?? service.healthCheckGracePeriodSeconds,
           disconnectedTaskBehavior: change.disconnectedTaskBehavior ?? service.disconnectedTaskBehavior,
+          propagateTags: change.propagateTags ?? service.propagateTags,
+          enableEcsManagedTags: change.enableEcsManagedTags ?? service.enableEcsManagedTags,
           steady: false,
           ...(change.deployment
             ? {

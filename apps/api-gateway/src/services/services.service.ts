@@ -5,6 +5,8 @@ import {
   requestHash,
   nextPageToken,
   parsePage,
+  parsePropagateTags,
+  parseTags,
   parseTaskDefinitionRef,
   resolveDeploymentConfiguration,
   validateCreateService,
@@ -35,6 +37,25 @@ const assertPolicyAllows = (cluster: ClusterModel, td: TaskDefinitionModel) =>
     td.definition as unknown as PolicySubject,
   );
 
+/** A CreateService or UpdateService body's tags, propagateTags and enableECSManagedTags. */
+function serviceTagging(body: unknown) {
+  const b = (body ?? {}) as { tags?: unknown; propagateTags?: unknown; enableECSManagedTags?: unknown };
+  if (
+    b.enableECSManagedTags !== undefined &&
+    b.enableECSManagedTags !== null &&
+    typeof b.enableECSManagedTags !== 'boolean'
+  )
+    throw new InvalidParameterError('enableECSManagedTags: must be a boolean', 'enableECSManagedTags');
+  return {
+    tags: parseTags(b.tags),
+    propagateTags:
+      b.propagateTags === undefined || b.propagateTags === null
+        ? undefined
+        : parsePropagateTags(b.propagateTags),
+    enableEcsManagedTags: (b.enableECSManagedTags ?? undefined) as boolean | undefined,
+  };
+}
+
 /** CreateService, UpdateService, DeleteService; the deployment controller does the rest. */
 @Injectable()
 export class ServicesService {
@@ -49,6 +70,7 @@ export class ServicesService {
   /** With a clientToken it creates once: a retry answers with the service the first call created. */
   async create(clusterName: string, body: unknown) {
     const input = validateCreateService(body);
+    const tagging = serviceTagging(body);
     parseConstraints(input.placementConstraints);
     parseStrategies(input.placementStrategy);
     const cluster = await this.clusters.get(clusterName);
@@ -78,6 +100,9 @@ export class ServicesService {
           placementConstraints: input.placementConstraints ?? [],
           placementStrategy: input.placementStrategy ?? [],
           schedulingStrategy: input.schedulingStrategy,
+          tags: tagging.tags,
+          propagateTags: tagging.propagateTags ?? 'NONE',
+          enableEcsManagedTags: tagging.enableEcsManagedTags ?? false,
         },
         claim,
       );
@@ -122,6 +147,7 @@ export class ServicesService {
 
   async update(clusterName: string, name: string, body: unknown) {
     validateUpdateService(body);
+    const tagging = serviceTagging(body);
     const { cluster, service } = await this.get(clusterName, name);
     // A DAEMON service's count follows its instances: it takes no desiredCount.
     const strategy = service.schedulingStrategy as SchedulingStrategyName;
@@ -151,6 +177,8 @@ export class ServicesService {
       deployment,
       healthCheckGracePeriodSeconds: input.healthCheckGracePeriodSeconds,
       disconnectedTaskBehavior: input.disconnectedTaskBehavior,
+      propagateTags: tagging.propagateTags,
+      enableEcsManagedTags: tagging.enableEcsManagedTags,
     });
     await this.hint(updated);
     return updated;

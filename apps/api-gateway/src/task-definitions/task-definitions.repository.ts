@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { isUniqueViolation, Prisma, type TaskDefinitionModel } from '@berth/db';
-import { NotFoundError, type ValidTaskDefinition } from '@berth/domain';
+import { NotFoundError, type Tag, type ValidTaskDefinition } from '@berth/domain';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
 
 @Injectable()
@@ -8,18 +8,20 @@ export class TaskDefinitionsRepository {
   constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   /** Registers the next revision of a family; concurrent registers each get their own revision. */
-  async register(td: ValidTaskDefinition): Promise<TaskDefinitionModel> {
+  async register(td: ValidTaskDefinition, tags: Tag[] = []): Promise<TaskDefinitionModel> {
     for (let attempt = 0; ; attempt++) {
-      const latest = await this.db.taskDefinition.aggregate({
-        where: { family: td.family },
-        _max: { revision: true },
-      });
+      const [latest, deleted] = await Promise.all([
+        this.db.taskDefinition.aggregate({ where: { family: td.family }, _max: { revision: true } }),
+        // Deleted revisions (DeleteTaskDefinitions) are never given again.
+        this.db.taskDefinitionFamily.findUnique({ where: { family: td.family } }),
+      ]);
       try {
         return await this.db.taskDefinition.create({
           data: {
             family: td.family,
-            revision: (latest._max.revision ?? 0) + 1,
+            revision: Math.max(latest._max.revision ?? 0, deleted?.lastRevision ?? 0) + 1,
             definition: td.definition as Prisma.InputJsonValue,
+            tags: tags as unknown as Prisma.InputJsonValue,
             cpu: td.cpu,
             memory: td.memory,
           },

@@ -5,7 +5,9 @@ import {
   cursors,
   nextPageToken,
   parsePage,
+  parseTags,
   parseTaskDefinitionRef,
+  storedTags,
   validateTaskDefinition,
   type TaskDefinitionWarning,
 } from '@berth/domain';
@@ -50,8 +52,9 @@ export class TaskDefinitionsService {
         `placementConstraints[${distinct}].type`,
       );
     }
-    const taskDefinition = await this.taskDefinitions.register(valid);
-    return { taskDefinition, tags: (valid.definition.tags ?? []) as unknown[], warnings: valid.warnings };
+    const tags = parseTags(valid.definition.tags);
+    const taskDefinition = await this.taskDefinitions.register(valid, tags);
+    return { taskDefinition, tags: storedTags(taskDefinition.tags), warnings: valid.warnings };
   }
 
   async list(q: TaskDefinitionListQuery) {

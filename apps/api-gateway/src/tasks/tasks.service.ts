@@ -6,14 +6,19 @@ import {
   requestHash,
   nextPageToken,
   parsePage,
+  parsePropagateTags,
   parseResourceId,
+  parseTags,
   parseTaskDefinitionRef,
+  storedTags,
+  taskTags,
   validateRunTask,
   validateStopTask,
   validateOverrides,
   taskReservation,
   assertClusterPolicyAllows,
   type ContainerDefinition,
+  type RunTaskInput,
 } from '@berth/domain';
 import { splitFound, validId } from '../http/describe.js';
 import { ClientTokenTaken, type ClientTokenClaim } from '@berth/db';
@@ -43,6 +48,8 @@ export class TasksService {
    */
   async runTask(clusterName: string, body: unknown) {
     const input = validateRunTask(body);
+    const ownTags = parseTags(input.tags);
+    const propagateTags = parsePropagateTags((body as { propagateTags?: unknown }).propagateTags, true);
     parseConstraints(input.placementConstraints);
     parseStrategies(input.placementStrategy);
     const cluster = await this.clusters.get(clusterName);
@@ -75,12 +82,14 @@ export class TasksService {
       throw new ServiceUnavailableError(
         'the placement queue (Redis) is unavailable; nothing was written, retry',
       );
+    // propagateTags TASK_DEFINITION: the definition's tags, with the call's own over them.
+    const tags = taskTags(propagateTags, { taskDefinition: storedTags(td.tags) }, ownTags);
     let tasks;
     try {
       tasks = await this.tasks.createTasks(
         cluster,
         td,
-        input,
+        { ...input, tags: tags as RunTaskInput['tags'] },
         { placementConstraints, placementStrategy },
         taskReservation(definition, input.overrides),
         claim,
