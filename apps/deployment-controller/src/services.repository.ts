@@ -17,6 +17,7 @@ import {
   type DeploymentStatus,
   type RolloutState,
 } from '@berth/domain';
+import { parsePropagateTags, storedTags, taskTags, type Tag } from '@berth/domain';
 import { daemonInstances, type DaemonInstanceRow } from './daemon-instances.js';
 import type { Applied, ServiceSnapshot, ServiceStore } from './stores.js';
 
@@ -249,6 +250,7 @@ export class ServicesRepository implements ServiceStore {
                 ? snapshot.placementStrategy
                 : [...SERVICE_DEFAULT_STRATEGY],
             ...(action.instanceIds ? { targetInstanceIds: action.instanceIds } : {}),
+            tags: await this.propagatedTags(tx, snapshot.id, deployment.taskDefinition),
           });
           applied.startedTaskIds.push(...created.map((t) => t.id));
           break;
@@ -342,6 +344,18 @@ export class ServicesRepository implements ServiceStore {
       select: { name: true, containerPolicyLevel: true, allowedHostPathPrefixes: true },
     });
     return clusterPolicyRefusal(cluster, `${td.family}:${td.revision}`, td.definition as PolicySubject);
+  }
+
+  /** A new task's tags: its service's or its task definition's, as the service's propagateTags says. */
+  private async propagatedTags(tx: Tx, serviceId: string, td: { tags: unknown }): Promise<Tag[]> {
+    const service = await tx.service.findUniqueOrThrow({
+      where: { id: serviceId },
+      select: { tags: true, propagateTags: true },
+    });
+    return taskTags(parsePropagateTags(service.propagateTags), {
+      taskDefinition: storedTags(td.tags),
+      service: storedTags(service.tags),
+    });
   }
 
   private async latestEvent(tx: Tx, serviceId: string): Promise<string | undefined> {
