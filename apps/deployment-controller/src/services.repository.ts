@@ -2,20 +2,17 @@ import { createTasks, requestTaskStop, type Prisma, type PrismaClient } from '@b
 import { parseConstraints, SERVICE_DEFAULT_STRATEGY, type PlacementConstraint } from '@berth/scheduler-core';
 import {
   clusterPolicyRefusal,
+  instanceAttributes,
   InvalidParameterError,
+  parseStatus,
+  readStoredList,
+  readTaskDefinition,
   staticHostPorts,
-  type ContainerDefinition,
   type DaemonInstanceView,
   type SchedulingStrategy,
   serviceEvents,
   taskHealth,
-  type PolicySubject,
   type ServiceAction,
-  type ServiceSpec,
-  type TaskDesiredStatus,
-  type TaskLastStatus,
-  type DeploymentStatus,
-  type RolloutState,
 } from '@berth/domain';
 import { parsePropagateTags, storedTags, taskTags, type Tag } from '@berth/domain';
 import { daemonInstances, type DaemonInstanceRow } from './daemon-instances.js';
@@ -77,7 +74,7 @@ export class ServicesRepository implements ServiceStore {
         containerInstance: { select: { status: true } },
       },
     });
-    const schedulingStrategy = s.schedulingStrategy as SchedulingStrategy;
+    const schedulingStrategy: SchedulingStrategy = parseStatus.schedulingStrategy(s.schedulingStrategy);
     const primary = deployments.find((d) => d.status === 'PRIMARY');
     const instances =
       schedulingStrategy === 'DAEMON' && s.status === 'ACTIVE' && primary
@@ -93,11 +90,12 @@ export class ServicesRepository implements ServiceStore {
       id: s.id,
       name: s.name,
       clusterId: s.clusterId,
-      placementConstraints: s.placementConstraints as unknown[],
-      placementStrategy: s.placementStrategy as unknown[],
+      placementConstraints: readStoredList(s.placementConstraints, 'service placementConstraints', s.id),
+      placementStrategy: readStoredList(s.placementStrategy, 'service placementStrategy', s.id),
       spec: {
         name: s.name,
-        status: s.status as ServiceSpec['status'],
+        // Locked with status <> 'INACTIVE': ACTIVE or DRAINING.
+        status: parseStatus.service(s.status) === 'DRAINING' ? 'DRAINING' : 'ACTIVE',
         desiredCount: s.desiredCount,
         minimumHealthyPercent: s.minimumHealthyPercent,
         maximumPercent: s.maximumPercent,
@@ -109,10 +107,10 @@ export class ServicesRepository implements ServiceStore {
       instances,
       deployments: deployments.map((d) => ({
         id: d.id,
-        status: d.status as DeploymentStatus,
+        status: parseStatus.deployment(d.status),
         taskDefinitionId: d.taskDefinitionId,
         desiredCount: d.desiredCount,
-        rolloutState: d.rolloutState as RolloutState,
+        rolloutState: parseStatus.rolloutState(d.rolloutState),
         createdAt: d.createdAt,
         failedTasks: failed.find((f) => f.deploymentId === d.id)?._count ?? 0,
         rolledBackFrom: d.rolledBackFrom,
@@ -120,8 +118,8 @@ export class ServicesRepository implements ServiceStore {
       tasks: tasks.map((t) => ({
         id: t.id,
         deploymentId: t.deploymentId,
-        lastStatus: t.lastStatus as TaskLastStatus,
-        desiredStatus: t.desiredStatus as TaskDesiredStatus,
+        lastStatus: parseStatus.taskLast(t.lastStatus),
+        desiredStatus: parseStatus.taskDesired(t.desiredStatus),
         healthStatus: taskHealth(t.containers),
         hasHealthCheck: t.containers.some((c) => c.essential && c.hasHealthCheck),
         startedAt: t.startedAt,
@@ -146,16 +144,12 @@ export class ServicesRepository implements ServiceStore {
     serviceConstraints: unknown,
   ): Promise<DaemonInstanceView[]> {
     const td = await tx.taskDefinition.findUniqueOrThrow({ where: { id: taskDefinitionId } });
-    const def = td.definition as {
-      containerDefinitions: ContainerDefinition[];
-      placementConstraints?: unknown[];
-      networkMode?: unknown;
-    };
+    const def = readTaskDefinition(td.definition, `${td.family}:${td.revision}`);
     let constraints: PlacementConstraint[];
     try {
       constraints = parseConstraints([
         ...(def.placementConstraints ?? []),
-        ...((serviceConstraints as unknown[]) ?? []),
+        ...readStoredList(serviceConstraints, 'service placementConstraints'),
       ]);
     } catch (e) {
       // Validated at create; a rule tightened since leaves the service where it is.
@@ -181,7 +175,7 @@ export class ServicesRepository implements ServiceStore {
     ]);
     const snapshot: DaemonInstanceRow[] = rows.map((i) => ({
       id: i.id,
-      status: i.status as DaemonInstanceRow['status'],
+      status: parseStatus.containerInstance(i.status) === 'DRAINING' ? 'DRAINING' : 'ACTIVE',
       agentConnected: i.agentConnected,
       hostAddress: i.hostAddress,
       agentVersion: i.agentVersion,
@@ -192,10 +186,7 @@ export class ServicesRepository implements ServiceStore {
       reservedPorts: new Set(
         ports.filter((p) => p.containerInstanceId === i.id).map((p) => `${p.hostPort}/${p.protocol}`),
       ),
-      attributes: {
-        ...(i.attributes as Record<string, string>),
-        ...(i.apiAttributes as Record<string, string>),
-      },
+      attributes: instanceAttributes(i),
       groupCounts: new Map(
         groups.filter((g) => g.container_instance_id === i.id).map((g) => [g.group ?? 'default', g.n]),
       ),
@@ -343,7 +334,8 @@ export class ServicesRepository implements ServiceStore {
       where: { id: clusterId },
       select: { name: true, containerPolicyLevel: true, allowedHostPathPrefixes: true },
     });
-    return clusterPolicyRefusal(cluster, `${td.family}:${td.revision}`, td.definition as PolicySubject);
+    const where = `${td.family}:${td.revision}`;
+    return clusterPolicyRefusal(cluster, where, readTaskDefinition(td.definition, where));
   }
 
   /** A new task's tags: its service's or its task definition's, as the service's propagateTags says. */

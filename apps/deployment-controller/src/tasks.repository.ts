@@ -1,5 +1,5 @@
 import type { PrismaClient } from '@berth/db';
-import type { ContainerLastStatus, StopDecision, TaskDesiredStatus, TaskLastStatus } from '@berth/domain';
+import { parseStatus, type StopDecision } from '@berth/domain';
 import type { TaskRecord, TaskStore } from './stores.js';
 
 /** The controller's only door to Postgres for tasks. */
@@ -14,13 +14,13 @@ export class TasksRepository implements TaskStore {
       clusterId: t.clusterId,
       containerInstanceId: t.containerInstanceId,
       serviceId: t.serviceId,
-      lastStatus: t.lastStatus as TaskLastStatus,
-      desiredStatus: t.desiredStatus as TaskDesiredStatus,
+      lastStatus: parseStatus.taskLast(t.lastStatus),
+      desiredStatus: parseStatus.taskDesired(t.desiredStatus),
       startedAt: t.startedAt,
       containers: t.containers.map((c) => ({
         name: c.name,
         essential: c.essential,
-        lastStatus: c.lastStatus as ContainerLastStatus,
+        lastStatus: parseStatus.container(c.lastStatus),
         exitCode: c.exitCode,
         reason: c.reason,
       })),

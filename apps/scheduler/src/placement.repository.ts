@@ -1,9 +1,11 @@
 import type { PrismaClient } from '@berth/db';
 import {
+  instanceAttributes,
   InvalidParameterError,
+  readStoredList,
+  readTaskDefinition,
   serviceEvents,
   staticHostPorts,
-  type ContainerDefinition,
 } from '@berth/domain';
 import {
   parseConstraints,
@@ -90,11 +92,7 @@ export class PlacementRepository {
     });
     const byDefinition = new Map(
       definitions.map((d) => {
-        const def = d.definition as {
-          containerDefinitions: ContainerDefinition[];
-          placementConstraints?: unknown;
-          networkMode?: unknown;
-        };
+        const def = readTaskDefinition(d.definition, d.id);
         return [
           d.id,
           {
@@ -107,7 +105,7 @@ export class PlacementRepository {
     return tasks.map((t) => {
       const def = byDefinition.get(t.taskDefinitionId)!;
       const spec = this.spec(
-        [...(def.constraints as unknown[]), ...(t.placementConstraints as unknown[])],
+        [...def.constraints, ...readStoredList(t.placementConstraints, 'task placementConstraints', t.id)],
         t.placementStrategy,
       );
       return {
@@ -184,10 +182,7 @@ export class PlacementRepository {
       reservedCpu: i.reservedCpu,
       reservedMemory: i.reservedMemory,
       reservedPorts: portsOf.get(i.id) ?? new Set(),
-      attributes: {
-        ...(i.attributes as Record<string, string>),
-        ...(i.apiAttributes as Record<string, string>),
-      },
+      attributes: instanceAttributes(i),
       groupCounts: groupsOf.get(i.id) ?? new Map(),
     }));
   }

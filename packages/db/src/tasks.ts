@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readTaskDefinition } from '@berth/domain';
 import type { Db, Prisma, TaskContainerModel, TaskDefinitionModel, TaskModel } from './client.js';
 
 export interface NewTasks {
@@ -20,19 +21,16 @@ export interface NewTasks {
   targetInstanceIds?: string[];
 }
 
-interface StoredContainer {
-  name: string;
-  essential?: boolean;
-  healthCheck?: unknown;
-}
-
 /**
  * Writes PROVISIONING tasks and their container rows (RunTask, or a service starting tasks).
  * Call it inside a transaction so that all of them are written or none.
  */
 export async function createTasks(tx: Db, t: NewTasks): Promise<CreatedTask[]> {
-  const containers = (t.taskDefinition.definition as unknown as { containerDefinitions: StoredContainer[] })
-    .containerDefinitions;
+  const { family, revision } = t.taskDefinition;
+  const containers = readTaskDefinition(
+    t.taskDefinition.definition,
+    `${family}:${revision}`,
+  ).containerDefinitions;
   // Two statements whatever the count: ids are made here so the containers can refer to them.
   if (t.targetInstanceIds && t.targetInstanceIds.length !== t.count)
     throw new Error(`createTasks: ${t.targetInstanceIds.length} target instances for ${t.count} tasks`);

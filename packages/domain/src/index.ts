@@ -20,3 +20,6 @@ export * from './instance-liveness.js';
 export * from './task-protection.js';
 export * from './start-task.js';
 export * from './tags.js';
+export * from './service-deployments.js';
+export * from './stored.js';
+export * from './instance-attributes.js';

@@ -12,10 +12,9 @@ import {
   isContainerStatusAdvance,
   isTaskStatusAdvance,
   resolveTaskSecrets,
+  parseStatus,
+  readTaskDefinition,
   secretNamesOf,
-  type ContainerDefinition,
-  type ContainerLastStatus,
-  type TaskLastStatus,
 } from '@berth/domain';
 import type { Register, TaskStateReport } from '@berth/proto';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
@@ -39,7 +38,7 @@ const NO_SECRETS = new Map();
  */
 const mayLaunch = (t: TaskModel) => t.lastStatus === 'PENDING' && t.desiredStatus === 'RUNNING';
 const containersOf = (td: TaskDefinitionModel) =>
-  (td.definition as { containerDefinitions: ContainerDefinition[] }).containerDefinitions;
+  readTaskDefinition(td.definition, `${td.family}:${td.revision}`).containerDefinitions;
 
 export type RegisterOutcome =
   { ok: true; instance: ContainerInstanceModel; clusterName: string } | { ok: false; reason: string };
@@ -329,7 +328,7 @@ export function reportWrites(task: StoredTask, report: TaskStateReport, now: Dat
     const stored = task.containers.find((x) => x.name === c.name);
     const status = containerStatusFromProto(c.status);
     if (!stored || !status) continue;
-    const from = stored.lastStatus as ContainerLastStatus;
+    const from = parseStatus.container(stored.lastStatus);
     if (from === 'STOPPED' || (from !== status && !isContainerStatusAdvance(from, status))) continue;
     const bindings = bindingsFromProto(c);
     // Health may go either way (HEALTHY, then UNHEALTHY); it is only ever what Docker said last.
@@ -355,7 +354,7 @@ export function reportWrites(task: StoredTask, report: TaskStateReport, now: Dat
     }
   }
   const to = taskStatusFromProto(report.status);
-  const from = task.lastStatus as TaskLastStatus;
+  const from = parseStatus.taskLast(task.lastStatus);
   if (!to || !isTaskStatusAdvance(from, to)) return { containers, task: null, stopped: false };
   const taskData: Prisma.TaskUpdateManyMutationInput = {
     lastStatus: to,

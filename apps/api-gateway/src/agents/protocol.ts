@@ -11,14 +11,13 @@ import {
   effectiveContainers,
   effectiveNetworkMode,
   effectiveVolumes,
+  readTaskDefinition,
+  readTaskOverrides,
   registryOf,
   type ArnContext,
-  type ContainerDefinition,
   type ContainerLastStatus,
   type TaskLastStatus,
-  type TaskOverrides,
   type TaskSecrets,
-  type VolumeDefinition,
 } from '@berth/domain';
 import type { TaskDefinitionModel, TaskModel } from '@berth/db';
 
@@ -92,11 +91,8 @@ function registryAuth(t: TaskForAgent, image: string, own?: { username: string; 
 }
 
 export function taskSpec(ctx: ArnContext, t: TaskForAgent): TaskSpec {
-  const definition = t.taskDefinition.definition as {
-    containerDefinitions: ContainerDefinition[];
-    networkMode?: string;
-    volumes?: VolumeDefinition[];
-  };
+  const { family, revision } = t.taskDefinition;
+  const definition = readTaskDefinition(t.taskDefinition.definition, `${family}:${revision}`);
   const fromSecrets = t.secrets?.ok ? t.secrets.containers : undefined;
   return {
     taskId: t.id,
@@ -113,53 +109,54 @@ export function taskSpec(ctx: ArnContext, t: TaskForAgent): TaskSpec {
       allowedHostPathPrefixes: t.cluster.allowedHostPathPrefixes,
     },
     launchError: t.secrets?.ok === false ? t.secrets.stoppedReason : '',
-    containers: effectiveContainers(definition.containerDefinitions, t.overrides as TaskOverrides).map(
-      (c) => ({
-        name: c.name,
-        image: c.image,
-        cpu: c.cpu,
-        memory: c.memory,
-        memoryReservation: c.memoryReservation,
-        portMappings: c.portMappings,
-        environment: c.environment,
-        command: c.command,
-        entryPoint: c.entryPoint,
-        workingDirectory: c.workingDirectory,
-        user: c.user,
-        essential: c.essential,
-        dependsOn: c.dependsOn,
-        stopTimeoutSeconds: c.stopTimeout,
-        startTimeoutSeconds: c.startTimeout,
-        initProcessEnabled: c.initProcessEnabled,
-        healthCheck: c.healthCheck
-          ? {
-              command: c.healthCheck.command,
-              intervalSeconds: c.healthCheck.interval,
-              timeoutSeconds: c.healthCheck.timeout,
-              retries: c.healthCheck.retries,
-              startPeriodSeconds: c.healthCheck.startPeriod,
-            }
-          : undefined,
-        restartPolicy: c.restartPolicy
-          ? {
-              ignoredExitCodes: c.restartPolicy.ignoredExitCodes,
-              restartAttemptPeriodSeconds: c.restartPolicy.restartAttemptPeriod,
-            }
-          : undefined,
-        mountPoints: c.mountPoints,
-        volumesFrom: c.volumesFrom,
-        ulimits: c.ulimits,
-        capabilitiesAdd: c.capabilities.add,
-        capabilitiesDrop: c.capabilities.drop,
-        readonlyRootFilesystem: c.readonlyRootFilesystem,
-        privileged: c.privileged,
-        dockerLabels: c.dockerLabels,
-        logConfiguration: c.logConfiguration ?? undefined,
-        hostname: c.hostname,
-        extraHosts: c.extraHosts,
-        secrets: fromSecrets?.get(c.name)?.environment ?? [],
-        registryAuth: registryAuth(t, c.image, fromSecrets?.get(c.name)?.registryAuth),
-      }),
-    ),
+    containers: effectiveContainers(
+      definition.containerDefinitions,
+      readTaskOverrides(t.overrides, t.id),
+    ).map((c) => ({
+      name: c.name,
+      image: c.image,
+      cpu: c.cpu,
+      memory: c.memory,
+      memoryReservation: c.memoryReservation,
+      portMappings: c.portMappings,
+      environment: c.environment,
+      command: c.command,
+      entryPoint: c.entryPoint,
+      workingDirectory: c.workingDirectory,
+      user: c.user,
+      essential: c.essential,
+      dependsOn: c.dependsOn,
+      stopTimeoutSeconds: c.stopTimeout,
+      startTimeoutSeconds: c.startTimeout,
+      initProcessEnabled: c.initProcessEnabled,
+      healthCheck: c.healthCheck
+        ? {
+            command: c.healthCheck.command,
+            intervalSeconds: c.healthCheck.interval,
+            timeoutSeconds: c.healthCheck.timeout,
+            retries: c.healthCheck.retries,
+            startPeriodSeconds: c.healthCheck.startPeriod,
+          }
+        : undefined,
+      restartPolicy: c.restartPolicy
+        ? {
+            ignoredExitCodes: c.restartPolicy.ignoredExitCodes,
+            restartAttemptPeriodSeconds: c.restartPolicy.restartAttemptPeriod,
+          }
+        : undefined,
+      mountPoints: c.mountPoints,
+      volumesFrom: c.volumesFrom,
+      ulimits: c.ulimits,
+      capabilitiesAdd: c.capabilities.add,
+      capabilitiesDrop: c.capabilities.drop,
+      readonlyRootFilesystem: c.readonlyRootFilesystem,
+      privileged: c.privileged,
+      dockerLabels: c.dockerLabels,
+      logConfiguration: c.logConfiguration ?? undefined,
+      hostname: c.hostname,
+      extraHosts: c.extraHosts,
+      secrets: fromSecrets?.get(c.name)?.environment ?? [],
+      registryAuth: registryAuth(t, c.image, fromSecrets?.get(c.name)?.registryAuth),
+    })),
   };
 }

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import {
   NotFoundError,
+  readPolicyDocuments,
   type CreateAccessKeyInput,
   type PolicyDocument,
   type UpdateAccessKeyInput,
@@ -48,7 +49,7 @@ const VIEW = {
 type Row = { id: string; policies: unknown } & Omit<AccessKeyView, 'accessKeyId' | 'policies'>;
 const view = ({ id, policies, ...rest }: Row): AccessKeyView => ({
   accessKeyId: id,
-  policies: policies as PolicyDocument[],
+  policies: readPolicyDocuments(policies, `of access key ${id}`),
   ...rest,
 });
 
@@ -134,7 +135,7 @@ export class AccessKeysRepository {
       accessKeyId: row.id,
       status: row.status,
       secret: this.openSecret(row),
-      policies: row.policies as unknown as PolicyDocument[],
+      policies: readPolicyDocuments(row.policies, `of access key ${row.id}`),
       managedPolicies: row.managedPolicies,
     };
   }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ConflictError, NotFoundError, type AttributeChange } from '@berth/domain';
+import { ConflictError, NotFoundError, readAttributeMap, type AttributeChange } from '@berth/domain';
 import { requestTaskStop } from '@berth/db';
 import type { ContainerInstanceModel } from '@berth/db';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
@@ -60,10 +60,10 @@ export class ContainerInstancesRepository {
     await this.db.$transaction(async (tx) => {
       const ids = [...new Set(changes.map((c) => c.targetId))].sort();
       const valid = ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
-      const rows = await tx.$queryRaw<{ id: string; api_attributes: Record<string, string> }[]>`
+      const rows = await tx.$queryRaw<{ id: string; api_attributes: unknown }[]>`
         SELECT id, api_attributes FROM container_instance
          WHERE id = ANY(${valid}::uuid[]) AND cluster_id = ${clusterId}::uuid ORDER BY id FOR UPDATE`;
-      const current = new Map(rows.map((r) => [r.id, { ...r.api_attributes }]));
+      const current = new Map(rows.map((r) => [r.id, { ...readAttributeMap(r.api_attributes, r.id) }]));
       changes.forEach((c, i) => {
         const attrs = current.get(c.targetId);
         if (!attrs) {

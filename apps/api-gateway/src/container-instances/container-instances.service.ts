@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   CONTAINER_INSTANCE_STATUSES,
+  instanceAttributes,
   InvalidParameterError,
   cursors,
   nextPageToken,
@@ -43,10 +44,7 @@ function parseFilter(filter: string) {
     const snapshot: InstanceSnapshot = {
       ...i,
       reservedPorts: new Set(counts.reservedPorts),
-      attributes: {
-        ...(i.attributes as Record<string, string>),
-        ...(i.apiAttributes as Record<string, string>),
-      },
+      attributes: instanceAttributes(i),
       groupCounts: new Map([['', counts.runningTasksCount + counts.pendingTasksCount]]),
     };
     return evaluate(expression, (subject) => instanceSubject(snapshot, subject));
@@ -112,10 +110,7 @@ export class ContainerInstancesService {
     const page: { instance: ContainerInstanceModel; name: string; value: string }[] = [];
     const take = (instance: ContainerInstanceModel, afterName?: string) => {
       if (instance.status === 'INACTIVE') return;
-      const merged = {
-        ...(instance.attributes as Record<string, string>),
-        ...(instance.apiAttributes as Record<string, string>),
-      };
+      const merged = instanceAttributes(instance);
       for (const name of Object.keys(merged).sort()) {
         if (page.length >= limit) return;
         if (afterName !== undefined && name <= afterName) continue;

@@ -125,7 +125,7 @@ const CONTAINER_MEMBERS = [
 export function ecsTask(ctx: ArnContext, t: TaskWithRelations) {
   const view = taskView(ctx, t);
   const out = pick({ ...view, launchType: 'EC2' }, TASK_MEMBERS);
-  out.overrides = { containerOverrides: [], ...((view.overrides as object | null) ?? {}) };
+  out.overrides = { containerOverrides: [], ...view.overrides };
   out.containers = view.containers.map((c) => ({
     ...pick(c, CONTAINER_MEMBERS),
     networkBindings: c.networkBindings.map((b) =>

@@ -2,6 +2,10 @@ import {
   arns,
   circuitBreakerThreshold,
   containerPolicyOf,
+  instanceAttributes,
+  readNetworkBindings,
+  readTaskDefinition,
+  readTaskOverrides,
   taskHealth,
   type ArnContext,
   type AttributeChange,
@@ -50,7 +54,7 @@ export function containerPolicyView(ctx: ArnContext, c: ClusterModel) {
 
 export function taskDefinitionView(ctx: ArnContext, td: TaskDefinitionModel) {
   return {
-    ...(td.definition as Record<string, unknown>),
+    ...readTaskDefinition(td.definition, `${td.family}:${td.revision}`),
     taskDefinitionArn: arns.taskDefinition(ctx, td.family, td.revision),
     family: td.family,
     revision: td.revision,
@@ -66,17 +70,12 @@ export type TaskWithRelations = TaskModel & {
   taskDefinition: TaskDefinitionModel;
 };
 
-interface StoredBinding {
-  bindIP: string;
-  containerPort: number;
-  hostPort: number;
-  protocol: string;
-}
-
 export function taskView(ctx: ArnContext, t: TaskWithRelations) {
   const taskArn = arns.task(ctx, t.cluster.name, t.id);
-  const definitions = (
-    t.taskDefinition.definition as { containerDefinitions: { name: string; image: string }[] }
+  const { family, revision } = t.taskDefinition;
+  const definitions = readTaskDefinition(
+    t.taskDefinition.definition,
+    `${family}:${revision}`,
   ).containerDefinitions;
   return {
     taskArn,
@@ -91,7 +90,7 @@ export function taskView(ctx: ArnContext, t: TaskWithRelations) {
     memory: String(t.memory),
     startedBy: t.startedBy ?? undefined,
     group: t.group ?? undefined,
-    overrides: t.overrides,
+    overrides: readTaskOverrides(t.overrides, t.id),
     tags: t.tags,
     placementConstraints: t.placementConstraints,
     placementStrategy: t.placementStrategy,
@@ -114,7 +113,7 @@ export function taskView(ctx: ArnContext, t: TaskWithRelations) {
         reason: c.reason ?? undefined,
         essential: c.essential,
         healthStatus: c.healthStatus,
-        networkBindings: (c.networkBindings as unknown as StoredBinding[]).map((b) => ({
+        networkBindings: readNetworkBindings(c.networkBindings, c.id).map((b) => ({
           ...b,
           // ECS names the address bindIP; hostIp is kept beside it for readers of the Docker API.
           hostIp: b.bindIP,
@@ -158,10 +157,7 @@ export function containerInstanceView(
       i.registeredMemory - i.reservedMemory,
       counts.reservedPorts,
     ),
-    attributes: Object.entries({
-      ...(i.attributes as Record<string, string>),
-      ...(i.apiAttributes as Record<string, string>),
-    }).map(([name, value]) => ({ name, value })),
+    attributes: Object.entries(instanceAttributes(i)).map(([name, value]) => ({ name, value })),
     runningTasksCount: counts.runningTasksCount,
     pendingTasksCount: counts.pendingTasksCount,
     registeredAt: iso(i.registeredAt),

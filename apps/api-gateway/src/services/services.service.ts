@@ -11,7 +11,7 @@ import {
   resolveDeploymentConfiguration,
   validateCreateService,
   validateUpdateService,
-  type PolicySubject,
+  readTaskDefinition,
   type SchedulingStrategyName,
   assertClusterPolicyAllows,
 } from '@berth/domain';
@@ -34,7 +34,7 @@ const assertPolicyAllows = (cluster: ClusterModel, td: TaskDefinitionModel) =>
   assertClusterPolicyAllows(
     cluster,
     `${td.family}:${td.revision}`,
-    td.definition as unknown as PolicySubject,
+    readTaskDefinition(td.definition, `${td.family}:${td.revision}`),
   );
 
 /** A CreateService or UpdateService body's tags, propagateTags and enableECSManagedTags. */

@@ -8,8 +8,8 @@ import {
   taskReservation,
   validateOverrides,
   validateStartTask,
+  readTaskDefinition,
   type ArnContext,
-  type ContainerDefinition,
 } from '@berth/domain';
 import type { Hints } from '@berth/queues';
 import { ARN_CONTEXT } from '../http/arn-context.js';
@@ -48,7 +48,7 @@ export class StartTaskService {
         'taskDefinition',
       );
     }
-    const definition = td.definition as { memory?: unknown; containerDefinitions: ContainerDefinition[] };
+    const definition = readTaskDefinition(td.definition, `${td.family}:${td.revision}`);
     validateOverrides(definition, `${td.family}:${td.revision}`, input.overrides);
     assertClusterPolicyAllows(cluster, `${td.family}:${td.revision}`, definition);
 

@@ -17,7 +17,7 @@ import {
   validateOverrides,
   taskReservation,
   assertClusterPolicyAllows,
-  type ContainerDefinition,
+  readTaskDefinition,
   type RunTaskInput,
 } from '@berth/domain';
 import { splitFound, validId } from '../http/describe.js';
@@ -71,7 +71,7 @@ export class TasksService {
         'taskDefinition',
       );
     }
-    const definition = td.definition as { memory?: unknown; containerDefinitions: ContainerDefinition[] };
+    const definition = readTaskDefinition(td.definition, `${td.family}:${td.revision}`);
     validateOverrides(definition, `${td.family}:${td.revision}`, input.overrides);
     assertClusterPolicyAllows(cluster, `${td.family}:${td.revision}`, definition);
     const placementConstraints = (input.placementConstraints as unknown[] | undefined) ?? [];

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import {
   clusterPolicyRefusal,
+  instanceAttributes,
+  readTaskDefinition,
   serviceEvents,
   taskHealth,
   type ContainerLastStatus,
   type DeploymentStatus,
   type HealthStatus,
   type InstanceLivenessRow,
-  type PolicySubject,
   type RolloutState,
   type SchedulingStrategy,
   type ServiceAction,
@@ -220,7 +221,11 @@ export class InMemoryBerth {
       revision,
       cpu: 128,
       memory: 64,
-      definition: { family, containerDefinitions },
+      // Stored as registered: every container has an image.
+      definition: {
+        family,
+        containerDefinitions: containerDefinitions.map((c) => ({ image: 'busybox', ...c })),
+      },
     };
     this.taskDefinitions.set(td.id, td);
     return td;
@@ -653,7 +658,7 @@ class InMemoryServiceStore implements ServiceStore {
           reservedCpu: i.reservedCpu,
           reservedMemory: i.reservedMemory,
           reservedPorts: new Set<string>(),
-          attributes: i.attributes,
+          attributes: instanceAttributes({ attributes: i.attributes, apiAttributes: {} }),
           groupCounts,
           otherLiveTasks: here.filter((t) => !isDaemonTask(t)).length,
         };
@@ -680,7 +685,7 @@ class InMemoryServiceStore implements ServiceStore {
           const refusal = clusterPolicyRefusal(
             cluster,
             `${td.family}:${td.revision}`,
-            td.definition as unknown as PolicySubject,
+            readTaskDefinition(td.definition, `${td.family}:${td.revision}`),
           );
           if (refusal) {
             const message = serviceEvents.unableToStart(s.name, refusal);
