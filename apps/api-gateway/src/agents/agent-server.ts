@@ -284,6 +284,12 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
     for (const report of reg.tasks) await this.applyReport(session, report);
     this.sendDesiredState(session);
     await this.hint(() => this.hints.placeInCluster(instance.clusterId));
+    // A DAEMON service follows its cluster's instances: one that (re)joins may need its task now
+    // rather than at the next services-sweep.
+    await this.hint(async () => {
+      for (const id of await this.agents.daemonServiceIds(instance.clusterId))
+        await this.hints.serviceChanged(id);
+    });
     return session;
   }
 

@@ -112,6 +112,15 @@ export class AgentsRepository {
     }
   }
 
+  /** The cluster's ACTIVE DAEMON services, which follow its instances. */
+  async daemonServiceIds(clusterId: string): Promise<string[]> {
+    const rows = await this.db.service.findMany({
+      where: { clusterId, status: 'ACTIVE', schedulingStrategy: 'DAEMON' },
+      select: { id: true },
+    });
+    return rows.map((r) => r.id);
+  }
+
   async heartbeat(instanceId: string, sessionId: string): Promise<void> {
     await this.db.$executeRaw`
       UPDATE container_instance SET last_heartbeat_at = now(), agent_connected = true
