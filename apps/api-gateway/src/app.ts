@@ -36,6 +36,9 @@ import { ClustersRepository } from './clusters/clusters.repository.js';
 import { TagsController } from './tags/tags.controller.js';
 import { TagsRepository } from './tags/tags.repository.js';
 import { TagsService } from './tags/tags.service.js';
+import { ServiceDeploymentsRepository } from './services/service-deployments.repository.js';
+import { ServiceDeploymentsService } from './services/service-deployments.service.js';
+import { ServiceDeploymentsController } from './services/service-deployments.controller.js';
 import { ClusterPolicyController } from './clusters/cluster-policy.controller.js';
 import { TaskDefinitionsController } from './task-definitions/task-definitions.controller.js';
 import { TaskDefinitionsRepository } from './task-definitions/task-definitions.repository.js';
@@ -117,6 +120,7 @@ export class GatewayModule {
         AuditController,
         JoinTokensController,
         TagsController,
+        ServiceDeploymentsController,
         EcsController,
       ],
       providers: [
@@ -163,6 +167,8 @@ export class GatewayModule {
         AgentJoin,
         TagsRepository,
         TagsService,
+        ServiceDeploymentsRepository,
+        ServiceDeploymentsService,
       ],
     };
   }

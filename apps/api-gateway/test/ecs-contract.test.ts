@@ -155,8 +155,29 @@ test('each implemented action answers in the shape of the ECS service model', as
   await call('TagResource', { resourceArn: serviceArn, tags: [{ key: 'env', value: 'prod' }] });
   await call('UntagResource', { resourceArn: serviceArn, tagKeys: ['svc'] });
   await call('ListTagsForResource', { resourceArn: serviceArn });
+  const listed = await call('ListServiceDeployments', { cluster: 'prod', service: 'web', maxResults: 1 });
+  await call('ListServiceDeployments', {
+    cluster: 'prod',
+    service: 'web',
+    status: ['IN_PROGRESS', 'STOPPED'],
+    createdAt: { after: 0 },
+    nextToken: listed.nextToken,
+  });
+  const [brief] = listed.serviceDeployments as { serviceDeploymentArn: string }[];
+  await call('DescribeServiceDeployments', {
+    serviceDeploymentArns: [
+      brief!.serviceDeploymentArn,
+      `arn:berth:ecs:local:000000000000:service-deployment/prod/web/${randomUUID()}`,
+    ],
+  });
   await call('DeleteService', { cluster: 'prod', service: 'web', force: true });
   await call('DeregisterTaskDefinition', { taskDefinition: 'web:1' });
+  await call('RegisterTaskDefinition', {
+    family: 'gone',
+    containerDefinitions: [{ name: 'c', image: 'berth/busybox', memory: 16 }],
+  });
+  await call('DeregisterTaskDefinition', { taskDefinition: 'gone:1' });
+  await call('DeleteTaskDefinitions', { taskDefinitions: ['gone:1', 'web:1', 'web:99', 'gone'] });
   await call('CreateCluster', { clusterName: 'empty' });
   await call('DeleteCluster', { cluster: 'empty' });
 

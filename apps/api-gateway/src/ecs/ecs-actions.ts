@@ -1,5 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { arns, ClientError, parseName, storedTags, type ArnContext } from '@berth/domain';
+import {
+  arns,
+  ClientError,
+  InvalidParameterError,
+  parseName,
+  storedTags,
+  type ArnContext,
+} from '@berth/domain';
 import { ARN_CONTEXT } from '../http/arn-context.js';
 import { attributeView } from '../http/views.js';
 import { validId, validName } from '../http/describe.js';
@@ -10,6 +17,11 @@ import { TaskProtectionService, type TaskProtectionResult } from '../tasks/task-
 import { ServicesService } from '../services/services.service.js';
 import { ContainerInstancesService } from '../container-instances/container-instances.service.js';
 import { TagsService } from '../tags/tags.service.js';
+import {
+  DESCRIBE_SERVICE_DEPLOYMENTS_MAX,
+  ServiceDeploymentsService,
+  type ServiceDeploymentView,
+} from '../services/service-deployments.service.js';
 import type { ClusterWithCounts } from '../clusters/clusters.service.js';
 import type { ServiceWithRelations } from '../services/services.repository.js';
 import {
@@ -50,6 +62,33 @@ const protectionShape = ({ protectedTasks, failures }: TaskProtectionResult) => 
   failures,
 });
 
+/** A timestamp member of a request (epoch seconds, as awsJson1_1 sends them). */
+function epochMember(obj: Record<string, unknown>, field: string): Date | undefined {
+  const value = obj[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new InvalidParameterError(`createdAt.${field}: must be a timestamp`, `createdAt.${field}`);
+  return new Date(value * 1000);
+}
+
+/** A service deployment with its timestamps as epoch seconds; `members` picks those of a brief. */
+function ecsServiceDeployment(d: ServiceDeploymentView, members?: readonly string[]) {
+  const sec = (t: Date) => t.getTime() / 1000;
+  const out: Record<string, unknown> = {
+    ...d,
+    createdAt: sec(d.createdAt),
+    startedAt: sec(d.startedAt),
+    updatedAt: sec(d.updatedAt),
+    ...(d.finishedAt ? { finishedAt: sec(d.finishedAt) } : {}),
+    ...(d.stoppedAt ? { stoppedAt: sec(d.stoppedAt) } : {}),
+    ...(d.rollback ? { rollback: { ...d.rollback, startedAt: sec(d.rollback.startedAt) } } : {}),
+  };
+  if (!members) return out;
+  const brief: Record<string, unknown> = { targetServiceRevisionArn: d.targetServiceRevision.arn };
+  for (const m of members) if (out[m] !== undefined) brief[m] = out[m];
+  return brief;
+}
+
 /** A cluster's settings as stored; containerInsights is disabled until set. */
 const clusterSettings = (c: ClusterWithCounts) => {
   const settings = Array.isArray(c.cluster.settings) ? c.cluster.settings : [];
@@ -74,6 +113,7 @@ export class EcsActions {
     private readonly instances: ContainerInstancesService,
     private readonly protection: TaskProtectionService,
     private readonly tagging: TagsService,
+    private readonly serviceDeployments: ServiceDeploymentsService,
     @Inject(ARN_CONTEXT) private readonly ctx: ArnContext,
   ) {
     this.actions = {
@@ -165,6 +205,20 @@ export class EcsActions {
         ),
       }),
 
+      DeleteTaskDefinitions: async (input) => {
+        const { deleted, failures } = await this.taskDefinitions.deleteMany(
+          requiredList(input, 'taskDefinitions', 10),
+        );
+        return {
+          taskDefinitions: deleted.map((td) => ecsTaskDefinition(ctx, td)),
+          failures: failures.map((f) => ({
+            arn: f.revision ? arns.taskDefinition(ctx, f.revision.family, f.revision.revision) : f.ref,
+            reason: f.reason,
+            ...(f.detail ? { detail: f.detail } : {}),
+          })),
+        };
+      },
+
       // Tasks
       RunTask: async (input) => {
         const tasks = await this.tasks.runTask(clusterName(input), input);
@@ -242,6 +296,46 @@ export class EcsActions {
         const page = pageOf(input, LIST_SERVICES_DEFAULT_MAX_RESULTS);
         const { services, nextToken } = await this.services.list(cluster, page);
         return { serviceArns: services.map((s) => arns.service(ctx, cluster, s.name)), nextToken };
+      },
+
+      ListServiceDeployments: async (input) => {
+        const createdAt = (input.createdAt ?? {}) as Record<string, unknown>;
+        if (typeof createdAt !== 'object' || Array.isArray(createdAt))
+          throw new InvalidParameterError('createdAt: must be an object {before, after}', 'createdAt');
+        const { serviceDeployments, nextToken } = await this.serviceDeployments.list(
+          clusterName(input),
+          this.serviceName(input),
+          {
+            status: input.status,
+            createdAfter: epochMember(createdAt, 'after'),
+            createdBefore: epochMember(createdAt, 'before'),
+            ...pageOf(input),
+          },
+        );
+        return {
+          serviceDeployments: serviceDeployments.map((d) =>
+            ecsServiceDeployment(d, [
+              'serviceDeploymentArn',
+              'serviceArn',
+              'clusterArn',
+              'startedAt',
+              'createdAt',
+              'finishedAt',
+              'status',
+              'statusReason',
+            ]),
+          ),
+          ...(nextToken ? { nextToken } : {}),
+        };
+      },
+      DescribeServiceDeployments: async (input) => {
+        const { found, missing: unknown } = await this.serviceDeployments.describe(
+          requiredList(input, 'serviceDeploymentArns', DESCRIBE_SERVICE_DEPLOYMENTS_MAX),
+        );
+        return {
+          serviceDeployments: found.map((d) => ecsServiceDeployment(d)),
+          failures: unknown.map((arn) => missing(arn)),
+        };
       },
 
       // Container instances

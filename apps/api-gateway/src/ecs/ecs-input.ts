@@ -139,12 +139,21 @@ export function ecsTargets(action: string, input: EcsInput): TargetParams[] {
         : perEntry(input, 'tasks', (t) => ({ task: parseResourceId(t, 'tasks', 'task') }));
     case 'UpdateService':
     case 'DeleteService':
+    case 'ListServiceDeployments':
       return [
         {
           cluster: cluster(input),
           service: parseName(requiredString(input, 'service'), 'service', 'service'),
         },
       ];
+    case 'DescribeServiceDeployments': {
+      // service-deployment/<cluster>/<service>/<id>: the service it belongs to.
+      const targets = requiredList(input, 'serviceDeploymentArns', 20).flatMap((arn) => {
+        const m = SERVICE_DEPLOYMENT_ARN.exec(arn);
+        return m ? [{ cluster: m[1]!, service: m[2]! }] : [];
+      });
+      return targets.length ? targets : [{}];
+    }
     case 'DescribeServices':
       return perEntry(input, 'services', (s) => ({ service: parseName(s, 'services', 'service') }));
     case 'DeregisterContainerInstance':
@@ -170,6 +179,9 @@ export function ecsTargets(action: string, input: EcsInput): TargetParams[] {
       return input.cluster === undefined && !CLUSTER_CALLS.has(action) ? [{}] : [{ cluster: cluster(input) }];
   }
 }
+
+const SERVICE_DEPLOYMENT_ARN =
+  /^arn:[a-z0-9-]{1,32}:ecs:[a-z0-9-]{0,64}:[0-9A-Za-z-]{0,64}:service-deployment\/([A-Za-z0-9_-]{1,255})\/([A-Za-z0-9_-]{1,255})\/[^/]+$/;
 
 const CLUSTER_CALLS = new Set([
   'RunTask',

@@ -1,6 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { registerTaskDefinitionSchema, toJsonSchema, type ArnContext } from '@berth/domain';
+import {
+  ClientError,
+  NotFoundError,
+  registerTaskDefinitionSchema,
+  toJsonSchema,
+  type ArnContext,
+} from '@berth/domain';
 import { TaskDefinitionsService } from './task-definitions.service.js';
 import { taskDefinitionView } from '../http/views.js';
 import { ARN_CONTEXT } from '../http/arn-context.js';
@@ -51,5 +57,22 @@ export class TaskDefinitionsController {
   @ApiOperation({ summary: 'DeregisterTaskDefinition: INACTIVE; running tasks carry on, no new ones start' })
   async deregister(@Param('ref') ref: string) {
     return { taskDefinition: taskDefinitionView(this.ctx, await this.taskDefinitions.deregister(ref)) };
+  }
+
+  @Post(':ref/delete')
+  @Action('ecs:DeleteTaskDefinitions')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'DeleteTaskDefinitions for one INACTIVE revision: DELETE_IN_PROGRESS, removed once no task or service refers to it',
+  })
+  async delete(@Param('ref') ref: string) {
+    const { deleted, failures } = await this.taskDefinitions.deleteMany([ref]);
+    const [failure] = failures;
+    if (failure?.reason === 'MISSING')
+      throw new NotFoundError('ClientException', `task definition ${ref} does not exist`, 'taskDefinition');
+    if (failure)
+      throw new ClientError('ClientException', `task definition ${ref}: ${failure.detail ?? failure.reason}`);
+    return { taskDefinition: taskDefinitionView(this.ctx, deleted[0]!) };
   }
 }

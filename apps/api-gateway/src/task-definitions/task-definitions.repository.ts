@@ -98,10 +98,48 @@ export class TaskDefinitionsRepository {
     return td;
   }
 
+  /** Revisions by family and revision number (those that exist). */
+  async findMany(refs: readonly { family: string; revision: number }[]): Promise<TaskDefinitionModel[]> {
+    if (refs.length === 0) return [];
+    return this.db.taskDefinition.findMany({
+      where: { OR: refs.map((r) => ({ family: r.family, revision: r.revision })) },
+    });
+  }
+
+  /**
+   * DeleteTaskDefinitions: the INACTIVE revisions among `ids` become DELETE_IN_PROGRESS, and those
+   * no task, service or deployment refers to are removed at once; the others stay
+   * DELETE_IN_PROGRESS (describable, unusable) until a later DeleteTaskDefinitions finds them
+   * free. Each family remembers its highest revision, so no number is given twice.
+   */
+  async markDeleted(ids: readonly string[]): Promise<TaskDefinitionModel[]> {
+    return this.db.$transaction(async (tx) => {
+      const marked = await tx.taskDefinition.updateManyAndReturn({
+        where: { id: { in: [...ids] }, status: { in: ['INACTIVE', 'DELETE_IN_PROGRESS'] } },
+        data: { status: 'DELETE_IN_PROGRESS' },
+      });
+      const families = [...new Set(marked.map((td) => td.family))];
+      if (families.length) {
+        await tx.$executeRaw`
+          INSERT INTO task_definition_family (family, last_revision)
+          SELECT family, max(revision) FROM task_definition WHERE family = ANY(${families}::text[]) GROUP BY family
+          ON CONFLICT (family) DO UPDATE
+            SET last_revision = GREATEST(task_definition_family.last_revision, EXCLUDED.last_revision)`;
+        await tx.$executeRaw`
+          DELETE FROM task_definition td
+          WHERE td.status = 'DELETE_IN_PROGRESS' AND td.family = ANY(${families}::text[])
+            AND NOT EXISTS (SELECT 1 FROM task t WHERE t.task_definition_id = td.id)
+            AND NOT EXISTS (SELECT 1 FROM service s WHERE s.task_definition_id = td.id)
+            AND NOT EXISTS (SELECT 1 FROM deployment d WHERE d.task_definition_id = td.id)`;
+      }
+      return marked;
+    });
+  }
+
   /** Deregister: INACTIVE from now on. Idempotent; running tasks are not touched. */
   async deregister(family: string, revision: number): Promise<TaskDefinitionModel> {
     const td = await this.find(family, revision);
-    if (td.status === 'INACTIVE') return td;
+    if (td.status !== 'ACTIVE') return td;
     return this.db.taskDefinition.update({
       where: { id: td.id },
       data: { status: 'INACTIVE', deregisteredAt: new Date() },

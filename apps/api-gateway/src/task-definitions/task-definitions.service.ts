@@ -24,7 +24,18 @@ export interface TaskDefinitionListQuery {
   nextToken?: string;
 }
 
-const STATUSES = ['ACTIVE', 'INACTIVE'];
+const STATUSES = ['ACTIVE', 'INACTIVE', 'DELETE_IN_PROGRESS'];
+/** DeleteTaskDefinitions takes at most 10 revisions. */
+const DELETE_MAX = 10;
+
+/** A DeleteTaskDefinitions entry that was not deleted, and why. */
+export interface TaskDefinitionFailure {
+  ref: string;
+  /** family and revision, when the entry named one. */
+  revision?: { family: string; revision: number };
+  reason: string;
+  detail?: string;
+}
 
 function checkStatus(status: string | undefined, allowed: readonly string[]): void {
   if (status !== undefined && !allowed.includes(status))
@@ -92,6 +103,54 @@ export class TaskDefinitionsService {
   async describe(ref: string): Promise<TaskDefinitionModel> {
     const { family, revision } = parseTaskDefinitionRef(ref);
     return this.taskDefinitions.find(family, revision);
+  }
+
+  /**
+   * DeleteTaskDefinitions: each INACTIVE revision (family:revision or ARN) becomes
+   * DELETE_IN_PROGRESS and is removed once nothing refers to it; an ACTIVE one, a revision that
+   * does not exist or an entry without a revision is a failure.
+   */
+  async deleteMany(
+    refs: readonly string[],
+  ): Promise<{ deleted: TaskDefinitionModel[]; failures: TaskDefinitionFailure[] }> {
+    if (refs.length === 0 || refs.length > DELETE_MAX)
+      throw new InvalidParameterError(
+        `taskDefinitions: must list 1-${DELETE_MAX} task definition revisions`,
+        'taskDefinitions',
+      );
+    const failures: TaskDefinitionFailure[] = [];
+    const wanted: { ref: string; family: string; revision: number }[] = [];
+    for (const ref of refs) {
+      let parsed;
+      try {
+        parsed = parseTaskDefinitionRef(ref, 'taskDefinitions');
+      } catch {
+        failures.push({ ref, reason: 'INVALID', detail: 'not a task definition ARN or family:revision' });
+        continue;
+      }
+      if (parsed.revision === undefined)
+        failures.push({ ref, reason: 'INVALID', detail: 'the revision is required (family:revision)' });
+      else wanted.push({ ref, family: parsed.family, revision: parsed.revision });
+    }
+    const rows = await this.taskDefinitions.findMany(wanted);
+    const byKey = new Map(rows.map((td) => [`${td.family}:${td.revision}`, td]));
+    const deletable: TaskDefinitionModel[] = [];
+    for (const w of wanted) {
+      const td = byKey.get(`${w.family}:${w.revision}`);
+      const revision = { family: w.family, revision: w.revision };
+      if (!td) failures.push({ ref: w.ref, revision, reason: 'MISSING' });
+      else if (td.status === 'ACTIVE')
+        failures.push({
+          ref: w.ref,
+          revision,
+          reason: 'TASK_DEFINITION_ACTIVE',
+          detail: 'The specified task definition is still in ACTIVE status. Deregister it and try again.',
+        });
+      else if (!deletable.includes(td)) deletable.push(td);
+    }
+    const marked = await this.taskDefinitions.markDeleted(deletable.map((td) => td.id));
+    const markedIds = new Map(marked.map((td) => [td.id, td]));
+    return { deleted: deletable.flatMap((td) => markedIds.get(td.id) ?? []), failures };
   }
 
   async deregister(ref: string): Promise<TaskDefinitionModel> {
