@@ -80,6 +80,8 @@ describe('evaluatePolicies', () => {
     ['the administrator may do anything', admin, req('berth:CreateAccessKey', '*'), true],
     ['read-only may describe', readOnly, req('ecs:DescribeServices', `${ARN}:service/prod/web`, prod), true],
     ['read-only may list', readOnly, req('ecs:ListTasks', prod, prod), true],
+    ['read-only may read task protection', readOnly, req('ecs:GetTaskProtection', prod, prod), true],
+    ['read-only may not protect a task', readOnly, req('ecs:UpdateTaskProtection', prod, prod), false],
     ['read-only may not run a task', readOnly, req('ecs:RunTask', prod, prod), false],
     ['read-only may not create a key', readOnly, req('berth:CreateAccessKey', '*'), false],
     ['the deployer may register a revision', deployer, req('ecs:RegisterTaskDefinition', '*'), true],
