@@ -138,6 +138,15 @@ export class ContainerInstancesRepository {
     });
   }
 
+  /** A cluster's DAEMON services: an instance that drains, returns or leaves changes what they run. */
+  async daemonServiceIds(clusterId: string): Promise<string[]> {
+    const rows = await this.db.service.findMany({
+      where: { clusterId, status: 'ACTIVE', schedulingStrategy: 'DAEMON' },
+      select: { id: true },
+    });
+    return rows.map((r) => r.id);
+  }
+
   private async liveServiceIds(instanceId: string): Promise<string[]> {
     const rows = await this.db.task.findMany({
       where: { containerInstanceId: instanceId, lastStatus: { not: 'STOPPED' }, serviceId: { not: null } },

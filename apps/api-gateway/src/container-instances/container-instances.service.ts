@@ -247,8 +247,13 @@ export class ContainerInstancesService {
     return instances.map((instance) => ({ instance, counts: counts.get(instance.id)! }));
   }
 
-  /** Hints are only hints: the sweeps cover a lost one. */
-  private async nudge(clusterId: string, services: string[]) {
+  /**
+   * The services an instance's change concerns (those with tasks there, and every DAEMON service
+   * of the cluster) are reconciled now rather than at the next sweep. Hints are only hints: the
+   * sweeps cover a lost one.
+   */
+  private async nudge(clusterId: string, withTasksThere: string[]) {
+    const services = new Set([...withTasksThere, ...(await this.instances.daemonServiceIds(clusterId))]);
     try {
       for (const s of services) await this.hints.serviceChanged(s);
       await this.hints.placeInCluster(clusterId);
