@@ -201,6 +201,10 @@ test('the AWS SDK runs a cluster, a task and a service through a rollout, as a d
         'cli-web:1',
         '--desired-count',
         '1',
+        '--tags',
+        'key=team,value=web',
+        '--propagate-tags',
+        'SERVICE',
       );
       await writeFile(join(dir, 'task-definition.json'), JSON.stringify(web('cli-web', 'cli v2')));
       await aws(
@@ -218,6 +222,34 @@ test('the AWS SDK runs a cluster, a task and a service through a rollout, as a d
       expect(((await aws('list-services')) as { serviceArns: string[] }).serviceArns).toContainEqual(
         expect.stringMatching(/:service\/default\/cli-web$/),
       );
+
+      // Tags: the service's own, propagated to its tasks; added, listed and removed by ARN.
+      const tagsOf = async (arn: string) =>
+        ((await aws('list-tags-for-resource', '--resource-arn', arn)) as { tags: { key: string }[] }).tags;
+      const serviceArn = (services.services[0] as unknown as { serviceArn: string }).serviceArn;
+      const serviceTasks = (await aws('list-tasks', '--service-name', 'cli-web')) as { taskArns: string[] };
+      expect(await tagsOf(serviceTasks.taskArns[0]!)).toEqual([{ key: 'team', value: 'web' }]);
+      await aws(
+        'tag-resource',
+        '--resource-arn',
+        serviceArn,
+        '--tags',
+        'key=env,value=e2e',
+        'key=tier,value=1',
+      );
+      expect(await tagsOf(serviceArn)).toEqual([
+        { key: 'team', value: 'web' },
+        { key: 'env', value: 'e2e' },
+        { key: 'tier', value: '1' },
+      ]);
+      await aws('untag-resource', '--resource-arn', serviceArn, '--tag-keys', 'env', 'tier');
+      expect(await tagsOf(serviceArn)).toEqual([{ key: 'team', value: 'web' }]);
+      const tdArn = registered.taskDefinition.taskDefinitionArn;
+      await aws('tag-resource', '--resource-arn', tdArn, '--tags', 'key=owner,value=cli');
+      expect(await tagsOf(tdArn)).toEqual([{ key: 'owner', value: 'cli' }]);
+      await expect(
+        aws('tag-resource', '--resource-arn', serviceArn, '--tags', 'key=aws:reserved,value=x'),
+      ).rejects.toMatchObject({ stderr: expect.stringMatching(/InvalidParameterException/) });
       const instances = (await aws('list-container-instances', '--filter', 'attribute:os == linux')) as {
         containerInstanceArns: string[];
       };
@@ -227,6 +259,11 @@ test('the AWS SDK runs a cluster, a task and a service through a rollout, as a d
       expect(
         ((await aws('delete-cluster', '--cluster', 'cli')) as { cluster: { status: string } }).cluster.status,
       ).toBe('INACTIVE');
+      // Still describable, INACTIVE.
+      const deleted = (await aws('describe-clusters', '--clusters', 'cli')) as {
+        clusters: { status: string }[];
+      };
+      expect(deleted.clusters[0]!.status).toBe('INACTIVE');
       // An action Berth does not offer is named in the error, with the CLI's usual exit status.
       await expect(aws('list-account-settings')).rejects.toMatchObject({
         stderr: expect.stringMatching(/UnsupportedFeatureException.*ListAccountSettings/),
