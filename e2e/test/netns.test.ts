@@ -180,9 +180,15 @@ function probeFromHosts(instances: Instance[], tasks: Task[]) {
   };
 }
 
-/** Every task of the service, stopped ones included, as `arn lastStatus desiredStatus`. */
+/**
+ * Every task of the service, stopped ones included (asked for explicitly: ListTasks answers those
+ * desired RUNNING unless asked for STOPPED), as `arn lastStatus desiredStatus`.
+ */
 const serviceTaskStates = async () =>
-  (await client.tasks('?serviceName=netns'))
+  [
+    ...(await client.tasks('?serviceName=netns&desiredStatus=RUNNING')),
+    ...(await client.tasks('?serviceName=netns&desiredStatus=STOPPED')),
+  ]
     .map((t) => `${t.taskArn} ${t.lastStatus} ${t.desiredStatus}`)
     .sort();
 

@@ -138,7 +138,7 @@ test('RunTask starts real containers on both hosts, they answer, and StopTask st
   const stopped = await waitFor(
     'every task STOPPED',
     async () => {
-      const tasks = await tasksOf();
+      const tasks = await tasksOf('?desiredStatus=STOPPED');
       return tasks.length === 5 && tasks.every((t) => t.lastStatus === 'STOPPED') ? tasks : undefined;
     },
     { timeoutMs: 60_000 },

@@ -91,6 +91,7 @@ async function signed(
   return {
     status: res.status,
     contentType: res.headers.get('content-type'),
+    warnings: res.headers.get('x-berth-warnings'),
     body: (await res.json()) as Record<string, unknown>,
   };
 }
@@ -232,6 +233,40 @@ describe('the ECS JSON 1.1 protocol with the AWS SDK', () => {
     ).toEqual([first!.taskArn]);
   });
 
+  it('runs a task asked for on FARGATE on its own instances, with a warning, and refuses both targets', async () => {
+    const fargate = await signed('RunTask', {
+      cluster: 'prod',
+      taskDefinition: 'ecs-web',
+      launchType: 'FARGATE',
+      startedBy: 'fargate',
+    });
+    expect(fargate.status).toBe(200);
+    const [task] = fargate.body.tasks as { taskArn: string; launchType: string }[];
+    expect(task!.launchType).toBe('EC2');
+    expect(JSON.parse(fargate.warnings!)).toEqual([
+      expect.stringMatching(/^launchType FARGATE is accepted and not acted on/),
+    ]);
+    const spot = await ecs.send(
+      new RunTaskCommand({
+        cluster: 'prod',
+        taskDefinition: 'ecs-web',
+        capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }],
+        startedBy: 'fargate',
+      }),
+    );
+    expect(spot.tasks).toHaveLength(1);
+    const both = await signed('RunTask', {
+      cluster: 'prod',
+      taskDefinition: 'ecs-web',
+      launchType: 'FARGATE',
+      capacityProviderStrategy: [{ capacityProvider: 'FARGATE' }],
+    });
+    expect(both.status).toBe(400);
+    expect(both.body).toMatchObject({ __type: 'InvalidParameterException' });
+    for (const arn of [task!.taskArn, spot.tasks![0]!.taskArn!])
+      await ecs.send(new StopTaskCommand({ cluster: 'prod', task: arn }));
+  });
+
   it('creates, updates, lists, describes and deletes services', async () => {
     const created = await ecs.send(
       new CreateServiceCommand({
@@ -360,10 +395,19 @@ describe('the ECS JSON 1.1 protocol with the AWS SDK', () => {
       expect.objectContaining({
         containerInstanceArn: arn(ids[1]!),
         status: 'ACTIVE',
-        attributes: [{ name: 'zone', value: 'b' }],
+        // The agent's zone, and the same under ECS's own name.
+        attributes: [
+          { name: 'zone', value: 'b' },
+          { name: 'ecs.availability-zone', value: 'b' },
+        ],
       }),
     ]);
     expect(described.failures).toEqual([{ arn: arn(unknown), reason: 'MISSING' }]);
+    // A filter copied from ECS, on ECS's attribute name, selects the same instances.
+    const ecsNamed = await ecs.send(
+      new ListContainerInstancesCommand({ cluster: 'prod', filter: 'attribute:ecs.availability-zone == a' }),
+    );
+    expect(ecsNamed.containerInstanceArns).toEqual([arn(ids[0]!), arn(ids[2]!)]);
 
     const put = await ecs.send(
       new PutAttributesCommand({
@@ -385,9 +429,12 @@ describe('the ECS JSON 1.1 protocol with the AWS SDK', () => {
     ))
       pages.push(...page.attributes!.map((a) => [a.name, a.value, a.targetId]));
     expect(pages).toEqual([
+      ['ecs.availability-zone', 'a', arn(ids[0]!)],
       ['rack', 'r1', arn(ids[0]!)],
       ['zone', 'a', arn(ids[0]!)],
+      ['ecs.availability-zone', 'b', arn(ids[1]!)],
       ['zone', 'b', arn(ids[1]!)],
+      ['ecs.availability-zone', 'a', arn(ids[2]!)],
       ['zone', 'a', arn(ids[2]!)],
     ]);
     const zoneB = await ecs.send(

@@ -86,8 +86,14 @@ describe('task definitions', () => {
     expect(latest.body.taskDefinition.revision).toBe(1);
     const inactive = await http.get('/v1/task-definitions/api:2').expect(200);
     expect(inactive.body.taskDefinition.status).toBe('INACTIVE');
+    // ACTIVE revisions unless asked otherwise, as in ECS; INACTIVE or ALL to see the others.
     const list = await http.get('/v1/task-definitions?familyPrefix=ap').expect(200);
-    expect(list.body.taskDefinitions.map((t: { revision: number }) => t.revision)).toEqual([1, 2]);
+    expect(list.body.taskDefinitions.map((t: { revision: number }) => t.revision)).toEqual([1]);
+    const gone = await http.get('/v1/task-definitions?familyPrefix=ap&status=INACTIVE').expect(200);
+    expect(gone.body.taskDefinitions.map((t: { revision: number }) => t.revision)).toEqual([2]);
+    const all = await http.get('/v1/task-definitions?familyPrefix=ap&status=ALL').expect(200);
+    expect(all.body.taskDefinitions.map((t: { revision: number }) => t.revision)).toEqual([1, 2]);
+    await http.get('/v1/task-definitions?status=GONE').expect(400);
     await http.post('/v1/clusters').send({ clusterName: 'default' }).expect(200);
     const refused = await http
       .post('/v1/clusters/default/tasks')
@@ -190,6 +196,28 @@ describe('RunTask', () => {
     ]);
     const listed = await http.get('/v1/clusters/run/tasks?startedBy=ci&family=runner').expect(200);
     expect(listed.body.tasks).toHaveLength(3);
+    expect(res.body.warnings).toBeUndefined();
+
+    // A Fargate launch type runs on Berth's instances, and the answer says so.
+    const fargate = await http
+      .post('/v1/clusters/run/tasks')
+      .send({ taskDefinition: 'runner', launchType: 'FARGATE', startedBy: 'fargate' })
+      .expect(200);
+    expect(fargate.body.warnings).toEqual([expect.stringMatching(/^launchType FARGATE is accepted/)]);
+    const both = await http
+      .post('/v1/clusters/run/tasks')
+      .send({
+        taskDefinition: 'runner',
+        launchType: 'EC2',
+        capacityProviderStrategy: [{ capacityProvider: 'x' }],
+      })
+      .expect(400);
+    expect(both.body.field).toBe('capacityProviderStrategy');
+    await http
+      .post('/v1/clusters/run/tasks')
+      .send({ taskDefinition: 'runner', launchType: 'LAMBDA' })
+      .expect(400);
+    await http.post(`/v1/clusters/run/tasks/${fargate.body.tasks[0].taskArn.split('/').pop()}/stop`).send({});
     const one = await http.get(`/v1/clusters/run/tasks/${encodeURIComponent(task.taskArn)}`).expect(200);
     expect(one.body.task.taskArn).toBe(task.taskArn);
   });
@@ -210,6 +238,18 @@ describe('RunTask', () => {
     });
     const again = await http.post(`/v1/clusters/run/tasks/${id}/stop`).send({ reason: 'second' }).expect(200);
     expect(again.body.task.stoppedReason).toBe('not needed');
+
+    // ListTasks follows ECS: desired RUNNING unless asked for STOPPED; PENDING answers nothing.
+    const arns = async (query: string) =>
+      (await http.get(`/v1/clusters/run/tasks${query}`).expect(200)).body.tasks.map(
+        (t: { taskArn: string }) => t.taskArn,
+      );
+    expect(await arns('')).not.toContain(task.taskArn);
+    expect(await arns('?desiredStatus=RUNNING')).not.toContain(task.taskArn);
+    expect(await arns('?desiredStatus=STOPPED')).toContain(task.taskArn);
+    expect(await arns('?desiredStatus=PENDING')).toEqual([]);
+    const bad = await http.get('/v1/clusters/run/tasks?desiredStatus=ALL').expect(400);
+    expect(bad.body.field).toBe('desiredStatus');
   });
 
   it.each([

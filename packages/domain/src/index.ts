@@ -23,3 +23,4 @@ export * from './tags.js';
 export * from './service-deployments.js';
 export * from './stored.js';
 export * from './instance-attributes.js';
+export * from './launch-target.js';

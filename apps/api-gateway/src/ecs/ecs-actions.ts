@@ -182,8 +182,7 @@ export class EcsActions {
       ListTaskDefinitions: async (input) => {
         const { taskDefinitions, nextToken } = await this.taskDefinitions.list({
           familyPrefix: optionalString(input, 'familyPrefix'),
-          // ECS lists ACTIVE revisions unless asked otherwise.
-          status: optionalString(input, 'status') ?? 'ACTIVE',
+          status: optionalString(input, 'status'),
           sort: optionalString(input, 'sort'),
           ...pageOf(input),
         });
@@ -241,8 +240,7 @@ export class EcsActions {
       },
       ListTasks: async (input) => {
         const { tasks, nextToken } = await this.tasks.list(clusterName(input), {
-          // ECS lists the tasks that are meant to run unless asked for STOPPED ones.
-          desiredStatus: optionalString(input, 'desiredStatus') ?? 'RUNNING',
+          desiredStatus: optionalString(input, 'desiredStatus'),
           family: optionalString(input, 'family'),
           containerInstance: optionalString(input, 'containerInstance'),
           startedBy: optionalString(input, 'startedBy'),

@@ -1,12 +1,14 @@
 import { Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ClientError } from '@berth/domain';
+import { ClientError, launchTargetWarnings } from '@berth/domain';
 import { EcsProtocol } from '../auth/action.decorator.js';
 import type { BerthRequest } from '../auth/request-context.js';
 import { EcsActions } from './ecs-actions.js';
 import { ECS_CONTENT_TYPE, ecsActionName, isEcsRequest } from './ecs-protocol.js';
 import type { EcsInput } from './ecs-input.js';
+
+const LAUNCHING_ACTIONS = new Set(['RunTask', 'CreateService', 'UpdateService']);
 
 /**
  * The ECS API's front door: `POST /` in AWS JSON 1.1, signed with SigV4 (or a bearer key). The
@@ -31,6 +33,13 @@ export class EcsController {
         'X-Amz-Target must name an action: AmazonEC2ContainerServiceV20141113.<Action>',
       );
     res.type(ECS_CONTENT_TYPE);
-    return this.actions.call(action, req.body as EcsInput);
+    const answer = await this.actions.call(action, req.body as EcsInput);
+    // ECS's answers have no member for Berth's warnings (a FARGATE launch type run on Berth's own
+    // instances): they travel in a header, which the SDKs and the CLI ignore.
+    if (LAUNCHING_ACTIONS.has(action)) {
+      const warnings = launchTargetWarnings(req.body);
+      if (warnings.length) res.setHeader('x-berth-warnings', JSON.stringify(warnings));
+    }
+    return answer;
   }
 }

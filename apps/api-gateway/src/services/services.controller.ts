@@ -1,6 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { createServiceSchema, toJsonSchema, updateServiceSchema, type ArnContext } from '@berth/domain';
+import {
+  createServiceSchema,
+  launchTargetWarnings,
+  toJsonSchema,
+  updateServiceSchema,
+  type ArnContext,
+} from '@berth/domain';
 import { ServicesService } from './services.service.js';
 import { serviceEventView, serviceView } from '../http/views.js';
 import { ARN_CONTEXT } from '../http/arn-context.js';
@@ -25,7 +31,9 @@ export class ServicesController {
   @ApiOperation({ summary: 'CreateService: keep desiredCount tasks of a task definition running' })
   @ApiBody({ schema: toJsonSchema(createServiceSchema) })
   async create(@Param('cluster') cluster: string, @Body() body: unknown) {
-    return { service: await this.view(await this.services.create(cluster, body)) };
+    const service = await this.view(await this.services.create(cluster, body));
+    const warnings = launchTargetWarnings(body);
+    return { service, ...(warnings.length && { warnings }) };
   }
 
   @Get()

@@ -11,6 +11,7 @@ import {
   resolveDeploymentConfiguration,
   validateCreateService,
   validateUpdateService,
+  launchTargetWarnings,
   readTaskDefinition,
   type SchedulingStrategyName,
   assertClusterPolicyAllows,
@@ -70,6 +71,8 @@ export class ServicesService {
   /** With a clientToken it creates once: a retry answers with the service the first call created. */
   async create(clusterName: string, body: unknown) {
     const input = validateCreateService(body);
+    // Checked here for both doors; each door presents the warnings in its own way.
+    launchTargetWarnings(body);
     const tagging = serviceTagging(body);
     parseConstraints(input.placementConstraints);
     parseStrategies(input.placementStrategy);
@@ -147,6 +150,7 @@ export class ServicesService {
 
   async update(clusterName: string, name: string, body: unknown) {
     validateUpdateService(body);
+    launchTargetWarnings(body);
     const tagging = serviceTagging(body);
     const { cluster, service } = await this.get(clusterName, name);
     // A DAEMON service's count follows its instances: it takes no desiredCount.

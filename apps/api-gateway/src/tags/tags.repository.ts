@@ -70,7 +70,7 @@ export class TagsRepository {
         `cluster ${r.cluster} does not exist`,
         'resourceArn',
       );
-    let row: { id: string } | null = null;
+    let row: { id: string } | null;
     switch (r.type) {
       case 'cluster':
         return cluster;

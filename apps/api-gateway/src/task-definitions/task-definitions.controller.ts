@@ -35,7 +35,12 @@ export class TaskDefinitionsController {
   @Action('ecs:ListTaskDefinitions')
   @ApiOperation({ summary: 'ListTaskDefinitions, with the definitions, paged' })
   @ApiQuery({ name: 'familyPrefix', required: false })
-  @ApiQuery({ name: 'status', required: false, enum: ['ACTIVE', 'INACTIVE'] })
+  @ApiQuery({
+    name: 'status',
+    required: false,
+    enum: ['ACTIVE', 'INACTIVE', 'DELETE_IN_PROGRESS', 'ALL'],
+    description: 'ACTIVE unless given, as in ECS; ALL for every revision',
+  })
   @ApiQuery({ name: 'maxResults', required: false })
   @ApiQuery({ name: 'nextToken', required: false })
   async list(

@@ -16,7 +16,7 @@ import { TaskDefinitionsRepository } from './task-definitions.repository.js';
 
 export interface TaskDefinitionListQuery {
   familyPrefix?: string;
-  /** ACTIVE, INACTIVE, or undefined for both. */
+  /** ECS's statuses, ACTIVE unless asked otherwise (as in ECS), or ALL for every revision. */
   status?: string;
   /** ECS's `sort`: ASC (the default) or DESC, by family then revision. */
   sort?: string;
@@ -69,12 +69,18 @@ export class TaskDefinitionsService {
   }
 
   async list(q: TaskDefinitionListQuery) {
-    checkStatus(q.status, STATUSES);
+    // ECS lists ACTIVE revisions unless asked otherwise, through either door.
+    const status = q.status ?? 'ACTIVE';
+    checkStatus(status, [...STATUSES, 'ALL']);
     if (q.sort !== undefined && q.sort !== 'ASC' && q.sort !== 'DESC')
       throw new InvalidParameterError('sort: must be ASC or DESC', 'sort');
     const { limit, after } = parsePage(q, cursors.familyRevision);
     const taskDefinitions = await this.taskDefinitions.list(
-      { familyPrefix: q.familyPrefix, status: q.status, descending: q.sort === 'DESC' },
+      {
+        familyPrefix: q.familyPrefix,
+        status: status === 'ALL' ? undefined : status,
+        descending: q.sort === 'DESC',
+      },
       limit,
       after,
     );

@@ -1,6 +1,12 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { runTaskSchema, stopTaskSchema, toJsonSchema, type ArnContext } from '@berth/domain';
+import {
+  launchTargetWarnings,
+  runTaskSchema,
+  stopTaskSchema,
+  toJsonSchema,
+  type ArnContext,
+} from '@berth/domain';
 import { TasksService } from './tasks.service.js';
 import { taskView } from '../http/views.js';
 import { ARN_CONTEXT } from '../http/arn-context.js';
@@ -21,13 +27,23 @@ export class TasksController {
   @ApiBody({ schema: toJsonSchema(runTaskSchema) })
   async run(@Param('cluster') cluster: string, @Body() body: unknown) {
     const tasks = await this.tasks.runTask(cluster, body);
-    return { tasks: tasks.map((t) => taskView(this.ctx, t)), failures: [] };
+    const warnings = launchTargetWarnings(body);
+    return {
+      tasks: tasks.map((t) => taskView(this.ctx, t)),
+      failures: [],
+      ...(warnings.length && { warnings }),
+    };
   }
 
   @Get()
   @Action('ecs:ListTasks')
   @ApiOperation({ summary: 'ListTasks / DescribeTasks' })
-  @ApiQuery({ name: 'desiredStatus', required: false, enum: ['RUNNING', 'STOPPED'] })
+  @ApiQuery({
+    name: 'desiredStatus',
+    required: false,
+    enum: ['RUNNING', 'PENDING', 'STOPPED'],
+    description: 'RUNNING unless given, as in ECS',
+  })
   @ApiQuery({ name: 'family', required: false })
   @ApiQuery({ name: 'containerInstance', required: false })
   @ApiQuery({ name: 'startedBy', required: false })

@@ -17,6 +17,7 @@ import {
   validateOverrides,
   taskReservation,
   assertClusterPolicyAllows,
+  launchTargetWarnings,
   readTaskDefinition,
   type RunTaskInput,
 } from '@berth/domain';
@@ -48,6 +49,8 @@ export class TasksService {
    */
   async runTask(clusterName: string, body: unknown) {
     const input = validateRunTask(body);
+    // Checked here for both doors; each door presents the warnings in its own way.
+    launchTargetWarnings(body);
     const ownTags = parseTags(input.tags);
     const propagateTags = parsePropagateTags((body as { propagateTags?: unknown }).propagateTags, true);
     parseConstraints(input.placementConstraints);
@@ -106,13 +109,17 @@ export class TasksService {
 
   async list(clusterName: string, q: Record<string, string | undefined>) {
     const cluster = await this.clusters.get(clusterName);
-    if (q.desiredStatus && q.desiredStatus !== 'RUNNING' && q.desiredStatus !== 'STOPPED') {
-      throw new InvalidParameterError('desiredStatus: must be RUNNING or STOPPED', 'desiredStatus');
+    // ECS lists the tasks meant to run unless asked for STOPPED ones, through either door. It
+    // takes PENDING too and answers nothing: no task is ever desired PENDING.
+    const desiredStatus = q.desiredStatus ?? 'RUNNING';
+    if (!['RUNNING', 'PENDING', 'STOPPED'].includes(desiredStatus)) {
+      throw new InvalidParameterError('desiredStatus: must be RUNNING, PENDING or STOPPED', 'desiredStatus');
     }
     const { limit, after } = parsePage(q, cursors.id);
+    if (desiredStatus === 'PENDING') return { tasks: [], nextToken: undefined };
     const tasks = await this.tasks.list({
       clusterId: cluster.id,
-      desiredStatus: q.desiredStatus,
+      desiredStatus,
       family: q.family,
       containerInstanceId: q.containerInstance
         ? parseResourceId(q.containerInstance, 'containerInstance', 'container-instance')
