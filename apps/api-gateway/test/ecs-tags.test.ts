@@ -410,21 +410,29 @@ describe('DeleteTaskDefinitions', () => {
     expect(next.taskDefinition?.revision).toBe(3);
   });
 
-  it('keeps a revision that a task refers to DELETE_IN_PROGRESS: describable, unusable', async () => {
+  it('keeps a revision that a task refers to DELETE_IN_PROGRESS until its cluster goes', async () => {
+    await ecs.send(new CreateClusterCommand({ clusterName: 'keep' }));
     await ecs.send(definition('kept'));
-    await ecs.send(new RunTaskCommand({ cluster: 'tagged', taskDefinition: 'kept:1' }));
+    await ecs.send(new RunTaskCommand({ cluster: 'keep', taskDefinition: 'kept:1' }));
     await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: 'kept:1' }));
     await ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: ['kept:1'] }));
     const { taskDefinition } = await ecs.send(
       new DescribeTaskDefinitionCommand({ taskDefinition: 'kept:1' }),
     );
     expect(taskDefinition?.status).toBe('DELETE_IN_PROGRESS');
-    const run = await failure(ecs.send(new RunTaskCommand({ cluster: 'tagged', taskDefinition: 'kept:1' })));
+    const run = await failure(ecs.send(new RunTaskCommand({ cluster: 'keep', taskDefinition: 'kept:1' })));
     expect(run?.name).toBe('InvalidParameterException');
     // Over REST too.
     expect((await gw.http.post('/v1/task-definitions/kept:1/delete')).status).toBe(200);
     expect((await gw.http.post('/v1/task-definitions/tagdef:1/delete')).status).toBe(400);
     expect((await gw.http.post('/v1/task-definitions/kept:7/delete')).status).toBe(404);
+    // The task stops and its cluster is deleted: nothing refers to the revision any more.
+    await gw.sql.query(
+      `UPDATE task SET last_status = 'STOPPED', desired_status = 'STOPPED' WHERE cluster_id = (SELECT id FROM cluster WHERE name = 'keep')`,
+    );
+    await ecs.send(new DeleteClusterCommand({ cluster: 'keep' }));
+    const gone = await failure(ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'kept:1' })));
+    expect(gone?.name).toBe('ClientException');
   });
 });
 

@@ -2,3 +2,4 @@ export * from './client.js';
 export * from './reservations.js';
 export * from './tasks.js';
 export * from './client-tokens.js';
+export * from './task-definitions.js';

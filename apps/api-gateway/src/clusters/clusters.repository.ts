@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { isUniqueViolation, Prisma, type ClusterModel } from '@berth/db';
+import { isUniqueViolation, Prisma, purgeDeletedTaskDefinitions, type ClusterModel } from '@berth/db';
 import { ConflictError, NotFoundError, type ContainerPolicy, type Tag } from '@berth/domain';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
 import type { ClusterCounts } from '../http/views.js';
@@ -172,6 +172,8 @@ export class ClustersRepository {
         await tx.registryCredential.deleteMany(inCluster);
         await tx.clientToken.deleteMany(inCluster);
         await tx.joinToken.deleteMany(inCluster);
+        // Revisions DeleteTaskDefinitions left because those tasks referred to them can go now.
+        await purgeDeletedTaskDefinitions(tx);
         return tx.cluster.update({ where: { id: cluster.id }, data: { status: 'INACTIVE' } });
       },
       { isolationLevel: 'Serializable' },

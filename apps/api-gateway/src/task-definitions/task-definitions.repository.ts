@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { isUniqueViolation, Prisma, type TaskDefinitionModel } from '@berth/db';
+import { isUniqueViolation, Prisma, purgeDeletedTaskDefinitions, type TaskDefinitionModel } from '@berth/db';
 import { NotFoundError, type Tag, type ValidTaskDefinition } from '@berth/domain';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
 
@@ -125,12 +125,7 @@ export class TaskDefinitionsRepository {
           SELECT family, max(revision) FROM task_definition WHERE family = ANY(${families}::text[]) GROUP BY family
           ON CONFLICT (family) DO UPDATE
             SET last_revision = GREATEST(task_definition_family.last_revision, EXCLUDED.last_revision)`;
-        await tx.$executeRaw`
-          DELETE FROM task_definition td
-          WHERE td.status = 'DELETE_IN_PROGRESS' AND td.family = ANY(${families}::text[])
-            AND NOT EXISTS (SELECT 1 FROM task t WHERE t.task_definition_id = td.id)
-            AND NOT EXISTS (SELECT 1 FROM service s WHERE s.task_definition_id = td.id)
-            AND NOT EXISTS (SELECT 1 FROM deployment d WHERE d.task_definition_id = td.id)`;
+        await purgeDeletedTaskDefinitions(tx, families);
       }
       return marked;
     });
