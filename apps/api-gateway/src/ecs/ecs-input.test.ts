@@ -52,6 +52,32 @@ describe('ecsTargets: the resources an ECS call acts on, as REST route parameter
       [{ cluster: 'prod', id: INSTANCE }],
     ],
     ['UpdateClusterSettings', { cluster: 'prod', settings: [] }, [{ cluster: 'prod' }]],
+    ['UpdateCluster', { cluster: `${ARN}:cluster/prod` }, [{ cluster: 'prod' }]],
+    ['TagResource', { resourceArn: `${ARN}:cluster/prod`, tags: [] }, [{ cluster: 'prod' }]],
+    [
+      'UntagResource',
+      { resourceArn: `${ARN}:service/prod/web`, tagKeys: ['a'] },
+      [{ cluster: 'prod', service: 'web' }],
+    ],
+    ['ListTagsForResource', { resourceArn: `${ARN}:task/prod/${TASK}` }, [{ cluster: 'prod', task: TASK }]],
+    [
+      'ListTagsForResource',
+      { resourceArn: `${ARN}:container-instance/prod/${INSTANCE}` },
+      [{ cluster: 'prod', id: INSTANCE }],
+    ],
+    ['TagResource', { resourceArn: `${ARN}:task-definition/web:2` }, [{ ref: 'web:2' }]],
+    [
+      'DeleteTaskDefinitions',
+      { taskDefinitions: ['web:1', 'bad def', 'api:2'] },
+      [{ ref: 'web:1' }, { ref: 'api:2' }],
+    ],
+    ['ListServiceDeployments', { cluster: 'prod', service: 'web' }, [{ cluster: 'prod', service: 'web' }]],
+    [
+      'DescribeServiceDeployments',
+      { serviceDeploymentArns: [`${ARN}:service-deployment/prod/web/${TASK}`, 'junk'] },
+      [{ cluster: 'prod', service: 'web' }],
+    ],
+    ['DescribeServiceDeployments', { serviceDeploymentArns: ['junk'] }, [{}]],
     [
       'UpdateContainerInstancesState',
       { cluster: 'prod', containerInstances: [INSTANCE] },
@@ -60,11 +86,11 @@ describe('ecsTargets: the resources an ECS call acts on, as REST route parameter
     ['DeregisterContainerInstance', { containerInstance: INSTANCE }, [{ cluster: 'default', id: INSTANCE }]],
     ['PutAttributes', { attributes: [] }, [{ cluster: 'default' }]],
     // Calls Berth does not offer yet: the cluster they name, else nothing.
-    ['TagResource', { resourceArn: `${ARN}:cluster/prod` }, [{}]],
+    ['PutAccountSetting', { name: 'containerInsights' }, [{}]],
     ['UpdateTaskProtection', { cluster: 'prod', tasks: [TASK] }, [{ cluster: 'prod', task: TASK }]],
     ['GetTaskProtection', { cluster: 'prod' }, [{ cluster: 'prod' }]],
     ['GetTaskProtection', { tasks: [TASK] }, [{ cluster: 'default', task: TASK }]],
-    ['TagResource', { cluster: 'prod' }, [{ cluster: 'prod' }]],
+    ['CreateTaskSet', { cluster: 'prod' }, [{ cluster: 'prod' }]],
   ])('%s %j → %j', (action, input, targets) => {
     expect(ecsTargets(action, input)).toEqual(targets);
   });
@@ -78,6 +104,9 @@ describe('ecsTargets: the resources an ECS call acts on, as REST route parameter
     ['DescribeTasks', { tasks: Array(101).fill(TASK) }, /tasks: must list at most 100/],
     ['DescribeServices', { services: 'web' }, /services: must be a list of strings/],
     ['DescribeTaskDefinition', { taskDefinition: 'web:x' }, /revision must be a positive integer/],
+    ['TagResource', { resourceArn: 'prod' }, /resourceArn: must be the ARN/],
+    ['ListTagsForResource', { resourceArn: `${ARN}:task-definition/web` }, /resourceArn: must be the ARN/],
+    ['DeleteTaskDefinitions', { taskDefinitions: [] }, /taskDefinitions: must list at least one/],
   ])('%s %j is refused: %s', (action, input, message) => {
     expect(() => ecsTargets(action, input)).toThrow(
       expect.objectContaining({
