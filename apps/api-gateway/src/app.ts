@@ -1,7 +1,9 @@
 import { RegistryCredentialsController } from './registry-credentials/registry-credentials.controller.js';
 import { RegistryCredentialsRepository } from './registry-credentials/registry-credentials.repository.js';
+import { RegistryCredentialsService } from './registry-credentials/registry-credentials.service.js';
 import { SecretsController } from './secrets/secrets.controller.js';
 import { SecretsRepository } from './secrets/secrets.repository.js';
+import { SecretsService } from './secrets/secrets.service.js';
 import 'reflect-metadata';
 import {
   Inject,
@@ -63,6 +65,7 @@ import { AgentsRepository } from './agents/agents.repository.js';
 import { KEY_RING, type KeyRing } from './crypto/key-ring.js';
 import { AccessKeysController } from './auth/access-keys.controller.js';
 import { AccessKeysRepository } from './auth/access-keys.repository.js';
+import { AccessKeysService } from './auth/access-keys.service.js';
 import { Authenticator } from './auth/authenticator.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import type { BerthRequest } from './auth/request-context.js';
@@ -70,10 +73,12 @@ import { AuditController } from './audit/audit.controller.js';
 import { AuditInterceptor } from './audit/audit.interceptor.js';
 import { AuditLog } from './audit/audit-log.js';
 import { AuditRepository } from './audit/audit.repository.js';
+import { AuditService } from './audit/audit.service.js';
 import { toErrorResponse } from './http/errors.filter.js';
 import { CertificateAuthority } from './identity/certificate-authority.js';
 import { JoinTokensController } from './identity/join-tokens.controller.js';
 import { JoinTokensRepository } from './identity/join-tokens.repository.js';
+import { JoinTokensService } from './identity/join-tokens.service.js';
 import { AgentJoin } from './identity/agent-join.js';
 import { ClustersService } from './clusters/clusters.service.js';
 import { TaskDefinitionsService } from './task-definitions/task-definitions.service.js';
@@ -140,7 +145,9 @@ export class GatewayModule {
           useFactory: (keys: AccessKeysRepository, logger: Logger) => new Authenticator(keys, logger),
           inject: [AccessKeysRepository, LOGGER],
         },
+        AccessKeysService,
         AuditRepository,
+        AuditService,
         AuditLog,
         Connections,
         ClustersRepository,
@@ -161,9 +168,12 @@ export class GatewayModule {
         ServicesRepository,
         ServicesService,
         RegistryCredentialsRepository,
+        RegistryCredentialsService,
         SecretsRepository,
+        SecretsService,
         CertificateAuthority,
         JoinTokensRepository,
+        JoinTokensService,
         AgentJoin,
         TagsRepository,
         TagsService,

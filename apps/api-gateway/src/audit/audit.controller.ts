@@ -1,23 +1,13 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { cursors, InvalidParameterError, nextPageToken, parsePage } from '@berth/domain';
 import { Action } from '../auth/action.decorator.js';
-import { AuditRepository } from './audit.repository.js';
-
-const OUTCOMES = ['Success', 'Denied', 'Failed'];
-
-function time(name: string, value: string | undefined): Date | undefined {
-  if (value === undefined) return undefined;
-  const at = new Date(value);
-  if (Number.isNaN(at.getTime())) throw new InvalidParameterError(`${name}: must be an ISO 8601 time`, name);
-  return at;
-}
+import { AuditService, OUTCOMES } from './audit.service.js';
 
 /** The audit log, CloudTrail's LookupEvents in Berth: newest first, filtered, paged. */
 @ApiTags('audit')
 @Controller('v1/audit-events')
 export class AuditController {
-  constructor(private readonly audit: AuditRepository) {}
+  constructor(private readonly audit: AuditService) {}
 
   @Get()
   @Action('berth:ListAuditEvents')
@@ -31,22 +21,6 @@ export class AuditController {
   @ApiQuery({ name: 'maxResults', required: false })
   @ApiQuery({ name: 'nextToken', required: false })
   async list(@Query() q: Record<string, string | undefined>) {
-    const { limit, after } = parsePage(q, cursors.timeAndId);
-    if (q.outcome !== undefined && !OUTCOMES.includes(q.outcome))
-      throw new InvalidParameterError(`outcome: must be one of ${OUTCOMES.join(', ')}`, 'outcome');
-    const events = await this.audit.list({
-      accessKeyId: q.accessKeyId,
-      action: q.action,
-      outcome: q.outcome,
-      resource: q.resource,
-      startTime: time('startTime', q.startTime),
-      endTime: time('endTime', q.endTime),
-      limit,
-      after: after && { eventTime: new Date(after[0]), id: after[1] },
-    });
-    return {
-      auditEvents: events,
-      nextToken: nextPageToken(events, limit, (e) => [e.eventTime.toISOString(), e.id]),
-    };
+    return this.audit.list(q);
   }
 }

@@ -1,19 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import {
-  accessKeyIdCursor,
-  createAccessKeySchema,
-  nextPageToken,
-  parsePage,
-  toJsonSchema,
-  updateAccessKeySchema,
-  validateAccessKeyId,
-  validateCreateAccessKey,
-  validateUpdateAccessKey,
-} from '@berth/domain';
+import { createAccessKeySchema, toJsonSchema, updateAccessKeySchema } from '@berth/domain';
 import { Action } from './action.decorator.js';
-import { AccessKeysRepository } from './access-keys.repository.js';
-import { Authenticator } from './authenticator.js';
+import { AccessKeysService } from './access-keys.service.js';
 
 /**
  * Access keys, in the shape of AWS access keys: an id anyone may see and a secret shown once, at
@@ -22,10 +11,7 @@ import { Authenticator } from './authenticator.js';
 @ApiTags('access-keys')
 @Controller('v1/access-keys')
 export class AccessKeysController {
-  constructor(
-    private readonly keys: AccessKeysRepository,
-    private readonly authenticator: Authenticator,
-  ) {}
+  constructor(private readonly keys: AccessKeysService) {}
 
   @Post()
   @HttpCode(200)
@@ -33,7 +19,7 @@ export class AccessKeysController {
   @ApiOperation({ summary: 'CreateAccessKey: the answer is the only time the secret is shown' })
   @ApiBody({ schema: toJsonSchema(createAccessKeySchema) })
   async create(@Body() body: unknown) {
-    return { accessKey: await this.keys.create(validateCreateAccessKey(body)) };
+    return { accessKey: await this.keys.create(body) };
   }
 
   @Get()
@@ -42,16 +28,14 @@ export class AccessKeysController {
   @ApiQuery({ name: 'maxResults', required: false })
   @ApiQuery({ name: 'nextToken', required: false })
   async list(@Query() query: { maxResults?: string; nextToken?: string }) {
-    const { limit, after } = parsePage(query, accessKeyIdCursor);
-    const accessKeys = await this.keys.list(limit, after);
-    return { accessKeys, nextToken: nextPageToken(accessKeys, limit, (k) => k.accessKeyId) };
+    return this.keys.list(query);
   }
 
   @Get(':accessKeyId')
   @Action('berth:DescribeAccessKey')
   @ApiOperation({ summary: 'One access key (never its secret)' })
   async get(@Param('accessKeyId') accessKeyId: string) {
-    return { accessKey: await this.keys.get(validateAccessKeyId(accessKeyId)) };
+    return { accessKey: await this.keys.get(accessKeyId) };
   }
 
   @Patch(':accessKeyId')
@@ -59,19 +43,13 @@ export class AccessKeysController {
   @ApiOperation({ summary: 'UpdateAccessKey: status Active or Inactive, policies, managed policies' })
   @ApiBody({ schema: toJsonSchema(updateAccessKeySchema) })
   async update(@Param('accessKeyId') accessKeyId: string, @Body() body: unknown) {
-    const id = validateAccessKeyId(accessKeyId);
-    const accessKey = await this.keys.update(id, validateUpdateAccessKey(body));
-    this.authenticator.invalidate(id);
-    return { accessKey };
+    return { accessKey: await this.keys.update(accessKeyId, body) };
   }
 
   @Delete(':accessKeyId')
   @Action('berth:DeleteAccessKey')
   @ApiOperation({ summary: 'DeleteAccessKey: the key stops working at once on this replica' })
   async delete(@Param('accessKeyId') accessKeyId: string) {
-    const id = validateAccessKeyId(accessKeyId);
-    const accessKey = await this.keys.delete(id);
-    this.authenticator.invalidate(id);
-    return { accessKey };
+    return { accessKey: await this.keys.delete(accessKeyId) };
   }
 }

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Put } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { containerPolicySchema, toJsonSchema, validateContainerPolicy, type ArnContext } from '@berth/domain';
-import { ClustersRepository } from './clusters.repository.js';
+import { containerPolicySchema, toJsonSchema, type ArnContext } from '@berth/domain';
+import { ClustersService } from './clusters.service.js';
 import { containerPolicyView } from '../http/views.js';
 import { ARN_CONTEXT } from '../http/arn-context.js';
 import { Action } from '../auth/action.decorator.js';
@@ -11,7 +11,7 @@ import { Action } from '../auth/action.decorator.js';
 @Controller('v1/clusters/:cluster/policy')
 export class ClusterPolicyController {
   constructor(
-    private readonly clusters: ClustersRepository,
+    private readonly clusters: ClustersService,
     @Inject(ARN_CONTEXT) private readonly ctx: ArnContext,
   ) {}
 
@@ -21,7 +21,7 @@ export class ClusterPolicyController {
     summary: "DescribeClusterPolicy: the cluster's container policy level and allowed host paths",
   })
   async get(@Param('cluster') name: string) {
-    return { containerPolicy: containerPolicyView(this.ctx, await this.clusters.get(name)) };
+    return { containerPolicy: containerPolicyView(this.ctx, await this.clusters.policy(name)) };
   }
 
   @Put()
@@ -33,7 +33,7 @@ export class ClusterPolicyController {
   })
   @ApiBody({ schema: toJsonSchema(containerPolicySchema) })
   async put(@Param('cluster') name: string, @Body() body: unknown) {
-    const cluster = await this.clusters.putPolicy(name, validateContainerPolicy(body));
+    const cluster = await this.clusters.putPolicy(name, body);
     return { containerPolicy: containerPolicyView(this.ctx, cluster) };
   }
 }

@@ -5,6 +5,7 @@ import {
   nextPageToken,
   parsePage,
   parseTags,
+  validateContainerPolicy,
   validateCreateCluster,
   validateUpdateCluster,
   validateUpdateClusterSettings,
@@ -74,6 +75,16 @@ export class ClustersService {
   /** UpdateCluster: `settings` and `configuration` are kept as sent and not acted on. */
   async update(name: string, body: unknown): Promise<ClusterWithCounts> {
     return this.withCounts(await this.clusters.update(name, validateUpdateCluster(body)));
+  }
+
+  /** The cluster's container policy (docs/container-policy.md). */
+  policy(name: string): Promise<ClusterModel> {
+    return this.clusters.get(name);
+  }
+
+  /** Replaces the container policy: new tasks are checked against it, running ones carry on. */
+  putPolicy(name: string, body: unknown): Promise<ClusterModel> {
+    return this.clusters.putPolicy(name, validateContainerPolicy(body));
   }
 
   /** The deleted cluster, INACTIVE, with nothing left in it. */

@@ -6,7 +6,7 @@ import {
   updateContainerInstanceSchema,
   type ArnContext,
 } from '@berth/domain';
-import { ContainerInstancesRepository } from './container-instances.repository.js';
+import type { ContainerInstanceModel } from '@berth/db';
 import { ContainerInstancesService } from './container-instances.service.js';
 import { containerInstanceView } from '../http/views.js';
 import { ARN_CONTEXT } from '../http/arn-context.js';
@@ -16,19 +16,13 @@ import { Action } from '../auth/action.decorator.js';
 @Controller('v1/clusters/:cluster/container-instances')
 export class ContainerInstancesController {
   constructor(
-    private readonly instances: ContainerInstancesRepository,
     private readonly service: ContainerInstancesService,
     @Inject(ARN_CONTEXT) private readonly ctx: ArnContext,
   ) {}
 
-  private async view(
-    clusterName: string,
-    instance: Awaited<ReturnType<ContainerInstancesRepository['get']>>,
-  ) {
-    const counts = await this.instances.counts([instance.id]);
-    return {
-      containerInstance: containerInstanceView(this.ctx, clusterName, instance, counts.get(instance.id)!),
-    };
+  private async view(clusterName: string, instance: ContainerInstanceModel) {
+    const [row] = await this.service.withCounts([instance]);
+    return { containerInstance: containerInstanceView(this.ctx, clusterName, instance, row!.counts) };
   }
 
   @Patch(':id')

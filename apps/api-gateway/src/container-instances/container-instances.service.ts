@@ -242,7 +242,8 @@ export class ContainerInstancesService {
     return { cluster, ...splitFound(ids, new Map(rows.map((r) => [r.instance.id, r]))) };
   }
 
-  private async withCounts(instances: ContainerInstanceModel[]) {
+  /** Instances with their task counts, as their views show them. */
+  async withCounts(instances: ContainerInstanceModel[]) {
     const counts = await this.instances.counts(instances.map((i) => i.id));
     return instances.map((instance) => ({ instance, counts: counts.get(instance.id)! }));
   }

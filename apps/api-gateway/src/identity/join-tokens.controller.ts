@@ -1,18 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import {
-  createJoinTokenSchema,
-  joinTokenIdCursor,
-  nextPageToken,
-  parsePage,
-  toJsonSchema,
-  validateCreateJoinToken,
-  validateJoinTokenId,
-} from '@berth/domain';
+import { createJoinTokenSchema, toJsonSchema } from '@berth/domain';
 import { Action } from '../auth/action.decorator.js';
-import { ClustersRepository } from '../clusters/clusters.repository.js';
-import { CertificateAuthority } from './certificate-authority.js';
-import { JoinTokensRepository } from './join-tokens.repository.js';
+import { JoinTokensService } from './join-tokens.service.js';
 
 /**
  * Join tokens: what an operator hands a new host so its agent can get a certificate
@@ -21,11 +11,7 @@ import { JoinTokensRepository } from './join-tokens.repository.js';
 @ApiTags('join-tokens')
 @Controller('v1/clusters/:cluster/join-tokens')
 export class JoinTokensController {
-  constructor(
-    private readonly clusters: ClustersRepository,
-    private readonly tokens: JoinTokensRepository,
-    private readonly ca: CertificateAuthority,
-  ) {}
+  constructor(private readonly tokens: JoinTokensService) {}
 
   @Post()
   @HttpCode(200)
@@ -35,9 +21,7 @@ export class JoinTokensController {
   })
   @ApiBody({ schema: toJsonSchema(createJoinTokenSchema) })
   async create(@Param('cluster') clusterName: string, @Body() body: unknown) {
-    const input = validateCreateJoinToken(body);
-    const cluster = await this.clusters.get(clusterName);
-    return { joinToken: await this.tokens.create(cluster.id, this.ca.hash, input) };
+    return { joinToken: await this.tokens.create(clusterName, body) };
   }
 
   @Get()
@@ -49,18 +33,13 @@ export class JoinTokensController {
     @Param('cluster') clusterName: string,
     @Query() query: { maxResults?: string; nextToken?: string },
   ) {
-    const { limit, after } = parsePage(query, joinTokenIdCursor);
-    const cluster = await this.clusters.get(clusterName);
-    const joinTokens = await this.tokens.list(cluster.id, limit, after);
-    return { joinTokens, nextToken: nextPageToken(joinTokens, limit, (t) => t.tokenId) };
+    return this.tokens.list(clusterName, query);
   }
 
   @Delete(':tokenId')
   @Action('berth:DeleteJoinToken')
   @ApiOperation({ summary: 'DeleteJoinToken: revokes it at once; hosts that joined keep their certificates' })
   async revoke(@Param('cluster') clusterName: string, @Param('tokenId') tokenId: string) {
-    const id = validateJoinTokenId(tokenId);
-    const cluster = await this.clusters.get(clusterName);
-    return { joinToken: await this.tokens.revoke(cluster.id, id) };
+    return { joinToken: await this.tokens.revoke(clusterName, tokenId) };
   }
 }

@@ -1,16 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import {
-  cursors,
-  nextPageToken,
-  parsePage,
-  registryCredentialSchema,
-  toJsonSchema,
-  validateRegistry,
-  validateRegistryCredential,
-} from '@berth/domain';
-import { ClustersRepository } from '../clusters/clusters.repository.js';
-import { RegistryCredentialsRepository } from './registry-credentials.repository.js';
+import { registryCredentialSchema, toJsonSchema } from '@berth/domain';
+import { RegistryCredentialsService } from './registry-credentials.service.js';
 import { Action } from '../auth/action.decorator.js';
 
 /**
@@ -20,10 +11,7 @@ import { Action } from '../auth/action.decorator.js';
 @ApiTags('registry-credentials')
 @Controller('v1/clusters/:cluster/registry-credentials')
 export class RegistryCredentialsController {
-  constructor(
-    private readonly clusters: ClustersRepository,
-    private readonly credentials: RegistryCredentialsRepository,
-  ) {}
+  constructor(private readonly credentials: RegistryCredentialsService) {}
 
   @Put(':registry')
   @Action('berth:PutRegistryCredentials', { redact: ['password'] })
@@ -35,10 +23,7 @@ export class RegistryCredentialsController {
     @Param('registry') registry: string,
     @Body() body: unknown,
   ) {
-    const host = validateRegistry(registry);
-    const input = validateRegistryCredential(body);
-    const cluster = await this.clusters.get(clusterName);
-    return { registryCredential: await this.credentials.put(cluster.id, host, input) };
+    return { registryCredential: await this.credentials.put(clusterName, registry, body) };
   }
 
   @Get()
@@ -50,17 +35,13 @@ export class RegistryCredentialsController {
     @Param('cluster') clusterName: string,
     @Query() query: { maxResults?: string; nextToken?: string },
   ) {
-    const { limit, after } = parsePage(query, cursors.name);
-    const cluster = await this.clusters.get(clusterName);
-    const registryCredentials = await this.credentials.list(cluster.id, limit, after);
-    return { registryCredentials, nextToken: nextPageToken(registryCredentials, limit, (c) => c.registry) };
+    return this.credentials.list(clusterName, query);
   }
 
   @Delete(':registry')
   @Action('berth:DeleteRegistryCredentials')
   @ApiOperation({ summary: 'Forget the credentials for one registry' })
   async delete(@Param('cluster') clusterName: string, @Param('registry') registry: string) {
-    const cluster = await this.clusters.get(clusterName);
-    return { registryCredential: await this.credentials.delete(cluster.id, validateRegistry(registry)) };
+    return { registryCredential: await this.credentials.delete(clusterName, registry) };
   }
 }

@@ -1,20 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import {
-  nextPageToken,
-  parsePage,
-  putSecretSchema,
-  secretNameCursor,
-  toJsonSchema,
-  validatePutSecret,
-  validateSecretName,
-  type ArnContext,
-} from '@berth/domain';
+import { putSecretSchema, toJsonSchema, type ArnContext } from '@berth/domain';
 import { Action } from '../auth/action.decorator.js';
 import { ARN_CONTEXT } from '../http/arn-context.js';
 import { secretView } from '../http/views.js';
-import { ClustersRepository } from '../clusters/clusters.repository.js';
-import { SecretsRepository } from './secrets.repository.js';
+import { SecretsService } from './secrets.service.js';
 
 /**
  * A cluster's secrets, for containers' `secrets` and `repositoryCredentials` (Berth's stand-in for
@@ -25,8 +15,7 @@ import { SecretsRepository } from './secrets.repository.js';
 @Controller('v1/clusters/:cluster/secrets')
 export class SecretsController {
   constructor(
-    private readonly clusters: ClustersRepository,
-    private readonly secrets: SecretsRepository,
+    private readonly secrets: SecretsService,
     @Inject(ARN_CONTEXT) private readonly ctx: ArnContext,
   ) {}
 
@@ -36,10 +25,8 @@ export class SecretsController {
   @ApiOperation({ summary: 'Create a secret or replace its value; the value is sealed and never returned' })
   @ApiBody({ schema: toJsonSchema(putSecretSchema) })
   async put(@Param('cluster') clusterName: string, @Param('name') name: string, @Body() body: unknown) {
-    validateSecretName(name);
-    const input = validatePutSecret(body);
-    const cluster = await this.clusters.get(clusterName);
-    return { secret: secretView(this.ctx, cluster.name, await this.secrets.put(cluster.id, name, input)) };
+    const { cluster, secret } = await this.secrets.put(clusterName, name, body);
+    return { secret: secretView(this.ctx, cluster.name, secret) };
   }
 
   @Get()
@@ -51,30 +38,23 @@ export class SecretsController {
     @Param('cluster') clusterName: string,
     @Query() query: { maxResults?: string; nextToken?: string },
   ) {
-    const { limit, after } = parsePage(query, secretNameCursor);
-    const cluster = await this.clusters.get(clusterName);
-    const secrets = await this.secrets.list(cluster.id, after, limit);
-    return {
-      secrets: secrets.map((s) => secretView(this.ctx, cluster.name, s)),
-      nextToken: nextPageToken(secrets, limit, (s) => s.name),
-    };
+    const { cluster, secrets, nextToken } = await this.secrets.list(clusterName, query);
+    return { secrets: secrets.map((s) => secretView(this.ctx, cluster.name, s)), nextToken };
   }
 
   @Get(':name')
   @Action('berth:DescribeSecret')
   @ApiOperation({ summary: "A secret's metadata (never its value)" })
   async describe(@Param('cluster') clusterName: string, @Param('name') name: string) {
-    validateSecretName(name);
-    const cluster = await this.clusters.get(clusterName);
-    return { secret: secretView(this.ctx, cluster.name, await this.secrets.get(cluster, name)) };
+    const { cluster, secret } = await this.secrets.get(clusterName, name);
+    return { secret: secretView(this.ctx, cluster.name, secret) };
   }
 
   @Delete(':name')
   @Action('berth:DeleteSecret')
   @ApiOperation({ summary: 'Delete a secret; tasks already running keep the value they were started with' })
   async delete(@Param('cluster') clusterName: string, @Param('name') name: string) {
-    validateSecretName(name);
-    const cluster = await this.clusters.get(clusterName);
-    return { secret: secretView(this.ctx, cluster.name, await this.secrets.delete(cluster, name)) };
+    const { cluster, secret } = await this.secrets.delete(clusterName, name);
+    return { secret: secretView(this.ctx, cluster.name, secret) };
   }
 }
