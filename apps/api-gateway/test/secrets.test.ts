@@ -91,7 +91,7 @@ describe('secrets', () => {
   });
 
   it.each([
-    ['a name with a space', 'db%20password', { value: 'x' }, 'name', /1-512 letters, digits or \/_\+=\.@-/],
+    ['a name with a space', 'db%20password', { value: 'x' }, 'name', /1-512 letters, digits or \/_\+=\.@!-/],
     ['a value over 64 KiB', 'big', { value: 'x'.repeat(65537) }, 'value', /at most 65536 bytes/],
     ['an empty value', 'empty', { value: '' }, 'value', /must not be empty/],
     ['a key it does not know', 'typo', { value: 'x', Value: 'y' }, '', /Value/],

@@ -147,9 +147,8 @@ describe('published definitions (test-fixtures/ecs)', () => {
     expect(td.definition).toMatchObject({ cpu: '512', memory: '1024' });
   });
 
-  // Secrets that RDS manages are named rds!db-<id>, which ECS references as they are; Berth's secret
-  // names (secrets.ts, SECRET_NAME_RULE) have no "!", so this one is still refused.
-  it.failing('registers a reference to a secret managed by RDS', () => {
+  // Secrets that RDS manages are named rds!db-<id>, which ECS references as they are.
+  it('registers a reference to a secret managed by RDS', () => {
     const described = read('describe-output-wrapped.json') as { taskDefinition: any };
     described.taskDefinition.containerDefinitions[0].secrets[0].valueFrom =
       'arn:aws:secretsmanager:ap-southeast-2:345678901234:secret:rds!db-4b7c1e9a-5d2f-4a3b-9c8e-0f1a2b3c4d5e-Qm3xZp:password::';

@@ -49,7 +49,7 @@ describe('parseSecretReference', () => {
   });
 
   it.each([
-    ['a name with a space', 'db password', /not a secret name: must be 1-512 letters, digits or \/_\+=\.@-/],
+    ['a name with a space', 'db password', /not a secret name: must be 1-512 letters, digits or \/_\+=\.@!-/],
     ['a name too long', 'x'.repeat(513), /not a secret name/],
     [
       'a Berth ARN without a cluster',

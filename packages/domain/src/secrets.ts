@@ -2,9 +2,12 @@ import { z } from 'zod';
 import { InvalidParameterError } from './errors.js';
 import { parseOrThrow } from './validation.js';
 
-/** Secrets Manager's rules, so names carried over from ECS definitions fit as they are. */
-export const SECRET_NAME_RULE = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
-const SECRET_NAME_TEXT = '1-512 letters, digits or /_+=.@-';
+/**
+ * Secrets Manager's rules, so names carried over from ECS definitions fit as they are; with "!",
+ * which the names RDS gives the secrets it manages carry (rds!db-<id>).
+ */
+export const SECRET_NAME_RULE = /^[A-Za-z0-9/_+=.@!-]{1,512}$/;
+const SECRET_NAME_TEXT = '1-512 letters, digits or /_+=.@!-';
 export const MAX_SECRET_VALUE_BYTES = 64 * 1024;
 export const MAX_SECRET_DESCRIPTION = 2048;
 
