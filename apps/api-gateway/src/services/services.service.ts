@@ -12,8 +12,8 @@ import {
   validateCreateService,
   validateUpdateService,
   launchTargetWarnings,
+  parseStatus,
   readTaskDefinition,
-  type SchedulingStrategyName,
   assertClusterPolicyAllows,
 } from '@berth/domain';
 import type { Hints } from '@berth/queues';
@@ -154,7 +154,7 @@ export class ServicesService {
     const tagging = serviceTagging(body);
     const { cluster, service } = await this.get(clusterName, name);
     // A DAEMON service's count follows its instances: it takes no desiredCount.
-    const strategy = service.schedulingStrategy as SchedulingStrategyName;
+    const strategy = parseStatus.schedulingStrategy(service.schedulingStrategy);
     const input = validateUpdateService(body, strategy);
     const deployment = input.deploymentConfiguration
       ? resolveDeploymentConfiguration(
