@@ -93,6 +93,12 @@ test('each implemented action answers in the shape of the ECS service model', as
     clientToken: randomUUID(),
   });
   const [first] = run.tasks as { taskArn: string }[];
+  await call('StartTask', {
+    cluster: 'prod',
+    taskDefinition: 'web:1',
+    containerInstances: [instance, randomUUID()],
+    startedBy: 'contract',
+  });
   await call('ListTasks', { cluster: 'prod', family: 'web' });
   await call('DescribeTasks', { cluster: 'prod', tasks: [first!.taskArn, randomUUID()], include: ['TAGS'] });
   await call('StopTask', { cluster: 'prod', task: first!.taskArn, reason: 'contract' });

@@ -26,6 +26,7 @@ const ACTIONS = [
   'ListTaskDefinitionFamilies',
   'DeregisterTaskDefinition',
   'RunTask',
+  'StartTask',
   'StopTask',
   'DescribeTasks',
   'ListTasks',

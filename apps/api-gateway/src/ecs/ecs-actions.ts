@@ -14,6 +14,7 @@ import { ClustersService } from '../clusters/clusters.service.js';
 import { TaskDefinitionsService } from '../task-definitions/task-definitions.service.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { TaskProtectionService, type TaskProtectionResult } from '../tasks/task-protection.service.js';
+import { StartTaskService } from '../tasks/start-task.service.js';
 import { ServicesService } from '../services/services.service.js';
 import { ContainerInstancesService } from '../container-instances/container-instances.service.js';
 import { TagsService } from '../tags/tags.service.js';
@@ -112,6 +113,7 @@ export class EcsActions {
     private readonly services: ServicesService,
     private readonly instances: ContainerInstancesService,
     private readonly protection: TaskProtectionService,
+    private readonly starter: StartTaskService,
     private readonly tagging: TagsService,
     private readonly serviceDeployments: ServiceDeploymentsService,
     @Inject(ARN_CONTEXT) private readonly ctx: ArnContext,
@@ -222,6 +224,10 @@ export class EcsActions {
       RunTask: async (input) => {
         const tasks = await this.tasks.runTask(clusterName(input), input);
         return { tasks: tasks.map((t) => ecsTask(ctx, t)), failures: [] };
+      },
+      StartTask: async (input) => {
+        const { tasks, failures } = await this.starter.startTask(clusterName(input), input);
+        return { tasks: tasks.map((t) => ecsTask(ctx, t)), failures };
       },
       StopTask: async (input) => ({
         task: ecsTask(ctx, await this.tasks.stop(clusterName(input), requiredString(input, 'task'), input)),

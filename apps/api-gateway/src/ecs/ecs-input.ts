@@ -173,7 +173,7 @@ export function ecsTargets(action: string, input: EcsInput): TargetParams[] {
         id: parseResourceId(i, 'containerInstances', 'container-instance'),
       }));
     default:
-      // The calls on a cluster as a whole (RunTask, ListTasks, CreateService, ListServices,
+      // The calls on a cluster as a whole (RunTask, StartTask, ListTasks, CreateService, ListServices,
       // ListContainerInstances, Put/Delete/ListAttributes), and the calls Berth does not offer yet: the
       // cluster they name, if they name one.
       return input.cluster === undefined && !CLUSTER_CALLS.has(action) ? [{}] : [{ cluster: cluster(input) }];
@@ -185,6 +185,7 @@ const SERVICE_DEPLOYMENT_ARN =
 
 const CLUSTER_CALLS = new Set([
   'RunTask',
+  'StartTask',
   'ListTasks',
   'CreateService',
   'ListServices',
