@@ -153,6 +153,18 @@ it.each([
     'disconnectedTaskBehavior',
   ],
   [
+    'a launchType and a capacityProviderStrategy at once',
+    '/v1/clusters/default/services',
+    {
+      ...base,
+      serviceName: 'x',
+      launchType: 'FARGATE',
+      capacityProviderStrategy: [{ capacityProvider: 'FARGATE' }],
+    },
+    400,
+    'capacityProviderStrategy',
+  ],
+  [
     'a breaker without rollback flag',
     '/v1/clusters/default/services',
     { ...base, serviceName: 'x', deploymentConfiguration: { deploymentCircuitBreaker: { enable: true } } },
@@ -165,6 +177,24 @@ it.each([
   expect(res.body.field).toBe(field);
   expect(await count('service')).toBe(services);
   expect(await count('deployment')).toBe(deployments);
+});
+
+it('creates a service asked for on FARGATE, on the cluster’s instances, and says so', async () => {
+  const res = await http
+    .post('/v1/clusters/default/services')
+    .send({ ...base, serviceName: 'fargate', desiredCount: 0, launchType: 'FARGATE' })
+    .expect(200);
+  expect(res.body.service).toMatchObject({ serviceName: 'fargate', status: 'ACTIVE' });
+  expect(res.body.warnings).toEqual([
+    expect.stringMatching(/^launchType FARGATE is accepted and not acted on/),
+  ]);
+  const plain = await http
+    .post('/v1/clusters/default/services')
+    .send({ ...base, serviceName: 'ec2', desiredCount: 0, launchType: 'EC2' })
+    .expect(200);
+  expect(plain.body.warnings).toBeUndefined();
+  for (const name of ['fargate', 'ec2'])
+    await http.delete(`/v1/clusters/default/services/${name}`).expect(200);
 });
 
 it('refuses to delete a service with tasks wanted, unless forced', async () => {
