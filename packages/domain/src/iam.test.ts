@@ -81,6 +81,21 @@ describe('evaluatePolicies', () => {
     ['read-only may describe', readOnly, req('ecs:DescribeServices', `${ARN}:service/prod/web`, prod), true],
     ['read-only may list', readOnly, req('ecs:ListTasks', prod, prod), true],
     ['read-only may read task protection', readOnly, req('ecs:GetTaskProtection', prod, prod), true],
+    [
+      'read-only may describe target health',
+      readOnly,
+      req(
+        'elasticloadbalancing:DescribeTargetHealth',
+        'arn:berth:elasticloadbalancing:local:0:targetgroup/web',
+      ),
+      true,
+    ],
+    [
+      'read-only may not register targets',
+      readOnly,
+      req('elasticloadbalancing:RegisterTargets', 'arn:berth:elasticloadbalancing:local:0:targetgroup/web'),
+      false,
+    ],
     ['read-only may not protect a task', readOnly, req('ecs:UpdateTaskProtection', prod, prod), false],
     ['read-only may not run a task', readOnly, req('ecs:RunTask', prod, prod), false],
     ['read-only may not create a key', readOnly, req('berth:CreateAccessKey', '*'), false],

@@ -49,7 +49,14 @@ export type ManagedPolicyName = (typeof MANAGED_POLICY_NAMES)[number];
 const READ_ONLY: PolicyStatement = {
   Sid: 'ReadOnly',
   Effect: 'Allow',
-  Action: ['ecs:Describe*', 'ecs:List*', 'ecs:Get*', 'berth:Describe*', 'berth:List*'],
+  Action: [
+    'ecs:Describe*',
+    'ecs:List*',
+    'ecs:Get*',
+    'berth:Describe*',
+    'berth:List*',
+    'elasticloadbalancing:Describe*',
+  ],
   Resource: ['*'],
 };
 

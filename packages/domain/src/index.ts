@@ -24,3 +24,4 @@ export * from './service-deployments.js';
 export * from './stored.js';
 export * from './instance-attributes.js';
 export * from './launch-target.js';
+export * from './load-balancing.js';

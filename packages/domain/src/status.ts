@@ -1,5 +1,17 @@
-/** Task lifecycle, as ECS has it. Observed state only moves forward along this order. */
-export const TASK_LAST_STATUSES = ['PROVISIONING', 'PENDING', 'RUNNING', 'STOPPING', 'STOPPED'] as const;
+/**
+ * Task lifecycle, as ECS has it. Observed state only moves forward along this order. DEACTIVATING
+ * (written by the control plane, not by agents) is a task with load-balancer targets that is
+ * leaving them before it stops: ranked after RUNNING, so an agent's RUNNING report cannot move
+ * it back.
+ */
+export const TASK_LAST_STATUSES = [
+  'PROVISIONING',
+  'PENDING',
+  'RUNNING',
+  'DEACTIVATING',
+  'STOPPING',
+  'STOPPED',
+] as const;
 export type TaskLastStatus = (typeof TASK_LAST_STATUSES)[number];
 
 export const TASK_DESIRED_STATUSES = ['RUNNING', 'STOPPED'] as const;

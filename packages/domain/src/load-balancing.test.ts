@@ -1,0 +1,302 @@
+import {
+  drainEnded,
+  elbArns,
+  listenerTargetGroupNames,
+  targetGroupNameFromRef,
+  targetState,
+  targetsPassGate,
+  taskTargets,
+  validateCreateLoadBalancer,
+  validateCreateTargetGroup,
+  validateModifyListeners,
+  validateServiceLoadBalancers,
+  validateTargets,
+  type TargetHealthReport,
+} from './load-balancing.js';
+
+const now = new Date('2026-11-27T12:00:00Z');
+const ago = (s: number) => new Date(now.getTime() - s * 1000);
+const report = (
+  reporter: string,
+  state: string,
+  ageSeconds: number,
+  activeSessions = 0,
+): TargetHealthReport => ({
+  reporter,
+  state,
+  reason: state === 'unhealthy' ? 'Layer7 wrong status (503)' : null,
+  activeSessions,
+  reportedAt: ago(ageSeconds),
+});
+
+describe('targetState', () => {
+  const base = { drainingSince: null, groupInUse: true, intervalSeconds: 10, now };
+  it.each([
+    ['no report yet', [], 'initial', 'Elb.RegistrationInProgress'],
+    ['one healthy reporter', [report('lb1', 'healthy', 1)], 'healthy', null],
+    ['both healthy', [report('lb1', 'healthy', 1), report('lb2', 'healthy', 29)], 'healthy', null],
+    [
+      'one of two still initial',
+      [report('lb1', 'healthy', 1), report('lb2', 'initial', 1)],
+      'initial',
+      'Elb.InitialHealthChecking',
+    ],
+    [
+      'any unhealthy wins',
+      [report('lb1', 'healthy', 1), report('lb2', 'unhealthy', 1)],
+      'unhealthy',
+      'Target.FailedHealthChecks',
+    ],
+    [
+      'a stale unhealthy report is ignored',
+      [report('lb1', 'healthy', 1), report('lb2', 'unhealthy', 31)],
+      'healthy',
+      null,
+    ],
+    ['only stale reports', [report('lb1', 'healthy', 31)], 'initial', 'Elb.RegistrationInProgress'],
+  ])('%s', (_name, reports, state, reason) => {
+    const got = targetState({ ...base, reports });
+    expect(got.state).toBe(state);
+    expect(got.reason).toBe(reason);
+  });
+
+  it('draining before everything, then unused', () => {
+    const reports = [report('lb1', 'healthy', 1)];
+    expect(targetState({ ...base, reports, drainingSince: ago(5), groupInUse: false }).state).toBe(
+      'draining',
+    );
+    expect(targetState({ ...base, reports, groupInUse: false })).toMatchObject({
+      state: 'unused',
+      reason: 'Target.NotInUse',
+    });
+  });
+
+  it('names the reporter and its reason when unhealthy', () => {
+    expect(targetState({ ...base, reports: [report('lb2', 'unhealthy', 1)] }).description).toBe(
+      'lb2: Layer7 wrong status (503)',
+    );
+  });
+});
+
+describe('drainEnded', () => {
+  const base = { drainingSince: ago(10), deregistrationDelaySeconds: 30, intervalSeconds: 10, now };
+  it.each([
+    ['no reporter at all', [], true],
+    ['delay passed with sessions open', [report('lb1', 'healthy', 1, 3)], true, { drainingSince: ago(30) }],
+    ['sessions still open', [report('lb1', 'healthy', 1, 3)], false],
+    [
+      'every reporter at 0 since the drain began',
+      [report('lb1', 'healthy', 1), report('lb2', 'healthy', 2)],
+      true,
+    ],
+    [
+      'one reporter not heard since the drain began',
+      [report('lb1', 'healthy', 1), report('lb2', 'healthy', 12)],
+      false,
+    ],
+    [
+      'a stale reporter does not hold the drain',
+      [report('lb1', 'healthy', 1), report('lb2', 'healthy', 40, 9)],
+      true,
+    ],
+    ['a delay of 0 ends at once', [report('lb1', 'healthy', 1, 3)], true, { deregistrationDelaySeconds: 0 }],
+  ] as [string, TargetHealthReport[], boolean, object?][])('%s', (_name, reports, ended, over = {}) => {
+    expect(drainEnded({ ...base, ...over, reports })).toBe(ended);
+  });
+});
+
+it('targetsPassGate: every target healthy (a task with none passes)', () => {
+  expect(targetsPassGate([])).toBe(true);
+  expect(targetsPassGate(['healthy', 'healthy'])).toBe(true);
+  expect(targetsPassGate(['healthy', 'initial'])).toBe(false);
+  expect(targetsPassGate(['draining'])).toBe(false);
+});
+
+describe('taskTargets', () => {
+  const bindings = [
+    { targetGroupId: 'tg1', containerName: 'web', containerPort: 80 },
+    { targetGroupId: 'tg2', containerName: 'web', containerPort: 9090 },
+  ];
+  it('takes the host port of the container port, at the bind address or the instance address', () => {
+    expect(
+      taskTargets(
+        bindings,
+        [
+          {
+            name: 'web',
+            networkBindings: [
+              { bindIP: '0.0.0.0', containerPort: 80, hostPort: 32768, protocol: 'tcp' },
+              { bindIP: '10.0.0.7', containerPort: 9090, hostPort: 9090, protocol: 'tcp' },
+            ],
+          },
+        ],
+        '10.0.0.5',
+      ),
+    ).toEqual([
+      { targetGroupId: 'tg1', host: '10.0.0.5', port: 32768 },
+      { targetGroupId: 'tg2', host: '10.0.0.7', port: 9090 },
+    ]);
+  });
+  it('gives nothing for a port not published yet, a udp binding or a missing container', () => {
+    expect(taskTargets(bindings, [{ name: 'web', networkBindings: [] }], '10.0.0.5')).toEqual([]);
+    expect(
+      taskTargets(
+        bindings,
+        [{ name: 'web', networkBindings: [{ containerPort: 80, hostPort: 80, protocol: 'udp' }] }],
+        '10.0.0.5',
+      ),
+    ).toEqual([]);
+    expect(taskTargets(bindings, [{ name: 'other', networkBindings: null }], null)).toEqual([]);
+  });
+});
+
+describe('validateCreateTargetGroup', () => {
+  it('fills in the defaults by protocol', () => {
+    expect(validateCreateTargetGroup({ name: 'web-tg', protocol: 'HTTP' })).toEqual({
+      name: 'web-tg',
+      protocol: 'HTTP',
+      healthCheck: {
+        path: '/',
+        intervalSeconds: 30,
+        timeoutSeconds: 5,
+        healthyThresholdCount: 5,
+        unhealthyThresholdCount: 2,
+        matcher: '200',
+      },
+      deregistrationDelaySeconds: 30,
+      slowStartSeconds: 0,
+    });
+    expect(validateCreateTargetGroup({ name: 'db', protocol: 'TCP' }).healthCheck).toMatchObject({
+      path: null,
+      matcher: null,
+      timeoutSeconds: 10,
+    });
+  });
+
+  it.each([
+    [{ protocol: 'HTTP' }, 'name'],
+    [{ name: '-web', protocol: 'HTTP' }, 'name'],
+    [{ name: 'x'.repeat(33), protocol: 'HTTP' }, 'name'],
+    [{ name: 'web', protocol: 'UDP' }, 'protocol'],
+    [{ name: 'web', protocol: 'HTTP', healthCheck: { path: 'health' } }, 'healthCheck.path'],
+    [{ name: 'web', protocol: 'HTTP', healthCheck: { intervalSeconds: 1 } }, 'healthCheck.intervalSeconds'],
+    [{ name: 'web', protocol: 'HTTP', healthCheck: { matcher: '2xx' } }, 'healthCheck.matcher'],
+    [
+      { name: 'web', protocol: 'HTTP', healthCheck: { intervalSeconds: 5, timeoutSeconds: 5 } },
+      'healthCheck.timeoutSeconds',
+    ],
+    [{ name: 'web', protocol: 'TCP', healthCheck: { path: '/' } }, 'healthCheck.path'],
+    [{ name: 'web', protocol: 'HTTP', deregistrationDelaySeconds: 3601 }, 'deregistrationDelaySeconds'],
+  ])('%j is refused naming %s', (input, field) => {
+    expect(() => validateCreateTargetGroup(input)).toThrow(expect.objectContaining({ field }));
+  });
+});
+
+describe('load balancers and listeners', () => {
+  const arn = elbArns.targetGroup({ region: 'local', account: '000000000000' }, 'web-tg');
+  it('takes target groups by ARN or name', () => {
+    expect(arn).toBe('arn:berth:elasticloadbalancing:local:000000000000:targetgroup/web-tg');
+    expect(targetGroupNameFromRef(arn, 'x')).toBe('web-tg');
+    expect(targetGroupNameFromRef('api', 'x')).toBe('api');
+    expect(() => targetGroupNameFromRef('arn:berth:ecs:local:0:cluster/x', 'f')).toThrow(
+      expect.objectContaining({ field: 'f' }),
+    );
+  });
+
+  it('reads listeners with rules', () => {
+    const got = validateCreateLoadBalancer({
+      name: 'edge',
+      listeners: [
+        {
+          port: 8000,
+          protocol: 'HTTP',
+          defaultTargetGroupArn: arn,
+          rules: [{ priority: 1, pathPrefix: '/api', targetGroupArn: 'api' }],
+        },
+        { port: 5432, protocol: 'TCP', defaultTargetGroupArn: 'db', proxyProtocol: true },
+      ],
+    });
+    expect(got.listeners[0]).toEqual({
+      port: 8000,
+      protocol: 'HTTP',
+      defaultTargetGroupName: 'web-tg',
+      proxyProtocol: false,
+      rules: [{ priority: 1, pathPrefix: '/api', targetGroupName: 'api' }],
+    });
+    expect(listenerTargetGroupNames(got.listeners)).toEqual(['web-tg', 'api', 'db']);
+  });
+
+  const l = (over: object) => ({ port: 80, protocol: 'HTTP', defaultTargetGroupArn: 'web', ...over });
+  it.each([
+    [{ listeners: [l({}), l({})] }, 'listeners[1].port'],
+    [{ listeners: [l({ port: 0 })] }, 'listeners[0].port'],
+    [{ listeners: [l({ proxyProtocol: true })] }, 'listeners[0].proxyProtocol'],
+    [
+      { listeners: [l({ protocol: 'TCP', rules: [{ priority: 1, host: 'a', targetGroupArn: 'x' }] })] },
+      'listeners[0].rules',
+    ],
+    [
+      { listeners: [l({ rules: [{ priority: 1, targetGroupArn: 'x' }] })] },
+      'listeners[0].rules[0].pathPrefix',
+    ],
+    [
+      {
+        listeners: [
+          l({
+            rules: [
+              { priority: 1, host: 'a', targetGroupArn: 'x' },
+              { priority: 1, host: 'b', targetGroupArn: 'x' },
+            ],
+          }),
+        ],
+      },
+      'listeners[0].rules[1].priority',
+    ],
+    [{ listeners: [l({ defaultTargetGroupArn: '' })] }, 'listeners[0].defaultTargetGroupArn'],
+    [{}, 'listeners'],
+  ])('%j is refused naming %s', (input, field) => {
+    expect(() => validateModifyListeners(input)).toThrow(expect.objectContaining({ field }));
+  });
+});
+
+describe('validateTargets', () => {
+  it('reads {id, port} as host and port', () => {
+    expect(validateTargets({ targets: [{ id: '10.0.0.5', port: 8080 }] })).toEqual([
+      { host: '10.0.0.5', port: 8080 },
+    ]);
+  });
+  it.each([
+    [{}, 'targets'],
+    [{ targets: [] }, 'targets'],
+    [{ targets: [{ id: '10.0.0.5' }] }, 'targets[0].port'],
+    [{ targets: [{ id: 'a b', port: 1 }] }, 'targets[0].id'],
+  ])('%j is refused naming %s', (input, field) => {
+    expect(() => validateTargets(input)).toThrow(expect.objectContaining({ field }));
+  });
+});
+
+describe('validateServiceLoadBalancers', () => {
+  const containers = [
+    { name: 'web', portMappings: [{ containerPort: 80 }, { containerPort: 53, protocol: 'udp' }] },
+  ];
+  it('needs the container and its tcp port', () => {
+    expect(
+      validateServiceLoadBalancers(
+        [{ targetGroupArn: 'web-tg', containerName: 'web', containerPort: 80 }],
+        containers,
+      ),
+    ).toEqual([{ targetGroupName: 'web-tg', containerName: 'web', containerPort: 80 }]);
+    expect(() =>
+      validateServiceLoadBalancers(
+        [{ targetGroupArn: 'web-tg', containerName: 'db', containerPort: 80 }],
+        containers,
+      ),
+    ).toThrow(expect.objectContaining({ field: 'loadBalancers[0].containerName' }));
+    expect(() =>
+      validateServiceLoadBalancers(
+        [{ targetGroupArn: 'web-tg', containerName: 'web', containerPort: 53 }],
+        containers,
+      ),
+    ).toThrow(expect.objectContaining({ field: 'loadBalancers[0].containerPort' }));
+  });
+});
