@@ -44,6 +44,8 @@ ensure_packages() {
   [ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || missing+=(busybox-static)
   command -v file >/dev/null || missing+=(file)
   command -v curl >/dev/null || missing+=(curl)
+  # The load balancers' data plane (apps/load-balancer) and its tests: HAProxy 2.6 from Debian.
+  command -v haproxy >/dev/null || missing+=(haproxy)
   # The e2e test hosts: network namespaces, veth pairs and a bridge (ip), netem (tc), nsenter.
   command -v ip >/dev/null && command -v tc >/dev/null || missing+=(iproute2)
   command -v nsenter >/dev/null || missing+=(util-linux)

@@ -1,0 +1,149 @@
+import type { Logger } from '@berth/config';
+import type { LoadBalancerState } from './desired-state.js';
+import { configStructure, renderConfig, type RenderOptions } from './haproxy-config.js';
+import { Haproxy, haproxyPaths } from './haproxy-process.js';
+import { targetHealth, type HealthSink } from './health.js';
+import { planServers, type ServerCommand } from './reconcile.js';
+import type { RuntimeApi } from './runtime-api.js';
+import type { StateSource } from './state-source.js';
+
+export interface LoadBalancerOptions {
+  /** This process's id: the `reporter` of its `target_health` rows. */
+  id: string;
+  /** The load balancer's name. */
+  loadBalancer: string;
+  bindAddress: string;
+  runDir: string;
+  intervalMs: number;
+  haproxyBinary?: string;
+  source: StateSource;
+  health: HealthSink;
+  logger: Logger;
+  now?: () => Date;
+}
+
+/** Health is written when it changes, and at least this often (`reported_at` shows the reporter lives). */
+export const HEALTH_REFRESH_MS = 10_000;
+
+export interface LoadBalancerApp {
+  haproxy: Haproxy;
+  /** One pass: read, (re)start or reload HAProxy, change servers, report health. */
+  tick(): Promise<void>;
+  close(opts?: { stopProxy?: boolean }): Promise<void>;
+}
+
+/**
+ * The data plane: one HAProxy beside this process, level-triggered towards the load balancer's
+ * desired state every `intervalMs` and at start.
+ */
+export async function startLoadBalancer(opts: LoadBalancerOptions): Promise<LoadBalancerApp> {
+  const { logger } = opts;
+  const now = opts.now ?? (() => new Date());
+  const paths = haproxyPaths(opts.runDir);
+  const haproxy = new Haproxy(paths, logger, opts.haproxyBinary);
+  const render: RenderOptions = {
+    bindAddress: opts.bindAddress,
+    adminSocket: paths.adminSocket,
+    serverStateFile: paths.serverStateFile,
+  };
+  /** The structure (config without servers) the running worker has; null before start or adoption. */
+  let applied: string | null = null;
+  let firstPass = true;
+  let lastHealth = '';
+  let lastHealthAt = 0;
+  let missingLogged = false;
+
+  async function tick(): Promise<void> {
+    const loaded = await opts.source.load(opts.loadBalancer);
+    if (!loaded && !missingLogged)
+      logger.warn({ loadBalancer: opts.loadBalancer }, 'no such load balancer: serving nothing');
+    missingLogged = !loaded;
+    const desired: LoadBalancerState = loaded ?? { name: opts.loadBalancer, listeners: [], targetGroups: [] };
+    const structure = configStructure(desired, render);
+
+    if (firstPass) {
+      firstPass = false;
+      // An HAProxy of an earlier run still serving: keep it (no connection is cut) and reload it
+      // once below, since its file may not be what it loaded.
+      if (await haproxy.adopt()) applied = '(adopted)';
+    }
+    if (!haproxy.isAlive()) {
+      if (applied !== null) logger.warn('HAProxy is gone: starting it again');
+      applied = null;
+      await haproxy.start(renderConfig(desired, render));
+      applied = structure;
+    } else if (applied !== structure) {
+      await haproxy.reload(renderConfig(desired, render));
+      applied = structure;
+    }
+
+    let runtime = await haproxy.api.snapshot();
+    const commands = planServers(desired, runtime, now());
+    if (commands.length > 0) {
+      for (const command of commands) await apply(haproxy.api, command, logger);
+      runtime = await haproxy.api.snapshot();
+    }
+
+    const health = targetHealth(desired, runtime);
+    const key = JSON.stringify(health);
+    if (key !== lastHealth || Date.now() - lastHealthAt >= HEALTH_REFRESH_MS) {
+      await opts.health.report(opts.id, health);
+      lastHealth = key;
+      lastHealthAt = Date.now();
+    }
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  let closed = false;
+  const loop = () => {
+    running = tick()
+      .catch((err: unknown) => logger.error({ err }, 'load balancer pass failed; retrying'))
+      .finally(() => {
+        if (!closed) timer = setTimeout(loop, opts.intervalMs);
+      });
+  };
+  loop();
+  await running;
+  logger.info({ loadBalancer: opts.loadBalancer, id: opts.id, pid: haproxy.pid }, 'load balancer started');
+
+  return {
+    haproxy,
+    tick: () => (running = running.then(tick)),
+    close: async ({ stopProxy = false } = {}) => {
+      closed = true;
+      clearTimeout(timer);
+      await running.catch(() => undefined);
+      if (stopProxy) await haproxy.stop();
+    },
+  };
+}
+
+/** Applies one planned change. A failure is logged and left to the next pass. */
+async function apply(api: RuntimeApi, c: ServerCommand, logger: Logger): Promise<void> {
+  try {
+    switch (c.kind) {
+      case 'add':
+        await api.addServer(c.backend, c.server, c.address, c.options);
+        await api.enableServer(c.backend, c.server);
+        logger.info({ backend: c.backend, server: c.server, address: c.address }, 'target added');
+        return;
+      case 'ready':
+        await api.enableServer(c.backend, c.server);
+        return;
+      case 'drain':
+        await api.setState(c.backend, c.server, 'drain');
+        logger.info({ backend: c.backend, server: c.server }, 'target draining');
+        return;
+      case 'remove':
+        await api.setState(c.backend, c.server, 'maint');
+        if (c.force) await api.shutdownSessions(c.backend, c.server);
+        await api.deleteServer(c.backend, c.server);
+        logger.info({ backend: c.backend, server: c.server, reason: c.reason }, 'target removed');
+        return;
+    }
+  } catch (err) {
+    // A server with sessions left cannot be deleted yet: it stays in maintenance until they end.
+    logger[c.kind === 'remove' ? 'debug' : 'warn']({ err, command: c }, 'runtime change not applied yet');
+  }
+}

@@ -1,0 +1,81 @@
+import { backendsOf, serverName, type LoadBalancerState } from './desired-state.js';
+import type { RuntimeServer, RuntimeSnapshot } from './runtime-api.js';
+
+export type HealthState = 'healthy' | 'unhealthy' | 'initial';
+
+/** One target's health as this load balancer sees it: a row of `target_health`. */
+export interface TargetHealthReport {
+  targetId: string;
+  state: HealthState;
+  /** ELB's reason codes: Elb.InitialHealthChecking, Target.Timeout, Target.DeregistrationInProgress... */
+  reason: string | null;
+  activeSessions: number;
+}
+
+/** Where health goes: the `target_health` table, or memory in tests. */
+export interface HealthSink {
+  report(reporter: string, reports: TargetHealthReport[]): Promise<void>;
+}
+
+/** Why a check failed, in ELB's words, from HAProxy's `check_status`. */
+function failureReason(checkStatus: string): string {
+  if (checkStatus.startsWith('L7STS')) return 'Target.ResponseCodeMismatch';
+  if (checkStatus.endsWith('TOUT')) return 'Target.Timeout';
+  return 'Target.FailedHealthChecks';
+}
+
+function fromServer(server: RuntimeServer): Pick<TargetHealthReport, 'state' | 'reason'> {
+  const status = server.status;
+  if (status.startsWith('MAINT')) return { state: 'initial', reason: 'Elb.RegistrationInProgress' };
+  if (status.startsWith('DOWN')) {
+    // "DOWN 1/2": down, on its way up; before its first success it has never been healthy.
+    if (/^DOWN \d+\/\d+/.test(status) || server.checkStatus === 'INI' || server.checkStatus === '')
+      return { state: 'initial', reason: 'Elb.InitialHealthChecking' };
+    return { state: 'unhealthy', reason: failureReason(server.checkStatus) };
+  }
+  // UP, "UP 1/2" (going down, still serving), DRAIN, NOLB, "no check".
+  return { state: 'healthy', reason: null };
+}
+
+/**
+ * Every target's health and open sessions. A target whose group has two backends (with and
+ * without the PROXY protocol) takes the worse of the two and the sum of their sessions.
+ */
+export function targetHealth(lb: LoadBalancerState, runtime: RuntimeSnapshot): TargetHealthReport[] {
+  const reports = new Map<string, TargetHealthReport>();
+  const rank: Record<HealthState, number> = { healthy: 0, initial: 1, unhealthy: 2 };
+  for (const backend of backendsOf(lb)) {
+    for (const target of backend.group.targets) {
+      const server = runtime.servers.find((s) => s.backend === backend.name && s.name === serverName(target));
+      let report: TargetHealthReport;
+      if (!server) {
+        report = target.drainingSince
+          ? { targetId: target.id, state: 'unhealthy', reason: 'Target.NotRegistered', activeSessions: 0 }
+          : {
+              targetId: target.id,
+              state: 'initial',
+              reason: 'Elb.RegistrationInProgress',
+              activeSessions: 0,
+            };
+      } else {
+        const health = fromServer(server);
+        report = {
+          targetId: target.id,
+          ...health,
+          reason: target.drainingSince ? 'Target.DeregistrationInProgress' : health.reason,
+          activeSessions: server.sessions,
+        };
+      }
+      const before = reports.get(target.id);
+      if (before) {
+        report.activeSessions += before.activeSessions;
+        if (rank[before.state] > rank[report.state]) {
+          report.state = before.state;
+          report.reason = before.reason;
+        }
+      }
+      reports.set(target.id, report);
+    }
+  }
+  return [...reports.values()];
+}

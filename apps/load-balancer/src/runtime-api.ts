@@ -1,0 +1,137 @@
+import net from 'node:net';
+
+/** Every timeout of the HAProxy sockets, in one place. */
+export const SOCKET_TIMEOUT_MS = 3000;
+
+/** One server as HAProxy's Runtime API shows it (`show stat`). */
+export interface RuntimeServer {
+  backend: string;
+  name: string;
+  host: string;
+  port: number;
+  /** `status` of `show stat`: UP, DOWN, "UP 1/2", "DOWN 1/3", DRAIN, MAINT, NOLB, "no check"... */
+  status: string;
+  /** `check_status`: L7OK, L7STS, L4CON, L4TOUT, INI... */
+  checkStatus: string;
+  /** Current sessions (scur). */
+  sessions: number;
+}
+
+/** What the running worker serves: its backends and their servers. */
+export interface RuntimeSnapshot {
+  backends: string[];
+  servers: RuntimeServer[];
+}
+
+export class RuntimeApiError extends Error {}
+
+/** Sends one command over a HAProxy unix socket (stats or master CLI) and returns the answer. */
+export function sendCommand(socketPath: string, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.createConnection(socketPath);
+    let out = '';
+    socket.setTimeout(SOCKET_TIMEOUT_MS, () =>
+      socket.destroy(new RuntimeApiError(`${socketPath}: "${command}" timed out`)),
+    );
+    socket.on('connect', () => socket.end(`${command}\n`));
+    socket.on('data', (chunk) => (out += chunk.toString()));
+    socket.on('error', reject);
+    socket.on('close', (hadError) => {
+      if (!hadError) resolve(out);
+    });
+  });
+}
+
+/** The Runtime API of one HAProxy (its admin stats socket). */
+export class RuntimeApi {
+  constructor(readonly socketPath: string) {}
+
+  async command(command: string): Promise<string> {
+    return sendCommand(this.socketPath, command);
+  }
+
+  /** Runs a command whose success answer is known; anything else is an error. */
+  private async expect(command: string, ok: (answer: string) => boolean): Promise<void> {
+    const answer = (await this.command(command)).trim();
+    if (!ok(answer)) throw new RuntimeApiError(`"${command}": ${answer || '(no answer)'}`);
+  }
+
+  /** Adds a server in maintenance; `enableServer` puts it in rotation. */
+  addServer(backend: string, server: string, address: string, options: string): Promise<void> {
+    return this.expect(`add server ${backend}/${server} ${address} ${options}`, (a) =>
+      a.startsWith('New server registered'),
+    );
+  }
+
+  /** Leaves maintenance and starts health checks (off for a server added at run time). */
+  async enableServer(backend: string, server: string): Promise<void> {
+    await this.expect(`enable health ${backend}/${server}`, (a) => a === '');
+    await this.expect(`set server ${backend}/${server} state ready`, (a) => a === '');
+  }
+
+  setState(backend: string, server: string, state: 'ready' | 'drain' | 'maint'): Promise<void> {
+    return this.expect(`set server ${backend}/${server} state ${state}`, (a) => a === '');
+  }
+
+  shutdownSessions(backend: string, server: string): Promise<void> {
+    return this.expect(`shutdown sessions server ${backend}/${server}`, (a) => a === '');
+  }
+
+  /** Deletes a server; HAProxy refuses one not in maintenance or with sessions left. */
+  deleteServer(backend: string, server: string): Promise<void> {
+    return this.expect(`del server ${backend}/${server}`, (a) => a.startsWith('Server deleted'));
+  }
+
+  /** The worker's pid (`show info`): changes when a reload has taken over. */
+  async workerPid(): Promise<number> {
+    const info = await this.command('show info');
+    const pid = /^Pid:\s*(\d+)/m.exec(info);
+    if (!pid) throw new RuntimeApiError(`show info: no Pid in ${JSON.stringify(info.slice(0, 200))}`);
+    return Number(pid[1]);
+  }
+
+  /** `show servers state`, as saved to the server-state file before a reload. */
+  serversState(): Promise<string> {
+    return this.command('show servers state');
+  }
+
+  /** Every backend and server. */
+  async snapshot(): Promise<RuntimeSnapshot> {
+    return parseStat(await this.command('show stat'));
+  }
+}
+
+/** The backends and servers of `show stat` (CSV with a `# pxname,svname,...` header). */
+export function parseStat(csv: string): RuntimeSnapshot {
+  const lines = csv.split('\n').filter((l) => l.trim() !== '');
+  const header = lines.shift();
+  if (!header?.startsWith('# ')) throw new RuntimeApiError(`show stat: unexpected answer ${header ?? ''}`);
+  const cols = header.slice(2).split(',');
+  const at = (row: string[], name: string) => row[cols.indexOf(name)] ?? '';
+  const servers: RuntimeServer[] = [];
+  const backends: string[] = [];
+  for (const line of lines) {
+    const row = line.split(',');
+    const name = at(row, 'svname');
+    // type: 0 frontend, 1 backend, 2 server, 3 listener.
+    if (at(row, 'type') === '1') backends.push(at(row, 'pxname'));
+    if (at(row, 'type') !== '2') continue;
+    const addr = at(row, 'addr');
+    const colon = addr.lastIndexOf(':');
+    servers.push({
+      backend: at(row, 'pxname'),
+      name,
+      host: addr.slice(0, colon),
+      port: Number(addr.slice(colon + 1)),
+      status: at(row, 'status'),
+      checkStatus: at(row, 'check_status').replace(/^\* /, ''),
+      sessions: Number(at(row, 'scur') || 0),
+    });
+  }
+  return { backends, servers };
+}
+
+/** The master CLI (`-S` socket): reloads the workers seamlessly. */
+export async function reloadMaster(masterSocket: string): Promise<void> {
+  await sendCommand(masterSocket, 'reload');
+}
