@@ -4,6 +4,10 @@ import { RegistryCredentialsService } from './registry-credentials/registry-cred
 import { SecretsController } from './secrets/secrets.controller.js';
 import { SecretsRepository } from './secrets/secrets.repository.js';
 import { SecretsService } from './secrets/secrets.service.js';
+import { TargetGroupsController } from './load-balancing/target-groups.controller.js';
+import { LoadBalancersController } from './load-balancing/load-balancers.controller.js';
+import { LoadBalancingRepository } from './load-balancing/load-balancing.repository.js';
+import { LoadBalancingService } from './load-balancing/load-balancing.service.js';
 import 'reflect-metadata';
 import {
   Inject,
@@ -126,6 +130,8 @@ export class GatewayModule {
         JoinTokensController,
         TagsController,
         ServiceDeploymentsController,
+        TargetGroupsController,
+        LoadBalancersController,
         EcsController,
       ],
       providers: [
@@ -179,6 +185,8 @@ export class GatewayModule {
         TagsService,
         ServiceDeploymentsRepository,
         ServiceDeploymentsService,
+        LoadBalancingRepository,
+        LoadBalancingService,
       ],
     };
   }

@@ -20,6 +20,21 @@ describe('requestTarget', () => {
       'arn:berth:iam::000000000000:access-key/BKIA0123456789ABCDEF',
       undefined,
     ],
+    [
+      { targetGroup: 'web-tg' },
+      'arn:berth:elasticloadbalancing:local:000000000000:targetgroup/web-tg',
+      undefined,
+    ],
+    [
+      { targetGroup: 'arn:berth:elasticloadbalancing:local:000000000000:targetgroup/web-tg' },
+      'arn:berth:elasticloadbalancing:local:000000000000:targetgroup/web-tg',
+      undefined,
+    ],
+    [
+      { loadBalancer: 'edge' },
+      'arn:berth:elasticloadbalancing:local:000000000000:loadbalancer/edge',
+      undefined,
+    ],
   ])('%j acts on %s in %s', (params, resource, clusterArn) => {
     expect(requestTarget(ctx, params)).toEqual(clusterArn ? { resource, clusterArn } : { resource });
   });

@@ -1,5 +1,6 @@
 import {
   arns,
+  elbArns,
   idFromArnOrId,
   parseTaggedResourceArn,
   taggedResourceParams,
@@ -37,8 +38,13 @@ export function requestTarget(
     return { resource: `arn:berth:ecs:${ctx.region}:${ctx.account}:task-definition/${ref}` };
   }
   if (params.accessKeyId) return { resource: accessKeyArn(ctx, params.accessKeyId) };
+  // Load balancing: a name or an ARN, whose last path segment is the name.
+  if (params.targetGroup) return { resource: elbArns.targetGroup(ctx, lastSegment(params.targetGroup)) };
+  if (params.loadBalancer) return { resource: elbArns.loadBalancer(ctx, lastSegment(params.loadBalancer)) };
   return { resource: '*' };
 }
 
 export const accessKeyArn = (ctx: ArnContext, accessKeyId: string) =>
   `arn:berth:iam::${ctx.account}:access-key/${accessKeyId}`;
+
+const lastSegment = (value: string) => value.slice(value.lastIndexOf('/') + 1);

@@ -1,0 +1,244 @@
+import { startTestGateway, type TestGateway } from './gateway.js';
+
+const ELB = 'arn:berth:elasticloadbalancing:local:000000000000';
+
+describe('target groups and load balancers', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway('load-balancing');
+  });
+  afterAll(async () => gw.close());
+
+  it('creates a target group with ELB defaults, lists and describes it', async () => {
+    const res = await gw.http.post('/v1/target-groups').send({
+      name: 'web-tg',
+      protocol: 'HTTP',
+      healthCheck: { path: '/healthz', intervalSeconds: 5, timeoutSeconds: 2 },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.targetGroupArn).toBe(`${ELB}:targetgroup/web-tg`);
+    expect(res.body.targetGroup).toMatchObject({
+      targetGroupName: 'web-tg',
+      protocol: 'HTTP',
+      healthCheckPath: '/healthz',
+      healthCheckIntervalSeconds: 5,
+      healthyThresholdCount: 5,
+      unhealthyThresholdCount: 2,
+      matcher: { httpCode: '200' },
+      deregistrationDelaySeconds: 30,
+      loadBalancerArns: [],
+    });
+    const { rows } = await gw.sql.query(`SELECT health_check FROM target_group WHERE name = 'web-tg'`);
+    expect(rows[0].health_check).toEqual({
+      path: '/healthz',
+      intervalSeconds: 5,
+      timeoutSeconds: 2,
+      healthyThresholdCount: 5,
+      unhealthyThresholdCount: 2,
+      matcher: '200',
+    });
+    await gw.http.post('/v1/target-groups').send({ name: 'db-tg', protocol: 'TCP' }).expect(200);
+    const list = await gw.http.get('/v1/target-groups').expect(200);
+    expect(list.body.targetGroups.map((t: { targetGroupName: string }) => t.targetGroupName)).toEqual([
+      'db-tg',
+      'web-tg',
+    ]);
+    const byArn = await gw.http
+      .get(`/v1/target-groups/${encodeURIComponent(`${ELB}:targetgroup/web-tg`)}`)
+      .expect(200);
+    expect(byArn.body.targetGroup.targetGroupName).toBe('web-tg');
+    expect((await gw.http.get('/v1/target-groups/nope')).status).toBe(404);
+  });
+
+  it('refuses bad requests naming the field, and a duplicate name with 409', async () => {
+    const bad = await gw.http.post('/v1/target-groups').send({ name: 'x', protocol: 'UDP' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/^protocol: /);
+    const hc = await gw.http
+      .post('/v1/target-groups')
+      .send({ name: 'x', protocol: 'HTTP', healthCheck: { matcher: 'ok' } });
+    expect(hc.status).toBe(400);
+    expect(hc.body.message).toMatch(/^healthCheck\.matcher: /);
+    const dup = await gw.http.post('/v1/target-groups').send({ name: 'web-tg', protocol: 'HTTP' });
+    expect(dup.status).toBe(409);
+    expect(dup.body.__type ?? dup.body.code ?? JSON.stringify(dup.body)).toContain(
+      'DuplicateTargetGroupName',
+    );
+  });
+
+  it('creates a load balancer with listeners; a port is one load balancer’s; protocols must agree', async () => {
+    const res = await gw.http.post('/v1/load-balancers').send({
+      name: 'edge',
+      listeners: [
+        {
+          port: 18000,
+          protocol: 'HTTP',
+          defaultTargetGroupArn: `${ELB}:targetgroup/web-tg`,
+          rules: [{ priority: 10, pathPrefix: '/api', targetGroupArn: 'web-tg' }],
+        },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.loadBalancerArn).toBe(`${ELB}:loadbalancer/edge`);
+    expect(res.body.loadBalancer.listeners).toEqual([
+      {
+        listenerArn: `${ELB}:listener/edge/18000`,
+        port: 18000,
+        protocol: 'HTTP',
+        defaultTargetGroupArn: `${ELB}:targetgroup/web-tg`,
+        rules: [{ priority: 10, pathPrefix: '/api', targetGroupArn: `${ELB}:targetgroup/web-tg` }],
+        proxyProtocol: false,
+      },
+    ]);
+    const { rows } = await gw.sql.query(
+      `SELECT l.rules, tg.id FROM listener l JOIN target_group tg ON tg.name = 'web-tg'`,
+    );
+    expect(rows[0].rules).toEqual([{ priority: 10, pathPrefix: '/api', targetGroupId: rows[0].id }]);
+
+    const taken = await gw.http.post('/v1/load-balancers').send({
+      name: 'edge2',
+      listeners: [{ port: 18000, protocol: 'HTTP', defaultTargetGroupArn: 'web-tg' }],
+    });
+    expect(taken.status).toBe(409);
+    const mismatch = await gw.http.post('/v1/load-balancers').send({
+      name: 'edge2',
+      listeners: [{ port: 18001, protocol: 'TCP', defaultTargetGroupArn: 'web-tg' }],
+    });
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.body.message).toMatch(/^listeners\[0\]\.defaultTargetGroupArn: /);
+    const missing = await gw.http
+      .post('/v1/load-balancers')
+      .send({ name: 'edge2', listeners: [{ port: 18001, protocol: 'TCP', defaultTargetGroupArn: 'nope' }] });
+    expect(missing.status).toBe(404);
+    expect(await gw.count(`load_balancer WHERE name = 'edge2'`)).toBe(0);
+
+    const tg = await gw.http.get('/v1/target-groups/web-tg').expect(200);
+    expect(tg.body.targetGroup.loadBalancerArns).toEqual([`${ELB}:loadbalancer/edge`]);
+  });
+
+  it('modifies listeners, keeping the listener of a port', async () => {
+    const before = await gw.sql.query(`SELECT id FROM listener WHERE port = 18000`);
+    const res = await gw.http.patch('/v1/load-balancers/edge').send({
+      listeners: [
+        { port: 18000, protocol: 'HTTP', defaultTargetGroupArn: 'web-tg' },
+        { port: 15432, protocol: 'TCP', defaultTargetGroupArn: 'db-tg', proxyProtocol: true },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.loadBalancer.listeners.map((l: { port: number }) => l.port)).toEqual([15432, 18000]);
+    const after = await gw.sql.query(`SELECT id FROM listener WHERE port = 18000`);
+    expect(after.rows[0].id).toBe(before.rows[0].id);
+    const bad = await gw.http
+      .patch('/v1/load-balancers/edge')
+      .send({ listeners: [{ port: 80, protocol: 'HTTP' }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/^listeners\[0\]\.defaultTargetGroupArn: /);
+    const list = await gw.http.get('/v1/load-balancers').expect(200);
+    expect(list.body.loadBalancers).toHaveLength(1);
+    await gw.http.get('/v1/load-balancers/edge').expect(200);
+  });
+
+  it('registers and deregisters targets by hand; health shows unused, initial, healthy and draining', async () => {
+    await gw.http.post('/v1/target-groups').send({ name: 'spare', protocol: 'HTTP' }).expect(200);
+    await gw.http
+      .post('/v1/target-groups/spare/targets')
+      .send({ targets: [{ id: '10.0.0.9', port: 8080 }] })
+      .expect(200);
+    let health = await gw.http.get('/v1/target-groups/spare/health').expect(200);
+    expect(health.body.targetHealthDescriptions).toEqual([
+      expect.objectContaining({
+        target: { id: '10.0.0.9', port: 8080 },
+        targetHealth: expect.objectContaining({ state: 'unused', reason: 'Target.NotInUse' }),
+      }),
+    ]);
+
+    await gw.http
+      .post('/v1/target-groups/web-tg/targets')
+      .send({
+        targets: [
+          { id: '10.0.0.5', port: 8080 },
+          { id: '10.0.0.6', port: 8080 },
+        ],
+      })
+      .expect(200);
+    health = await gw.http.get('/v1/target-groups/web-tg/health').expect(200);
+    expect(
+      health.body.targetHealthDescriptions.map(
+        (d: { targetHealth: { state: string } }) => d.targetHealth.state,
+      ),
+    ).toEqual(['initial', 'initial']);
+    // The data plane's reports.
+    await gw.sql.query(
+      `INSERT INTO target_health (target_id, reporter, state, reported_at)
+       SELECT id, 'lb-1', 'healthy', now() FROM target WHERE host = '10.0.0.5'`,
+    );
+    await gw.http
+      .post('/v1/target-groups/web-tg/targets/deregister')
+      .send({ targets: [{ id: '10.0.0.6', port: 8080 }] })
+      .expect(200);
+    health = await gw.http.get('/v1/target-groups/web-tg/health').expect(200);
+    expect(health.body.targetHealthDescriptions).toEqual([
+      expect.objectContaining({ target: { id: '10.0.0.5', port: 8080 }, targetHealth: { state: 'healthy' } }),
+      expect.objectContaining({
+        target: { id: '10.0.0.6', port: 8080 },
+        targetHealth: expect.objectContaining({ state: 'draining' }),
+        drainingSince: expect.any(String),
+      }),
+    ]);
+    const bad = await gw.http
+      .post('/v1/target-groups/web-tg/targets')
+      .send({ targets: [{ id: '10.0.0.5' }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/^targets\[0\]\.port: /);
+  });
+
+  it('refuses to delete a target group a listener uses; deletes a load balancer, then the group', async () => {
+    const inUse = await gw.http.delete('/v1/target-groups/db-tg');
+    expect(inUse.status).toBe(409);
+    expect(inUse.body.message).toContain('load balancer edge');
+    await gw.http.delete('/v1/load-balancers/edge').expect(200);
+    expect(await gw.count('listener')).toBe(0);
+    await gw.http.delete('/v1/target-groups/db-tg').expect(200);
+    await gw.http.delete('/v1/target-groups/web-tg').expect(200);
+    expect(await gw.count('target')).toBe(1);
+    expect((await gw.http.get('/v1/load-balancers/edge')).status).toBe(404);
+  });
+
+  it('lets a read-only key describe but not change, and audits the calls', async () => {
+    const created = await gw.http
+      .post('/v1/access-keys')
+      .send({ name: 'ro', managedPolicies: ['BerthReadOnlyAccess'] })
+      .expect(200);
+    const ro = gw.as(`${created.body.accessKey.accessKeyId}:${created.body.accessKey.secretAccessKey}`);
+    expect((await ro.get('/v1/target-groups')).status).toBe(200);
+    expect((await ro.get('/v1/target-groups/spare/health')).status).toBe(200);
+    expect((await ro.get('/v1/load-balancers')).status).toBe(200);
+    const denied = await ro
+      .post('/v1/target-groups/spare/targets')
+      .send({ targets: [{ id: '10.0.0.7', port: 80 }] });
+    expect(denied.status).toBe(403);
+    expect(denied.body.message).toContain('elasticloadbalancing:RegisterTargets');
+    expect((await ro.delete('/v1/target-groups/spare')).status).toBe(403);
+    expect((await ro.post('/v1/load-balancers').send({ name: 'x', listeners: [] })).status).toBe(403);
+
+    const { rows } = await gw.sql.query(
+      `SELECT action, resource, outcome FROM audit_event WHERE action LIKE 'elasticloadbalancing:%' ORDER BY event_time`,
+    );
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ action: 'elasticloadbalancing:CreateTargetGroup', outcome: 'Success' }),
+        expect.objectContaining({
+          action: 'elasticloadbalancing:RegisterTargets',
+          resource: `${ELB}:targetgroup/spare`,
+          outcome: 'Success',
+        }),
+        expect.objectContaining({ action: 'elasticloadbalancing:DeleteLoadBalancer', outcome: 'Success' }),
+        expect.objectContaining({
+          action: 'elasticloadbalancing:RegisterTargets',
+          resource: `${ELB}:targetgroup/spare`,
+          outcome: expect.not.stringMatching(/^Success$/),
+        }),
+      ]),
+    );
+  });
+});
