@@ -192,6 +192,55 @@ describe('target groups and load balancers', () => {
     expect(bad.body.message).toMatch(/^targets\[0\]\.port: /);
   });
 
+  it('takes loadBalancers on CreateService and UpdateService, shows them, and keeps the group from deletion', async () => {
+    await gw.http.post('/v1/clusters').send({ clusterName: 'default' }).expect(200);
+    await gw.http
+      .post('/v1/task-definitions')
+      .send({
+        family: 'lbweb',
+        containerDefinitions: [
+          { name: 'web', image: 'berth/busybox', memory: 32, portMappings: [{ containerPort: 80 }] },
+        ],
+      })
+      .expect(200);
+    await gw.http.post('/v1/target-groups').send({ name: 'svc-tg', protocol: 'HTTP' }).expect(200);
+    const lb = { targetGroupArn: `${ELB}:targetgroup/svc-tg`, containerName: 'web', containerPort: 80 };
+    const refused = [
+      [{ ...lb, containerName: 'db' }, 'loadBalancers[0].containerName'],
+      [{ ...lb, containerPort: 81 }, 'loadBalancers[0].containerPort'],
+      [{ ...lb, targetGroupArn: 'nope' }, 'loadBalancers[0].targetGroupArn'],
+    ] as const;
+    for (const [entry, field] of refused) {
+      const res = await gw.http
+        .post('/v1/clusters/default/services')
+        .send({ serviceName: 'web', taskDefinition: 'lbweb', desiredCount: 0, loadBalancers: [entry] });
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ field });
+    }
+    expect(await gw.count('service')).toBe(0);
+
+    const created = await gw.http
+      .post('/v1/clusters/default/services')
+      .send({ serviceName: 'web', taskDefinition: 'lbweb', desiredCount: 0, loadBalancers: [lb] });
+    expect(created.status).toBe(200);
+    const view = await gw.http.get('/v1/clusters/default/services/web').expect(200);
+    expect(JSON.stringify(view.body)).toContain(JSON.stringify({ loadBalancers: [lb] }).slice(1, -1));
+    const ecs = await gw.http
+      .post('/')
+      .set('content-type', 'application/x-amz-json-1.1')
+      .set('x-amz-target', 'AmazonEC2ContainerServiceV20141113.DescribeServices')
+      .send(JSON.stringify({ cluster: 'default', services: ['web'] }));
+    expect(ecs.status).toBe(200);
+    expect(JSON.parse(ecs.text).services[0].loadBalancers).toEqual([lb]);
+
+    const inUse = await gw.http.delete('/v1/target-groups/svc-tg');
+    expect(inUse.status).toBe(409);
+    expect(inUse.body.message).toContain('service web');
+    await gw.http.patch('/v1/clusters/default/services/web').send({ loadBalancers: [] }).expect(200);
+    expect(await gw.count('service_load_balancer')).toBe(0);
+    await gw.http.delete('/v1/target-groups/svc-tg').expect(200);
+  });
+
   it('refuses to delete a target group a listener uses; deletes a load balancer, then the group', async () => {
     const inUse = await gw.http.delete('/v1/target-groups/db-tg');
     expect(inUse.status).toBe(409);

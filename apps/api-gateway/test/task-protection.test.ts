@@ -182,7 +182,10 @@ describe('service fields', () => {
     [{ schedulingStrategy: 'DAEMON', desiredCount: 2 }, 'desiredCount'],
     [{ schedulingStrategy: 'DAEMON', placementStrategy: [{ type: 'random' }] }, 'placementStrategy'],
     [{ desiredCount: 1, deploymentController: { type: 'CODE_DEPLOY' } }, 'deploymentController.type'],
-    [{ desiredCount: 1, loadBalancers: [{ containerName: 'web', containerPort: 80 }] }, 'loadBalancers'],
+    [
+      { desiredCount: 1, loadBalancers: [{ containerName: 'web', containerPort: 80 }] },
+      'loadBalancers[0].targetGroupArn',
+    ],
     [{ desiredCount: 1, serviceRegistries: [{ registryArn: 'x' }] }, 'serviceRegistries'],
   ])('refuses %j naming %s, writing nothing', async (body, field) => {
     const before = await gateway.count('service');

@@ -1,3 +1,4 @@
+import { isServing, planService } from './service-plan.js';
 import {
   drainEnded,
   elbArns,
@@ -105,11 +106,62 @@ describe('drainEnded', () => {
   });
 });
 
-it('targetsPassGate: every target healthy (a task with none passes)', () => {
+it('targetsPassGate: every target registered and healthy (or in a group no listener uses)', () => {
   expect(targetsPassGate([])).toBe(true);
+  expect(targetsPassGate([], 1)).toBe(false);
+  expect(targetsPassGate(['healthy'], 2)).toBe(false);
   expect(targetsPassGate(['healthy', 'healthy'])).toBe(true);
+  expect(targetsPassGate(['healthy', 'unused'])).toBe(true);
   expect(targetsPassGate(['healthy', 'initial'])).toBe(false);
+  expect(targetsPassGate(['unhealthy'])).toBe(false);
   expect(targetsPassGate(['draining'])).toBe(false);
+});
+
+describe('the gate in the service planner', () => {
+  const spec = {
+    name: 'web',
+    status: 'ACTIVE' as const,
+    desiredCount: 1,
+    minimumHealthyPercent: 100,
+    maximumPercent: 200,
+    circuitBreaker: { enable: false, rollback: false },
+    healthCheckGracePeriodSeconds: 0,
+    steady: false,
+  };
+  const deployment = (id: string, status: 'PRIMARY' | 'ACTIVE') => ({
+    id,
+    status,
+    taskDefinitionId: `td-${id}`,
+    desiredCount: 1,
+    rolloutState: 'IN_PROGRESS' as const,
+    createdAt: now,
+    failedTasks: 0,
+  });
+  const task = (id: string, deploymentId: string, loadBalancersHealthy?: boolean) => ({
+    id,
+    deploymentId,
+    lastStatus: 'RUNNING' as const,
+    desiredStatus: 'RUNNING' as const,
+    healthStatus: 'UNKNOWN' as const,
+    hasHealthCheck: false,
+    startedAt: now,
+    createdAt: now,
+    ...(loadBalancersHealthy === undefined ? {} : { loadBalancersHealthy }),
+  });
+  const deployments = [deployment('new', 'PRIMARY'), deployment('old', 'ACTIVE')];
+
+  it('keeps the old task while the new one is not healthy in its target groups', () => {
+    expect(isServing(task('n', 'new', false))).toBe(false);
+    const actions = planService(spec, deployments, [task('o', 'old', true), task('n', 'new', false)], now);
+    expect(actions.filter((a) => a.type === 'stopTask')).toEqual([]);
+  });
+
+  it('stops the old task once the new one is healthy in every target group', () => {
+    expect(isServing(task('n', 'new', true))).toBe(true);
+    expect(isServing(task('n', 'new'))).toBe(true);
+    const actions = planService(spec, deployments, [task('o', 'old', true), task('n', 'new', true)], now);
+    expect(actions).toContainEqual(expect.objectContaining({ type: 'stopTask', taskId: 'o' }));
+  });
 });
 
 describe('taskTargets', () => {

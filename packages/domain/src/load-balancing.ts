@@ -153,9 +153,13 @@ export function drainEnded(input: DrainInput): boolean {
   );
 }
 
-/** A task passes the load balancers' gate when every one of its targets is healthy. */
-export function targetsPassGate(states: readonly TargetState[]): boolean {
-  return states.every((s) => s === 'healthy');
+/**
+ * A task passes the load balancers' gate when each of its service's loadBalancers entries has
+ * given it a target (`expected` of them) and every target is healthy. A target in a group that no
+ * listener uses (`unused`) has no health check to wait for, and passes.
+ */
+export function targetsPassGate(states: readonly TargetState[], expected = states.length): boolean {
+  return states.length >= expected && states.every((s) => s === 'healthy' || s === 'unused');
 }
 
 // ---------------------------------------------------------------------------------------------

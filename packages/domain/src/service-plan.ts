@@ -59,6 +59,11 @@ export interface ServiceTaskView {
   protectedUntil?: Date | null;
   /** The instance the task is placed on or, while it waits, targeted at (DAEMON services). */
   instanceId?: string | null;
+  /**
+   * A task of a service with loadBalancers: whether each of its targets is registered and healthy
+   * in every load balancer (targetsPassGate). Absent for a service without load balancers.
+   */
+  loadBalancersHealthy?: boolean;
 }
 
 /**
@@ -127,12 +132,16 @@ export function isProtected(t: Pick<ServiceTaskView, 'protectedUntil'>, now: Dat
   return !!t.protectedUntil && t.protectedUntil.getTime() > now.getTime();
 }
 
-/** A task that serves: RUNNING, still wanted, and healthy if it has a health check. */
+/**
+ * A task that serves: RUNNING, still wanted, healthy if it has a health check, and, for a service
+ * with load balancers, healthy in each of its target groups (the load balancers gate the rollout).
+ */
 export function isServing(t: ServiceTaskView): boolean {
   return (
     t.lastStatus === 'RUNNING' &&
     t.desiredStatus === 'RUNNING' &&
-    (!t.hasHealthCheck || t.healthStatus === 'HEALTHY')
+    (!t.hasHealthCheck || t.healthStatus === 'HEALTHY') &&
+    t.loadBalancersHealthy !== false
   );
 }
 

@@ -65,10 +65,10 @@ describe('CreateService', () => {
       /must be ECS/,
     ],
     [
-      'load balancers',
-      { desiredCount: 1, loadBalancers: [{ targetGroupArn: 'x', containerName: 'web', containerPort: 80 }] },
-      'loadBalancers',
-      /not supported yet/,
+      'a load balancer entry without its port',
+      { desiredCount: 1, loadBalancers: [{ targetGroupArn: 'x', containerName: 'web' }] },
+      'loadBalancers[0].containerPort',
+      /integer from 1 to 65535/,
     ],
     [
       'service registries',
@@ -105,8 +105,10 @@ describe('UpdateService', () => {
     });
   });
 
-  it('refuses load balancers and other deployment controllers', () => {
-    expect(refusal(() => validateUpdateService({ loadBalancers: [{}] })).field).toBe('loadBalancers');
+  it('refuses malformed load balancers and other deployment controllers', () => {
+    expect(refusal(() => validateUpdateService({ loadBalancers: [{}] })).field).toBe(
+      'loadBalancers[0].targetGroupArn',
+    );
     expect(refusal(() => validateUpdateService({ deploymentController: { type: 'EXTERNAL' } })).field).toBe(
       'deploymentController.type',
     );

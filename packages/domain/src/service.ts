@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { InvalidParameterError } from './errors.js';
 import { parseOrThrow } from './validation.js';
 import { clientTokenSchema } from './client-token.js';
+import { serviceLoadBalancersSchema } from './load-balancing.js';
 
 const percent = (what: string, min: number, max: number) =>
   z
@@ -49,7 +50,7 @@ const schedulingStrategy = z.enum(SCHEDULING_STRATEGIES, { error: 'must be REPLI
 
 /**
  * Fields Berth refuses rather than ignore: only ECS's own rolling-update deployment controller
- * exists, and there are no load balancers or service discovery yet.
+ * exists, and there is no service discovery yet.
  */
 const deploymentController = z.looseObject(
   {
@@ -88,7 +89,7 @@ export const createServiceSchema = z.looseObject({
   clientToken: clientTokenSchema(36).optional(),
   schedulingStrategy: schedulingStrategy.optional(),
   deploymentController: deploymentController.optional(),
-  loadBalancers: notSupportedYet('load balancers').optional(),
+  loadBalancers: serviceLoadBalancersSchema.optional(),
   serviceRegistries: notSupportedYet('service registries').optional(),
 });
 
@@ -107,7 +108,7 @@ export const updateServiceSchema = z.looseObject({
   forceNewDeployment: z.boolean({ error: 'must be a boolean' }).optional(),
   disconnectedTaskBehavior: disconnectedTaskBehavior.optional(),
   deploymentController: deploymentController.optional(),
-  loadBalancers: notSupportedYet('load balancers').optional(),
+  loadBalancers: serviceLoadBalancersSchema.optional(),
   serviceRegistries: notSupportedYet('service registries').optional(),
 });
 

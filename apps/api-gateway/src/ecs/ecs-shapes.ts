@@ -158,6 +158,7 @@ const SERVICE_MEMBERS = [
   'createdAt',
   'placementConstraints',
   'placementStrategy',
+  'loadBalancers',
   'healthCheckGracePeriodSeconds',
   'schedulingStrategy',
   'deploymentController',

@@ -1,5 +1,6 @@
 import {
   arns,
+  elbArns,
   circuitBreakerThreshold,
   containerPolicyOf,
   instanceAttributes,
@@ -192,6 +193,11 @@ export function serviceView(ctx: ArnContext, s: ServiceWithRelations, counts: re
     disconnectedTaskBehavior: s.disconnectedTaskBehavior,
     placementConstraints: s.placementConstraints,
     placementStrategy: s.placementStrategy,
+    loadBalancers: s.loadBalancers.map((b) => ({
+      targetGroupArn: elbArns.targetGroup(ctx, b.targetGroup.name),
+      containerName: b.containerName,
+      containerPort: b.containerPort,
+    })),
     deployments: s.deployments.map((d) => ({
       id: d.id,
       status: d.status,

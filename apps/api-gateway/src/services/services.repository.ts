@@ -30,7 +30,18 @@ export const SERVICE_INCLUDE = {
     orderBy: { createdAt: 'desc' },
   },
   events: { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 10 },
+  loadBalancers: {
+    include: { targetGroup: { select: { name: true } } },
+    orderBy: [{ containerName: 'asc' }, { containerPort: 'asc' }],
+  },
 } as const satisfies Prisma.ServiceInclude;
+
+/** A service's loadBalancers entry, its target group named (resolved to an id in the transaction). */
+export interface ServiceLoadBalancerEntry {
+  targetGroupName: string;
+  containerName: string;
+  containerPort: number;
+}
 
 export type ServiceWithRelations = Prisma.ServiceGetPayload<{ include: typeof SERVICE_INCLUDE }>;
 
@@ -48,6 +59,7 @@ export interface NewService {
   tags: Tag[];
   propagateTags: PropagateTags;
   enableEcsManagedTags: boolean;
+  loadBalancers: ServiceLoadBalancerEntry[];
 }
 
 export interface ServiceChange {
@@ -59,6 +71,8 @@ export interface ServiceChange {
   disconnectedTaskBehavior?: DisconnectedTaskBehavior;
   propagateTags?: PropagateTags;
   enableEcsManagedTags?: boolean;
+  /** The new full set, when given. */
+  loadBalancers?: ServiceLoadBalancerEntry[];
 }
 
 type Tx = Prisma.TransactionClient;
@@ -121,6 +135,7 @@ export class ServicesRepository {
             desiredCount: s.desiredCount,
           },
         });
+        await this.setLoadBalancers(tx, service.id, s.loadBalancers);
         if (claim) await recordClientTokenResources(tx, claim, [service.id]);
         return tx.service.findUniqueOrThrow({ where: { id: service.id }, include: SERVICE_INCLUDE });
       });
@@ -224,6 +239,7 @@ export class ServicesRepository {
           data: { desiredCount },
         });
       }
+      if (change.loadBalancers) await this.setLoadBalancers(tx, service.id, change.loadBalancers);
       await tx.service.update({
         where: { id: service.id },
         data: {
@@ -300,6 +316,30 @@ export class ServicesRepository {
       failed: r.failed,
       count: r._count,
     }));
+  }
+
+  /**
+   * Replaces the service's loadBalancers. The target groups are share-locked, so a concurrent
+   * DeleteTargetGroup (which update-locks its group) either sees these rows or fails them.
+   */
+  private async setLoadBalancers(tx: Tx, serviceId: string, entries: readonly ServiceLoadBalancerEntry[]) {
+    const names = [...new Set(entries.map((e) => e.targetGroupName))];
+    const groups = names.length
+      ? await tx.$queryRaw<{ id: string; name: string }[]>`
+          SELECT id, name FROM target_group WHERE name = ANY(${names}) FOR SHARE`
+      : [];
+    const ids = new Map(groups.map((g) => [g.name, g.id]));
+    const rows = entries.map((e, i) => {
+      const targetGroupId = ids.get(e.targetGroupName);
+      if (!targetGroupId)
+        throw new InvalidParameterError(
+          `loadBalancers[${i}].targetGroupArn: target group ${e.targetGroupName} does not exist`,
+          `loadBalancers[${i}].targetGroupArn`,
+        );
+      return { serviceId, targetGroupId, containerName: e.containerName, containerPort: e.containerPort };
+    });
+    await tx.serviceLoadBalancer.deleteMany({ where: { serviceId } });
+    if (rows.length) await tx.serviceLoadBalancer.createMany({ data: rows });
   }
 
   private async lockLive(tx: Tx, clusterId: string, name: string) {

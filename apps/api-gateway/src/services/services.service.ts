@@ -15,6 +15,8 @@ import {
   parseStatus,
   readTaskDefinition,
   assertClusterPolicyAllows,
+  validateServiceLoadBalancers,
+  type ServiceLoadBalancerRequest,
 } from '@berth/domain';
 import type { Hints } from '@berth/queues';
 import { parseConstraints, parseStrategies } from '@berth/scheduler-core';
@@ -36,6 +38,16 @@ const assertPolicyAllows = (cluster: ClusterModel, td: TaskDefinitionModel) =>
     cluster,
     `${td.family}:${td.revision}`,
     readTaskDefinition(td.definition, `${td.family}:${td.revision}`),
+  );
+
+/** A service's loadBalancers checked against the containers and ports of its task definition. */
+const checkLoadBalancers = (
+  entries: Parameters<typeof validateServiceLoadBalancers>[0],
+  td: TaskDefinitionModel,
+): ServiceLoadBalancerRequest[] =>
+  validateServiceLoadBalancers(
+    entries,
+    readTaskDefinition(td.definition, `${td.family}:${td.revision}`).containerDefinitions,
   );
 
 /** A CreateService or UpdateService body's tags, propagateTags and enableECSManagedTags. */
@@ -106,6 +118,7 @@ export class ServicesService {
           tags: tagging.tags,
           propagateTags: tagging.propagateTags ?? 'NONE',
           enableEcsManagedTags: tagging.enableEcsManagedTags ?? false,
+          loadBalancers: checkLoadBalancers(input.loadBalancers ?? [], taskDefinition),
         },
         claim,
       );
@@ -174,6 +187,20 @@ export class ServicesService {
       ? await this.activeTaskDefinition(input.taskDefinition)
       : undefined;
     if (taskDefinition) assertPolicyAllows(cluster, taskDefinition);
+    // The set given, or the service's own when its task definition changes: either must fit the
+    // definition the service will run.
+    const loadBalancers =
+      input.loadBalancers || taskDefinition
+        ? checkLoadBalancers(
+            input.loadBalancers ??
+              service.loadBalancers.map((b) => ({
+                targetGroupArn: b.targetGroup.name,
+                containerName: b.containerName,
+                containerPort: b.containerPort,
+              })),
+            taskDefinition ?? service.taskDefinition,
+          )
+        : undefined;
     const updated = await this.services.update(cluster.id, name, {
       taskDefinition,
       forceNewDeployment: input.forceNewDeployment,
@@ -183,6 +210,7 @@ export class ServicesService {
       disconnectedTaskBehavior: input.disconnectedTaskBehavior,
       propagateTags: tagging.propagateTags,
       enableEcsManagedTags: tagging.enableEcsManagedTags,
+      ...(input.loadBalancers ? { loadBalancers } : {}),
     });
     await this.hint(updated);
     return updated;
