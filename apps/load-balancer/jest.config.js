@@ -1,2 +1,3 @@
 import { jestConfig } from '../../jest.preset.js';
-export default jestConfig();
+// The HAProxy tests wait for health checks, drains and reloads.
+export default jestConfig({ testTimeout: 120_000 });

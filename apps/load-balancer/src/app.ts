@@ -125,7 +125,7 @@ async function apply(api: RuntimeApi, c: ServerCommand, logger: Logger): Promise
     switch (c.kind) {
       case 'add':
         await api.addServer(c.backend, c.server, c.address, c.options);
-        await api.enableServer(c.backend, c.server);
+        await api.admitWhenHealthy(c.backend, c.server, c.weight);
         logger.info({ backend: c.backend, server: c.server, address: c.address }, 'target added');
         return;
       case 'ready':

@@ -45,7 +45,6 @@ function renderStructure(lb: LoadBalancerState, opts: RenderOptions, withServers
     '  master-worker',
     `  stats socket ${opts.adminSocket} mode 600 level admin expose-fd listeners`,
     `  server-state-file ${opts.serverStateFile}`,
-    '  maxconn 20000',
     '',
     'defaults',
     '  timeout connect 5s',
@@ -121,18 +120,21 @@ function backendLines(backend: Backend, withServers: boolean): string[] {
   return lines;
 }
 
+/** Every target weighs the same, as on an ALB with round robin. */
+export const SERVER_WEIGHT = 100;
+
 /**
  * The options of one server line, the same in the file and in `add server` (dynamic servers in
  * 2.6 do not inherit `default-server`).
  */
-export function serverOptions(backend: Backend): string {
+export function serverOptions(backend: Backend, weight = SERVER_WEIGHT): string {
   const hc = backend.group.healthCheck;
   const opts = [
     'check',
     `inter ${hc.intervalSeconds}s`,
     `rise ${hc.healthyThresholdCount}`,
     `fall ${hc.unhealthyThresholdCount}`,
-    'weight 100',
+    `weight ${weight}`,
   ];
   if (backend.group.slowStartSeconds > 0) opts.push(`slowstart ${backend.group.slowStartSeconds}s`);
   if (backend.proxyProtocol) opts.push('send-proxy-v2');

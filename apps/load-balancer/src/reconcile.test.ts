@@ -56,7 +56,8 @@ describe('planServers', () => {
         backend: 'tg-web',
         server: 'a',
         address: '127.0.0.2:1',
-        options: 'check inter 1s rise 2 fall 2 weight 100',
+        options: 'check inter 1s rise 2 fall 2 weight 0',
+        weight: 100,
       },
     ]);
   });

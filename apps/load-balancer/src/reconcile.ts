@@ -1,11 +1,11 @@
 import { backendsOf, serverName, type LoadBalancerState } from './desired-state.js';
-import { serverOptions } from './haproxy-config.js';
+import { SERVER_WEIGHT, serverOptions } from './haproxy-config.js';
 import type { RuntimeServer, RuntimeSnapshot } from './runtime-api.js';
 
 /** One change through the Runtime API. */
 export type ServerCommand =
-  /** Add (in maintenance), start its health checks, put it in rotation. */
-  | { kind: 'add'; backend: string; server: string; address: string; options: string }
+  /** Add at weight 0, start its health checks, give it `weight` once marked down (see admitWhenHealthy). */
+  | { kind: 'add'; backend: string; server: string; address: string; options: string; weight: number }
   | { kind: 'ready'; backend: string; server: string }
   | { kind: 'drain'; backend: string; server: string }
   /**
@@ -53,7 +53,8 @@ export function planServers(lb: LoadBalancerState, runtime: RuntimeSnapshot, now
             backend: backend.name,
             server: name,
             address,
-            options: serverOptions(backend),
+            options: serverOptions(backend, 0),
+            weight: SERVER_WEIGHT,
           });
         } else if (isDraining(server) || isMaint(server)) {
           commands.push({ kind: 'ready', backend: backend.name, server: name });

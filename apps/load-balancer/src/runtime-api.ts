@@ -63,10 +63,21 @@ export class RuntimeApi {
     );
   }
 
-  /** Leaves maintenance and starts health checks (off for a server added at run time). */
+  /** Starts health checks (off for a server added at run time) and leaves maintenance. */
   async enableServer(backend: string, server: string): Promise<void> {
     await this.expect(`enable health ${backend}/${server}`, (a) => a === '');
     await this.expect(`set server ${backend}/${server} state ready`, (a) => a === '');
+  }
+
+  /**
+   * Puts a server added with `weight 0` in rotation once `rise` checks pass. HAProxy 2.6 counts a
+   * server leaving maintenance as up, before any check: at weight 0 it takes no request while it
+   * is marked down, and gets its weight once down.
+   */
+  async admitWhenHealthy(backend: string, server: string, weight: number): Promise<void> {
+    await this.enableServer(backend, server);
+    await this.expect(`set server ${backend}/${server} health down`, (a) => a === '');
+    await this.expect(`set server ${backend}/${server} weight ${weight}`, (a) => a === '');
   }
 
   setState(backend: string, server: string, state: 'ready' | 'drain' | 'maint'): Promise<void> {
