@@ -22,7 +22,11 @@ export interface LoadBalancerOptions {
   now?: () => Date;
 }
 
-/** Health is written when it changes, and at least this often (`reported_at` shows the reporter lives). */
+/**
+ * Health is written when it changes, and at least this often or once per health-check interval,
+ * whichever is shorter (`reported_at` shows the reporter lives; the control plane counts a report
+ * as current for three intervals).
+ */
 export const HEALTH_REFRESH_MS = 10_000;
 
 export interface LoadBalancerApp {
@@ -86,7 +90,12 @@ export async function startLoadBalancer(opts: LoadBalancerOptions): Promise<Load
 
     const health = targetHealth(desired, runtime);
     const key = JSON.stringify(health);
-    if (key !== lastHealth || Date.now() - lastHealthAt >= HEALTH_REFRESH_MS) {
+    // The control plane ignores reports older than three health-check intervals: refresh sooner.
+    const refreshMs = Math.min(
+      HEALTH_REFRESH_MS,
+      ...desired.targetGroups.map((g) => g.healthCheck.intervalSeconds * 1000),
+    );
+    if (key !== lastHealth || Date.now() - lastHealthAt >= refreshMs) {
       await opts.health.report(opts.id, health);
       lastHealth = key;
       lastHealthAt = Date.now();
