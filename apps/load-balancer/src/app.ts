@@ -1,5 +1,5 @@
 import type { Logger } from '@berth/config';
-import type { LoadBalancerState } from './desired-state.js';
+import { listenerProblem, type LoadBalancerState } from './desired-state.js';
 import { configStructure, renderConfig, type RenderOptions } from './haproxy-config.js';
 import { Haproxy, haproxyPaths } from './haproxy-process.js';
 import { targetHealth, type HealthSink } from './health.js';
@@ -77,6 +77,10 @@ export async function startLoadBalancer(opts: LoadBalancerOptions): Promise<Load
       await haproxy.start(renderConfig(desired, render));
       applied = structure;
     } else if (applied !== structure) {
+      for (const listener of desired.listeners) {
+        const problem = listenerProblem(desired, listener);
+        if (problem) logger.warn({ port: listener.port, problem }, 'listener not served');
+      }
       await haproxy.reload(renderConfig(desired, render));
       applied = structure;
     }
