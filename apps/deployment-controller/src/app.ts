@@ -19,6 +19,8 @@ import { ServicesRepository } from './services.repository.js';
 import { ServiceReconciler } from './service-reconciler.js';
 import { InstancesRepository } from './instances.repository.js';
 import { InstanceReconciler } from './instance-reconciler.js';
+import { TargetsRepository } from './targets.repository.js';
+import { TargetReconciler } from './target-reconciler.js';
 
 /**
  * Wires the deployment controller: a worker on task events (a task's own fate) and one on
@@ -88,10 +90,19 @@ export async function startController(config: ControllerConfig): Promise<{ close
       maxLostPerSweep: config.BERTH_INSTANCE_LOST_MAX_PER_SWEEP,
     },
   );
+  const targetReconciler = new TargetReconciler(
+    new TargetsRepository(db),
+    { tellAgent, serviceChanged: (id) => hints.serviceChanged(id) },
+    logger,
+  );
   const instanceWorker = await startWorker(
     { redis, prefix },
     QUEUES.instances,
-    guarded('instance sweep', () => instanceReconciler.sweep()),
+    // Load-balancer targets ride on the instance sweep (every second): drains end on time.
+    guarded('instance sweep', async () => {
+      await instanceReconciler.sweep();
+      await targetReconciler.sweep();
+    }),
     { concurrency: 1, sweepEveryMs: config.BERTH_INSTANCE_SWEEP_MS },
   );
   for (const w of [taskWorker, serviceWorker, instanceWorker])

@@ -16,6 +16,7 @@ import {
 } from '@berth/domain';
 import { parsePropagateTags, storedTags, taskTags, type Tag } from '@berth/domain';
 import { daemonInstances, type DaemonInstanceRow } from './daemon-instances.js';
+import { loadBalancerGates } from './targets.repository.js';
 import type { Applied, ServiceSnapshot, ServiceStore } from './stores.js';
 
 type Tx = Prisma.TransactionClient;
@@ -74,6 +75,12 @@ export class ServicesRepository implements ServiceStore {
         containerInstance: { select: { status: true } },
       },
     });
+    const gates = await loadBalancerGates(
+      tx,
+      serviceId,
+      tasks.filter((t) => t.lastStatus === 'RUNNING').map((t) => t.id),
+      new Date(),
+    );
     const schedulingStrategy: SchedulingStrategy = parseStatus.schedulingStrategy(s.schedulingStrategy);
     const primary = deployments.find((d) => d.status === 'PRIMARY');
     const instances =
@@ -127,6 +134,7 @@ export class ServicesRepository implements ServiceStore {
         onDrainingInstance: t.containerInstance?.status === 'DRAINING',
         protectedUntil: t.protectedUntil,
         instanceId: t.containerInstanceId ?? t.targetContainerInstanceId,
+        ...(gates.has(t.id) ? { loadBalancersHealthy: gates.get(t.id)! } : {}),
       })),
     };
   }

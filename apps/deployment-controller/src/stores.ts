@@ -100,3 +100,21 @@ export interface InstanceStore {
    */
   stopTasksOfLostInstances(instances: readonly InstanceLivenessRow[], now: Date): Promise<LostTasks[]>;
 }
+
+/** What a target sweep did, for the edges that run after it (agent commands, service hints). */
+export interface TargetSweep {
+  /** DEACTIVATING tasks whose drain has ended, by the instance that must be told to stop them. */
+  stopByInstance: Map<string, string[]>;
+  /** Services whose targets changed (registered, or a drain ended): their gate may have opened. */
+  serviceIds: string[];
+}
+
+export interface TargetStore {
+  /**
+   * One level-triggered pass over load-balancer targets: the targets of STOPPED tasks go; RUNNING
+   * tasks of services with loadBalancers get theirs (one per entry, at the published host port);
+   * draining targets whose drain ended (drainEnded) go, with the service event "deregistered N
+   * targets"; DEACTIVATING tasks left with no target are returned to be stopped.
+   */
+  sweep(): Promise<TargetSweep>;
+}

@@ -98,5 +98,23 @@ export async function requestTaskStop(
     where: { taskId, task: { lastStatus: 'STOPPED' } },
     data: { lastStatus: 'STOPPED' },
   });
+  if (count === 1) await startTaskDrain(tx, taskId, now);
+  return count === 1;
+}
+
+/**
+ * A RUNNING task with load-balancer targets leaves them before it stops: its targets start
+ * draining (the load balancers stop sending it new requests) and it shows DEACTIVATING. The
+ * gateway keeps it RUNNING on its agent until the deployment-controller's target sweep ends the
+ * drain (deletes the targets) and tells the agent. A task without targets is not touched.
+ */
+export async function startTaskDrain(tx: Db, taskId: string, now: Date): Promise<boolean> {
+  const targets = await tx.target.count({ where: { taskId } });
+  if (targets === 0) return false;
+  await tx.target.updateMany({ where: { taskId, drainingSince: null }, data: { drainingSince: now } });
+  const { count } = await tx.task.updateMany({
+    where: { id: taskId, lastStatus: 'RUNNING' },
+    data: { lastStatus: 'DEACTIVATING' },
+  });
   return count === 1;
 }

@@ -174,7 +174,7 @@ export interface ServiceLoadBalancerBinding {
 export interface ContainerBindings {
   name: string;
   /** As the agent reports them: [{bindIP, containerPort, hostPort, protocol}]. */
-  networkBindings: unknown;
+  networkBindings?: unknown;
 }
 
 const ANY_ADDRESS = new Set(['', '0.0.0.0', '::', '[::]']);
@@ -505,3 +505,10 @@ export function validateServiceLoadBalancers(
     return { targetGroupName, containerName: e.containerName, containerPort: e.containerPort };
   });
 }
+
+export const loadBalancingEvents = {
+  registered: (service: string, count: number, targetGroup: string) =>
+    `(service ${service}) registered ${count} targets in (target-group ${targetGroup})`,
+  deregistered: (service: string, count: number, targetGroup: string) =>
+    `(service ${service}) deregistered ${count} targets in (target-group ${targetGroup})`,
+};

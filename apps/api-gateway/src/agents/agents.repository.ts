@@ -186,7 +186,14 @@ export class AgentsRepository {
       wanted.set(t.clusterId, names);
     }
     const secrets = await this.secrets.openForLaunch(wanted);
-    return tasks.map((t) => {
+    const draining = await this.stillDraining(tasks);
+    return tasks.map((task) => {
+      // A DEACTIVATING task leaves its load balancers first: the agent keeps it RUNNING until
+      // the controller ends the drain (deletes its targets). The agent never sees DEACTIVATING.
+      const t: TaskModel =
+        task.lastStatus === 'DEACTIVATING'
+          ? { ...task, lastStatus: 'RUNNING', ...(draining.has(task.id) ? { desiredStatus: 'RUNNING' } : {}) }
+          : task;
       const taskDefinition = this.definitionCache.get(t.taskDefinitionId)!;
       const cluster = clusters.get(t.clusterId)!;
       const clusterName = cluster.name;
@@ -204,6 +211,18 @@ export class AgentsRepository {
           : null,
       };
     });
+  }
+
+  /** The DEACTIVATING tasks among these that still have load-balancer targets (draining). */
+  private async stillDraining(tasks: readonly TaskModel[]): Promise<Set<string>> {
+    const ids = tasks.filter((t) => t.lastStatus === 'DEACTIVATING').map((t) => t.id);
+    if (!ids.length) return new Set();
+    const rows = await this.db.target.findMany({
+      where: { taskId: { in: ids } },
+      select: { taskId: true },
+      distinct: ['taskId'],
+    });
+    return new Set(rows.map((r) => r.taskId!));
   }
 
   /**

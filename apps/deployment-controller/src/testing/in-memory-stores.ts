@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import {
   clusterPolicyRefusal,
+  drainEnded,
   instanceAttributes,
+  loadBalancingEvents,
+  targetState,
+  targetsPassGate,
+  taskTargets,
+  type TargetHealthReport,
+  type TargetState,
   readTaskDefinition,
   serviceEvents,
   taskHealth,
@@ -24,6 +31,8 @@ import type {
   LostTasks,
   ServiceSnapshot,
   ServiceStore,
+  TargetStore,
+  TargetSweep,
   TaskRecord,
   TaskStore,
 } from '../stores.js';
@@ -84,6 +93,28 @@ export interface MemContainer {
   exitCode: number | null;
   reason: string | null;
   healthStatus: HealthStatus;
+  /** As agents report them: [{bindIP, containerPort, hostPort, protocol}]. */
+  networkBindings?: unknown;
+}
+
+export interface MemTargetGroup {
+  id: string;
+  name: string;
+  deregistrationDelaySeconds: number;
+  intervalSeconds: number;
+  /** Whether a listener sends traffic to it. */
+  inUse: boolean;
+}
+
+export interface MemTarget {
+  id: string;
+  targetGroupId: string;
+  taskId: string | null;
+  host: string;
+  port: number;
+  drainingSince: Date | null;
+  /** The load balancers' reports, by reporter. */
+  health: TargetHealthReport[];
 }
 
 export interface MemTask {
@@ -165,10 +196,19 @@ export class InMemoryBerth {
   readonly services = new Map<string, MemService>();
   readonly deployments = new Map<string, MemDeployment>();
   readonly events: MemServiceEvent[] = [];
+  readonly targetGroups = new Map<string, MemTargetGroup>();
+  readonly serviceLoadBalancers: {
+    serviceId: string;
+    targetGroupId: string;
+    containerName: string;
+    containerPort: number;
+  }[] = [];
+  readonly targets = new Map<string, MemTarget>();
 
   readonly taskStore: TaskStore = new InMemoryTaskStore(this);
   readonly serviceStore: ServiceStore = new InMemoryServiceStore(this);
   readonly instanceStore: InstanceStore = new InMemoryInstanceStore(this);
+  readonly targetStore: TargetStore = new InMemoryTargetStore(this);
 
   advance(ms: number): void {
     this.now = new Date(this.now.getTime() + ms);
@@ -335,6 +375,70 @@ export class InMemoryBerth {
     this.tasks.get(taskId)!.containers.find((c) => c.name === name)!.healthStatus = healthStatus;
   }
 
+  // Load balancing: the API's target groups and loadBalancers, the data plane's reports.
+
+  addTargetGroup(name: string, over: Partial<Omit<MemTargetGroup, 'id' | 'name'>> = {}): MemTargetGroup {
+    const tg = {
+      id: randomUUID(),
+      name,
+      deregistrationDelaySeconds: 30,
+      intervalSeconds: 10,
+      inUse: true,
+      ...over,
+    };
+    this.targetGroups.set(tg.id, tg);
+    return tg;
+  }
+
+  /** A service's loadBalancers entry. */
+  bindService(serviceId: string, targetGroupId: string, containerName: string, containerPort: number): void {
+    this.serviceLoadBalancers.push({ serviceId, targetGroupId, containerName, containerPort });
+  }
+
+  /** The agent reports a container's port published on the host. */
+  publish(taskId: string, name: string, containerPort: number, hostPort: number): void {
+    this.tasks.get(taskId)!.containers.find((c) => c.name === name)!.networkBindings = [
+      { bindIP: '0.0.0.0', containerPort, hostPort, protocol: 'tcp' },
+    ];
+  }
+
+  targetsOf(taskId: string): MemTarget[] {
+    return [...this.targets.values()].filter((t) => t.taskId === taskId);
+  }
+
+  /** A load-balancer app reports on every target of the task. */
+  reportTargets(taskId: string, reporter: string, state: string, activeSessions = 0): void {
+    for (const t of this.targetsOf(taskId)) {
+      t.health = [
+        ...t.health.filter((h) => h.reporter !== reporter),
+        { reporter, state, reason: null, activeSessions, reportedAt: this.now },
+      ];
+    }
+  }
+
+  /** Whether each RUNNING task of a service with loadBalancers passes its gate (loadBalancerGates). */
+  loadBalancerGates(serviceId: string, tasks: readonly MemTask[]): Map<string, boolean> {
+    const expected = this.serviceLoadBalancers.filter((b) => b.serviceId === serviceId).length;
+    if (!expected) return new Map();
+    return new Map(
+      tasks
+        .filter((t) => t.lastStatus === 'RUNNING')
+        .map((t) => {
+          const states: TargetState[] = this.targetsOf(t.id).map((target) => {
+            const tg = this.targetGroups.get(target.targetGroupId)!;
+            return targetState({
+              drainingSince: target.drainingSince,
+              groupInUse: tg.inUse,
+              intervalSeconds: tg.intervalSeconds,
+              reports: target.health,
+              now: this.now,
+            }).state;
+          });
+          return [t.id, targetsPassGate(states, expected)];
+        }),
+    );
+  }
+
   heartbeat(instanceId: string): void {
     Object.assign(this.instances.get(instanceId)!, { agentConnected: true, lastHeartbeatAt: this.now });
   }
@@ -346,6 +450,8 @@ export class InMemoryBerth {
   converge(instanceIds: string[] = []): void {
     let next = 0;
     for (const t of this.tasks.values()) {
+      // A draining task is kept RUNNING on its agent (the gateway sends it so) until its targets go.
+      if (t.lastStatus === 'DEACTIVATING' && this.targetsOf(t.id).length) continue;
       if (t.desiredStatus === 'STOPPED' && t.lastStatus !== 'STOPPED') this.stopped(t.id);
       else if (t.desiredStatus === 'RUNNING' && t.lastStatus === 'PROVISIONING' && t.targetInstanceId) {
         // A targeted task goes on its instance or waits.
@@ -490,6 +596,12 @@ export class InMemoryBerth {
       Object.assign(t, { lastStatus: 'STOPPED', stoppedAt: this.now, provisioningReason: null });
     }
     if (t.lastStatus === 'STOPPED') for (const c of t.containers) c.lastStatus = 'STOPPED';
+    // startTaskDrain: a task with targets leaves them first, DEACTIVATING.
+    const targets = this.targetsOf(taskId);
+    if (changed && targets.length) {
+      for (const target of targets) target.drainingSince ??= this.now;
+      if (t.lastStatus === 'RUNNING') t.lastStatus = 'DEACTIVATING';
+    }
     return changed;
   }
 
@@ -586,6 +698,7 @@ class InMemoryServiceStore implements ServiceStore {
 
   private snapshot(s: MemService): ServiceSnapshot {
     const tasks = [...this.w.tasks.values()].filter((t) => t.serviceId === s.id);
+    const gates = this.w.loadBalancerGates(s.id, tasks);
     return {
       id: s.id,
       name: s.name,
@@ -627,6 +740,7 @@ class InMemoryServiceStore implements ServiceStore {
             (t.containerInstanceId && this.w.instances.get(t.containerInstanceId)?.status) === 'DRAINING',
           protectedUntil: t.protectedUntil,
           instanceId: t.containerInstanceId ?? t.targetInstanceId,
+          ...(gates.has(t.id) ? { loadBalancersHealthy: gates.get(t.id)! } : {}),
         })),
     };
   }
@@ -874,5 +988,67 @@ class InMemoryInstanceStore implements InstanceStore {
       taskIds: tasks.map((t) => t.id),
       serviceIds: [...new Set(tasks.flatMap((t) => t.serviceId ?? []))],
     };
+  }
+}
+
+/** TargetsRepository's sweep, over the world's targets. */
+class InMemoryTargetStore implements TargetStore {
+  constructor(private readonly w: InMemoryBerth) {}
+
+  async sweep(): Promise<TargetSweep> {
+    const w = this.w;
+    const services = new Set<string>();
+    const stopByInstance = new Map<string, string[]>();
+    for (const [id, target] of w.targets)
+      if (target.taskId && w.tasks.get(target.taskId)?.lastStatus === 'STOPPED') w.targets.delete(id);
+    for (const t of w.tasks.values()) {
+      if (t.lastStatus !== 'RUNNING' || t.desiredStatus !== 'RUNNING' || !t.serviceId) continue;
+      const bindings = w.serviceLoadBalancers.filter((b) => b.serviceId === t.serviceId);
+      if (!bindings.length || w.targetsOf(t.id).length >= bindings.length) continue;
+      const service = w.services.get(t.serviceId)!;
+      for (const want of taskTargets(bindings, t.containers, '10.0.0.1')) {
+        const taken = [...w.targets.values()].some(
+          (x) => x.targetGroupId === want.targetGroupId && x.host === want.host && x.port === want.port,
+        );
+        if (taken) continue;
+        const id = randomUUID();
+        w.targets.set(id, { id, ...want, taskId: t.id, drainingSince: null, health: [] });
+        w.addEvents(t.serviceId, [
+          loadBalancingEvents.registered(service.name, 1, w.targetGroups.get(want.targetGroupId)!.name),
+        ]);
+        services.add(t.serviceId);
+      }
+    }
+    const counts = new Map<string, { serviceId: string; service: string; group: string; n: number }>();
+    for (const [id, target] of w.targets) {
+      if (!target.drainingSince) continue;
+      const tg = w.targetGroups.get(target.targetGroupId)!;
+      const ended = drainEnded({
+        drainingSince: target.drainingSince,
+        deregistrationDelaySeconds: tg.deregistrationDelaySeconds,
+        intervalSeconds: tg.intervalSeconds,
+        reports: target.health,
+        now: w.now,
+      });
+      if (!ended) continue;
+      w.targets.delete(id);
+      const task = target.taskId ? w.tasks.get(target.taskId) : undefined;
+      const service = task?.serviceId ? w.services.get(task.serviceId) : undefined;
+      if (!service) continue;
+      const key = `${service.id}/${tg.name}`;
+      const c = counts.get(key) ?? { serviceId: service.id, service: service.name, group: tg.name, n: 0 };
+      c.n += 1;
+      counts.set(key, c);
+      services.add(service.id);
+    }
+    for (const c of counts.values())
+      w.addEvents(c.serviceId, [loadBalancingEvents.deregistered(c.service, c.n, c.group)]);
+    for (const t of w.tasks.values()) {
+      if (t.lastStatus !== 'DEACTIVATING' || t.desiredStatus !== 'STOPPED' || !t.containerInstanceId)
+        continue;
+      if (w.targetsOf(t.id).length) continue;
+      stopByInstance.set(t.containerInstanceId, [...(stopByInstance.get(t.containerInstanceId) ?? []), t.id]);
+    }
+    return { stopByInstance, serviceIds: [...services] };
   }
 }

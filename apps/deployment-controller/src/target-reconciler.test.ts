@@ -1,0 +1,141 @@
+import { createLogger } from '@berth/config';
+import { InMemoryBerth } from './testing/in-memory-stores.js';
+import { ServiceReconciler } from './service-reconciler.js';
+import { TargetReconciler } from './target-reconciler.js';
+
+/**
+ * Load-balancer targets against the in-memory stores: tasks register when RUNNING, the load
+ * balancers' health gates a rollout, and a stopping task drains before its agent is told.
+ */
+
+const logger = createLogger('test', 'silent');
+
+function harness(deregistrationDelaySeconds = 30) {
+  const world = new InMemoryBerth();
+  const told: string[] = [];
+  const hinted: string[] = [];
+  const tellAgent = async (_instanceId: string, taskIds: string[]) => void told.push(...taskIds);
+  const services = new ServiceReconciler(
+    world.serviceStore,
+    { placeInCluster: async () => {}, tellAgent },
+    logger,
+    () => world.now,
+  );
+  const targets = new TargetReconciler(
+    world.targetStore,
+    { tellAgent, serviceChanged: async (id) => void hinted.push(id) },
+    logger,
+  );
+  const cluster = world.addCluster('c');
+  const hosts = [world.addInstance(cluster.id), world.addInstance(cluster.id)];
+  const container = { name: 'web', image: 'httpd', memory: 64, portMappings: [{ containerPort: 80 }] };
+  const v1 = world.addTaskDefinition('web', [container]);
+  const v2 = world.addTaskDefinition('web', [container]);
+  const service = world.addService(cluster.id, v1.id, { name: 'web', desiredCount: 1 });
+  const tg = world.addTargetGroup('web-tg', { deregistrationDelaySeconds });
+  world.bindService(service.id, tg.id, 'web', 80);
+  let port = 32768;
+  /** Reconcile, let the scheduler and agents act (publishing the port), then sweep targets. */
+  const round = async () => {
+    await services.reconcile(service.id);
+    world.converge(hosts.map((h) => h.id));
+    for (const t of world.liveTasksOf(service.id))
+      if (t.lastStatus === 'RUNNING' && !t.containers[0]!.networkBindings)
+        world.publish(t.id, 'web', 80, port++);
+    await targets.sweep();
+  };
+  const live = () => world.liveTasksOf(service.id);
+  return { world, told, hinted, service, v2, tg, round, live, events: () => world.eventsOf(service.id) };
+}
+
+it('registers a RUNNING task at its published host port, once', async () => {
+  const { world, round, live, events, hinted, service } = harness();
+  await round();
+  await round();
+  const [task] = live();
+  expect(world.targetsOf(task!.id)).toEqual([
+    expect.objectContaining({ host: '10.0.0.1', port: 32768, drainingSince: null }),
+  ]);
+  expect(events().filter((e) => e.includes('registered'))).toEqual([
+    '(service web) registered 1 targets in (target-group web-tg)',
+  ]);
+  expect(hinted).toContain(service.id);
+});
+
+it('gates a rollout on the load balancers’ health, drains the old task, and stops it when the delay ends', async () => {
+  const { world, told, service, v2, round, live, events } = harness(30);
+  for (let i = 0; i < 3; i++) await round();
+  const [old] = live();
+  world.reportTargets(old!.id, 'lb-1', 'healthy');
+  for (let i = 0; i < 3; i++) await round();
+  expect(world.services.get(service.id)!.steady).toBe(true);
+
+  world.updateService(service.id, { taskDefinitionId: v2.id });
+  for (let i = 0; i < 3; i++) await round();
+  const fresh = live().find((t) => t.id !== old!.id)!;
+  expect(fresh.lastStatus).toBe('RUNNING');
+  expect(world.targetsOf(fresh.id)).toHaveLength(1);
+  // Not healthy in its target group yet: the old task keeps serving.
+  expect(world.task(old!.id)).toMatchObject({ lastStatus: 'RUNNING', desiredStatus: 'RUNNING' });
+  world.reportTargets(fresh.id, 'lb-1', 'initial');
+  for (let i = 0; i < 3; i++) await round();
+  expect(world.task(old!.id).desiredStatus).toBe('RUNNING');
+
+  world.reportTargets(fresh.id, 'lb-1', 'healthy');
+  // The old one still has a session open on the load balancer.
+  world.reportTargets(old!.id, 'lb-1', 'healthy', 2);
+  await round();
+  expect(world.task(old!.id)).toMatchObject({ lastStatus: 'DEACTIVATING', desiredStatus: 'STOPPED' });
+  expect(world.targetsOf(old!.id)[0]!.drainingSince).toEqual(world.now);
+  // Its agent may hear of it, but is sent it as RUNNING while it drains (the world's converge).
+  const toldOld = () => told.filter((id) => id === old!.id).length;
+  const before = toldOld();
+
+  world.advance(29_000);
+  world.reportTargets(old!.id, 'lb-1', 'healthy', 1);
+  await round();
+  expect(world.task(old!.id).lastStatus).toBe('DEACTIVATING');
+  expect(toldOld()).toBe(before);
+
+  world.advance(1_000);
+  await round();
+  expect(world.targetsOf(old!.id)).toEqual([]);
+  expect(toldOld()).toBe(before + 1);
+  expect(events()).toContain('(service web) deregistered 1 targets in (target-group web-tg)');
+  await round();
+  expect(world.task(old!.id).lastStatus).toBe('STOPPED');
+  expect(live().map((t) => t.id)).toEqual([fresh.id]);
+});
+
+it('ends a drain early once every load balancer has no session left on the target', async () => {
+  const { world, told, service, round, live } = harness(300);
+  for (let i = 0; i < 3; i++) await round();
+  const [task] = live();
+  world.reportTargets(task!.id, 'lb-1', 'healthy', 3);
+  world.reportTargets(task!.id, 'lb-2', 'healthy', 0);
+  world.updateService(service.id, { desiredCount: 0 });
+  await round();
+  expect(world.task(task!.id).lastStatus).toBe('DEACTIVATING');
+  world.advance(1_000);
+  world.reportTargets(task!.id, 'lb-1', 'healthy', 0);
+  await round();
+  expect(world.task(task!.id).lastStatus).toBe('DEACTIVATING');
+  world.reportTargets(task!.id, 'lb-2', 'healthy', 0);
+  await round();
+  expect(world.targetsOf(task!.id)).toEqual([]);
+  expect(told).toContain(task!.id);
+  await round();
+  expect(world.task(task!.id).lastStatus).toBe('STOPPED');
+});
+
+it('stops a task that has no target at once, as before', async () => {
+  const { world, told, service, round, live } = harness();
+  await round();
+  const [task] = live();
+  // Never reached RUNNING with a published port: no target.
+  world.targets.clear();
+  world.updateService(service.id, { desiredCount: 0 });
+  await round();
+  expect(told).toContain(task!.id);
+  expect(world.task(task!.id).lastStatus).toBe('STOPPED');
+});

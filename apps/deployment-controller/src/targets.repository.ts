@@ -1,0 +1,189 @@
+import type { Prisma, PrismaClient } from '@berth/db';
+import {
+  drainEnded,
+  loadBalancingEvents,
+  storedHealthCheck,
+  targetState,
+  targetsPassGate,
+  taskTargets,
+  type TargetState,
+} from '@berth/domain';
+import type { TargetStore, TargetSweep } from './stores.js';
+
+type Tx = Prisma.TransactionClient;
+
+/** The ids of the target groups among these that some listener sends traffic to. */
+export async function usedTargetGroupIds(
+  tx: Tx | PrismaClient,
+  ids: readonly string[],
+): Promise<Set<string>> {
+  if (!ids.length) return new Set();
+  const rows = await tx.$queryRaw<{ id: string }[]>`
+    SELECT default_target_group_id::text AS id FROM listener WHERE default_target_group_id::text = ANY(${ids})
+    UNION
+    SELECT r->>'targetGroupId' FROM listener l CROSS JOIN LATERAL jsonb_array_elements(l.rules) r
+    WHERE r->>'targetGroupId' = ANY(${ids})`;
+  return new Set(rows.map((r) => r.id));
+}
+
+/**
+ * Whether each task passes its load balancers' gate: it has one target per loadBalancers entry of
+ * its service and each is healthy (derived from every load balancer's reports). Only tasks of
+ * services with loadBalancers appear in the map.
+ */
+export async function loadBalancerGates(
+  tx: Tx,
+  serviceId: string,
+  taskIds: readonly string[],
+  now: Date,
+): Promise<Map<string, boolean>> {
+  const expected = await tx.serviceLoadBalancer.count({ where: { serviceId } });
+  if (expected === 0 || taskIds.length === 0) return new Map();
+  const targets = await tx.target.findMany({
+    where: { taskId: { in: [...taskIds] } },
+    include: { health: true, targetGroup: { select: { healthCheck: true } } },
+  });
+  const used = await usedTargetGroupIds(tx, [...new Set(targets.map((t) => t.targetGroupId))]);
+  const states = new Map<string, TargetState[]>();
+  for (const t of targets) {
+    const state = targetState({
+      drainingSince: t.drainingSince,
+      groupInUse: used.has(t.targetGroupId),
+      intervalSeconds: storedHealthCheck(t.targetGroup.healthCheck).intervalSeconds,
+      reports: t.health,
+      now,
+    }).state;
+    states.set(t.taskId!, [...(states.get(t.taskId!) ?? []), state]);
+  }
+  return new Map(taskIds.map((id) => [id, targetsPassGate(states.get(id) ?? [], expected)]));
+}
+
+/**
+ * The controller's door to load-balancer targets. The sweep is level-triggered and safe on two
+ * replicas: inserts skip targets that exist, deletes are guarded and counted, so each drain's end
+ * is reported once.
+ */
+export class TargetsRepository implements TargetStore {
+  constructor(private readonly db: PrismaClient) {}
+
+  async sweep(): Promise<TargetSweep> {
+    const now = new Date();
+    const result: TargetSweep = { stopByInstance: new Map(), serviceIds: [] };
+    const services = new Set<string>();
+    // A task that stopped on its own (it crashed, its instance was lost) leaves at once.
+    await this.db.target.deleteMany({ where: { task: { lastStatus: 'STOPPED' } } });
+    await this.register(services);
+    await this.endDrains(now, result, services);
+    result.serviceIds = [...services];
+    return result;
+  }
+
+  /** Targets for the RUNNING tasks of services with loadBalancers that do not have them all yet. */
+  private async register(services: Set<string>): Promise<void> {
+    const tasks = await this.db.task.findMany({
+      where: {
+        lastStatus: 'RUNNING',
+        desiredStatus: 'RUNNING',
+        service: { loadBalancers: { some: {} } },
+      },
+      select: {
+        id: true,
+        serviceId: true,
+        containers: { select: { name: true, networkBindings: true } },
+        containerInstance: { select: { hostAddress: true } },
+        service: {
+          select: { name: true, loadBalancers: { include: { targetGroup: { select: { name: true } } } } },
+        },
+        _count: { select: { targets: true } },
+      },
+    });
+    for (const t of tasks) {
+      const bindings = t.service!.loadBalancers;
+      if (t._count.targets >= bindings.length) continue;
+      const wanted = taskTargets(bindings, t.containers, t.containerInstance?.hostAddress ?? null);
+      if (!wanted.length) continue;
+      await this.db.$transaction(async (tx) => {
+        for (const w of wanted) {
+          const { count } = await tx.target.createMany({
+            data: [{ targetGroupId: w.targetGroupId, taskId: t.id, host: w.host, port: w.port }],
+            skipDuplicates: true,
+          });
+          if (!count) continue;
+          const name = bindings.find((b) => b.targetGroupId === w.targetGroupId)!.targetGroup.name;
+          await tx.serviceEvent.create({
+            data: {
+              serviceId: t.serviceId!,
+              message: loadBalancingEvents.registered(t.service!.name, 1, name),
+            },
+          });
+        }
+      });
+      services.add(t.serviceId!);
+    }
+  }
+
+  /** Deletes the draining targets whose drain has ended; a task left with none is told to stop. */
+  private async endDrains(now: Date, result: TargetSweep, services: Set<string>): Promise<void> {
+    const draining = await this.db.target.findMany({
+      where: { drainingSince: { not: null } },
+      include: {
+        health: true,
+        targetGroup: { select: { name: true, healthCheck: true, deregistrationDelaySeconds: true } },
+        task: {
+          select: {
+            id: true,
+            serviceId: true,
+            service: { select: { name: true } },
+          },
+        },
+      },
+    });
+    const ended = draining.filter((t) =>
+      drainEnded({
+        drainingSince: t.drainingSince!,
+        deregistrationDelaySeconds: t.targetGroup.deregistrationDelaySeconds,
+        intervalSeconds: storedHealthCheck(t.targetGroup.healthCheck).intervalSeconds,
+        reports: t.health,
+        now,
+      }),
+    );
+    const counts = new Map<string, { serviceId: string; service: string; group: string; n: number }>();
+    for (const t of ended) {
+      const { count } = await this.db.target.deleteMany({
+        where: { id: t.id, drainingSince: { not: null } },
+      });
+      if (!count || !t.task?.serviceId || !t.task.service) continue;
+      const key = `${t.task.serviceId}/${t.targetGroup.name}`;
+      const c = counts.get(key) ?? {
+        serviceId: t.task.serviceId,
+        service: t.task.service.name,
+        group: t.targetGroup.name,
+        n: 0,
+      };
+      c.n += 1;
+      counts.set(key, c);
+      services.add(t.task.serviceId);
+    }
+    if (counts.size)
+      await this.db.serviceEvent.createMany({
+        data: [...counts.values()].map((c) => ({
+          serviceId: c.serviceId,
+          message: loadBalancingEvents.deregistered(c.service, c.n, c.group),
+        })),
+      });
+    // A DEACTIVATING task with no target left may stop now: its agent is told (the gateway now
+    // sends it as desired STOPPED). Level-triggered: a task whose targets went another way (its
+    // target group deleted) is told too; the agent's STOPPING report ends the repeats.
+    const ready = await this.db.task.findMany({
+      where: { lastStatus: 'DEACTIVATING', desiredStatus: 'STOPPED', targets: { none: {} } },
+      select: { id: true, containerInstanceId: true },
+    });
+    for (const t of ready) {
+      if (!t.containerInstanceId) continue;
+      result.stopByInstance.set(t.containerInstanceId, [
+        ...(result.stopByInstance.get(t.containerInstanceId) ?? []),
+        t.id,
+      ]);
+    }
+  }
+}
