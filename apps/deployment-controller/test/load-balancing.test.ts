@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import { createLogger } from '@berth/config';
+import { createPrisma, requestTaskStop, type PrismaClient } from '@berth/db';
+import { createTestDatabase, type TestDatabase } from '@berth/testing';
+import { ServicesRepository } from '../src/services.repository.js';
+import { ServiceReconciler } from '../src/service-reconciler.js';
+import { TargetsRepository } from '../src/targets.repository.js';
+import { TargetReconciler } from '../src/target-reconciler.js';
+
+/**
+ * Load-balancer targets against a real Postgres: registration at the published port, the gate of
+ * a rollout, and a drain that ends before the agent is told. Agents and the data plane are
+ * played by hand.
+ */
+
+let db: TestDatabase;
+let prisma: PrismaClient;
+let services: ServiceReconciler;
+let targets: TargetReconciler;
+const told: string[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  prisma = createPrisma(db.url);
+  const logger = createLogger('controller-test', 'silent');
+  const tellAgent = async (_instanceId: string, taskIds: string[]) => void told.push(...taskIds);
+  services = new ServiceReconciler(
+    new ServicesRepository(prisma),
+    { placeInCluster: async () => {}, tellAgent },
+    logger,
+  );
+  targets = new TargetReconciler(
+    new TargetsRepository(prisma),
+    { tellAgent, serviceChanged: async () => {} },
+    logger,
+  );
+});
+
+afterAll(async () => {
+  await prisma?.$disconnect();
+  await db?.drop();
+});
+
+const events = async (serviceId: string) =>
+  (await prisma.serviceEvent.findMany({ where: { serviceId }, orderBy: { createdAt: 'asc' } })).map(
+    (e) => e.message,
+  );
+
+it('registers, gates, drains and then stops', async () => {
+  const cluster = await prisma.cluster.create({ data: { name: 'c' } });
+  const instance = await prisma.containerInstance.create({
+    data: {
+      id: randomUUID(),
+      clusterId: cluster.id,
+      hostAddress: '10.0.0.7',
+      registeredCpu: 1000,
+      registeredMemory: 1000,
+      agentConnected: true,
+      lastHeartbeatAt: new Date(),
+    },
+  });
+  const td = await prisma.taskDefinition.create({
+    data: {
+      family: 'web',
+      revision: 1,
+      cpu: 1,
+      memory: 1,
+      definition: {
+        family: 'web',
+        containerDefinitions: [{ name: 'web', image: 'x', memory: 1, portMappings: [{ containerPort: 80 }] }],
+      },
+    },
+  });
+  const service = await prisma.service.create({
+    data: {
+      clusterId: cluster.id,
+      name: 'web',
+      taskDefinitionId: td.id,
+      desiredCount: 1,
+      minimumHealthyPercent: 100,
+      maximumPercent: 200,
+    },
+  });
+  await prisma.deployment.create({
+    data: { serviceId: service.id, status: 'PRIMARY', taskDefinitionId: td.id, desiredCount: 1 },
+  });
+  const tg = await prisma.targetGroup.create({
+    data: {
+      name: 'web-tg',
+      protocol: 'HTTP',
+      deregistrationDelaySeconds: 300,
+      healthCheck: {
+        path: '/',
+        intervalSeconds: 10,
+        timeoutSeconds: 5,
+        healthyThresholdCount: 2,
+        unhealthyThresholdCount: 2,
+        matcher: '200',
+      },
+    },
+  });
+  const lb = await prisma.loadBalancer.create({ data: { name: 'edge' } });
+  await prisma.listener.create({
+    data: { loadBalancerId: lb.id, port: 18000, protocol: 'HTTP', defaultTargetGroupId: tg.id },
+  });
+  await prisma.serviceLoadBalancer.create({
+    data: { serviceId: service.id, targetGroupId: tg.id, containerName: 'web', containerPort: 80 },
+  });
+
+  await services.reconcile(service.id);
+  const [task] = await prisma.task.findMany({ where: { serviceId: service.id } });
+  // The scheduler and the agent, by hand: placed, RUNNING, port 80 published on 32768.
+  await prisma.task.update({
+    where: { id: task!.id },
+    data: { containerInstanceId: instance.id, lastStatus: 'RUNNING', startedAt: new Date() },
+  });
+  await prisma.taskContainer.updateMany({
+    where: { taskId: task!.id },
+    data: {
+      lastStatus: 'RUNNING',
+      networkBindings: [{ bindIP: '0.0.0.0', containerPort: 80, hostPort: 32768, protocol: 'tcp' }],
+    },
+  });
+  await targets.sweep();
+  await targets.sweep();
+  const rows = await prisma.target.findMany({ where: { taskId: task!.id } });
+  expect(rows).toEqual([expect.objectContaining({ host: '10.0.0.7', port: 32768, drainingSince: null })]);
+  expect(await events(service.id)).toContain('(service web) registered 1 targets in (target-group web-tg)');
+
+  // Not steady until the load balancer finds the target healthy.
+  await services.reconcile(service.id);
+  expect((await prisma.service.findUniqueOrThrow({ where: { id: service.id } })).steady).toBe(false);
+  await prisma.targetHealth.create({
+    data: { targetId: rows[0]!.id, reporter: 'lb-1', state: 'healthy', activeSessions: 1 },
+  });
+  await services.reconcile(service.id);
+  expect((await prisma.service.findUniqueOrThrow({ where: { id: service.id } })).steady).toBe(true);
+
+  // StopTask: the task drains first.
+  expect(await requestTaskStop(prisma, task!.id, { stopCode: 'UserInitiated', reason: 'by hand' })).toBe(
+    true,
+  );
+  expect(await prisma.task.findUniqueOrThrow({ where: { id: task!.id } })).toMatchObject({
+    lastStatus: 'DEACTIVATING',
+    desiredStatus: 'STOPPED',
+  });
+  await targets.sweep();
+  expect(told).toEqual([]);
+  expect(await prisma.target.count({ where: { taskId: task!.id } })).toBe(1);
+
+  // The load balancer has no session left on it, reported after the drain began.
+  await prisma.targetHealth.update({
+    where: { targetId_reporter: { targetId: rows[0]!.id, reporter: 'lb-1' } },
+    data: { activeSessions: 0, reportedAt: new Date(Date.now() + 1) },
+  });
+  await targets.sweep();
+  expect(await prisma.target.count({ where: { taskId: task!.id } })).toBe(0);
+  expect(told).toEqual([task!.id]);
+  expect(await events(service.id)).toContain('(service web) deregistered 1 targets in (target-group web-tg)');
+});
