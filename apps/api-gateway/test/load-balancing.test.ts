@@ -66,7 +66,7 @@ describe('target groups and load balancers', () => {
     );
   });
 
-  it('creates a load balancer with listeners; a port is one load balancer’s; protocols must agree', async () => {
+  it('creates a load balancer with listeners; ports are unique in it; protocols must agree', async () => {
     const res = await gw.http.post('/v1/load-balancers').send({
       name: 'edge',
       listeners: [
@@ -95,11 +95,14 @@ describe('target groups and load balancers', () => {
     );
     expect(rows[0].rules).toEqual([{ priority: 10, pathPrefix: '/api', targetGroupId: rows[0].id }]);
 
-    const taken = await gw.http.post('/v1/load-balancers').send({
-      name: 'edge2',
-      listeners: [{ port: 18000, protocol: 'HTTP', defaultTargetGroupArn: 'web-tg' }],
+    const dupPort = await gw.http.patch('/v1/load-balancers/edge').send({
+      listeners: [
+        { port: 18000, protocol: 'HTTP', defaultTargetGroupArn: 'web-tg' },
+        { port: 18000, protocol: 'HTTP', defaultTargetGroupArn: 'web-tg' },
+      ],
     });
-    expect(taken.status).toBe(409);
+    expect(dupPort.status).toBe(400);
+    expect(dupPort.body.message).toMatch(/^listeners\[1\]\.port: /);
     const mismatch = await gw.http.post('/v1/load-balancers').send({
       name: 'edge2',
       listeners: [{ port: 18001, protocol: 'TCP', defaultTargetGroupArn: 'web-tg' }],

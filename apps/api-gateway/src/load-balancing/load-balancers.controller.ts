@@ -7,8 +7,8 @@ import { LoadBalancingService } from './load-balancing.service.js';
 import { loadBalancerView } from './load-balancing.views.js';
 
 /**
- * ELB load balancers and their listeners. Every load-balancer app (apps/load-balancer) serves
- * every listener, so a port belongs to one load balancer. `{loadBalancer}` is a name or an ARN.
+ * ELB load balancers and their listeners. Each load-balancer app (apps/load-balancer) serves one
+ * load balancer, by name, on its edge machine. `{loadBalancer}` is a name or an ARN.
  */
 @ApiTags('load balancing')
 @Controller('v1/load-balancers')

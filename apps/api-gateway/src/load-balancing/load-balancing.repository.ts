@@ -236,27 +236,10 @@ export class LoadBalancingRepository {
     }));
   }
 
-  /** Every load-balancer app serves every listener: a port may be used by one load balancer only. */
-  private async checkPortsFree(tx: Tx, listeners: readonly ListenerRequest[], exceptLoadBalancerId?: string) {
-    const taken = await tx.listener.findFirst({
-      where: {
-        port: { in: listeners.map((l) => l.port) },
-        ...(exceptLoadBalancerId ? { loadBalancerId: { not: exceptLoadBalancerId } } : {}),
-      },
-      select: { port: true, loadBalancer: { select: { name: true } } },
-    });
-    if (taken)
-      throw new ConflictError(
-        'DuplicateListenerException',
-        `port ${taken.port} is already used by a listener of load balancer ${taken.loadBalancer.name}`,
-      );
-  }
-
   async createLoadBalancer(name: string, listeners: ListenerRequest[]): Promise<LoadBalancerWithListeners> {
     try {
       return await this.db.$transaction(async (tx) => {
         const resolved = await this.resolveListeners(tx, listeners);
-        await this.checkPortsFree(tx, listeners);
         const lb = await tx.loadBalancer.create({ data: { name } });
         for (const l of resolved) await tx.listener.create({ data: { loadBalancerId: lb.id, ...l } });
         return tx.loadBalancer.findUniqueOrThrow({ where: { id: lb.id }, include: LOAD_BALANCER_INCLUDE });
@@ -279,7 +262,6 @@ export class LoadBalancingRepository {
       if (!locked.length) throw loadBalancerNotFound(name);
       const id = locked[0]!.id;
       const resolved = await this.resolveListeners(tx, listeners);
-      await this.checkPortsFree(tx, listeners, id);
       await tx.listener.deleteMany({
         where: { loadBalancerId: id, port: { notIn: listeners.map((l) => l.port) } },
       });
