@@ -261,24 +261,28 @@ describe('load balancer on HAProxy', () => {
 
   it('ends a draining target’s sessions once the deregistration delay is over', async () => {
     const b3 = backends[2]!;
-    web().targets = [targetOf(b3), targetOf(backends[1]!)];
+    web().targets = [targetOf(b3)];
     web().deregistrationDelaySeconds = 1;
     publish();
-    await waitFor('b3 healthy', async () => (healthOf(b3)?.state === 'healthy' ? true : undefined));
-    // A slow request that outlives the delay: HAProxy ends it when the delay is over.
-    web().targets = [targetOf(backends[1]!)];
-    web().targets.push(targetOf(b3));
-    let slow: Promise<unknown> | undefined;
-    for (let i = 0; i < 4 && !slow; i++) {
-      const p = get(port, '/slow').catch((e: unknown) => e);
-      await sleep(200);
-      if (b3.served > 0) slow = p;
-    }
-    web().targets = [targetOf(backends[1]!), targetOf(b3, new Date())];
+    await waitFor('only b3 serves', async () => {
+      const names = new Set<string>();
+      for (let i = 0; i < 4; i++) names.add((await get(port)).body);
+      return names.size === 1 && names.has('b3') ? true : undefined;
+    });
+    // A slow request (5 s) that outlives the 1 s delay: its session is ended when the delay is over.
+    const started = Date.now();
+    const slow = get(port, '/slow').then(
+      (r) => `HTTP ${r.status}`,
+      (e: unknown) => String(e),
+    );
+    await waitFor('b3 has the session', async () => (healthOf(b3)?.activeSessions === 1 ? true : undefined));
+    web().targets = [targetOf(b3, new Date()), targetOf(backends[1]!)];
     publish();
     await waitFor('b3 removed after its delay', async () =>
       healthOf(b3)?.reason === 'Target.NotRegistered' ? true : undefined,
     );
+    expect(await slow).not.toBe('HTTP 200');
+    expect(Date.now() - started).toBeLessThan(4500);
     web().deregistrationDelaySeconds = 10;
     publish();
   });
