@@ -130,7 +130,9 @@ export class Haproxy {
         { detached: true, stdio: ['ignore', log, log] },
       );
       child.on('error', (err) => this.logger.error({ err }, 'HAProxy failed to start'));
-      child.on('exit', (code, signal) => this.logger.warn({ code, signal }, 'HAProxy exited'));
+      child.on('exit', (code, signal) =>
+        this.logger[code === 0 ? 'info' : 'warn']({ code, signal }, 'HAProxy exited'),
+      );
       child.unref();
       if (child.pid === undefined) throw new Error(`cannot run ${this.binary}`);
       this.masterPid = child.pid;
