@@ -23,6 +23,8 @@ export interface TestGateway {
   /** `127.0.0.1:<port>` of the agent gRPC server (TLS). */
   grpcAddress: string;
   count(table: string): Promise<number>;
+  /** A provider of the running app (a repository, to reach what no route shows). */
+  get<T>(type: abstract new (...args: never[]) => T): T;
   close(): Promise<void>;
 }
 
@@ -60,6 +62,7 @@ export async function startTestGateway(
     sql,
     databaseUrl: db.url,
     grpcAddress: `127.0.0.1:${grpcPort}`,
+    get: (type) => app.get(type),
     count: async (table) => Number((await sql.query(`SELECT count(*) FROM ${table}`)).rows[0].count),
     close: async () => {
       await sql.end();

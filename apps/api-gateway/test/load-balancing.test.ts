@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { AgentsRepository } from '../src/agents/agents.repository.js';
 import { startTestGateway, type TestGateway } from './gateway.js';
 
 const ELB = 'arn:berth:elasticloadbalancing:local:000000000000';
@@ -242,6 +244,49 @@ describe('target groups and load balancers', () => {
     await gw.http.patch('/v1/clusters/default/services/web').send({ loadBalancers: [] }).expect(200);
     expect(await gw.count('service_load_balancer')).toBe(0);
     await gw.http.delete('/v1/target-groups/svc-tg').expect(200);
+  });
+
+  it('StopTask drains a task with targets: DEACTIVATING, and sent to its agent as RUNNING until its targets go', async () => {
+    await gw.http.post('/v1/target-groups').send({ name: 'drain-tg', protocol: 'HTTP' }).expect(200);
+    const instanceId = randomUUID();
+    await gw.sql.query(
+      `INSERT INTO container_instance (id, cluster_id, host_address, registered_cpu, registered_memory, agent_connected, updated_at)
+       SELECT $1, id, '10.0.0.8', 1024, 1024, true, now() FROM cluster WHERE name = 'default'`,
+      [instanceId],
+    );
+    const run = await gw.http
+      .post('/v1/clusters/default/tasks')
+      .send({ taskDefinition: 'lbweb' })
+      .expect(200);
+    const taskId: string = run.body.tasks[0].taskArn.split('/').pop();
+    await gw.sql.query(
+      `UPDATE task SET container_instance_id = $2, last_status = 'RUNNING', started_at = now() WHERE id = $1`,
+      [taskId, instanceId],
+    );
+    await gw.sql.query(
+      `INSERT INTO target (id, target_group_id, task_id, host, port)
+       SELECT gen_random_uuid(), id, $1, '10.0.0.8', 32768 FROM target_group WHERE name = 'drain-tg'`,
+      [taskId],
+    );
+    await gw.http.post(`/v1/clusters/default/tasks/${taskId}/stop`).send({ reason: 'by hand' }).expect(200);
+    const task = await gw.http.get(`/v1/clusters/default/tasks/${taskId}`).expect(200);
+    expect(task.body.task ?? task.body).toMatchObject({
+      lastStatus: 'DEACTIVATING',
+      desiredStatus: 'STOPPED',
+    });
+    const health = await gw.http.get('/v1/target-groups/drain-tg/health').expect(200);
+    expect(health.body.targetHealthDescriptions[0]).toMatchObject({
+      taskArn: `arn:berth:ecs:local:000000000000:task/default/${taskId}`,
+      targetHealth: { state: 'draining', reason: 'Target.DeregistrationInProgress' },
+    });
+
+    const agents = gw.get(AgentsRepository);
+    const sent = async () => (await agents.desiredTasks(instanceId)).find((t) => t.id === taskId)!;
+    expect(await sent()).toMatchObject({ lastStatus: 'RUNNING', desiredStatus: 'RUNNING' });
+    expect((await agents.tasksForAgents([taskId]))[0]).toMatchObject({ desiredStatus: 'RUNNING' });
+    // The controller ended the drain.
+    await gw.sql.query(`DELETE FROM target WHERE task_id = $1`, [taskId]);
+    expect(await sent()).toMatchObject({ lastStatus: 'RUNNING', desiredStatus: 'STOPPED' });
   });
 
   it('refuses to delete a target group a listener uses; deletes a load balancer, then the group', async () => {
