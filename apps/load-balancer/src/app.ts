@@ -89,8 +89,10 @@ export async function startLoadBalancer(opts: LoadBalancerOptions): Promise<Load
     const commands = planServers(desired, runtime, now());
     if (commands.length > 0) {
       for (const command of commands) await apply(haproxy.api, command, logger);
-      runtime = await haproxy.api.snapshot();
     }
+    // Sessions in old workers count too: a drain is not over while a replaced worker still
+    // serves a request on the target.
+    runtime = await haproxy.snapshot();
 
     const health = targetHealth(desired, runtime);
     const key = JSON.stringify(health);

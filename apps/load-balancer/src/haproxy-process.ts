@@ -4,7 +4,13 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from '@berth/config';
-import { RuntimeApi, reloadMaster, sendCommand } from './runtime-api.js';
+import {
+  RuntimeApi,
+  oldWorkerSessions,
+  reloadMaster,
+  sendCommand,
+  type RuntimeSnapshot,
+} from './runtime-api.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -178,6 +184,12 @@ export class Haproxy {
       }
       if (Date.now() > deadline) throw new Error(`HAProxy did not reload (see ${this.paths.log})`);
     }
+  }
+
+  /** The current worker's backends and servers, with the sessions still open in old workers. */
+  async snapshot(): Promise<RuntimeSnapshot> {
+    const snapshot = await this.api.snapshot();
+    return { ...snapshot, oldWorkerSessions: await oldWorkerSessions(this.paths.masterSocket) };
   }
 
   /** Soft stop (SIGUSR1): listeners close, open requests finish, then the processes exit. */

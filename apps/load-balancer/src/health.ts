@@ -38,7 +38,8 @@ function fromServer(server: RuntimeServer): Pick<TargetHealthReport, 'state' | '
 }
 
 /**
- * Every target's health and open sessions. A target whose group has two backends (with and
+ * Every target's health and open sessions (in the current worker and in the workers a reload
+ * replaced, which still finish their requests). A target whose group has two backends (with and
  * without the PROXY protocol) takes the worse of the two and the sum of their sessions.
  */
 export function targetHealth(lb: LoadBalancerState, runtime: RuntimeSnapshot): TargetHealthReport[] {
@@ -46,16 +47,23 @@ export function targetHealth(lb: LoadBalancerState, runtime: RuntimeSnapshot): T
   const rank: Record<HealthState, number> = { healthy: 0, initial: 1, unhealthy: 2 };
   for (const backend of backendsOf(lb)) {
     for (const target of backend.group.targets) {
-      const server = runtime.servers.find((s) => s.backend === backend.name && s.name === serverName(target));
+      const name = serverName(target);
+      const server = runtime.servers.find((s) => s.backend === backend.name && s.name === name);
+      const inOldWorkers = runtime.oldWorkerSessions?.[`${backend.name}/${name}`] ?? 0;
       let report: TargetHealthReport;
       if (!server) {
         report = target.drainingSince
-          ? { targetId: target.id, state: 'unhealthy', reason: 'Target.NotRegistered', activeSessions: 0 }
+          ? {
+              targetId: target.id,
+              state: 'unhealthy',
+              reason: inOldWorkers > 0 ? 'Target.DeregistrationInProgress' : 'Target.NotRegistered',
+              activeSessions: inOldWorkers,
+            }
           : {
               targetId: target.id,
               state: 'initial',
               reason: 'Elb.RegistrationInProgress',
-              activeSessions: 0,
+              activeSessions: inOldWorkers,
             };
       } else {
         const health = fromServer(server);
@@ -63,7 +71,7 @@ export function targetHealth(lb: LoadBalancerState, runtime: RuntimeSnapshot): T
           targetId: target.id,
           ...health,
           reason: target.drainingSince ? 'Target.DeregistrationInProgress' : health.reason,
-          activeSessions: server.sessions,
+          activeSessions: server.sessions + inOldWorkers,
         };
       }
       const before = reports.get(target.id);

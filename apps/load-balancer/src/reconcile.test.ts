@@ -1,7 +1,7 @@
 import type { LoadBalancerState, Target } from './desired-state.js';
 import { targetHealth } from './health.js';
 import { planServers } from './reconcile.js';
-import type { RuntimeServer } from './runtime-api.js';
+import { parseOldWorkers, type RuntimeServer } from './runtime-api.js';
 
 const now = new Date('2026-11-27T12:00:00Z');
 const secondsAgo = (s: number) => new Date(now.getTime() - s * 1000);
@@ -147,5 +147,35 @@ describe('targetHealth', () => {
       reason: 'Target.NotRegistered',
       activeSessions: 0,
     });
+  });
+});
+
+describe('parseOldWorkers', () => {
+  it('lists the pids under "# old workers" in show proc', () => {
+    const showProc = [
+      '#<PID>          <type>          <reloads>       <uptime>        <version>',
+      '14740           master          1 [failed: 0]   0d00h00m02s     2.6.12-1+deb12u4',
+      '# workers',
+      '14773           worker          0               0d00h00m01s     2.6.12-1+deb12u4',
+      '# old workers',
+      '14741           worker          1               0d00h00m02s     2.6.12-1+deb12u4',
+      '# programs',
+      '',
+    ].join('\n');
+    expect(parseOldWorkers(showProc)).toEqual([14741]);
+  });
+});
+
+describe('targetHealth after a reload', () => {
+  it('counts sessions still open in the workers a reload replaced', () => {
+    const draining = lb([target('a', 1, secondsAgo(1))]);
+    expect(targetHealth(draining, { ...runtime(), oldWorkerSessions: { 'tg-web/a': 1 } })[0]).toEqual({
+      targetId: 'a',
+      state: 'unhealthy',
+      reason: 'Target.DeregistrationInProgress',
+      activeSessions: 1,
+    });
+    const withServer = { ...runtime(server('a', 1, 'DRAIN', 2)), oldWorkerSessions: { 'tg-web/a': 1 } };
+    expect(targetHealth(draining, withServer)[0]?.activeSessions).toBe(3);
   });
 });

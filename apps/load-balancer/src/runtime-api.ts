@@ -21,6 +21,11 @@ export interface RuntimeServer {
 export interface RuntimeSnapshot {
   backends: string[];
   servers: RuntimeServer[];
+  /**
+   * Sessions still open in workers replaced by a reload, by `backend/server`: they finish their
+   * requests there, on servers the new worker may no longer have.
+   */
+  oldWorkerSessions?: Record<string, number>;
 }
 
 export class RuntimeApiError extends Error {}
@@ -145,4 +150,37 @@ export function parseStat(csv: string): RuntimeSnapshot {
 /** The master CLI (`-S` socket): reloads the workers seamlessly. */
 export async function reloadMaster(masterSocket: string): Promise<void> {
   await sendCommand(masterSocket, 'reload');
+}
+
+/** The pids under `# old workers` in the master CLI's `show proc`. */
+export function parseOldWorkers(showProc: string): number[] {
+  const pids: number[] = [];
+  let inOld = false;
+  for (const line of showProc.split('\n')) {
+    if (line.startsWith('#')) {
+      inOld = line.startsWith('# old workers');
+      continue;
+    }
+    const pid = /^(\d+)\s/.exec(line);
+    if (inOld && pid) pids.push(Number(pid[1]));
+  }
+  return pids;
+}
+
+/** The open sessions of every server in the old workers, through the master CLI (`@!<pid>`). */
+export async function oldWorkerSessions(masterSocket: string): Promise<Record<string, number>> {
+  const sessions: Record<string, number> = {};
+  for (const pid of parseOldWorkers(await sendCommand(masterSocket, 'show proc'))) {
+    let stat: RuntimeSnapshot;
+    try {
+      stat = parseStat(await sendCommand(masterSocket, `@!${pid} show stat`));
+    } catch {
+      continue; // it has just exited
+    }
+    for (const s of stat.servers) {
+      if (s.sessions > 0)
+        sessions[`${s.backend}/${s.name}`] = (sessions[`${s.backend}/${s.name}`] ?? 0) + s.sessions;
+    }
+  }
+  return sessions;
 }

@@ -316,6 +316,35 @@ describe('load balancer on HAProxy', () => {
     expect([...stats.byBackend.keys()].sort()).toEqual(['b1', 'b2', 'b3']);
   });
 
+  it('keeps counting a draining target’s session that a reload left in the old worker', async () => {
+    const b6 = backends[5]!;
+    web().targets = [targetOf(b6)];
+    publish();
+    await waitFor('only b6 serves', async () => {
+      const names = new Set<string>();
+      for (let i = 0; i < 4; i++) names.add((await get(port)).body);
+      return names.size === 1 && names.has('b6') ? true : undefined;
+    });
+    let slowDone = false;
+    const slow = get(port, '/slow').finally(() => (slowDone = true));
+    await waitFor('b6 has the session', async () => (healthOf(b6)?.activeSessions === 1 ? true : undefined));
+    // Drain b6 and change the health check timeout (a reload) in the same pass.
+    const worker = await app.haproxy.api.workerPid();
+    web().targets = [targetOf(b6, new Date()), targetOf(backends[1]!)];
+    web().healthCheck.timeoutSeconds = 2;
+    publish();
+    await waitFor('a new worker', async () =>
+      (await app.haproxy.api.workerPid()) !== worker ? true : undefined,
+    );
+    await sleep(600);
+    expect(slowDone).toBe(false);
+    expect(healthOf(b6)).toMatchObject({ reason: 'Target.DeregistrationInProgress', activeSessions: 1 });
+    expect(await slow).toEqual({ status: 200, body: 'b6' });
+    await waitFor('b6 drained', async () =>
+      healthOf(b6)?.reason === 'Target.NotRegistered' ? true : undefined,
+    );
+  });
+
   it('restarts HAProxy when it dies', async () => {
     const before = app.haproxy.pid;
     app.haproxy.kill();
