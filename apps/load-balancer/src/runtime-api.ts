@@ -1,5 +1,9 @@
 import net from 'node:net';
 
+// A small adapter of our own: the npm clients of the stats socket (haproxy, haproxy-sdk,
+// haproxy-stat, haproxy-sock-handler) date from HAProxy 1.5-1.8 and nbproc. None of them knows the
+// 2.x dynamic servers (`add server`, `del server`) or the master CLI, which are what this app needs.
+
 /** Every timeout of the HAProxy sockets, in one place. */
 export const SOCKET_TIMEOUT_MS = 3000;
 
