@@ -189,7 +189,13 @@ export class Haproxy {
   /** The current worker's backends and servers, with the sessions still open in old workers. */
   async snapshot(): Promise<RuntimeSnapshot> {
     const snapshot = await this.api.snapshot();
-    return { ...snapshot, oldWorkerSessions: await oldWorkerSessions(this.paths.masterSocket) };
+    try {
+      return { ...snapshot, oldWorkerSessions: await oldWorkerSessions(this.paths.masterSocket) };
+    } catch (err) {
+      // The master CLI is only needed for this count; health is still worth reporting without it.
+      this.logger.warn({ err }, 'cannot read the old workers through the master CLI');
+      return snapshot;
+    }
   }
 
   /** Soft stop (SIGUSR1): listeners close, open requests finish, then the processes exit. */
