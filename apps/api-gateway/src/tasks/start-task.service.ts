@@ -1,16 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  arns,
-  InvalidParameterError,
-  ServiceUnavailableError,
-  assertClusterPolicyAllows,
-  parseTaskDefinitionRef,
-  taskReservation,
-  validateOverrides,
-  validateStartTask,
-  readTaskDefinition,
-  type ArnContext,
-} from '@berth/domain';
+import { arns, taskReservation, validateStartTask, type ArnContext } from '@berth/domain';
 import type { Hints } from '@berth/queues';
 import { ARN_CONTEXT } from '../http/arn-context.js';
 import { validId } from '../http/describe.js';
@@ -18,6 +7,7 @@ import { ClustersRepository } from '../clusters/clusters.repository.js';
 import { TaskDefinitionsRepository } from '../task-definitions/task-definitions.repository.js';
 import { HINTS, LOGGER, REDIS, type Logger, type Redis } from '../infra/providers.js';
 import { StartTaskRepository } from './start-task.repository.js';
+import { assertPlacementQueueReady, launchableRevision } from './launch.js';
 
 /**
  * StartTask: one task of a task definition on each container instance named, as ECS's StartTask
@@ -40,17 +30,12 @@ export class StartTaskService {
   async startTask(clusterName: string, body: unknown) {
     const input = validateStartTask(body);
     const cluster = await this.clusters.get(clusterName);
-    const ref = parseTaskDefinitionRef(input.taskDefinition);
-    const td = await this.taskDefinitions.find(ref.family, ref.revision);
-    if (td.status !== 'ACTIVE') {
-      throw new InvalidParameterError(
-        `taskDefinition: ${td.family}:${td.revision} is INACTIVE (deregistered); no new tasks can start from it`,
-        'taskDefinition',
-      );
-    }
-    const definition = readTaskDefinition(td.definition, `${td.family}:${td.revision}`);
-    validateOverrides(definition, `${td.family}:${td.revision}`, input.overrides);
-    assertClusterPolicyAllows(cluster, `${td.family}:${td.revision}`, definition);
+    const { td, definition } = await launchableRevision(
+      this.taskDefinitions,
+      cluster,
+      input.taskDefinition,
+      input.overrides,
+    );
 
     const refs = new Map(input.containerInstances.map((r) => [r, validId(r, 'container-instance')]));
     const registered = await this.repo.registeredInstances(
@@ -68,10 +53,7 @@ export class StartTaskService {
         });
     }
     if (instanceIds.length === 0) return { tasks: [], failures };
-    if (this.redis.status !== 'ready')
-      throw new ServiceUnavailableError(
-        'the placement queue (Redis) is unavailable; nothing was written, retry',
-      );
+    assertPlacementQueueReady(this.redis);
     const tasks = await this.repo.create(
       cluster,
       td,

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   InvalidParameterError,
-  ServiceUnavailableError,
   cursors,
   requestHash,
   nextPageToken,
@@ -9,16 +8,12 @@ import {
   parsePropagateTags,
   parseResourceId,
   parseTags,
-  parseTaskDefinitionRef,
   storedTags,
   taskTags,
   validateRunTask,
   validateStopTask,
-  validateOverrides,
   taskReservation,
-  assertClusterPolicyAllows,
   launchTargetWarnings,
-  readTaskDefinition,
   type RunTaskInput,
 } from '@berth/domain';
 import { splitFound, validId } from '../http/describe.js';
@@ -30,6 +25,7 @@ import { TaskDefinitionsRepository } from '../task-definitions/task-definitions.
 import { HINTS, LOGGER, REDIS, type Logger, type Redis } from '../infra/providers.js';
 import { CONFIG, type GatewayConfig } from '../config.js';
 import { TasksRepository } from './tasks.repository.js';
+import { assertPlacementQueueReady, launchableRevision } from './launch.js';
 
 @Injectable()
 export class TasksService {
@@ -66,25 +62,15 @@ export class TasksService {
       : undefined;
     const earlier = claim && (await this.tasks.replay(claim));
     if (earlier) return earlier;
-    const ref = parseTaskDefinitionRef(input.taskDefinition);
-    const td = await this.taskDefinitions.find(ref.family, ref.revision);
-    if (td.status !== 'ACTIVE') {
-      throw new InvalidParameterError(
-        `taskDefinition: ${td.family}:${td.revision} is INACTIVE (deregistered); no new tasks can start from it`,
-        'taskDefinition',
-      );
-    }
-    const definition = readTaskDefinition(td.definition, `${td.family}:${td.revision}`);
-    validateOverrides(definition, `${td.family}:${td.revision}`, input.overrides);
-    assertClusterPolicyAllows(cluster, `${td.family}:${td.revision}`, definition);
+    const { td, definition } = await launchableRevision(
+      this.taskDefinitions,
+      cluster,
+      input.taskDefinition,
+      input.overrides,
+    );
     const placementConstraints = (input.placementConstraints as unknown[] | undefined) ?? [];
     const placementStrategy = (input.placementStrategy as unknown[] | undefined) ?? RUN_TASK_DEFAULT_STRATEGY;
-    // Placement runs on the scheduler's queue: while Redis is away a new task could not be placed,
-    // so the caller hears it now, before anything is written, and retries (AWS SDKs retry 503s).
-    if (this.redis.status !== 'ready')
-      throw new ServiceUnavailableError(
-        'the placement queue (Redis) is unavailable; nothing was written, retry',
-      );
+    assertPlacementQueueReady(this.redis);
     // propagateTags TASK_DEFINITION: the definition's tags, with the call's own over them.
     const tags = taskTags(propagateTags, { taskDefinition: storedTags(td.tags) }, ownTags);
     let tasks;
