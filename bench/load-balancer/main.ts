@@ -39,7 +39,7 @@ await runBenchmark('lb', async ({ databaseUrl, processes, dataDir }) => {
     const group = (await call('POST', '/v1/target-groups', {
       name: 'bench-tg',
       protocol: 'HTTP',
-      healthCheck: { path: '/', intervalSeconds: 2, timeoutSeconds: 1, healthyThresholdCount: 2 },
+      healthCheck: { path: '/', intervalSeconds: 5, timeoutSeconds: 2, healthyThresholdCount: 2 },
     })) as { targetGroup: { targetGroupArn: string } };
     const listenerPort = await freePort();
     await call('POST', '/v1/load-balancers', {
