@@ -47,11 +47,17 @@ export interface LocalCluster {
   joinToken: string;
   prefix: string;
   agents: { hostAddress: string; dataDir: string; process: ChildProcess }[];
+  /**
+   * The load-balancer apps (`load-balancer-1`, ...) with the HAProxy run directory of each; they
+   * are control-plane apps for killApp, isRunning and startApp.
+   */
+  loadBalancerApps: { name: string; runDir: string }[];
   /** Every line each app printed, by app name, across restarts. */
   logs: Map<string, string[]>;
   /**
    * Kills a control-plane app (`api-gateway`, `api-gateway-2`, `scheduler`,
-   * `deployment-controller`) with SIGKILL.
+   * `deployment-controller`, `load-balancer-<i>`) with SIGKILL. A load-balancer app's HAProxy keeps
+   * running, and its next start adopts it.
    */
   killApp(name: string): Promise<void>;
   /** Whether a control-plane app's process is still alive. */
@@ -85,6 +91,12 @@ export async function startLocalCluster(opts: {
    * The caller removes the hosts after stop().
    */
   hosts?: TestHosts;
+  /**
+   * Load-balancer apps (apps/load-balancer, each with its own HAProxy) serving the load balancer
+   * `loadBalancer` on `bind` (127.0.0.1 unless given): `count` of them, as `load-balancer-1`, ...
+   * stop() stops them and their HAProxy.
+   */
+  loadBalancers?: { loadBalancer: string; count: number; bind?: string };
 }): Promise<LocalCluster> {
   const hosts = opts.hosts;
   const db = await createTestDatabase();
@@ -136,7 +148,7 @@ export async function startLocalCluster(opts: {
   const grpcHost = hosts?.bridgeAddress ?? '127.0.0.1';
   const grpcAddresses = gateways.map((g) => `${grpcHost}:${g.grpcPort}`);
   const grpcAddress = grpcAddresses[0]!;
-  const APPS: Record<string, { script: string; env?: Record<string, string> }> = {
+  const APPS: Record<string, { script: string; args?: string[]; env?: Record<string, string> }> = {
     scheduler: { script: 'apps/scheduler/dist/main.js' },
     'deployment-controller': { script: 'apps/deployment-controller/dist/main.js' },
   };
@@ -152,7 +164,26 @@ export async function startLocalCluster(opts: {
       },
     };
   }
-  const startApp = (name: string) => start(name, APPS[name]!.script, [], APPS[name]!.env);
+  const loadBalancerApps: LocalCluster['loadBalancerApps'] = [];
+  for (let i = 0; i < (opts.loadBalancers?.count ?? 0); i++) {
+    const name = `load-balancer-${i + 1}`;
+    const runDir = await mkdtemp(join(tmpdir(), 'berth-lb-'));
+    loadBalancerApps.push({ name, runDir });
+    APPS[name] = {
+      script: 'apps/load-balancer/dist/main.js',
+      args: [
+        '--load-balancer',
+        opts.loadBalancers!.loadBalancer,
+        '--bind',
+        opts.loadBalancers!.bind ?? '127.0.0.1',
+        '--id',
+        `lb-${i + 1}`,
+        '--run-dir',
+        runDir,
+      ],
+    };
+  }
+  const startApp = (name: string) => start(name, APPS[name]!.script, APPS[name]!.args, APPS[name]!.env);
   const apps = new Map(Object.keys(APPS).map((name) => [name, startApp(name)]));
   for (const url of apis) {
     await waitFor(
@@ -251,6 +282,7 @@ export async function startLocalCluster(opts: {
     db,
     prefix,
     agents,
+    loadBalancerApps,
     logs,
     async killApp(name) {
       const child = apps.get(name)!;
@@ -296,6 +328,12 @@ export async function startLocalCluster(opts: {
             : new Promise((r) => c.once('exit', r)),
         ),
       );
+      // SIGTERM stopped each load-balancer app's HAProxy softly; one whose app was killed (and
+      // not started again) is still running: it goes now.
+      for (const { runDir } of loadBalancerApps) {
+        await stopHaproxy(runDir);
+        await rm(runDir, { recursive: true, force: true });
+      }
       await db.drop();
       for (const a of agents) {
         // The agents are gone; remove what they made in Docker so test runs leave nothing behind.
@@ -306,6 +344,27 @@ export async function startLocalCluster(opts: {
       }
     },
   };
+}
+
+/** Stops the HAProxy master whose pid file is in `runDir`, if it still runs (SIGTERM, then SIGKILL). */
+async function stopHaproxy(runDir: string): Promise<void> {
+  const pid = Number((await readFile(join(runDir, 'haproxy.pid'), 'utf8').catch(() => '')).trim());
+  if (!pid) return;
+  const comm = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
+  if (comm !== 'haproxy') return;
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+    if (!alive()) return;
+    process.kill(pid, signal);
+    for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 async function removeDockerObjects(instanceId: string): Promise<void> {
