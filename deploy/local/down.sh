@@ -23,6 +23,17 @@ for pidfile in "$ROOT"/.berth/run/*.pid; do
   fi
   rm -f "$pidfile"
 done
+# The load-balancer app stops its HAProxy softly on SIGTERM; one it left behind (the app was
+# killed) goes now.
+for pidfile in "$ROOT"/.berth/lb/*/haproxy.pid; do
+  [ -e "$pidfile" ] || continue
+  pid=$(cat "$pidfile")
+  if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = haproxy ]; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+done
 if [ -e /tmp/berth-netns/up ] || ip netns list | grep -q '^berth-h[0-9]*-up\b'; then
   bash "$ROOT/deploy/local/netns.sh" down up
   rm -rf "$ROOT"/.berth/agents/netns-*

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brings up a local Berth cluster on this machine: Postgres, Redis and dockerd, then the
 # api-gateway (REST on 127.0.0.1:8080, agent gRPC on 127.0.0.1:8443), scheduler,
-# deployment-controller and N agents on 127.0.0.2, 127.0.0.3, ..., and runs a sample task.
+# deployment-controller, a load-balancer app (with HAProxy) and N agents on 127.0.0.2, 127.0.0.3,
+# ..., and runs the sample as a service of 2 tasks behind http://127.0.0.1:8000/.
 # Idempotent: a second run rebuilds and restarts the apps; the database and tasks stay.
 # --netns: each agent runs on a test host of its own instead, a network namespace with its own
 # address 10.231.N.(10+i) and dockerd (deploy/local/netns.sh), reaching the gateway's gRPC on the
@@ -58,13 +59,17 @@ start_app() { # name command...
   echo $! >"$STATE/run/$name.pid"
 }
 
-log "starting api-gateway, scheduler, deployment-controller"
+log "starting api-gateway, scheduler, deployment-controller, load-balancer"
 # Only the gateway (and berth-admin beside it) holds the master keys.
 # Its gRPC listener is TLS only, with a certificate from the cluster CA for these names.
 start_app api-gateway env BERTH_MASTER_KEYS="$MASTER_KEYS" BERTH_GRPC_HOST="$GRPC_HOST" \
   BERTH_GRPC_TLS_NAMES="$GRPC_HOST,127.0.0.1,localhost" node "$ROOT/apps/api-gateway/dist/main.js"
 start_app scheduler node "$ROOT/apps/scheduler/dist/main.js"
 start_app deployment-controller node "$ROOT/apps/deployment-controller/dist/main.js"
+# The data plane of the load balancer `sample`: this app drives one HAProxy (its config, sockets
+# and log in .berth/lb/sample). down.sh stops both.
+start_app load-balancer node "$ROOT/apps/load-balancer/dist/main.js" --load-balancer sample --bind 127.0.0.1 \
+  --id local-1 --run-dir "$STATE/lb/sample"
 for _ in $(seq 1 100); do curl -fs "$API/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
 curl -fs "$API/healthz" >/dev/null || { tail -20 "$STATE/logs/api-gateway.log"; exit 1; }
 
@@ -103,36 +108,37 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 
-# The sample: busybox httpd on a dynamic host port, started once. Test hosts are new on each run,
-# so a sample on earlier ones is gone with them: stop it and start another.
-SAMPLE=berth-sample
-if [ "$NETNS" = 1 ]; then
-  SAMPLE=berth-sample-netns
-  curl -fs -H "$AUTH" "$API/v1/clusters/default/tasks?desiredStatus=RUNNING&startedBy=$SAMPLE" |
-    node -e 'for (const t of JSON.parse(require("fs").readFileSync(0, "utf8")).tasks) console.log(t.taskArn.split("/").pop())' |
-    while read -r id; do
-      curl -fs -X POST "$API/v1/clusters/default/tasks/$id/stop" -H "$AUTH" -H 'content-type: application/json' -d '{}' >/dev/null
-    done
-fi
-if ! curl -fs -H "$AUTH" "$API/v1/clusters/default/tasks?desiredStatus=RUNNING&startedBy=$SAMPLE" | grep -q '"taskArn"'; then
-  log "registering and running the sample task"
+# The sample: a service of 2 busybox httpd tasks on dynamic host ports, behind the target group
+# sample-tg and the listener 127.0.0.1:8000 of the load balancer `sample` (docs/load-balancing.md).
+# Made once: a resource that exists already is kept. Standalone sample tasks of earlier versions
+# of this script are stopped.
+curl -fs -H "$AUTH" "$API/v1/clusters/default/tasks?desiredStatus=RUNNING&startedBy=berth-sample" |
+  node -e 'for (const t of JSON.parse(require("fs").readFileSync(0, "utf8")).tasks) console.log(t.taskArn.split("/").pop())' |
+  while read -r id; do
+    curl -fs -X POST "$API/v1/clusters/default/tasks/$id/stop" -H "$AUTH" -H 'content-type: application/json' -d '{}' >/dev/null
+  done
+# POSTs $2 to $1; an answer of 409 (it exists) is fine.
+create() {
+  local status
+  status=$(curl -s -o "$STATE/run/create.out" -w '%{http_code}' -X POST "$API$1" -H "$AUTH" -H 'content-type: application/json' -d "$2")
+  [ "$status" = 200 ] || [ "$status" = 409 ] || { echo "POST $1: $status $(cat "$STATE/run/create.out")" >&2; exit 1; }
+}
+create /v1/target-groups '{"name":"sample-tg","protocol":"HTTP","healthCheck":{"path":"/","intervalSeconds":5,"timeoutSeconds":2,"healthyThresholdCount":2,"unhealthyThresholdCount":2},"deregistrationDelaySeconds":5}'
+TG_ARN=$(curl -fs -H "$AUTH" "$API/v1/target-groups/sample-tg" | node -e 'console.log(JSON.parse(require("fs").readFileSync(0, "utf8")).targetGroup.targetGroupArn)')
+create /v1/load-balancers "{\"name\":\"sample\",\"listeners\":[{\"port\":8000,\"protocol\":\"HTTP\",\"defaultTargetGroupArn\":\"$TG_ARN\"}]}"
+SERVICE_STATUS=$(curl -s -H "$AUTH" "$API/v1/clusters/default/services/sample" | node -e '
+  try { console.log(JSON.parse(require("fs").readFileSync(0, "utf8")).service.status ?? "") } catch { console.log("") }')
+if [ "$SERVICE_STATUS" != ACTIVE ]; then
+  log "registering the sample task definition and creating the sample service"
   curl -fs -X POST "$API/v1/task-definitions" -H "$AUTH" -H 'content-type: application/json' \
     -d @"$ROOT/deploy/local/sample-task-definition.json" >/dev/null
-  curl -fs -X POST "$API/v1/clusters/default/tasks" -H "$AUTH" -H 'content-type: application/json' \
-    -d "{\"taskDefinition\":\"sample-web\",\"count\":1,\"startedBy\":\"$SAMPLE\"}" >/dev/null
+  create /v1/clusters/default/services "{\"serviceName\":\"sample\",\"taskDefinition\":\"sample-web\",\"desiredCount\":2,\"loadBalancers\":[{\"targetGroupArn\":\"$TG_ARN\",\"containerName\":\"web\",\"containerPort\":80}]}"
 fi
-# The URL of the running sample task, once it runs (empty until then).
-sample_url() {
-  curl -fs -H "$AUTH" "$API/v1/clusters/default/tasks?startedBy=$SAMPLE&desiredStatus=RUNNING" | node -e '
-    const { tasks } = JSON.parse(require("fs").readFileSync(0, "utf8"));
-    const t = tasks.find((t) => t.lastStatus === "RUNNING");
-    const b = t && t.containers[0].networkBindings[0];
-    if (b) console.log(`http://${b.bindIP}:${b.hostPort}/`);'
-}
-url=""
-for _ in $(seq 1 150); do
-  url=$(sample_url || true)
-  [ -n "$url" ] && break
+SAMPLE_URL=http://127.0.0.1:8000/
+# The listener answers once a task's target passed its health checks (about 10 s after it starts).
+sample_up=0
+for _ in $(seq 1 300); do
+  curl -fs -o /dev/null "$SAMPLE_URL" && { sample_up=1; break; }
   sleep 0.2
 done
 if [ "$NETNS" = 1 ]; then
@@ -142,8 +148,8 @@ else
 fi
 echo "administrator key: .berth/admin-token (send it as -H \"authorization: Bearer \$(cat .berth/admin-token)\")"
 echo "AWS CLI (ECS API on the same port): AWS_SHARED_CREDENTIALS_FILE=.berth/aws/credentials AWS_CONFIG_FILE=.berth/aws/config aws ecs --endpoint-url $API --profile berth list-clusters"
-if [ -n "$url" ]; then
-  echo "sample task RUNNING: curl $url"
+if [ "$sample_up" = 1 ]; then
+  echo "load-balanced sample: $SAMPLE_URL"
 else
-  echo "the sample task is not RUNNING yet: curl -H \"authorization: Bearer \$(cat .berth/admin-token)\" $API/v1/clusters/default/tasks" >&2
+  echo "the load-balanced sample does not answer yet at $SAMPLE_URL: curl -H \"authorization: Bearer \$(cat .berth/admin-token)\" $API/v1/target-groups/sample-tg/health" >&2
 fi
