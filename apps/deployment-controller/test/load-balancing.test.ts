@@ -148,10 +148,14 @@ it('registers, gates, drains and then stops', async () => {
   expect(told).toEqual([]);
   expect(await prisma.target.count({ where: { taskId: task!.id } })).toBe(1);
 
-  // The load balancer has no session left on it, reported after the drain began.
+  // The load balancer has drained it and has no session left on it, reported after the drain began.
   await prisma.targetHealth.update({
     where: { targetId_reporter: { targetId: rows[0]!.id, reporter: 'lb-1' } },
-    data: { activeSessions: 0, reportedAt: new Date(Date.now() + 1) },
+    data: {
+      activeSessions: 0,
+      reason: 'Target.DeregistrationInProgress',
+      reportedAt: new Date(Date.now() + 1),
+    },
   });
   await targets.sweep();
   expect(await prisma.target.count({ where: { taskId: task!.id } })).toBe(0);

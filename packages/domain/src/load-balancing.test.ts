@@ -81,26 +81,29 @@ describe('targetState', () => {
 
 describe('drainEnded', () => {
   const base = { drainingSince: ago(10), deregistrationDelaySeconds: 30, intervalSeconds: 10, now };
+  /** A report of an app that has applied the drain. */
+  const draining = (reporter: string, ageSeconds: number, sessions = 0): TargetHealthReport => ({
+    ...report(reporter, 'healthy', ageSeconds, sessions),
+    reason: 'Target.DeregistrationInProgress',
+  });
   it.each([
     ['no reporter at all', [], true],
-    ['delay passed with sessions open', [report('lb1', 'healthy', 1, 3)], true, { drainingSince: ago(30) }],
-    ['sessions still open', [report('lb1', 'healthy', 1, 3)], false],
+    ['delay passed with sessions open', [draining('lb1', 1, 3)], true, { drainingSince: ago(30) }],
+    ['sessions still open', [draining('lb1', 1, 3)], false],
+    ['every reporter drained and at 0 since the drain began', [draining('lb1', 1), draining('lb2', 2)], true],
     [
-      'every reporter at 0 since the drain began',
-      [report('lb1', 'healthy', 1), report('lb2', 'healthy', 2)],
+      'a server the app removed after its drain counts as drained',
+      [{ ...report('lb1', 'unhealthy', 1), reason: 'Target.NotRegistered' }],
       true,
     ],
     [
-      'one reporter not heard since the drain began',
-      [report('lb1', 'healthy', 1), report('lb2', 'healthy', 12)],
+      'a report at 0 sessions from a pass that had not yet applied the drain does not end it',
+      [report('lb1', 'healthy', 1)],
       false,
     ],
-    [
-      'a stale reporter does not hold the drain',
-      [report('lb1', 'healthy', 1), report('lb2', 'healthy', 40, 9)],
-      true,
-    ],
-    ['a delay of 0 ends at once', [report('lb1', 'healthy', 1, 3)], true, { deregistrationDelaySeconds: 0 }],
+    ['one reporter not heard since the drain began', [draining('lb1', 1), draining('lb2', 12)], false],
+    ['a stale reporter does not hold the drain', [draining('lb1', 1), draining('lb2', 40, 9)], true],
+    ['a delay of 0 ends at once', [draining('lb1', 1, 3)], true, { deregistrationDelaySeconds: 0 }],
   ] as [string, TargetHealthReport[], boolean, object?][])('%s', (_name, reports, ended, over = {}) => {
     expect(drainEnded({ ...base, ...over, reports })).toBe(ended);
   });

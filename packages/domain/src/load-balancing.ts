@@ -140,16 +140,27 @@ export interface DrainInput {
 }
 
 /**
+ * The reasons a load-balancer app gives only for a target it knows is draining: it has stopped
+ * sending the target new connections (or removed it). A report without one may come from a pass
+ * that read the desired state before the drain began, and its count of 0 sessions says nothing.
+ */
+const DRAIN_APPLIED = new Set(['Target.DeregistrationInProgress', 'Target.NotRegistered']);
+
+/**
  * Whether a draining target may go (and its task be stopped): the deregistration delay has
- * passed, or every current reporter has reported since the drain began and has no session open
- * on it. With no current reporter at all (no load-balancer app running) nothing can be in flight.
+ * passed, or every current reporter has applied the drain and has no session open on it. With no
+ * current reporter at all (no load-balancer app running) nothing can be in flight.
  */
 export function drainEnded(input: DrainInput): boolean {
   if (input.now.getTime() - input.drainingSince.getTime() >= input.deregistrationDelaySeconds * 1000)
     return true;
   const fresh = input.reports.filter((r) => isReportFresh(r, input.intervalSeconds, input.now));
   return fresh.every(
-    (r) => r.reportedAt.getTime() >= input.drainingSince.getTime() && r.activeSessions === 0,
+    (r) =>
+      r.reportedAt.getTime() >= input.drainingSince.getTime() &&
+      r.reason !== null &&
+      DRAIN_APPLIED.has(r.reason) &&
+      r.activeSessions === 0,
   );
 }
 

@@ -409,9 +409,11 @@ export class InMemoryBerth {
   /** A load-balancer app reports on every target of the task. */
   reportTargets(taskId: string, reporter: string, state: string, activeSessions = 0): void {
     for (const t of this.targetsOf(taskId)) {
+      // As the load-balancer app reports a target it has drained.
+      const reason = t.drainingSince ? 'Target.DeregistrationInProgress' : null;
       t.health = [
         ...t.health.filter((h) => h.reporter !== reporter),
-        { reporter, state, reason: null, activeSessions, reportedAt: this.now },
+        { reporter, state, reason, activeSessions, reportedAt: this.now },
       ];
     }
   }
