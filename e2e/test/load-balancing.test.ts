@@ -7,7 +7,8 @@ import { api, httpdTaskDefinition, type Task } from './api.js';
 /**
  * Load balancing with real containers, the real load-balancer app and HAProxy (issue 13): a
  * service of 3 httpd tasks behind a target group and an HTTP listener; a rolling deployment and a
- * scale-in under about 200 requests per second, each on a new connection, drop no request.
+ * scale-in under about 200 requests per second, each on a new connection, drop no request; the
+ * load-balancer app killed with SIGKILL mid-deployment comes back, and traffic goes on.
  */
 
 interface Service {
@@ -153,6 +154,7 @@ afterAll(async () => {
 test('the listener answers from all three tasks, and target health lists them healthy', async () => {
   expect((await client.register(webRevision('v1'))).status).toBe(200);
   expect((await client.register(webRevision('v2'))).status).toBe(200);
+  expect((await client.register(webRevision('v3'))).status).toBe(200);
   const tg = await client.call<{ targetGroupArn: string }>('POST', '/v1/target-groups', {
     name: 'web-tg',
     protocol: 'HTTP',
@@ -282,4 +284,33 @@ test('a scale-in from 3 to 2 under load drains the stopped task and drops no req
   );
   const health = await targetHealth();
   expect(health.map((t) => t.taskArn).sort()).toEqual(left.map((t) => t.taskArn).sort());
+}, 120_000);
+
+test('the load-balancer app killed mid-deployment: HAProxy serves on, the app adopts it, the deployment completes', async () => {
+  const generator = load();
+  expect(
+    (await client.call('PATCH', '/v1/clusters/default/services/web', { taskDefinition: 'lb-web:3' })).status,
+  ).toBe(200);
+  // Mid-deployment: the first new task is running, not yet healthy behind the listener.
+  await waitFor(
+    'a task of revision 3 to run',
+    async () =>
+      ((await client.tasks('?serviceName=web&desiredStatus=RUNNING')) as WebTask[]).some(
+        (t) => t.lastStatus === 'RUNNING' && t.taskDefinitionArn.endsWith('lb-web:3'),
+      )
+        ? true
+        : undefined,
+    { timeoutMs: 60_000, intervalMs: 200 },
+  );
+  await cluster.killApp('load-balancer-1');
+  await new Promise((r) => setTimeout(r, 1000));
+  cluster.startApp('load-balancer-1');
+  await steady(2, 'lb-web:3');
+  const result = await generator.stop();
+  console.log(
+    `load-balancer app killed mid-deployment: ${result.ok}/${result.sent} requests answered 2xx in ${result.seconds.toFixed(1)} s`,
+    result.statuses,
+  );
+  expect(result.ok).toBe(result.sent);
+  expect((await get()).body.trim().split(' ')[0]).toBe('v3');
 }, 120_000);
