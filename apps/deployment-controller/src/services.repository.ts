@@ -16,7 +16,7 @@ import {
 } from '@berth/domain';
 import { parsePropagateTags, storedTags, taskTags, type Tag } from '@berth/domain';
 import { daemonInstances, type DaemonInstanceRow } from './daemon-instances.js';
-import { loadBalancerGates } from './targets.repository.js';
+import { loadBalancerHealth } from './targets.repository.js';
 import type { Applied, ServiceSnapshot, ServiceStore } from './stores.js';
 
 type Tx = Prisma.TransactionClient;
@@ -75,7 +75,7 @@ export class ServicesRepository implements ServiceStore {
         containerInstance: { select: { status: true } },
       },
     });
-    const gates = await loadBalancerGates(
+    const lbHealth = await loadBalancerHealth(
       tx,
       serviceId,
       tasks.filter((t) => t.lastStatus === 'RUNNING').map((t) => t.id),
@@ -134,7 +134,7 @@ export class ServicesRepository implements ServiceStore {
         onDrainingInstance: t.containerInstance?.status === 'DRAINING',
         protectedUntil: t.protectedUntil,
         instanceId: t.containerInstanceId ?? t.targetContainerInstanceId,
-        ...(gates.has(t.id) ? { loadBalancersHealthy: gates.get(t.id)! } : {}),
+        ...lbHealth.get(t.id),
       })),
     };
   }

@@ -10,7 +10,10 @@ import { TargetReconciler } from './target-reconciler.js';
 
 const logger = createLogger('test', 'silent');
 
-function harness(deregistrationDelaySeconds = 30) {
+function harness(
+  deregistrationDelaySeconds = 30,
+  serviceOver: Parameters<InMemoryBerth['addService']>[2] = {},
+) {
   const world = new InMemoryBerth();
   const told: string[] = [];
   const hinted: string[] = [];
@@ -31,7 +34,7 @@ function harness(deregistrationDelaySeconds = 30) {
   const container = { name: 'web', image: 'httpd', memory: 64, portMappings: [{ containerPort: 80 }] };
   const v1 = world.addTaskDefinition('web', [container]);
   const v2 = world.addTaskDefinition('web', [container]);
-  const service = world.addService(cluster.id, v1.id, { name: 'web', desiredCount: 1 });
+  const service = world.addService(cluster.id, v1.id, { name: 'web', desiredCount: 1, ...serviceOver });
   const tg = world.addTargetGroup('web-tg', { deregistrationDelaySeconds });
   world.bindService(service.id, tg.id, 'web', 80);
   let port = 32768;
@@ -45,7 +48,7 @@ function harness(deregistrationDelaySeconds = 30) {
     await targets.sweep();
   };
   const live = () => world.liveTasksOf(service.id);
-  return { world, told, hinted, service, v2, tg, round, live, events: () => world.eventsOf(service.id) };
+  return { world, told, hinted, service, v1, v2, tg, round, live, events: () => world.eventsOf(service.id) };
 }
 
 it('registers a RUNNING task at its published host port, once', async () => {
@@ -138,4 +141,80 @@ it('stops a task that has no target at once, as before', async () => {
   await round();
   expect(told).toContain(task!.id);
   expect(world.task(task!.id).lastStatus).toBe('STOPPED');
+});
+
+it('replaces a task that fails ELB health checks past the grace period; its drain ends at once', async () => {
+  const { world, told, round, live, events } = harness(300, { healthCheckGracePeriodSeconds: 30 });
+  for (let i = 0; i < 3; i++) await round();
+  const [task] = live();
+  world.reportTargets(task!.id, 'lb-1', 'healthy');
+  await round();
+  // Within the grace period an unhealthy target is waited for.
+  world.advance(20_000);
+  world.reportTargets(task!.id, 'lb-1', 'unhealthy');
+  world.reportTargets(task!.id, 'lb-2', 'unhealthy');
+  await round();
+  expect(world.task(task!.id).desiredStatus).toBe('RUNNING');
+
+  world.advance(10_000);
+  world.reportTargets(task!.id, 'lb-1', 'unhealthy');
+  world.reportTargets(task!.id, 'lb-2', 'unhealthy');
+  await round();
+  expect(world.task(task!.id)).toMatchObject({
+    desiredStatus: 'STOPPED',
+    failed: true,
+    stoppedReason: 'Task failed ELB health checks in (target-group web-tg)',
+  });
+  // No load balancer sends it anything: the drain does not wait for the 300 s delay.
+  expect(world.targetsOf(task!.id)).toEqual([]);
+  expect(told).toContain(task!.id);
+  expect(events()).toEqual(
+    expect.arrayContaining([
+      `(service web) (task ${task!.id.slice(0, 8)}) failed ELB health checks in (target-group web-tg).`,
+      '(service web) deregistered 1 targets in (target-group web-tg)',
+    ]),
+  );
+  await round();
+  expect(world.task(task!.id).lastStatus).toBe('STOPPED');
+  expect(live()).toEqual([expect.objectContaining({ lastStatus: 'RUNNING' })]);
+});
+
+it('a task whose target is still initial is not replaced', async () => {
+  const { world, round, live } = harness(30);
+  for (let i = 0; i < 3; i++) await round();
+  const [task] = live();
+  for (let i = 0; i < 5; i++) {
+    world.advance(10_000);
+    world.reportTargets(task!.id, 'lb-1', 'initial');
+    await round();
+  }
+  expect(world.task(task!.id)).toMatchObject({ lastStatus: 'RUNNING', desiredStatus: 'RUNNING' });
+});
+
+it('rolls back a revision whose targets never become healthy, and the old task serves throughout', async () => {
+  const { world, service, v1, v2, round, live, events } = harness(30, {
+    circuitBreakerEnable: true,
+    circuitBreakerRollback: true,
+  });
+  for (let i = 0; i < 3; i++) await round();
+  const [old] = live();
+  world.reportTargets(old!.id, 'lb-1', 'healthy');
+  await round();
+  expect(world.services.get(service.id)!.steady).toBe(true);
+
+  world.updateService(service.id, { taskDefinitionId: v2.id });
+  for (let i = 0; i < 20 && world.services.get(service.id)!.taskDefinitionId !== v1.id; i++) {
+    await round();
+    world.advance(1_000);
+    for (const t of live()) world.reportTargets(t.id, 'lb-1', t.id === old!.id ? 'healthy' : 'unhealthy');
+  }
+  const deployments = world.deploymentsOf(service.id);
+  const failed = deployments.find((d) => d.taskDefinitionId === v2.id);
+  expect(failed).toMatchObject({ rolloutState: 'FAILED' });
+  expect(deployments.find((d) => d.rolledBackFrom === failed!.id)).toMatchObject({
+    taskDefinitionId: v1.id,
+    status: 'PRIMARY',
+  });
+  expect(events().filter((e) => e.includes('failed ELB health checks'))).toHaveLength(3);
+  expect(world.task(old!.id)).toMatchObject({ lastStatus: 'RUNNING', desiredStatus: 'RUNNING' });
 });

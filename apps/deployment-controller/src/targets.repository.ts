@@ -4,7 +4,7 @@ import {
   loadBalancingEvents,
   storedHealthCheck,
   targetState,
-  targetsPassGate,
+  taskLoadBalancerHealth,
   taskTargets,
   type TargetState,
 } from '@berth/domain';
@@ -27,24 +27,25 @@ export async function usedTargetGroupIds(
 }
 
 /**
- * Whether each task passes its load balancers' gate: it has one target per loadBalancers entry of
- * its service and each is healthy (derived from every load balancer's reports). Only tasks of
- * services with loadBalancers appear in the map.
+ * What the service planner sees of each task's targets (taskLoadBalancerHealth): whether it
+ * passes its load balancers' gate (one target per loadBalancers entry of its service, each
+ * healthy by every load balancer's reports), and the target groups in which it is unhealthy. Only
+ * tasks of services with loadBalancers appear in the map.
  */
-export async function loadBalancerGates(
+export async function loadBalancerHealth(
   tx: Tx,
   serviceId: string,
   taskIds: readonly string[],
   now: Date,
-): Promise<Map<string, boolean>> {
+): Promise<Map<string, ReturnType<typeof taskLoadBalancerHealth>>> {
   const expected = await tx.serviceLoadBalancer.count({ where: { serviceId } });
   if (expected === 0 || taskIds.length === 0) return new Map();
   const targets = await tx.target.findMany({
     where: { taskId: { in: [...taskIds] } },
-    include: { health: true, targetGroup: { select: { healthCheck: true } } },
+    include: { health: true, targetGroup: { select: { name: true, healthCheck: true } } },
   });
   const used = await usedTargetGroupIds(tx, [...new Set(targets.map((t) => t.targetGroupId))]);
-  const states = new Map<string, TargetState[]>();
+  const byTask = new Map<string, { targetGroup: string; state: TargetState }[]>();
   for (const t of targets) {
     const state = targetState({
       drainingSince: t.drainingSince,
@@ -53,9 +54,9 @@ export async function loadBalancerGates(
       reports: t.health,
       now,
     }).state;
-    states.set(t.taskId!, [...(states.get(t.taskId!) ?? []), state]);
+    byTask.set(t.taskId!, [...(byTask.get(t.taskId!) ?? []), { targetGroup: t.targetGroup.name, state }]);
   }
-  return new Map(taskIds.map((id) => [id, targetsPassGate(states.get(id) ?? [], expected)]));
+  return new Map(taskIds.map((id) => [id, taskLoadBalancerHealth(byTask.get(id) ?? [], expected)]));
 }
 
 /**

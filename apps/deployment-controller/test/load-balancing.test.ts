@@ -46,8 +46,9 @@ const events = async (serviceId: string) =>
     (e) => e.message,
   );
 
-it('registers, gates, drains and then stops', async () => {
-  const cluster = await prisma.cluster.create({ data: { name: 'c' } });
+/** A cluster with one instance, a service of one task behind a target group with a listener. */
+async function setup(name: string, serviceOver: { healthCheckGracePeriodSeconds?: number } = {}) {
+  const cluster = await prisma.cluster.create({ data: { name } });
   const instance = await prisma.containerInstance.create({
     data: {
       id: randomUUID(),
@@ -61,12 +62,12 @@ it('registers, gates, drains and then stops', async () => {
   });
   const td = await prisma.taskDefinition.create({
     data: {
-      family: 'web',
+      family: name,
       revision: 1,
       cpu: 1,
       memory: 1,
       definition: {
-        family: 'web',
+        family: name,
         containerDefinitions: [{ name: 'web', image: 'x', memory: 1, portMappings: [{ containerPort: 80 }] }],
       },
     },
@@ -74,11 +75,12 @@ it('registers, gates, drains and then stops', async () => {
   const service = await prisma.service.create({
     data: {
       clusterId: cluster.id,
-      name: 'web',
+      name,
       taskDefinitionId: td.id,
       desiredCount: 1,
       minimumHealthyPercent: 100,
       maximumPercent: 200,
+      ...serviceOver,
     },
   });
   await prisma.deployment.create({
@@ -86,7 +88,7 @@ it('registers, gates, drains and then stops', async () => {
   });
   const tg = await prisma.targetGroup.create({
     data: {
-      name: 'web-tg',
+      name: `${name}-tg`,
       protocol: 'HTTP',
       deregistrationDelaySeconds: 300,
       healthCheck: {
@@ -99,31 +101,40 @@ it('registers, gates, drains and then stops', async () => {
       },
     },
   });
-  const lb = await prisma.loadBalancer.create({ data: { name: 'edge' } });
+  const lb = await prisma.loadBalancer.create({ data: { name: `${name}-edge` } });
   await prisma.listener.create({
     data: { loadBalancerId: lb.id, port: 18000, protocol: 'HTTP', defaultTargetGroupId: tg.id },
   });
   await prisma.serviceLoadBalancer.create({
     data: { serviceId: service.id, targetGroupId: tg.id, containerName: 'web', containerPort: 80 },
   });
+  return { instance, service, tg };
+}
 
-  await services.reconcile(service.id);
-  const [task] = await prisma.task.findMany({ where: { serviceId: service.id } });
-  // The scheduler and the agent, by hand: placed, RUNNING, port 80 published on 32768.
+/** The scheduler and the agent, by hand: the service's new task placed, RUNNING, port 80 on `hostPort`. */
+async function runTaskOf(serviceId: string, instanceId: string, hostPort: number) {
+  await services.reconcile(serviceId);
+  const task = await prisma.task.findFirstOrThrow({ where: { serviceId, lastStatus: 'PROVISIONING' } });
   await prisma.task.update({
-    where: { id: task!.id },
-    data: { containerInstanceId: instance.id, lastStatus: 'RUNNING', startedAt: new Date() },
+    where: { id: task.id },
+    data: { containerInstanceId: instanceId, lastStatus: 'RUNNING', startedAt: new Date() },
   });
   await prisma.taskContainer.updateMany({
-    where: { taskId: task!.id },
+    where: { taskId: task.id },
     data: {
       lastStatus: 'RUNNING',
-      networkBindings: [{ bindIP: '0.0.0.0', containerPort: 80, hostPort: 32768, protocol: 'tcp' }],
+      networkBindings: [{ bindIP: '0.0.0.0', containerPort: 80, hostPort, protocol: 'tcp' }],
     },
   });
+  return task;
+}
+
+it('registers, gates, drains and then stops', async () => {
+  const { instance, service } = await setup('web');
+  const task = await runTaskOf(service.id, instance.id, 32768);
   await targets.sweep();
   await targets.sweep();
-  const rows = await prisma.target.findMany({ where: { taskId: task!.id } });
+  const rows = await prisma.target.findMany({ where: { taskId: task.id } });
   expect(rows).toEqual([expect.objectContaining({ host: '10.0.0.7', port: 32768, drainingSince: null })]);
   expect(await events(service.id)).toContain('(service web) registered 1 targets in (target-group web-tg)');
 
@@ -137,16 +148,14 @@ it('registers, gates, drains and then stops', async () => {
   expect((await prisma.service.findUniqueOrThrow({ where: { id: service.id } })).steady).toBe(true);
 
   // StopTask: the task drains first.
-  expect(await requestTaskStop(prisma, task!.id, { stopCode: 'UserInitiated', reason: 'by hand' })).toBe(
-    true,
-  );
-  expect(await prisma.task.findUniqueOrThrow({ where: { id: task!.id } })).toMatchObject({
+  expect(await requestTaskStop(prisma, task.id, { stopCode: 'UserInitiated', reason: 'by hand' })).toBe(true);
+  expect(await prisma.task.findUniqueOrThrow({ where: { id: task.id } })).toMatchObject({
     lastStatus: 'DEACTIVATING',
     desiredStatus: 'STOPPED',
   });
   await targets.sweep();
   expect(told).toEqual([]);
-  expect(await prisma.target.count({ where: { taskId: task!.id } })).toBe(1);
+  expect(await prisma.target.count({ where: { taskId: task.id } })).toBe(1);
 
   // The load balancer has drained it and has no session left on it, reported after the drain began.
   await prisma.targetHealth.update({
@@ -158,7 +167,31 @@ it('registers, gates, drains and then stops', async () => {
     },
   });
   await targets.sweep();
-  expect(await prisma.target.count({ where: { taskId: task!.id } })).toBe(0);
-  expect(told).toEqual([task!.id]);
+  expect(await prisma.target.count({ where: { taskId: task.id } })).toBe(0);
+  expect(told).toEqual([task.id]);
   expect(await events(service.id)).toContain('(service web) deregistered 1 targets in (target-group web-tg)');
+});
+
+it('replaces a task whose target fails the load balancer health checks, without waiting for the delay', async () => {
+  const { instance, service } = await setup('bad', { healthCheckGracePeriodSeconds: 0 });
+  const task = await runTaskOf(service.id, instance.id, 32800);
+  await targets.sweep();
+  const [target] = await prisma.target.findMany({ where: { taskId: task.id } });
+  await prisma.targetHealth.create({
+    data: { targetId: target!.id, reporter: 'lb-1', state: 'unhealthy', reason: 'Target.Timeout' },
+  });
+  await services.reconcile(service.id);
+  expect(await prisma.task.findUniqueOrThrow({ where: { id: task.id } })).toMatchObject({
+    lastStatus: 'DEACTIVATING',
+    desiredStatus: 'STOPPED',
+    failed: true,
+    stoppedReason: 'Task failed ELB health checks in (target-group bad-tg)',
+  });
+  expect(await events(service.id)).toContain(
+    `(service bad) (task ${task.id.slice(0, 8)}) failed ELB health checks in (target-group bad-tg).`,
+  );
+  // The delay is 300 s, but no load balancer sends the target anything: its drain ends now.
+  await targets.sweep();
+  expect(await prisma.target.count({ where: { taskId: task.id } })).toBe(0);
+  expect(told).toContain(task.id);
 });

@@ -6,6 +6,7 @@ import {
   targetGroupNameFromRef,
   targetState,
   targetsPassGate,
+  taskLoadBalancerHealth,
   taskTargets,
   validateCreateLoadBalancer,
   validateCreateTargetGroup,
@@ -104,6 +105,17 @@ describe('drainEnded', () => {
     ['one reporter not heard since the drain began', [draining('lb1', 1), draining('lb2', 12)], false],
     ['a stale reporter does not hold the drain', [draining('lb1', 1), draining('lb2', 40, 9)], true],
     ['a delay of 0 ends at once', [draining('lb1', 1, 3)], true, { deregistrationDelaySeconds: 0 }],
+    [
+      'a target every reporter finds unhealthy takes no traffic: its drain ends at once',
+      [report('lb1', 'unhealthy', 15), report('lb2', 'unhealthy', 1)],
+      true,
+    ],
+    [
+      'unhealthy on one reporter, still healthy on another that has not applied the drain',
+      [report('lb1', 'unhealthy', 1), report('lb2', 'healthy', 1)],
+      false,
+    ],
+    ['unhealthy with a request still open on it', [report('lb1', 'unhealthy', 1, 1)], false],
   ] as [string, TargetHealthReport[], boolean, object?][])('%s', (_name, reports, ended, over = {}) => {
     expect(drainEnded({ ...base, ...over, reports })).toBe(ended);
   });
@@ -118,6 +130,31 @@ it('targetsPassGate: every target registered and healthy (or in a group no liste
   expect(targetsPassGate(['healthy', 'initial'])).toBe(false);
   expect(targetsPassGate(['unhealthy'])).toBe(false);
   expect(targetsPassGate(['draining'])).toBe(false);
+});
+
+it('taskLoadBalancerHealth: the gate, and the groups in which the task is unhealthy', () => {
+  expect(
+    taskLoadBalancerHealth(
+      [
+        { targetGroup: 'web-tg', state: 'healthy' },
+        { targetGroup: 'api-tg', state: 'initial' },
+      ],
+      2,
+    ),
+  ).toEqual({ loadBalancersHealthy: false, unhealthyTargetGroups: [] });
+  expect(
+    taskLoadBalancerHealth(
+      [
+        { targetGroup: 'web-tg', state: 'unhealthy' },
+        { targetGroup: 'api-tg', state: 'unhealthy' },
+      ],
+      2,
+    ),
+  ).toEqual({ loadBalancersHealthy: false, unhealthyTargetGroups: ['api-tg', 'web-tg'] });
+  expect(taskLoadBalancerHealth([{ targetGroup: 'web-tg', state: 'healthy' }], 1)).toEqual({
+    loadBalancersHealthy: true,
+    unhealthyTargetGroups: [],
+  });
 });
 
 describe('the gate in the service planner', () => {
@@ -157,6 +194,78 @@ describe('the gate in the service planner', () => {
     expect(isServing(task('n', 'new', false))).toBe(false);
     const actions = planService(spec, deployments, [task('o', 'old', true), task('n', 'new', false)], now);
     expect(actions.filter((a) => a.type === 'stopTask')).toEqual([]);
+  });
+
+  describe('a task that fails ELB health checks', () => {
+    const failing = (id: string, deploymentId: string, startedSecondsAgo: number, groups = ['web-tg']) => ({
+      ...task(id, deploymentId, false),
+      startedAt: ago(startedSecondsAgo),
+      unhealthyTargetGroups: groups,
+    });
+    const graced = { ...spec, healthCheckGracePeriodSeconds: 60 };
+    const stops = (actions: ReturnType<typeof planService>) => actions.filter((a) => a.type === 'stopTask');
+
+    it('is stopped as a failure past the grace period, with ECS’s event', () => {
+      const actions = planService(
+        graced,
+        deployments,
+        [task('o', 'old', true), failing('n1234abcdef', 'new', 60)],
+        now,
+      );
+      expect(stops(actions)).toEqual([
+        {
+          type: 'stopTask',
+          taskId: 'n1234abcdef',
+          reason: 'Task failed ELB health checks in (target-group web-tg)',
+          failed: true,
+        },
+      ]);
+      expect(actions).toContainEqual({
+        type: 'event',
+        message: '(service web) (task n1234abc) failed ELB health checks in (target-group web-tg).',
+      });
+    });
+
+    it('is kept within the grace period, and while its target is still initial', () => {
+      expect(
+        stops(planService(graced, deployments, [task('o', 'old', true), failing('n', 'new', 59)], now)),
+      ).toEqual([]);
+      expect(
+        stops(planService(graced, deployments, [task('o', 'old', true), failing('n', 'new', 600, [])], now)),
+      ).toEqual([]);
+    });
+
+    it('names every group that finds it unhealthy', () => {
+      const actions = planService(spec, deployments, [failing('n', 'new', 1, ['api-tg', 'web-tg'])], now);
+      expect(stops(actions)[0]).toMatchObject({
+        reason: 'Task failed ELB health checks in (target-group api-tg) (target-group web-tg)',
+      });
+    });
+
+    it('counts for the circuit breaker: a revision that never gets healthy is rolled back', () => {
+      const breaker = { ...spec, desiredCount: 3, circuitBreaker: { enable: true, rollback: true } };
+      const rollout = [
+        { ...deployment('new', 'PRIMARY'), desiredCount: 3, failedTasks: 2 },
+        { ...deployment('old', 'ACTIVE'), rolloutState: 'COMPLETED' as const },
+      ];
+      const actions = planService(
+        breaker,
+        rollout,
+        [task('o1', 'old', true), task('o2', 'old', true), task('o3', 'old', true), failing('n', 'new', 5)],
+        now,
+      );
+      expect(stops(actions)).toEqual([expect.objectContaining({ taskId: 'n', failed: true })]);
+      expect(actions).toContainEqual(
+        expect.objectContaining({ type: 'updateDeployment', deploymentId: 'new', rolloutState: 'FAILED' }),
+      );
+      expect(actions).toContainEqual(
+        expect.objectContaining({
+          type: 'createDeployment',
+          taskDefinitionId: 'td-old',
+          rolledBackFrom: 'new',
+        }),
+      );
+    });
   });
 
   it('stops the old task once the new one is healthy in every target group', () => {

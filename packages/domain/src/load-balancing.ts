@@ -148,20 +148,20 @@ const DRAIN_APPLIED = new Set(['Target.DeregistrationInProgress', 'Target.NotReg
 
 /**
  * Whether a draining target may go (and its task be stopped): the deregistration delay has
- * passed, or every current reporter has applied the drain and has no session open on it. With no
- * current reporter at all (no load-balancer app running) nothing can be in flight.
+ * passed, or every current reporter has no session open on it and sends it no new ones: it has
+ * applied the drain, or it finds the target unhealthy (HAProxy sends nothing to a server that is
+ * DOWN, drained or not, so such a report needs no pass after the drain began). With no current
+ * reporter at all (no load-balancer app running) nothing can be in flight.
  */
 export function drainEnded(input: DrainInput): boolean {
   if (input.now.getTime() - input.drainingSince.getTime() >= input.deregistrationDelaySeconds * 1000)
     return true;
   const fresh = input.reports.filter((r) => isReportFresh(r, input.intervalSeconds, input.now));
-  return fresh.every(
-    (r) =>
-      r.reportedAt.getTime() >= input.drainingSince.getTime() &&
-      r.reason !== null &&
-      DRAIN_APPLIED.has(r.reason) &&
-      r.activeSessions === 0,
-  );
+  const applied = (r: TargetHealthReport) =>
+    r.reportedAt.getTime() >= input.drainingSince.getTime() &&
+    r.reason !== null &&
+    DRAIN_APPLIED.has(r.reason);
+  return fresh.every((r) => r.activeSessions === 0 && (r.state === 'unhealthy' || applied(r)));
 }
 
 /**
@@ -171,6 +171,27 @@ export function drainEnded(input: DrainInput): boolean {
  */
 export function targetsPassGate(states: readonly TargetState[], expected = states.length): boolean {
   return states.length >= expected && states.every((s) => s === 'healthy' || s === 'unused');
+}
+
+/**
+ * What the service planner sees of a RUNNING task's targets (`expected`: its service's number of
+ * loadBalancers entries): whether it passes the gate, and the target groups in which it is
+ * unhealthy, for which the planner replaces it once past the health check grace period (ECS's
+ * "failed ELB health checks"). A target still `initial` is not a failure.
+ */
+export function taskLoadBalancerHealth(
+  targets: readonly { targetGroup: string; state: TargetState }[],
+  expected: number,
+): { loadBalancersHealthy: boolean; unhealthyTargetGroups: string[] } {
+  return {
+    loadBalancersHealthy: targetsPassGate(
+      targets.map((t) => t.state),
+      expected,
+    ),
+    unhealthyTargetGroups: [
+      ...new Set(targets.filter((t) => t.state === 'unhealthy').map((t) => t.targetGroup)),
+    ].sort(),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

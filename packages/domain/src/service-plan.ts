@@ -64,6 +64,11 @@ export interface ServiceTaskView {
    * in every load balancer (targetsPassGate). Absent for a service without load balancers.
    */
   loadBalancersHealthy?: boolean;
+  /**
+   * The target groups whose load balancers find the task's target unhealthy (taskLoadBalancerHealth):
+   * past the grace period, the task is replaced as a failure, as one failing container health checks.
+   */
+  unhealthyTargetGroups?: readonly string[];
 }
 
 /**
@@ -155,6 +160,8 @@ export const serviceEvents = {
   steady: (service: string) => `(service ${service}) has reached a steady state.`,
   unhealthy: (service: string, taskId: string) =>
     `(service ${service}) (task ${shortId(taskId)}) failed container health checks.`,
+  elbUnhealthy: (service: string, taskId: string, targetGroups: readonly string[]) =>
+    `(service ${service}) (task ${shortId(taskId)}) failed ELB health checks in ${targetGroups.map((g) => `(target-group ${g})`).join(' ')}.`,
   deploymentCompleted: (service: string, deploymentId: string) =>
     `(service ${service}) (deployment ${deploymentId}) deployment completed.`,
   deploymentFailed: (service: string, deploymentId: string, failed: number, threshold: number) =>
@@ -221,15 +228,22 @@ export function planService(
   const { minHealthy, maxTotal } = rolloutBounds(D, spec.minimumHealthyPercent, spec.maximumPercent);
   const graceMs = spec.healthCheckGracePeriodSeconds * 1000;
 
-  // 1. Replace tasks that fail their health checks (past the grace period).
+  // 1. Replace tasks that fail their container or load balancers' health checks (past the grace
+  // period): failures, which the circuit breaker counts.
   let newFailures = 0;
   for (const t of wanted()) {
     const inGrace = !t.startedAt || now.getTime() - t.startedAt.getTime() < graceMs;
-    if (t.lastStatus === 'RUNNING' && t.healthStatus === 'UNHEALTHY' && !inGrace) {
+    if (t.lastStatus !== 'RUNNING' || inGrace) continue;
+    const unhealthyIn = t.unhealthyTargetGroups ?? [];
+    if (t.healthStatus === 'UNHEALTHY') {
       stop(t, 'Task failed container health checks', true);
       actions.push({ type: 'event', message: serviceEvents.unhealthy(spec.name, t.id) });
-      if (t.deploymentId === primary.id) newFailures++;
-    }
+    } else if (unhealthyIn.length > 0) {
+      const groups = unhealthyIn.map((g) => `(target-group ${g})`).join(' ');
+      stop(t, `Task failed ELB health checks in ${groups}`, true);
+      actions.push({ type: 'event', message: serviceEvents.elbUnhealthy(spec.name, t.id, unhealthyIn) });
+    } else continue;
+    if (t.deploymentId === primary.id) newFailures++;
   }
 
   // 2. The circuit breaker: too many failed tasks in the rollout fail it, and maybe roll back.

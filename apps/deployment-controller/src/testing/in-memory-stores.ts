@@ -5,7 +5,7 @@ import {
   instanceAttributes,
   loadBalancingEvents,
   targetState,
-  targetsPassGate,
+  taskLoadBalancerHealth,
   taskTargets,
   type TargetHealthReport,
   type TargetState,
@@ -418,25 +418,29 @@ export class InMemoryBerth {
     }
   }
 
-  /** Whether each RUNNING task of a service with loadBalancers passes its gate (loadBalancerGates). */
-  loadBalancerGates(serviceId: string, tasks: readonly MemTask[]): Map<string, boolean> {
+  /** What the planner sees of each RUNNING task's targets, as loadBalancerHealth reads it. */
+  loadBalancerHealth(
+    serviceId: string,
+    tasks: readonly MemTask[],
+  ): Map<string, ReturnType<typeof taskLoadBalancerHealth>> {
     const expected = this.serviceLoadBalancers.filter((b) => b.serviceId === serviceId).length;
     if (!expected) return new Map();
     return new Map(
       tasks
         .filter((t) => t.lastStatus === 'RUNNING')
         .map((t) => {
-          const states: TargetState[] = this.targetsOf(t.id).map((target) => {
+          const targets = this.targetsOf(t.id).map((target) => {
             const tg = this.targetGroups.get(target.targetGroupId)!;
-            return targetState({
+            const state: TargetState = targetState({
               drainingSince: target.drainingSince,
               groupInUse: tg.inUse,
               intervalSeconds: tg.intervalSeconds,
               reports: target.health,
               now: this.now,
             }).state;
+            return { targetGroup: tg.name, state };
           });
-          return [t.id, targetsPassGate(states, expected)];
+          return [t.id, taskLoadBalancerHealth(targets, expected)];
         }),
     );
   }
@@ -700,7 +704,7 @@ class InMemoryServiceStore implements ServiceStore {
 
   private snapshot(s: MemService): ServiceSnapshot {
     const tasks = [...this.w.tasks.values()].filter((t) => t.serviceId === s.id);
-    const gates = this.w.loadBalancerGates(s.id, tasks);
+    const lbHealth = this.w.loadBalancerHealth(s.id, tasks);
     return {
       id: s.id,
       name: s.name,
@@ -742,7 +746,7 @@ class InMemoryServiceStore implements ServiceStore {
             (t.containerInstanceId && this.w.instances.get(t.containerInstanceId)?.status) === 'DRAINING',
           protectedUntil: t.protectedUntil,
           instanceId: t.containerInstanceId ?? t.targetInstanceId,
-          ...(gates.has(t.id) ? { loadBalancersHealthy: gates.get(t.id)! } : {}),
+          ...lbHealth.get(t.id),
         })),
     };
   }
