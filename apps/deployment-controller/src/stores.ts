@@ -111,8 +111,10 @@ export interface TargetSweep {
 
 export interface TargetStore {
   /**
-   * One level-triggered pass over load-balancer targets: the targets of STOPPED tasks go; RUNNING
-   * tasks of services with loadBalancers get theirs (one per entry, at the published host port);
+   * One level-triggered pass over load-balancer targets: the targets of tasks that stop without a
+   * drain go at once (targetLeavesAtOnce: STOPPED, an essential container exited, or asked to stop
+   * with no drain), with the event "deregistered N targets"; RUNNING tasks of services with
+   * loadBalancers get theirs (one per entry, at the published host port);
    * draining targets whose drain ended (drainEnded) go, with the service event "deregistered N
    * targets"; DEACTIVATING tasks left with no target are returned to be stopped.
    */

@@ -48,7 +48,19 @@ function harness(
     await targets.sweep();
   };
   const live = () => world.liveTasksOf(service.id);
-  return { world, told, hinted, service, v1, v2, tg, round, live, events: () => world.eventsOf(service.id) };
+  return {
+    world,
+    told,
+    hinted,
+    service,
+    v1,
+    v2,
+    tg,
+    round,
+    live,
+    sweepTargets: () => targets.sweep(),
+    events: () => world.eventsOf(service.id),
+  };
 }
 
 it('registers a RUNNING task at its published host port, once', async () => {
@@ -217,4 +229,59 @@ it('rolls back a revision whose targets never become healthy, and the old task s
   });
   expect(events().filter((e) => e.includes('failed ELB health checks'))).toHaveLength(3);
   expect(world.task(old!.id)).toMatchObject({ lastStatus: 'RUNNING', desiredStatus: 'RUNNING' });
+});
+
+describe('a task that stops without a drain leaves its target group at once, with the event', () => {
+  const deregistered = '(service web) deregistered 1 targets in (target-group web-tg)';
+
+  it('an essential container exited: before the task is even asked to stop', async () => {
+    const { world, round, live, events, sweepTargets, hinted, service } = harness(300);
+    for (let i = 0; i < 3; i++) await round();
+    const [task] = live();
+    world.reportTargets(task!.id, 'lb-1', 'healthy', 2);
+    world.containerStopped(task!.id, 'web', { exitCode: 137 });
+    hinted.length = 0;
+    await sweepTargets();
+    expect(world.targetsOf(task!.id)).toEqual([]);
+    expect(events().filter((e) => e === deregistered)).toHaveLength(1);
+    expect(hinted).toEqual([service.id]);
+  });
+
+  it('the agent reported it STOPPED (it crashed, or its instance was lost)', async () => {
+    const { world, round, live, events, sweepTargets } = harness(300);
+    for (let i = 0; i < 3; i++) await round();
+    const [task] = live();
+    world.stopped(task!.id, 'Essential container in task exited');
+    await sweepTargets();
+    await sweepTargets();
+    expect(world.targetsOf(task!.id)).toEqual([]);
+    expect(events().filter((e) => e === deregistered)).toHaveLength(1);
+  });
+
+  it('asked to stop without a drain (the essential-container path)', async () => {
+    const { world, round, live, events, sweepTargets } = harness(300);
+    for (let i = 0; i < 3; i++) await round();
+    const [task] = live();
+    // As TasksRepository.requestStop: desired STOPPED, no drain begun.
+    world.tasks.get(task!.id)!.desiredStatus = 'STOPPED';
+    await sweepTargets();
+    expect(world.targetsOf(task!.id)).toEqual([]);
+    expect(events()).toContain(deregistered);
+  });
+
+  it('an essential container exited during a drain: the drain ends and the agent is told', async () => {
+    const { world, told, service, round, live, events, sweepTargets } = harness(300);
+    for (let i = 0; i < 3; i++) await round();
+    const [task] = live();
+    world.reportTargets(task!.id, 'lb-1', 'healthy', 4);
+    world.updateService(service.id, { desiredCount: 0 });
+    await round();
+    expect(world.task(task!.id).lastStatus).toBe('DEACTIVATING');
+    expect(world.targetsOf(task!.id)).toHaveLength(1);
+    world.containerStopped(task!.id, 'web', { exitCode: 1 });
+    await sweepTargets();
+    expect(world.targetsOf(task!.id)).toEqual([]);
+    expect(told).toContain(task!.id);
+    expect(events()).toContain(deregistered);
+  });
 });

@@ -3,6 +3,7 @@ import {
   drainEnded,
   loadBalancingEvents,
   storedHealthCheck,
+  targetLeavesAtOnce,
   targetState,
   taskLoadBalancerHealth,
   taskTargets,
@@ -71,20 +72,68 @@ export class TargetsRepository implements TargetStore {
     const now = new Date();
     const result: TargetSweep = { stopByInstance: new Map(), serviceIds: [] };
     const services = new Set<string>();
-    // A task that stopped on its own (it crashed, its instance was lost) leaves at once.
-    await this.db.target.deleteMany({ where: { task: { lastStatus: 'STOPPED' } } });
+    const deregistered = new Deregistered();
+    await this.removeDead(deregistered);
     await this.register(services);
-    await this.endDrains(now, result, services);
+    await this.endDrains(now, result, deregistered);
+    await deregistered.write(this.db, services);
     result.serviceIds = [...services];
     return result;
   }
 
-  /** Targets for the RUNNING tasks of services with loadBalancers that do not have them all yet. */
+  /**
+   * Targets that leave at once, with no drain (targetLeavesAtOnce): those of a task that stopped on
+   * its own (it crashed, its instance was lost), whose essential container exited, or that was
+   * asked to stop without a drain. They point at a dead port.
+   */
+  private async removeDead(deregistered: Deregistered): Promise<void> {
+    const candidates = await this.db.target.findMany({
+      where: {
+        OR: [
+          { task: { lastStatus: 'STOPPED' } },
+          { task: { containers: { some: { essential: true, lastStatus: 'STOPPED' } } } },
+          { drainingSince: null, task: { desiredStatus: 'STOPPED' } },
+        ],
+      },
+      select: {
+        id: true,
+        drainingSince: true,
+        targetGroup: { select: { name: true } },
+        task: {
+          select: {
+            lastStatus: true,
+            desiredStatus: true,
+            serviceId: true,
+            service: { select: { name: true } },
+            containers: { where: { essential: true, lastStatus: 'STOPPED' }, select: { id: true } },
+          },
+        },
+      },
+    });
+    for (const t of candidates) {
+      const task = t.task!;
+      const view = {
+        lastStatus: task.lastStatus,
+        desiredStatus: task.desiredStatus,
+        essentialContainerStopped: task.containers.length > 0,
+      };
+      if (!targetLeavesAtOnce(t, view)) continue;
+      const { count } = await this.db.target.deleteMany({ where: { id: t.id } });
+      if (count) deregistered.add(task, t.targetGroup.name);
+    }
+  }
+
+  /**
+   * Targets for the RUNNING (and still wanted) tasks of services with loadBalancers that do not
+   * have them all yet.
+   */
   private async register(services: Set<string>): Promise<void> {
     const tasks = await this.db.task.findMany({
       where: {
         lastStatus: 'RUNNING',
         desiredStatus: 'RUNNING',
+        // One whose essential container exited is stopping: its port is dead.
+        containers: { none: { essential: true, lastStatus: 'STOPPED' } },
         service: { loadBalancers: { some: {} } },
       },
       select: {
@@ -124,19 +173,13 @@ export class TargetsRepository implements TargetStore {
   }
 
   /** Deletes the draining targets whose drain has ended; a task left with none is told to stop. */
-  private async endDrains(now: Date, result: TargetSweep, services: Set<string>): Promise<void> {
+  private async endDrains(now: Date, result: TargetSweep, deregistered: Deregistered): Promise<void> {
     const draining = await this.db.target.findMany({
       where: { drainingSince: { not: null } },
       include: {
         health: true,
         targetGroup: { select: { name: true, healthCheck: true, deregistrationDelaySeconds: true } },
-        task: {
-          select: {
-            id: true,
-            serviceId: true,
-            service: { select: { name: true } },
-          },
-        },
+        task: { select: { serviceId: true, service: { select: { name: true } } } },
       },
     });
     const ended = draining.filter((t) =>
@@ -148,30 +191,12 @@ export class TargetsRepository implements TargetStore {
         now,
       }),
     );
-    const counts = new Map<string, { serviceId: string; service: string; group: string; n: number }>();
     for (const t of ended) {
       const { count } = await this.db.target.deleteMany({
         where: { id: t.id, drainingSince: { not: null } },
       });
-      if (!count || !t.task?.serviceId || !t.task.service) continue;
-      const key = `${t.task.serviceId}/${t.targetGroup.name}`;
-      const c = counts.get(key) ?? {
-        serviceId: t.task.serviceId,
-        service: t.task.service.name,
-        group: t.targetGroup.name,
-        n: 0,
-      };
-      c.n += 1;
-      counts.set(key, c);
-      services.add(t.task.serviceId);
+      if (count && t.task) deregistered.add(t.task, t.targetGroup.name);
     }
-    if (counts.size)
-      await this.db.serviceEvent.createMany({
-        data: [...counts.values()].map((c) => ({
-          serviceId: c.serviceId,
-          message: loadBalancingEvents.deregistered(c.service, c.n, c.group),
-        })),
-      });
     // A DEACTIVATING task with no target left may stop now: its agent is told (the gateway now
     // sends it as desired STOPPED). Level-triggered: a task whose targets went another way (its
     // target group deleted) is told too; the agent's STOPPING report ends the repeats.
@@ -186,5 +211,37 @@ export class TargetsRepository implements TargetStore {
         t.id,
       ]);
     }
+  }
+}
+
+/**
+ * The targets a sweep deleted, counted per service and target group for the service events
+ * "deregistered N targets". Only deletes this sweep made count (guarded), so two replicas do not
+ * report one target twice.
+ */
+class Deregistered {
+  private readonly counts = new Map<
+    string,
+    { serviceId: string; service: string; group: string; n: number }
+  >();
+
+  add(task: { serviceId: string | null; service: { name: string } | null }, group: string): void {
+    if (!task.serviceId || !task.service) return;
+    const key = `${task.serviceId}/${group}`;
+    const c = this.counts.get(key) ?? { serviceId: task.serviceId, service: task.service.name, group, n: 0 };
+    c.n += 1;
+    this.counts.set(key, c);
+  }
+
+  /** Writes the events; their services' gates may have changed. */
+  async write(db: PrismaClient, services: Set<string>): Promise<void> {
+    if (!this.counts.size) return;
+    await db.serviceEvent.createMany({
+      data: [...this.counts.values()].map((c) => ({
+        serviceId: c.serviceId,
+        message: loadBalancingEvents.deregistered(c.service, c.n, c.group),
+      })),
+    });
+    for (const c of this.counts.values()) services.add(c.serviceId);
   }
 }

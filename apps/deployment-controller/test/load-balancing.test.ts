@@ -195,3 +195,33 @@ it('replaces a task whose target fails the load balancer health checks, without 
   expect(await prisma.target.count({ where: { taskId: task.id } })).toBe(0);
   expect(told).toContain(task.id);
 });
+
+it('a task whose essential container exited, or that stopped on its own, leaves its target group at once', async () => {
+  const { instance, service } = await setup('crash');
+  const task = await runTaskOf(service.id, instance.id, 32900);
+  await targets.sweep();
+  expect(await prisma.target.count({ where: { taskId: task.id } })).toBe(1);
+  // The agent reports the essential container exited; the task is not even asked to stop yet.
+  await prisma.taskContainer.updateMany({
+    where: { taskId: task.id },
+    data: { lastStatus: 'STOPPED', exitCode: 1 },
+  });
+  await targets.sweep();
+  await targets.sweep();
+  expect(await prisma.target.count({ where: { taskId: task.id } })).toBe(0);
+  const deregistered = '(service crash) deregistered 1 targets in (target-group crash-tg)';
+  expect((await events(service.id)).filter((e) => e === deregistered)).toHaveLength(1);
+
+  // Its replacement crashes whole (the agent reports it STOPPED, or its instance is lost).
+  await prisma.task.update({
+    where: { id: task.id },
+    data: { lastStatus: 'STOPPED', desiredStatus: 'STOPPED' },
+  });
+  const next = await runTaskOf(service.id, instance.id, 32901);
+  await targets.sweep();
+  expect(await prisma.target.count({ where: { taskId: next.id } })).toBe(1);
+  await prisma.task.update({ where: { id: next.id }, data: { lastStatus: 'STOPPED' } });
+  await targets.sweep();
+  expect(await prisma.target.count({ where: { taskId: next.id } })).toBe(0);
+  expect((await events(service.id)).filter((e) => e === deregistered)).toHaveLength(2);
+});

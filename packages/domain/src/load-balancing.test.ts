@@ -4,6 +4,7 @@ import {
   elbArns,
   listenerTargetGroupNames,
   targetGroupNameFromRef,
+  targetLeavesAtOnce,
   targetState,
   targetsPassGate,
   taskLoadBalancerHealth,
@@ -130,6 +131,46 @@ it('targetsPassGate: every target registered and healthy (or in a group no liste
   expect(targetsPassGate(['healthy', 'initial'])).toBe(false);
   expect(targetsPassGate(['unhealthy'])).toBe(false);
   expect(targetsPassGate(['draining'])).toBe(false);
+});
+
+describe('targetLeavesAtOnce', () => {
+  const running = { lastStatus: 'RUNNING', desiredStatus: 'RUNNING', essentialContainerStopped: false };
+  it.each([
+    ['a running task', running, null, false],
+    [
+      'a task that stopped on its own (crashed, instance lost)',
+      { ...running, lastStatus: 'STOPPED' },
+      null,
+      true,
+    ],
+    [
+      'a stopped task whose drain had begun',
+      { ...running, lastStatus: 'STOPPED', desiredStatus: 'STOPPED' },
+      ago(1),
+      true,
+    ],
+    [
+      'an essential container exited, not yet asked to stop',
+      { ...running, essentialContainerStopped: true },
+      null,
+      true,
+    ],
+    [
+      'an essential container exited during a drain',
+      { lastStatus: 'DEACTIVATING', desiredStatus: 'STOPPED', essentialContainerStopped: true },
+      ago(1),
+      true,
+    ],
+    ['asked to stop without a drain', { ...running, desiredStatus: 'STOPPED' }, null, true],
+    [
+      'draining, the task still serving what it has',
+      { lastStatus: 'DEACTIVATING', desiredStatus: 'STOPPED', essentialContainerStopped: false },
+      ago(1),
+      false,
+    ],
+  ] as const)('%s', (_name, task, drainingSince, atOnce) => {
+    expect(targetLeavesAtOnce({ drainingSince }, task)).toBe(atOnce);
+  });
 });
 
 it('taskLoadBalancerHealth: the gate, and the groups in which the task is unhealthy', () => {

@@ -164,6 +164,28 @@ export function drainEnded(input: DrainInput): boolean {
   return fresh.every((r) => r.activeSessions === 0 && (r.state === 'unhealthy' || applied(r)));
 }
 
+/** What decides whether a service task's target may wait for a drain. */
+export interface TargetTaskView {
+  lastStatus: string;
+  desiredStatus: string;
+  /** An essential container of the task has STOPPED (exited, killed, or never started). */
+  essentialContainerStopped: boolean;
+}
+
+/**
+ * Whether a service task's target leaves its group at once, without a drain: it points at a port
+ * that is dead or about to be (the task is STOPPED, or an essential container exited, which stops
+ * the task), or the task was asked to stop without a drain (the target was not draining when the
+ * stop was requested, or was registered just after it). Nothing on it can finish.
+ */
+export function targetLeavesAtOnce(target: { drainingSince: Date | null }, task: TargetTaskView): boolean {
+  return (
+    task.lastStatus === 'STOPPED' ||
+    task.essentialContainerStopped ||
+    (task.desiredStatus === 'STOPPED' && target.drainingSince === null)
+  );
+}
+
 /**
  * A task passes the load balancers' gate when each of its service's loadBalancers entries has
  * given it a target (`expected` of them) and every target is healthy. A target in a group that no

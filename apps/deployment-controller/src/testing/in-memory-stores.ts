@@ -4,6 +4,7 @@ import {
   drainEnded,
   instanceAttributes,
   loadBalancingEvents,
+  targetLeavesAtOnce,
   targetState,
   taskLoadBalancerHealth,
   taskTargets,
@@ -1005,10 +1006,30 @@ class InMemoryTargetStore implements TargetStore {
     const w = this.w;
     const services = new Set<string>();
     const stopByInstance = new Map<string, string[]>();
-    for (const [id, target] of w.targets)
-      if (target.taskId && w.tasks.get(target.taskId)?.lastStatus === 'STOPPED') w.targets.delete(id);
+    const counts = new Map<string, { serviceId: string; service: string; group: string; n: number }>();
+    const deregistered = (target: MemTarget) => {
+      w.targets.delete(target.id);
+      const task = target.taskId ? w.tasks.get(target.taskId) : undefined;
+      const service = task?.serviceId ? w.services.get(task.serviceId) : undefined;
+      if (!service) return;
+      const group = w.targetGroups.get(target.targetGroupId)!.name;
+      const key = `${service.id}/${group}`;
+      const c = counts.get(key) ?? { serviceId: service.id, service: service.name, group, n: 0 };
+      c.n += 1;
+      counts.set(key, c);
+      services.add(service.id);
+    };
+    for (const target of [...w.targets.values()]) {
+      const task = target.taskId ? w.tasks.get(target.taskId) : undefined;
+      if (!task) continue;
+      const essentialContainerStopped = task.containers.some(
+        (c) => c.essential && c.lastStatus === 'STOPPED',
+      );
+      if (targetLeavesAtOnce(target, { ...task, essentialContainerStopped })) deregistered(target);
+    }
     for (const t of w.tasks.values()) {
       if (t.lastStatus !== 'RUNNING' || t.desiredStatus !== 'RUNNING' || !t.serviceId) continue;
+      if (t.containers.some((c) => c.essential && c.lastStatus === 'STOPPED')) continue;
       const bindings = w.serviceLoadBalancers.filter((b) => b.serviceId === t.serviceId);
       if (!bindings.length || w.targetsOf(t.id).length >= bindings.length) continue;
       const service = w.services.get(t.serviceId)!;
@@ -1025,8 +1046,7 @@ class InMemoryTargetStore implements TargetStore {
         services.add(t.serviceId);
       }
     }
-    const counts = new Map<string, { serviceId: string; service: string; group: string; n: number }>();
-    for (const [id, target] of w.targets) {
+    for (const target of [...w.targets.values()]) {
       if (!target.drainingSince) continue;
       const tg = w.targetGroups.get(target.targetGroupId)!;
       const ended = drainEnded({
@@ -1036,16 +1056,7 @@ class InMemoryTargetStore implements TargetStore {
         reports: target.health,
         now: w.now,
       });
-      if (!ended) continue;
-      w.targets.delete(id);
-      const task = target.taskId ? w.tasks.get(target.taskId) : undefined;
-      const service = task?.serviceId ? w.services.get(task.serviceId) : undefined;
-      if (!service) continue;
-      const key = `${service.id}/${tg.name}`;
-      const c = counts.get(key) ?? { serviceId: service.id, service: service.name, group: tg.name, n: 0 };
-      c.n += 1;
-      counts.set(key, c);
-      services.add(service.id);
+      if (ended) deregistered(target);
     }
     for (const c of counts.values())
       w.addEvents(c.serviceId, [loadBalancingEvents.deregistered(c.service, c.n, c.group)]);
