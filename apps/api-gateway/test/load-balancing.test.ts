@@ -241,8 +241,26 @@ describe('target groups and load balancers', () => {
     const inUse = await gw.http.delete('/v1/target-groups/svc-tg');
     expect(inUse.status).toBe(409);
     expect(inUse.body.message).toContain('service web');
+    const deployments = async (): Promise<{ id: string; status: string }[]> => {
+      const res = await gw.http.get('/v1/clusters/default/services/web').expect(200);
+      return (res.body.service ?? res.body).deployments;
+    };
+    // The same set, in another spelling (a name for the ARN), starts no deployment.
+    await gw.http
+      .patch('/v1/clusters/default/services/web')
+      .send({ loadBalancers: [{ ...lb, targetGroupArn: 'svc-tg' }] })
+      .expect(200);
+    expect(await deployments()).toHaveLength(1);
+    // A new set rolls out, as in ECS: the running tasks keep their targets until replaced.
     await gw.http.patch('/v1/clusters/default/services/web').send({ loadBalancers: [] }).expect(200);
     expect(await gw.count('service_load_balancer')).toBe(0);
+    const [primary, previous] = await deployments();
+    expect([primary!.status, previous!.status]).toEqual(['PRIMARY', 'ACTIVE']);
+    const stillUsed = await gw.http.delete('/v1/target-groups/svc-tg');
+    expect(stillUsed.status).toBe(409);
+    expect(stillUsed.body.message).toContain(`deployment ${previous!.id} of service web`);
+    // The controller completes the rollout: the previous deployment is INACTIVE.
+    await gw.sql.query(`UPDATE deployment SET status = 'INACTIVE' WHERE id = $1`, [previous!.id]);
     await gw.http.delete('/v1/target-groups/svc-tg').expect(200);
   });
 

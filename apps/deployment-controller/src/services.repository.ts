@@ -77,8 +77,7 @@ export class ServicesRepository implements ServiceStore {
     });
     const lbHealth = await loadBalancerHealth(
       tx,
-      serviceId,
-      tasks.filter((t) => t.lastStatus === 'RUNNING').map((t) => t.id),
+      tasks.filter((t) => t.lastStatus === 'RUNNING'),
       new Date(),
     );
     const schedulingStrategy: SchedulingStrategy = parseStatus.schedulingStrategy(s.schedulingStrategy);
@@ -284,12 +283,12 @@ export class ServicesRepository implements ServiceStore {
             },
           });
           break;
-        case 'createDeployment':
+        case 'createDeployment': {
           await tx.deployment.updateMany({
             where: { serviceId: snapshot.id, status: 'PRIMARY' },
             data: { status: 'ACTIVE' },
           });
-          await tx.deployment.create({
+          const created = await tx.deployment.create({
             data: {
               serviceId: snapshot.id,
               status: 'PRIMARY',
@@ -303,7 +302,9 @@ export class ServicesRepository implements ServiceStore {
             where: { id: snapshot.id },
             data: { taskDefinitionId: action.taskDefinitionId },
           });
+          await this.restoreLoadBalancers(tx, snapshot.id, action.restores, created.id);
           break;
+        }
         case 'setSteady':
           await tx.service.update({ where: { id: snapshot.id }, data: { steady: action.steady } });
           break;
@@ -331,6 +332,23 @@ export class ServicesRepository implements ServiceStore {
     }
     await this.recordEvents(tx, snapshot, applied.startedTaskIds, stoppedIds, events);
     return applied;
+  }
+
+  /**
+   * A rollback's loadBalancers: those of the deployment it restores, for the new deployment and
+   * for the service (which shows what it runs). An entry whose target group has since been
+   * deleted is gone from the restored deployment too.
+   */
+  private async restoreLoadBalancers(tx: Tx, serviceId: string, from: string, to: string): Promise<void> {
+    const entries = await tx.deploymentLoadBalancer.findMany({
+      where: { deploymentId: from },
+      select: { targetGroupId: true, containerName: true, containerPort: true },
+    });
+    if (entries.length)
+      await tx.deploymentLoadBalancer.createMany({ data: entries.map((e) => ({ ...e, deploymentId: to })) });
+    await tx.serviceLoadBalancer.deleteMany({ where: { serviceId } });
+    if (entries.length)
+      await tx.serviceLoadBalancer.createMany({ data: entries.map((e) => ({ ...e, serviceId })) });
   }
 
   private async policyRefusal(

@@ -285,3 +285,73 @@ describe('a task that stops without a drain leaves its target group at once, wit
     expect(events()).toContain(deregistered);
   });
 });
+
+describe('UpdateService with new loadBalancers', () => {
+  it('starts a deployment: the running task keeps its target, the new one registers per the new set', async () => {
+    const { world, service, tg, round, live, events } = harness(30);
+    for (let i = 0; i < 3; i++) await round();
+    const [old] = live();
+    world.reportTargets(old!.id, 'lb-1', 'healthy');
+    await round();
+    const deploymentsBefore = world.deploymentsOf(service.id).length;
+    // The same set again changes nothing.
+    world.updateService(service.id, {
+      loadBalancers: [{ targetGroupId: tg.id, containerName: 'web', containerPort: 80 }],
+    });
+    expect(world.deploymentsOf(service.id)).toHaveLength(deploymentsBefore);
+
+    const tg2 = world.addTargetGroup('web-tg-2');
+    world.updateService(service.id, {
+      loadBalancers: [{ targetGroupId: tg2.id, containerName: 'web', containerPort: 80 }],
+    });
+    expect(world.deploymentsOf(service.id)).toHaveLength(deploymentsBefore + 1);
+    for (let i = 0; i < 3; i++) await round();
+    const fresh = live().find((t) => t.id !== old!.id)!;
+    expect(world.targetsOf(fresh.id).map((t) => t.targetGroupId)).toEqual([tg2.id]);
+    expect(world.targetsOf(old!.id).map((t) => t.targetGroupId)).toEqual([tg.id]);
+    // The gate is the new group's: the old task serves until the new one is healthy there.
+    expect(world.task(old!.id).desiredStatus).toBe('RUNNING');
+    world.reportTargets(fresh.id, 'lb-1', 'healthy');
+    await round();
+    expect(world.task(old!.id).lastStatus).toBe('DEACTIVATING');
+    // The load balancer has drained the old target: no session left.
+    world.reportTargets(old!.id, 'lb-1', 'healthy');
+    for (let i = 0; i < 2; i++) await round();
+    expect(world.task(old!.id).lastStatus).toBe('STOPPED');
+    expect(events()).toEqual(
+      expect.arrayContaining([
+        '(service web) registered 1 targets in (target-group web-tg-2)',
+        '(service web) deregistered 1 targets in (target-group web-tg)',
+      ]),
+    );
+    await round();
+    expect(world.services.get(service.id)!.steady).toBe(true);
+  });
+
+  it('a rollback restores the loadBalancers of the deployment it returns to', async () => {
+    const { world, service, tg, round, live } = harness(30, {
+      circuitBreakerEnable: true,
+      circuitBreakerRollback: true,
+    });
+    for (let i = 0; i < 3; i++) await round();
+    const [old] = live();
+    world.reportTargets(old!.id, 'lb-1', 'healthy');
+    await round();
+    const tg2 = world.addTargetGroup('web-tg-2');
+    world.updateService(service.id, {
+      loadBalancers: [{ targetGroupId: tg2.id, containerName: 'web', containerPort: 80 }],
+    });
+    const rolledBack = () => world.deploymentsOf(service.id).find((d) => d.rolledBackFrom);
+    for (let i = 0; i < 20 && !rolledBack(); i++) {
+      await round();
+      world.advance(1_000);
+      for (const t of live()) world.reportTargets(t.id, 'lb-1', t.id === old!.id ? 'healthy' : 'unhealthy');
+    }
+    expect(rolledBack()!.loadBalancers).toEqual([
+      { targetGroupId: tg.id, containerName: 'web', containerPort: 80 },
+    ]);
+    expect(world.serviceLoadBalancers.filter((b) => b.serviceId === service.id)).toEqual([
+      { serviceId: service.id, targetGroupId: tg.id, containerName: 'web', containerPort: 80 },
+    ]);
+  });
+});

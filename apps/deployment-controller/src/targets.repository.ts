@@ -29,20 +29,27 @@ export async function usedTargetGroupIds(
 
 /**
  * What the service planner sees of each task's targets (taskLoadBalancerHealth): whether it
- * passes its load balancers' gate (one target per loadBalancers entry of its service, each
+ * passes its load balancers' gate (one target per loadBalancers entry of its deployment, each
  * healthy by every load balancer's reports), and the target groups in which it is unhealthy. Only
- * tasks of services with loadBalancers appear in the map.
+ * tasks of deployments with loadBalancers appear in the map.
  */
 export async function loadBalancerHealth(
   tx: Tx,
-  serviceId: string,
-  taskIds: readonly string[],
+  tasks: readonly { id: string; deploymentId: string | null }[],
   now: Date,
 ): Promise<Map<string, ReturnType<typeof taskLoadBalancerHealth>>> {
-  const expected = await tx.serviceLoadBalancer.count({ where: { serviceId } });
-  if (expected === 0 || taskIds.length === 0) return new Map();
+  const deploymentIds = [...new Set(tasks.flatMap((t) => t.deploymentId ?? []))];
+  if (deploymentIds.length === 0) return new Map();
+  const entries = await tx.deploymentLoadBalancer.groupBy({
+    by: ['deploymentId'],
+    where: { deploymentId: { in: deploymentIds } },
+    _count: true,
+  });
+  const expected = new Map(entries.map((e) => [e.deploymentId, e._count]));
+  const bound = tasks.filter((t) => t.deploymentId && expected.has(t.deploymentId));
+  if (bound.length === 0) return new Map();
   const targets = await tx.target.findMany({
-    where: { taskId: { in: [...taskIds] } },
+    where: { taskId: { in: bound.map((t) => t.id) } },
     include: { health: true, targetGroup: { select: { name: true, healthCheck: true } } },
   });
   const used = await usedTargetGroupIds(tx, [...new Set(targets.map((t) => t.targetGroupId))]);
@@ -57,7 +64,9 @@ export async function loadBalancerHealth(
     }).state;
     byTask.set(t.taskId!, [...(byTask.get(t.taskId!) ?? []), { targetGroup: t.targetGroup.name, state }]);
   }
-  return new Map(taskIds.map((id) => [id, taskLoadBalancerHealth(byTask.get(id) ?? [], expected)]));
+  return new Map(
+    bound.map((t) => [t.id, taskLoadBalancerHealth(byTask.get(t.id) ?? [], expected.get(t.deploymentId!)!)]),
+  );
 }
 
 /**
@@ -124,8 +133,8 @@ export class TargetsRepository implements TargetStore {
   }
 
   /**
-   * Targets for the RUNNING (and still wanted) tasks of services with loadBalancers that do not
-   * have them all yet.
+   * Targets for the RUNNING (and still wanted) service tasks whose deployment has loadBalancers
+   * and that do not have them all yet.
    */
   private async register(services: Set<string>): Promise<void> {
     const tasks = await this.db.task.findMany({
@@ -134,21 +143,23 @@ export class TargetsRepository implements TargetStore {
         desiredStatus: 'RUNNING',
         // One whose essential container exited is stopping: its port is dead.
         containers: { none: { essential: true, lastStatus: 'STOPPED' } },
-        service: { loadBalancers: { some: {} } },
+        deployment: { loadBalancers: { some: {} } },
       },
       select: {
         id: true,
         serviceId: true,
         containers: { select: { name: true, networkBindings: true } },
         containerInstance: { select: { hostAddress: true } },
-        service: {
-          select: { name: true, loadBalancers: { include: { targetGroup: { select: { name: true } } } } },
+        service: { select: { name: true } },
+        // Its deployment's entries: those of the service when the deployment began.
+        deployment: {
+          select: { loadBalancers: { include: { targetGroup: { select: { name: true } } } } },
         },
         _count: { select: { targets: true } },
       },
     });
     for (const t of tasks) {
-      const bindings = t.service!.loadBalancers;
+      const bindings = t.deployment!.loadBalancers;
       if (t._count.targets >= bindings.length) continue;
       const wanted = taskTargets(bindings, t.containers, t.containerInstance?.hostAddress ?? null);
       if (!wanted.length) continue;

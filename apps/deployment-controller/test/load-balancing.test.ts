@@ -47,7 +47,14 @@ const events = async (serviceId: string) =>
   );
 
 /** A cluster with one instance, a service of one task behind a target group with a listener. */
-async function setup(name: string, serviceOver: { healthCheckGracePeriodSeconds?: number } = {}) {
+async function setup(
+  name: string,
+  serviceOver: {
+    healthCheckGracePeriodSeconds?: number;
+    circuitBreakerEnable?: boolean;
+    circuitBreakerRollback?: boolean;
+  } = {},
+) {
   const cluster = await prisma.cluster.create({ data: { name } });
   const instance = await prisma.containerInstance.create({
     data: {
@@ -83,7 +90,7 @@ async function setup(name: string, serviceOver: { healthCheckGracePeriodSeconds?
       ...serviceOver,
     },
   });
-  await prisma.deployment.create({
+  const deployment = await prisma.deployment.create({
     data: { serviceId: service.id, status: 'PRIMARY', taskDefinitionId: td.id, desiredCount: 1 },
   });
   const tg = await prisma.targetGroup.create({
@@ -108,7 +115,10 @@ async function setup(name: string, serviceOver: { healthCheckGracePeriodSeconds?
   await prisma.serviceLoadBalancer.create({
     data: { serviceId: service.id, targetGroupId: tg.id, containerName: 'web', containerPort: 80 },
   });
-  return { instance, service, tg };
+  await prisma.deploymentLoadBalancer.create({
+    data: { deploymentId: deployment.id, targetGroupId: tg.id, containerName: 'web', containerPort: 80 },
+  });
+  return { instance, service, tg, td, deployment };
 }
 
 /** The scheduler and the agent, by hand: the service's new task placed, RUNNING, port 80 on `hostPort`. */
@@ -224,4 +234,77 @@ it('a task whose essential container exited, or that stopped on its own, leaves 
   await targets.sweep();
   expect(await prisma.target.count({ where: { taskId: next.id } })).toBe(0);
   expect((await events(service.id)).filter((e) => e === deregistered)).toHaveLength(2);
+});
+
+it('registers per the task’s deployment, and a rollback restores the loadBalancers of the deployment it returns to', async () => {
+  const {
+    instance,
+    service,
+    tg,
+    td,
+    deployment: first,
+  } = await setup('roll', {
+    circuitBreakerEnable: true,
+    circuitBreakerRollback: true,
+  });
+  const old = await runTaskOf(service.id, instance.id, 33000);
+  await targets.sweep();
+  await prisma.targetHealth.createMany({
+    data: (await prisma.target.findMany({ where: { taskId: old.id } })).map((t) => ({
+      targetId: t.id,
+      reporter: 'lb-1',
+      state: 'healthy',
+    })),
+  });
+  await prisma.deployment.update({ where: { id: first.id }, data: { rolloutState: 'COMPLETED' } });
+  // UpdateService moved the service to another group: a new deployment with its own copy.
+  const other = await prisma.targetGroup.create({
+    data: { name: 'roll-tg-2', protocol: 'HTTP', healthCheck: {} },
+  });
+  await prisma.serviceLoadBalancer.deleteMany({ where: { serviceId: service.id } });
+  await prisma.serviceLoadBalancer.create({
+    data: { serviceId: service.id, targetGroupId: other.id, containerName: 'web', containerPort: 80 },
+  });
+  await prisma.deployment.update({ where: { id: first.id }, data: { status: 'ACTIVE' } });
+  const second = await prisma.deployment.create({
+    data: { serviceId: service.id, status: 'PRIMARY', taskDefinitionId: td.id, desiredCount: 1 },
+  });
+  await prisma.deploymentLoadBalancer.create({
+    data: { deploymentId: second.id, targetGroupId: other.id, containerName: 'web', containerPort: 80 },
+  });
+  const fresh = await runTaskOf(service.id, instance.id, 33001);
+  await targets.sweep();
+  const groupOf = async (taskId: string) =>
+    (await prisma.target.findMany({ where: { taskId } })).map((t) => t.targetGroupId);
+  expect(await groupOf(old.id)).toEqual([tg.id]);
+  expect(await groupOf(fresh.id)).toEqual([other.id]);
+
+  // Three failures of the second deployment trip the breaker.
+  await prisma.task.updateMany({ where: { id: fresh.id }, data: { failed: true } });
+  for (let i = 0; i < 2; i++)
+    await prisma.task.create({
+      data: {
+        clusterId: service.clusterId,
+        taskDefinitionId: td.id,
+        serviceId: service.id,
+        deploymentId: second.id,
+        group: 'service:roll',
+        cpu: 1,
+        memory: 1,
+        lastStatus: 'STOPPED',
+        desiredStatus: 'STOPPED',
+        failed: true,
+      },
+    });
+  await services.reconcile(service.id);
+  const rollback = await prisma.deployment.findFirstOrThrow({
+    where: { serviceId: service.id, rolledBackFrom: second.id },
+    include: { loadBalancers: true },
+  });
+  expect(rollback.loadBalancers.map((b) => b.targetGroupId)).toEqual([tg.id]);
+  expect(
+    (await prisma.serviceLoadBalancer.findMany({ where: { serviceId: service.id } })).map(
+      (b) => b.targetGroupId,
+    ),
+  ).toEqual([tg.id]);
 });

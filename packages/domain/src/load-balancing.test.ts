@@ -3,6 +3,7 @@ import {
   drainEnded,
   elbArns,
   listenerTargetGroupNames,
+  loadBalancersDiffer,
   targetGroupNameFromRef,
   targetLeavesAtOnce,
   targetState,
@@ -504,4 +505,15 @@ describe('validateServiceLoadBalancers', () => {
       ),
     ).toThrow(expect.objectContaining({ field: 'loadBalancers[0].containerPort' }));
   });
+});
+
+it('loadBalancersDiffer: another group, container or port, or another number of entries; not the order', () => {
+  const web = { targetGroupName: 'web-tg', containerName: 'web', containerPort: 80 };
+  const api = { targetGroupName: 'api-tg', containerName: 'web', containerPort: 8080 };
+  expect(loadBalancersDiffer([web, api], [api, web])).toBe(false);
+  expect(loadBalancersDiffer([], [])).toBe(false);
+  expect(loadBalancersDiffer([web], [web, api])).toBe(true);
+  expect(loadBalancersDiffer([web], [])).toBe(true);
+  expect(loadBalancersDiffer([web], [{ ...web, targetGroupName: 'web-tg-2' }])).toBe(true);
+  expect(loadBalancersDiffer([web], [{ ...web, containerPort: 8080 }])).toBe(true);
 });

@@ -560,6 +560,21 @@ export function validateServiceLoadBalancers(
   });
 }
 
+/**
+ * Whether UpdateService's loadBalancers differ from the service's: as in ECS, a change starts a
+ * new deployment (the running tasks keep the targets they registered until they are replaced).
+ * The order of the entries does not matter.
+ */
+export function loadBalancersDiffer(
+  current: readonly ServiceLoadBalancerRequest[],
+  next: readonly ServiceLoadBalancerRequest[],
+): boolean {
+  const key = (e: ServiceLoadBalancerRequest) => `${e.targetGroupName}/${e.containerName}/${e.containerPort}`;
+  const a = new Set(current.map(key));
+  const b = new Set(next.map(key));
+  return a.size !== b.size || [...a].some((k) => !b.has(k));
+}
+
 export const loadBalancingEvents = {
   registered: (service: string, count: number, targetGroup: string) =>
     `(service ${service}) registered ${count} targets in (target-group ${targetGroup})`,

@@ -294,6 +294,7 @@ describe('circuit breaker', () => {
       {
         type: 'createDeployment',
         taskDefinitionId: 'td-d1',
+        restores: 'd1',
         rolledBackFrom: 'd2',
         rolloutStateReason: expect.stringContaining('Rolling back'),
       },

@@ -100,8 +100,17 @@ export type ServiceAction =
       rolloutState?: RolloutState;
       rolloutStateReason?: string;
     }
-  /** A new PRIMARY deployment (a rollback from `rolledBackFrom`); the current PRIMARY becomes ACTIVE. */
-  | { type: 'createDeployment'; taskDefinitionId: string; rolledBackFrom: string; rolloutStateReason: string }
+  /**
+   * A new PRIMARY deployment (a rollback from `rolledBackFrom`) with the task definition and the
+   * loadBalancers of the deployment it `restores`; the current PRIMARY becomes ACTIVE.
+   */
+  | {
+      type: 'createDeployment';
+      taskDefinitionId: string;
+      restores: string;
+      rolledBackFrom: string;
+      rolloutStateReason: string;
+    }
   | { type: 'setSteady'; steady: boolean }
   /** A DAEMON service's desiredCount (service and PRIMARY deployment): its eligible instances. */
   | { type: 'setDesiredCount'; desiredCount: number }
@@ -270,6 +279,7 @@ export function planService(
       actions.push({
         type: 'createDeployment',
         taskDefinitionId: lastCompleted.taskDefinitionId,
+        restores: lastCompleted.id,
         rolledBackFrom: primary.id,
         rolloutStateReason: `Rolling back from deployment ${primary.id} to the task definition of deployment ${lastCompleted.id}.`,
       });

@@ -111,8 +111,9 @@ export class LoadBalancingRepository {
   }
 
   /**
-   * Deletes a target group and its targets; 409 while a live service names it or a listener
-   * sends traffic to it. Bindings of INACTIVE services go with it.
+   * Deletes a target group and its targets; 409 while a live service names it, a live deployment
+   * of one still registers tasks in it, or a listener sends traffic to it. Bindings of INACTIVE
+   * services and deployments go with it.
    */
   async deleteTargetGroup(name: string): Promise<TargetGroupWithUse> {
     return this.db.$transaction(async (tx) => {
@@ -130,6 +131,19 @@ export class LoadBalancingRepository {
         throw new ConflictError(
           'ResourceInUseException',
           `target group ${name} is used by service ${services[0]!.service.name}; remove it from the service's loadBalancers first`,
+        );
+      // Removed from the service, but a deployment still running tasks registered there.
+      const deployments = await tx.deploymentLoadBalancer.findMany({
+        where: {
+          targetGroupId: id,
+          deployment: { status: { not: 'INACTIVE' }, service: { status: { not: 'INACTIVE' } } },
+        },
+        select: { deployment: { select: { id: true, service: { select: { name: true } } } } },
+      });
+      if (deployments.length)
+        throw new ConflictError(
+          'ResourceInUseException',
+          `target group ${name} is used by deployment ${deployments[0]!.deployment.id} of service ${deployments[0]!.deployment.service.name}, whose tasks are registered in it; wait until that deployment is replaced (the service is steady)`,
         );
       if (group!.loadBalancerNames.length)
         throw new ConflictError(

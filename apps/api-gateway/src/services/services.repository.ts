@@ -11,6 +11,7 @@ import {
   checkClientTokenReuse,
   ConflictError,
   InvalidParameterError,
+  loadBalancersDiffer,
   NotFoundError,
   type DeploymentConfiguration,
   type DisconnectedTaskBehavior,
@@ -127,7 +128,7 @@ export class ServicesRepository {
             enableEcsManagedTags: s.enableEcsManagedTags,
           },
         });
-        await tx.deployment.create({
+        const deployment = await tx.deployment.create({
           data: {
             serviceId: service.id,
             status: 'PRIMARY',
@@ -136,6 +137,7 @@ export class ServicesRepository {
           },
         });
         await this.setLoadBalancers(tx, service.id, s.loadBalancers);
+        await this.copyLoadBalancers(tx, service.id, deployment.id);
         if (claim) await recordClientTokenResources(tx, claim, [service.id]);
         return tx.service.findUniqueOrThrow({ where: { id: service.id }, include: SERVICE_INCLUDE });
       });
@@ -209,9 +211,9 @@ export class ServicesRepository {
   }
 
   /**
-   * UpdateService. A new task definition, or forceNewDeployment, starts a new PRIMARY deployment
-   * and turns the previous one ACTIVE (drained by the controller). The service row is locked, so
-   * an update and a controller's reconcile never interleave.
+   * UpdateService. A new task definition, new loadBalancers, or forceNewDeployment start a new
+   * PRIMARY deployment and turn the previous one ACTIVE (drained by the controller). The service
+   * row is locked, so an update and a controller's reconcile never interleave.
    */
   async update(clusterId: string, name: string, change: ServiceChange): Promise<ServiceWithRelations> {
     return this.db.$transaction(async (tx) => {
@@ -224,22 +226,33 @@ export class ServicesRepository {
       }
       const desiredCount = change.desiredCount ?? service.desiredCount;
       const newDefinition = change.taskDefinition && change.taskDefinition.id !== service.taskDefinitionId;
-      if (newDefinition || change.forceNewDeployment) {
+      const current = await tx.serviceLoadBalancer.findMany({
+        where: { serviceId: service.id },
+        select: { containerName: true, containerPort: true, targetGroup: { select: { name: true } } },
+      });
+      const newLoadBalancers =
+        !!change.loadBalancers &&
+        loadBalancersDiffer(
+          current.map((b) => ({ ...b, targetGroupName: b.targetGroup.name })),
+          change.loadBalancers,
+        );
+      if (change.loadBalancers) await this.setLoadBalancers(tx, service.id, change.loadBalancers);
+      if (newDefinition || newLoadBalancers || change.forceNewDeployment) {
         const taskDefinitionId = change.taskDefinition?.id ?? service.taskDefinitionId;
         await tx.deployment.updateMany({
           where: { serviceId: service.id, status: 'PRIMARY' },
           data: { status: 'ACTIVE' },
         });
-        await tx.deployment.create({
+        const deployment = await tx.deployment.create({
           data: { serviceId: service.id, status: 'PRIMARY', taskDefinitionId, desiredCount },
         });
+        await this.copyLoadBalancers(tx, service.id, deployment.id);
       } else {
         await tx.deployment.updateMany({
           where: { serviceId: service.id, status: 'PRIMARY' },
           data: { desiredCount },
         });
       }
-      if (change.loadBalancers) await this.setLoadBalancers(tx, service.id, change.loadBalancers);
       await tx.service.update({
         where: { id: service.id },
         data: {
@@ -340,6 +353,19 @@ export class ServicesRepository {
     });
     await tx.serviceLoadBalancer.deleteMany({ where: { serviceId } });
     if (rows.length) await tx.serviceLoadBalancer.createMany({ data: rows });
+  }
+
+  /**
+   * A new deployment's copy of the service's loadBalancers: what its tasks register in, whatever
+   * later updates change (the target groups are share-locked by setLoadBalancers).
+   */
+  private async copyLoadBalancers(tx: Tx, serviceId: string, deploymentId: string) {
+    const entries = await tx.serviceLoadBalancer.findMany({
+      where: { serviceId },
+      select: { targetGroupId: true, containerName: true, containerPort: true },
+    });
+    if (entries.length)
+      await tx.deploymentLoadBalancer.createMany({ data: entries.map((e) => ({ ...e, deploymentId })) });
   }
 
   private async lockLive(tx: Tx, clusterId: string, name: string) {

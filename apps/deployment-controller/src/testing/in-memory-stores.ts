@@ -167,6 +167,13 @@ export interface MemService {
   schedulingStrategy: SchedulingStrategy;
 }
 
+/** A loadBalancers entry (service_load_balancer, deployment_load_balancer). */
+export interface MemBinding {
+  targetGroupId: string;
+  containerName: string;
+  containerPort: number;
+}
+
 export interface MemDeployment {
   id: string;
   serviceId: string;
@@ -177,6 +184,8 @@ export interface MemDeployment {
   rolloutStateReason: string | null;
   rolledBackFrom: string | null;
   createdAt: Date;
+  /** The service's loadBalancers when it began: what its tasks register in. */
+  loadBalancers: MemBinding[];
 }
 
 export interface MemServiceEvent {
@@ -198,12 +207,7 @@ export class InMemoryBerth {
   readonly deployments = new Map<string, MemDeployment>();
   readonly events: MemServiceEvent[] = [];
   readonly targetGroups = new Map<string, MemTargetGroup>();
-  readonly serviceLoadBalancers: {
-    serviceId: string;
-    targetGroupId: string;
-    containerName: string;
-    containerPort: number;
-  }[] = [];
+  readonly serviceLoadBalancers: (MemBinding & { serviceId: string })[] = [];
   readonly targets = new Map<string, MemTarget>();
 
   readonly taskStore: TaskStore = new InMemoryTaskStore(this);
@@ -302,15 +306,34 @@ export class InMemoryBerth {
     return s;
   }
 
-  /** UpdateService: a new task definition starts a new PRIMARY; a new count changes the current one. */
-  updateService(serviceId: string, change: { taskDefinitionId?: string; desiredCount?: number }): void {
+  /**
+   * UpdateService: a new task definition or new loadBalancers start a new PRIMARY; a new count
+   * changes the current one.
+   */
+  updateService(
+    serviceId: string,
+    change: { taskDefinitionId?: string; desiredCount?: number; loadBalancers?: MemBinding[] },
+  ): void {
     const s = this.services.get(serviceId)!;
     const desiredCount = change.desiredCount ?? s.desiredCount;
     const primary = this.rowsOfDeployments(serviceId).find((d) => d.status === 'PRIMARY');
-    if (change.taskDefinitionId && change.taskDefinitionId !== s.taskDefinitionId) {
+    const key = (b: MemBinding) => `${b.targetGroupId}/${b.containerName}/${b.containerPort}`;
+    const current = this.serviceLoadBalancers.filter((b) => b.serviceId === serviceId);
+    const newBindings =
+      change.loadBalancers !== undefined &&
+      current.map(key).sort().join() !== change.loadBalancers.map(key).sort().join();
+    if (change.loadBalancers) {
+      this.serviceLoadBalancers.splice(
+        0,
+        this.serviceLoadBalancers.length,
+        ...this.serviceLoadBalancers.filter((b) => b.serviceId !== serviceId),
+        ...change.loadBalancers.map((b) => ({ ...b, serviceId })),
+      );
+    }
+    if ((change.taskDefinitionId && change.taskDefinitionId !== s.taskDefinitionId) || newBindings) {
       if (primary) primary.status = 'ACTIVE';
-      this.addDeployment(serviceId, change.taskDefinitionId, desiredCount);
-      s.taskDefinitionId = change.taskDefinitionId;
+      s.taskDefinitionId = change.taskDefinitionId ?? s.taskDefinitionId;
+      this.addDeployment(serviceId, s.taskDefinitionId, desiredCount);
     } else if (primary) {
       primary.desiredCount = desiredCount;
     }
@@ -391,9 +414,12 @@ export class InMemoryBerth {
     return tg;
   }
 
-  /** A service's loadBalancers entry. */
+  /** A service's loadBalancers entry, as if the service had been created with it (its live deployments too). */
   bindService(serviceId: string, targetGroupId: string, containerName: string, containerPort: number): void {
-    this.serviceLoadBalancers.push({ serviceId, targetGroupId, containerName, containerPort });
+    const binding = { targetGroupId, containerName, containerPort };
+    this.serviceLoadBalancers.push({ serviceId, ...binding });
+    for (const d of this.rowsOfDeployments(serviceId))
+      if (d.status !== 'INACTIVE') d.loadBalancers.push(binding);
   }
 
   /** The agent reports a container's port published on the host. */
@@ -420,15 +446,12 @@ export class InMemoryBerth {
   }
 
   /** What the planner sees of each RUNNING task's targets, as loadBalancerHealth reads it. */
-  loadBalancerHealth(
-    serviceId: string,
-    tasks: readonly MemTask[],
-  ): Map<string, ReturnType<typeof taskLoadBalancerHealth>> {
-    const expected = this.serviceLoadBalancers.filter((b) => b.serviceId === serviceId).length;
-    if (!expected) return new Map();
+  loadBalancerHealth(tasks: readonly MemTask[]): Map<string, ReturnType<typeof taskLoadBalancerHealth>> {
+    const expectedOf = (t: MemTask) =>
+      (t.deploymentId ? this.deployments.get(t.deploymentId)?.loadBalancers.length : 0) ?? 0;
     return new Map(
       tasks
-        .filter((t) => t.lastStatus === 'RUNNING')
+        .filter((t) => t.lastStatus === 'RUNNING' && expectedOf(t) > 0)
         .map((t) => {
           const targets = this.targetsOf(t.id).map((target) => {
             const tg = this.targetGroups.get(target.targetGroupId)!;
@@ -441,7 +464,7 @@ export class InMemoryBerth {
             }).state;
             return { targetGroup: tg.name, state };
           });
-          return [t.id, taskLoadBalancerHealth(targets, expected)];
+          return [t.id, taskLoadBalancerHealth(targets, expectedOf(t))];
         }),
     );
   }
@@ -526,6 +549,13 @@ export class InMemoryBerth {
       rolloutStateReason: reason,
       rolledBackFrom,
       createdAt: this.now,
+      loadBalancers: this.serviceLoadBalancers
+        .filter((b) => b.serviceId === serviceId)
+        .map(({ targetGroupId, containerName, containerPort }) => ({
+          targetGroupId,
+          containerName,
+          containerPort,
+        })),
     };
     this.deployments.set(d.id, d);
     return d;
@@ -705,7 +735,7 @@ class InMemoryServiceStore implements ServiceStore {
 
   private snapshot(s: MemService): ServiceSnapshot {
     const tasks = [...this.w.tasks.values()].filter((t) => t.serviceId === s.id);
-    const lbHealth = this.w.loadBalancerHealth(s.id, tasks);
+    const lbHealth = this.w.loadBalancerHealth(tasks);
     return {
       id: s.id,
       name: s.name,
@@ -857,13 +887,23 @@ class InMemoryServiceStore implements ServiceStore {
         }
         case 'createDeployment':
           for (const d of this.w.rowsOfDeployments(s.id)) if (d.status === 'PRIMARY') d.status = 'ACTIVE';
-          this.w.addDeployment(
-            s.id,
-            action.taskDefinitionId,
-            s.desiredCount,
-            action.rolloutStateReason,
-            action.rolledBackFrom,
-          );
+          {
+            // The restored deployment's loadBalancers, for the service and the new deployment.
+            const restored = this.w.deployments.get(action.restores)!.loadBalancers;
+            this.w.serviceLoadBalancers.splice(
+              0,
+              this.w.serviceLoadBalancers.length,
+              ...this.w.serviceLoadBalancers.filter((b) => b.serviceId !== s.id),
+              ...restored.map((b) => ({ ...b, serviceId: s.id })),
+            );
+            this.w.addDeployment(
+              s.id,
+              action.taskDefinitionId,
+              s.desiredCount,
+              action.rolloutStateReason,
+              action.rolledBackFrom,
+            );
+          }
           s.taskDefinitionId = action.taskDefinitionId;
           break;
         case 'setSteady':
@@ -1030,7 +1070,7 @@ class InMemoryTargetStore implements TargetStore {
     for (const t of w.tasks.values()) {
       if (t.lastStatus !== 'RUNNING' || t.desiredStatus !== 'RUNNING' || !t.serviceId) continue;
       if (t.containers.some((c) => c.essential && c.lastStatus === 'STOPPED')) continue;
-      const bindings = w.serviceLoadBalancers.filter((b) => b.serviceId === t.serviceId);
+      const bindings = t.deploymentId ? (w.deployments.get(t.deploymentId)?.loadBalancers ?? []) : [];
       if (!bindings.length || w.targetsOf(t.id).length >= bindings.length) continue;
       const service = w.services.get(t.serviceId)!;
       for (const want of taskTargets(bindings, t.containers, '10.0.0.1')) {
