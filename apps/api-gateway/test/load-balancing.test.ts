@@ -286,6 +286,19 @@ describe('target groups and load balancers', () => {
        SELECT gen_random_uuid(), id, $1, '10.0.0.8', 32768 FROM target_group WHERE name = 'drain-tg'`,
       [taskId],
     );
+    // By hand, it would be registered again while the task runs: refused, saying how.
+    const refused = await gw.http
+      .post('/v1/target-groups/drain-tg/targets/deregister')
+      .send({ targets: [{ id: '10.0.0.8', port: 32768 }] });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ field: 'targets[0]' });
+    expect(refused.body.message).toContain(`task arn:berth:ecs:local:000000000000:task/default/${taskId}`);
+    expect(refused.body.message).toContain(
+      `StopTask drains it first: POST /v1/clusters/default/tasks/${taskId}/stop`,
+    );
+    expect(
+      (await gw.sql.query(`SELECT draining_since FROM target WHERE task_id = $1`, [taskId])).rows,
+    ).toEqual([{ draining_since: null }]);
     await gw.http.post(`/v1/clusters/default/tasks/${taskId}/stop`).send({ reason: 'by hand' }).expect(200);
     const task = await gw.http.get(`/v1/clusters/default/tasks/${taskId}`).expect(200);
     expect(task.body.task ?? task.body).toMatchObject({

@@ -4,6 +4,7 @@ import {
   elbArns,
   listenerTargetGroupNames,
   loadBalancersDiffer,
+  serviceTaskDeregistrationRefusal,
   targetGroupNameFromRef,
   targetLeavesAtOnce,
   targetState,
@@ -516,4 +517,30 @@ it('loadBalancersDiffer: another group, container or port, or another number of 
   expect(loadBalancersDiffer([web], [])).toBe(true);
   expect(loadBalancersDiffer([web], [{ ...web, targetGroupName: 'web-tg-2' }])).toBe(true);
   expect(loadBalancersDiffer([web], [{ ...web, containerPort: 8080 }])).toBe(true);
+});
+
+it('serviceTaskDeregistrationRefusal: names the first service task target, its task and how to take it out', () => {
+  const owned = [
+    {
+      host: '10.0.0.8',
+      port: 32768,
+      taskArn: 'arn:berth:ecs:local:0:task/default/t1',
+      stopTaskPath: '/v1/clusters/default/tasks/t1/stop',
+      service: 'web',
+    },
+  ];
+  expect(serviceTaskDeregistrationRefusal([{ host: '10.0.0.9', port: 80 }], owned)).toBeNull();
+  const refusal = serviceTaskDeregistrationRefusal(
+    [
+      { host: '10.0.0.9', port: 80 },
+      { host: '10.0.0.8', port: 32768 },
+    ],
+    owned,
+  );
+  expect(refusal).toMatchObject({ field: 'targets[1]' });
+  expect(refusal!.message).toBe(
+    'targets[1]: 10.0.0.8:32768 is the target of task arn:berth:ecs:local:0:task/default/t1 of service web, ' +
+      'registered while the task runs; deregister it by stopping the task (StopTask drains it first: ' +
+      'POST /v1/clusters/default/tasks/t1/stop) or by scaling the service in',
+  );
 });

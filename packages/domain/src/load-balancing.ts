@@ -575,6 +575,39 @@ export function loadBalancersDiffer(
   return a.size !== b.size || [...a].some((k) => !b.has(k));
 }
 
+/** A service task's target, as DeregisterTargets by hand finds it. */
+export interface ServiceTaskTarget {
+  host: string;
+  port: number;
+  taskArn: string;
+  /** StopTask's route for the task. */
+  stopTaskPath: string;
+  service: string | null;
+}
+
+/**
+ * DeregisterTargets by hand is refused on a service task's target: the target sweep registers a
+ * RUNNING task's targets again after the drain, so the target would flap. A task leaves its target
+ * groups when it stops (StopTask drains it first). Returns the refusal for the first such target
+ * among those requested, or null.
+ */
+export function serviceTaskDeregistrationRefusal(
+  requested: readonly { host: string; port: number }[],
+  owned: readonly ServiceTaskTarget[],
+): InvalidParameterError | null {
+  for (const [i, r] of requested.entries()) {
+    const t = owned.find((o) => o.host === r.host && o.port === r.port);
+    if (!t) continue;
+    const of = t.service ? ` of service ${t.service}` : '';
+    return new InvalidParameterError(
+      `targets[${i}]: ${r.host}:${r.port} is the target of task ${t.taskArn}${of}, registered while the task runs; ` +
+        `deregister it by stopping the task (StopTask drains it first: POST ${t.stopTaskPath}) or by scaling the service in`,
+      `targets[${i}]`,
+    );
+  }
+  return null;
+}
+
 export const loadBalancingEvents = {
   registered: (service: string, count: number, targetGroup: string) =>
     `(service ${service}) registered ${count} targets in (target-group ${targetGroup})`,

@@ -182,9 +182,23 @@ export class LoadBalancingRepository {
     });
   }
 
+  /** Those of these targets that belong to a service task (a target's task never changes). */
+  async serviceTaskTargets(groupId: string, targets: { host: string; port: number }[]) {
+    return this.db.target.findMany({
+      where: { targetGroupId: groupId, taskId: { not: null }, OR: targets },
+      select: {
+        host: true,
+        port: true,
+        task: {
+          select: { id: true, cluster: { select: { name: true } }, service: { select: { name: true } } },
+        },
+      },
+    });
+  }
+
   /**
-   * DeregisterTargets: the targets start draining; the deployment-controller's sweep deletes them
-   * when the drain ends. Returns how many were not draining yet.
+   * DeregisterTargets of hand-registered targets: they start draining; the deployment-controller's
+   * sweep deletes them when the drain ends. Returns how many were not draining yet.
    */
   async deregisterTargets(
     groupId: string,
@@ -192,7 +206,7 @@ export class LoadBalancingRepository {
     now: Date,
   ): Promise<number> {
     const { count } = await this.db.target.updateMany({
-      where: { targetGroupId: groupId, drainingSince: null, OR: targets },
+      where: { targetGroupId: groupId, taskId: null, drainingSince: null, OR: targets },
       data: { drainingSince: now },
     });
     return count;

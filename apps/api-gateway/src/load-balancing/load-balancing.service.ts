@@ -1,5 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
+  arns,
+  serviceTaskDeregistrationRefusal,
   storedHealthCheck,
   targetGroupNameFromRef,
   targetState,
@@ -7,7 +9,9 @@ import {
   validateCreateTargetGroup,
   validateModifyListeners,
   validateTargets,
+  type ArnContext,
 } from '@berth/domain';
+import { ARN_CONTEXT } from '../http/arn-context.js';
 import { LoadBalancingRepository, type LoadBalancerWithListeners } from './load-balancing.repository.js';
 import { storedRules } from './load-balancing.views.js';
 
@@ -17,7 +21,10 @@ import { storedRules } from './load-balancing.views.js';
  */
 @Injectable()
 export class LoadBalancingService {
-  constructor(private readonly repo: LoadBalancingRepository) {}
+  constructor(
+    private readonly repo: LoadBalancingRepository,
+    @Inject(ARN_CONTEXT) private readonly ctx: ArnContext,
+  ) {}
 
   createTargetGroup(body: unknown) {
     return this.repo.createTargetGroup(validateCreateTargetGroup(body));
@@ -62,9 +69,22 @@ export class LoadBalancingService {
     return group;
   }
 
+  /** DeregisterTargets: hand-registered targets only; a service task's target is refused (400). */
   async deregisterTargets(ref: string, body: unknown) {
     const targets = validateTargets(body);
     const group = await this.getTargetGroup(ref);
+    const owned = await this.repo.serviceTaskTargets(group.id, targets);
+    const refusal = serviceTaskDeregistrationRefusal(
+      targets,
+      owned.map((t) => ({
+        host: t.host,
+        port: t.port,
+        taskArn: arns.task(this.ctx, t.task!.cluster.name, t.task!.id),
+        stopTaskPath: `/v1/clusters/${t.task!.cluster.name}/tasks/${t.task!.id}/stop`,
+        service: t.task!.service?.name ?? null,
+      })),
+    );
+    if (refusal) throw refusal;
     await this.repo.deregisterTargets(group.id, targets, new Date());
     return group;
   }
