@@ -1,8 +1,7 @@
-import { createTasks, requestTaskStop, type Prisma, type PrismaClient } from '@berth/db';
+import { createTasks, placementInstances, requestTaskStop, type Prisma, type PrismaClient } from '@berth/db';
 import { parseConstraints, SERVICE_DEFAULT_STRATEGY, type PlacementConstraint } from '@berth/scheduler-core';
 import {
   clusterPolicyRefusal,
-  instanceAttributes,
   InvalidParameterError,
   parseStatus,
   readStoredList,
@@ -163,16 +162,8 @@ export class ServicesRepository implements ServiceStore {
       if (!(e instanceof InvalidParameterError)) throw e;
       return [];
     }
-    const [rows, ports, groups, others] = await Promise.all([
-      tx.containerInstance.findMany({ where: { clusterId, status: { in: ['ACTIVE', 'DRAINING'] } } }),
-      tx.portReservation.findMany({
-        where: { containerInstance: { clusterId } },
-        select: { containerInstanceId: true, hostPort: true, protocol: true },
-      }),
-      tx.$queryRaw<{ container_instance_id: string; group: string | null; n: number }[]>`
-        SELECT container_instance_id, "group", count(*)::int AS n FROM task
-         WHERE cluster_id = ${clusterId}::uuid AND container_instance_id IS NOT NULL AND last_status <> 'STOPPED'
-         GROUP BY 1, 2`,
+    const [rows, others] = await Promise.all([
+      placementInstances(tx, clusterId),
       tx.$queryRaw<{ container_instance_id: string; n: number }[]>`
         SELECT t.container_instance_id, count(*)::int AS n FROM task t
           LEFT JOIN service s ON s.id = t.service_id
@@ -181,22 +172,8 @@ export class ServicesRepository implements ServiceStore {
          GROUP BY 1`,
     ]);
     const snapshot: DaemonInstanceRow[] = rows.map((i) => ({
-      id: i.id,
+      ...i,
       status: parseStatus.containerInstance(i.status) === 'DRAINING' ? 'DRAINING' : 'ACTIVE',
-      agentConnected: i.agentConnected,
-      hostAddress: i.hostAddress,
-      agentVersion: i.agentVersion,
-      registeredCpu: i.registeredCpu,
-      registeredMemory: i.registeredMemory,
-      reservedCpu: i.reservedCpu,
-      reservedMemory: i.reservedMemory,
-      reservedPorts: new Set(
-        ports.filter((p) => p.containerInstanceId === i.id).map((p) => `${p.hostPort}/${p.protocol}`),
-      ),
-      attributes: instanceAttributes(i),
-      groupCounts: new Map(
-        groups.filter((g) => g.container_instance_id === i.id).map((g) => [g.group ?? 'default', g.n]),
-      ),
       otherLiveTasks: others.find((o) => o.container_instance_id === i.id)?.n ?? 0,
     }));
     return daemonInstances(snapshot, {

@@ -1,6 +1,5 @@
-import type { PrismaClient } from '@berth/db';
+import { placementInstances, type PrismaClient } from '@berth/db';
 import {
-  instanceAttributes,
   InvalidParameterError,
   readStoredList,
   readTaskDefinition,
@@ -147,44 +146,9 @@ export class PlacementRepository {
     return spec;
   }
 
-  async instances(clusterId: string): Promise<InstanceSnapshot[]> {
-    const [rows, ports, groups] = await Promise.all([
-      this.db.containerInstance.findMany({ where: { clusterId, status: { not: 'INACTIVE' } } }),
-      this.db.portReservation.findMany({
-        where: { containerInstance: { clusterId } },
-        select: { containerInstanceId: true, hostPort: true, protocol: true },
-      }),
-      this.db.$queryRaw<{ container_instance_id: string; group: string | null; n: number }[]>`
-        SELECT container_instance_id, "group", count(*)::int AS n FROM task
-         WHERE cluster_id = ${clusterId}::uuid AND container_instance_id IS NOT NULL AND last_status <> 'STOPPED'
-         GROUP BY 1, 2`,
-    ]);
-    const portsOf = new Map<string, Set<string>>();
-    for (const p of ports) {
-      const set = portsOf.get(p.containerInstanceId) ?? new Set<string>();
-      set.add(`${p.hostPort}/${p.protocol}`);
-      portsOf.set(p.containerInstanceId, set);
-    }
-    const groupsOf = new Map<string, Map<string, number>>();
-    for (const g of groups) {
-      const map = groupsOf.get(g.container_instance_id) ?? new Map<string, number>();
-      map.set(g.group ?? 'default', g.n);
-      groupsOf.set(g.container_instance_id, map);
-    }
-    return rows.map((i) => ({
-      id: i.id,
-      status: i.status,
-      agentConnected: i.agentConnected,
-      hostAddress: i.hostAddress,
-      agentVersion: i.agentVersion,
-      registeredCpu: i.registeredCpu,
-      registeredMemory: i.registeredMemory,
-      reservedCpu: i.reservedCpu,
-      reservedMemory: i.reservedMemory,
-      reservedPorts: portsOf.get(i.id) ?? new Set(),
-      attributes: instanceAttributes(i),
-      groupCounts: groupsOf.get(i.id) ?? new Map(),
-    }));
+  /** The cluster's ACTIVE and DRAINING instances, as placement sees them. */
+  instances(clusterId: string): Promise<InstanceSnapshot[]> {
+    return placementInstances(this.db, clusterId);
   }
 
   /**

@@ -3,3 +3,4 @@ export * from './reservations.js';
 export * from './tasks.js';
 export * from './client-tokens.js';
 export * from './task-definitions.js';
+export * from './instances.js';
