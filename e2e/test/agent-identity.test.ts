@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import pg from 'pg';
 import { AgentServiceClient, type ControlMessage, type JoinResponse } from '@berth/proto';
-import { startLocalCluster, waitFor, type LocalCluster } from '@berth/testing';
+import { keyAndCsr, startLocalCluster, waitFor, type LocalCluster } from '@berth/testing';
 import { api } from './api.js';
 
 /**
@@ -38,25 +36,6 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-/** A key and CSR made the way any host could: the gateway decides the identity, not the CSR. */
-async function keyAndCsr(): Promise<{ keyPem: string; csrPem: string }> {
-  const { stdout } = await promisify(execFile)('openssl', [
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-subj',
-    '/CN=fake',
-    '-keyout',
-    '-',
-  ]);
-  const keyPem = stdout.slice(0, stdout.indexOf('-----END PRIVATE KEY-----') + 25);
-  return { keyPem, csrPem: stdout.slice(keyPem.length).trim() };
-}
-
 const fake = (creds?: { keyPem: string; certificatePem: string }) =>
   new AgentServiceClient(
     cluster.grpcAddress,
@@ -84,7 +63,7 @@ const newToken = async (body: Record<string, unknown> = { ttlSeconds: 600 }) => 
 
 /** Joins as a new instance with a fresh token: a valid certificate for that instance. */
 async function joinAs(id: string) {
-  const { keyPem, csrPem } = await keyAndCsr();
+  const { keyPem, csrPem } = await keyAndCsr('fake');
   const c = fake();
   const res = await join_(c, {
     cluster: 'default',
@@ -143,7 +122,7 @@ test('a stream without a client certificate gets nothing, not even the cluster',
 });
 
 test('a wrong, expired or used-up join token gets no certificate', async () => {
-  const { csrPem } = await keyAndCsr();
+  const { csrPem } = await keyAndCsr('fake');
   const c = fake();
   const req = { cluster: 'default', containerInstanceId: randomUUID(), csrPem };
   const good = await newToken({ ttlSeconds: 600, maxUses: 1 });
@@ -184,7 +163,7 @@ test('a certificate for another instance cannot register as the real one, and is
   expect(received).toEqual([]);
   c.close();
   // Renewal cannot be stolen either.
-  const { csrPem } = await keyAndCsr();
+  const { csrPem } = await keyAndCsr('fake');
   const again = fake(await joinAs(randomUUID()));
   expect(
     await code(join_(again, { cluster: 'default', containerInstanceId: realId, csrPem, joinToken: '' })),
@@ -220,7 +199,7 @@ test('a deregistered instance cannot reconnect or renew', async () => {
   const second = await connectAs(c, id);
   await second.ended;
   expect(second.received.map((m) => m.payload?.$case)).toEqual(['registerRejected']);
-  const { csrPem } = await keyAndCsr();
+  const { csrPem } = await keyAndCsr('fake');
   expect(await code(join_(c, { cluster: 'default', containerInstanceId: id, csrPem, joinToken: '' }))).toBe(
     'PERMISSION_DENIED',
   );

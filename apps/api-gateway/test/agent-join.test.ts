@@ -1,8 +1,7 @@
-import { execFile } from 'node:child_process';
 import { randomUUID, X509Certificate } from 'node:crypto';
-import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { AgentServiceClient, type JoinRequest, type JoinResponse } from '@berth/proto';
+import { keyAndCsr } from '@berth/testing';
 import { startTestGateway, type TestGateway } from './gateway.js';
 
 /** The Join RPC against a real gateway: what a join token allows, and for how long. */
@@ -18,20 +17,7 @@ describe('joining with a token', () => {
       gw.grpcAddress,
       grpc.credentials.createSsl(Buffer.from(rows[0].certificate_pem)),
     );
-    const { stdout } = await promisify(execFile)('openssl', [
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-subj',
-      '/CN=host',
-      '-keyout',
-      '/dev/null',
-    ]);
-    csrPem = stdout;
+    ({ csrPem } = await keyAndCsr());
   });
   afterAll(async () => {
     client.close();
