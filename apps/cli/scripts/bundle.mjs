@@ -1,0 +1,24 @@
+// Bundles the CLI into one file that runs with Node 20 and nothing else (dist/berth.mjs, the
+// package's bin): `npm i -g ./apps/cli` after `pnpm build` installs `berth`.
+import { build } from 'esbuild';
+import { chmod } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outfile = join(root, 'dist/berth.mjs');
+await build({
+  entryPoints: [join(root, 'src/main.ts')],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  // ESM, as yargs is; the CommonJS dependencies (cli-table3) get a require() for Node's modules.
+  format: 'esm',
+  banner: {
+    js: "#!/usr/bin/env node\nimport { createRequire as __berthRequire } from 'node:module';\nconst require = __berthRequire(import.meta.url);",
+  },
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+await chmod(outfile, 0o755);

@@ -1,0 +1,111 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startLocalCluster, type LocalCluster } from '@berth/testing';
+import { api, httpdTaskDefinition } from './api.js';
+
+/**
+ * The `berth` CLI (apps/cli), run as a user runs it: the bundled file, against a real cluster.
+ * `berth deploy` of a good revision exits 0 once the deployment completes; of a bad one, exits 2
+ * with the circuit breaker's reason and the rollback event printed.
+ */
+
+const BERTH = fileURLToPath(new URL('../../apps/cli/dist/berth.mjs', import.meta.url));
+let cluster: LocalCluster;
+let dir: string;
+
+/** Runs berth with `args`; resolves with its exit code and output (never rejects). */
+const berth = (...args: string[]) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      [BERTH, '--endpoint', cluster.api, ...args],
+      { env: { ...process.env, BERTH_TOKEN: cluster.adminToken }, timeout: 170_000 },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+
+beforeAll(async () => {
+  cluster = await startLocalCluster({ agents: [{ hostAddress: '127.0.0.10', cpu: 2048, memory: 2048 }] });
+  dir = await mkdtemp(join(tmpdir(), 'berth-cli-'));
+  const client = api(cluster);
+  expect((await client.register(httpdTaskDefinition('cli-web', { cpu: 128 }))).status).toBe(200);
+  const created = await client.call('POST', '/v1/clusters/default/services', {
+    serviceName: 'web',
+    taskDefinition: 'cli-web:1',
+    desiredCount: 2,
+    deploymentConfiguration: {
+      minimumHealthyPercent: 100,
+      maximumPercent: 200,
+      deploymentCircuitBreaker: { enable: true, rollback: true },
+    },
+  });
+  expect(created.status).toBe(200);
+}, 60_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+test('berth deploy of a good revision shows progress and exits 0 when the deployment completes', async () => {
+  const file = join(dir, 'good.json');
+  await writeFile(file, JSON.stringify(httpdTaskDefinition('cli-web', { cpu: 128 })));
+  const r = await berth('deploy', 'web', file);
+  expect({ code: r.code, stderr: r.stderr }).toEqual({
+    code: 0,
+    stderr: expect.stringContaining('registered cli-web:2'),
+  });
+  expect(r.stderr).toMatch(/cli-web:2 COMPLETED: 2\/2 running, 0 pending, 0 failed \(circuit breaker at 3\)/);
+  expect(r.stdout).toBe('web: cli-web:2 deployed\n');
+
+  const services = await berth('services', '-o', 'json');
+  expect(services.code).toBe(0);
+  const [web] = (
+    JSON.parse(services.stdout) as {
+      services: { serviceName: string; runningCount: number; taskDefinition: string }[];
+    }
+  ).services;
+  expect(web).toMatchObject({
+    serviceName: 'web',
+    runningCount: 2,
+    taskDefinition: expect.stringMatching(/cli-web:2$/),
+  });
+  const tasks = await berth('tasks', '--service', 'web');
+  expect(tasks.code).toBe(0);
+  const lines = tasks.stdout.trim().split('\n');
+  expect(lines[0]).toMatch(/^TASK\s+GROUP\s+LAST/);
+  expect(
+    lines.slice(1).filter((l) => /service:web\s+RUNNING\s+RUNNING/.test(l) && l.includes('cli-web:2')),
+  ).toHaveLength(2);
+}, 180_000);
+
+test('berth deploy of a revision whose tasks exit trips the breaker: exit 2, with the reason and the rollback', async () => {
+  const bad = httpdTaskDefinition('cli-web', { cpu: 128 });
+  bad.containerDefinitions[0]!.command = ['sh', '-c', 'exit 1'];
+  const file = join(dir, 'bad.json');
+  await writeFile(file, JSON.stringify({ taskDefinition: bad }));
+  const r = await berth('deploy', 'web', file);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain('rolling back to the task definition of deployment');
+  expect(r.stderr).toMatch(
+    /web: cli-web:3 failed: ECS deployment circuit breaker: \d+ tasks failed .* Rolled back to cli-web:2/,
+  );
+}, 180_000);
+
+test('errors are the API’s message as it is, and a bad token exits 1', async () => {
+  const missing = await berth('deploy', 'nope', join(dir, 'good.json'));
+  expect(missing.code).toBe(1);
+  expect(missing.stderr).toMatch(/^berth: .*nope.* \(ServiceNotFoundException, HTTP 404\)\n$/);
+  const denied = await new Promise<{ code: number; stderr: string }>((resolve) =>
+    execFile(
+      process.execPath,
+      [BERTH, '--endpoint', cluster.api, '--token', 'BKIA0000000000000000:wrong', 'services'],
+      (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+    ),
+  );
+  expect(denied.code).toBe(1);
+  expect(denied.stderr).toMatch(/HTTP 401/);
+});
