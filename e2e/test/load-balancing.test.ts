@@ -85,10 +85,10 @@ const patchService = async (body: unknown) =>
  * One GET through the listener on a new connection (from `localAddress` when given): its status
  * (0 on a network error) and body.
  */
-const get = (path = '/', localAddress?: string) =>
+const get = (path = '/', localAddress?: string, port = listenerPort) =>
   new Promise<{ status: number; body: string }>((res) => {
     const req = request(
-      { host: '127.0.0.1', port: listenerPort, path, agent: false, timeout: 10_000, localAddress },
+      { host: '127.0.0.1', port, path, agent: false, timeout: 10_000, localAddress },
       (r) => {
         let body = '';
         r.setEncoding('utf8');
@@ -305,6 +305,38 @@ test("the client's address reaches the task", async () => {
   expect({ forwardedFor, forwardedProto }).toEqual({ forwardedFor: '127.0.0.9', forwardedProto: 'http' });
   expect((await running()).map(hostnameOf)).toContain(hostname);
 });
+
+test("a listener added under load serves at once, with no request dropped; another load balancer's listener is not served by these apps", async () => {
+  const secondPort = await freePort();
+  const otherPort = await freePort();
+  const generator = load();
+  ok(
+    await client.call('PATCH', '/v1/load-balancers/edge', {
+      listeners: [
+        { port: listenerPort, protocol: 'HTTP', defaultTargetGroupArn: 'web-tg' },
+        { port: secondPort, protocol: 'HTTP', defaultTargetGroupArn: 'web-tg' },
+      ],
+    }),
+  );
+  ok(
+    await client.call('POST', '/v1/load-balancers', {
+      name: 'other',
+      listeners: [{ port: otherPort, protocol: 'HTTP', defaultTargetGroupArn: 'web-tg' }],
+    }),
+  );
+  // Both apps reload (seamlessly) onto the new listener; the first listener drops nothing meanwhile.
+  await waitFor(
+    'the second listener to answer',
+    async () => ((await get('/', undefined, secondPort)).status === 200 ? true : undefined),
+    { timeoutMs: 30_000 },
+  );
+  await new Promise((r) => setTimeout(r, 3000));
+  await generator.stop('a listener added');
+  const tags = await Promise.all(Array.from({ length: 6 }, () => get('/', undefined, secondPort)));
+  expect(tags.map((t) => t.body.split(' ')[0])).toEqual(tags.map(() => 'v1'));
+  expect((await get('/', undefined, otherPort)).status).toBe(0);
+  ok(await client.call('DELETE', '/v1/load-balancers/other'));
+}, 60_000);
 
 test('a rolling deployment to a new revision under load drops no request', async () => {
   const generator = load();
