@@ -1,12 +1,13 @@
 // Bundles the CLI into one file that runs with Node 20 and nothing else (dist/berth.mjs, the
 // package's bin): `npm i -g ./apps/cli` after `pnpm build` installs `berth`.
 import { build } from 'esbuild';
-import { chmod } from 'node:fs/promises';
+import { chmod, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outfile = join(root, 'dist/berth.mjs');
+const { version } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
 await build({
   entryPoints: [join(root, 'src/main.ts')],
   outfile,
@@ -18,6 +19,8 @@ await build({
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __berthRequire } from 'node:module';\nconst require = __berthRequire(import.meta.url);",
   },
+  // yargs cannot find package.json from inside the bundle: --version prints this instead.
+  define: { 'process.env.BERTH_CLI_VERSION': JSON.stringify(version) },
   legalComments: 'none',
   logLevel: 'warning',
 });

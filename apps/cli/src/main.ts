@@ -122,6 +122,7 @@ async function main(): Promise<number> {
   let code = 0;
   await yargs(hideBin(process.argv))
     .scriptName('berth')
+    .version(process.env.BERTH_CLI_VERSION ?? 'dev')
     .usage('$0 <command> [options]\n\nBerth from the command line: what the AWS CLI cannot do against Berth.')
     .option('endpoint', {
       type: 'string',
