@@ -7,63 +7,16 @@ import {
   type ServiceSpec,
   type ServiceTaskView,
 } from './service-plan.js';
+import { actionsOf, servicePlanBuilders, stoppedIds } from './testing/service-plan-builders.js';
 
 /** Task protection in the replica planner, and the DAEMON planner, as tables. */
 
 const NOW = new Date('2026-11-27T12:00:00Z');
-const ago = (s: number) => new Date(NOW.getTime() - s * 1000);
 const inMinutes = (m: number) => new Date(NOW.getTime() + m * 60_000);
-
-const spec = (over: Partial<ServiceSpec> = {}): ServiceSpec => ({
-  name: 'web',
-  status: 'ACTIVE',
-  desiredCount: 3,
-  minimumHealthyPercent: 100,
-  maximumPercent: 200,
-  circuitBreaker: { enable: false, rollback: false },
-  healthCheckGracePeriodSeconds: 0,
-  steady: false,
-  ...over,
-});
+const { ago, spec, deployment, task, instance } = servicePlanBuilders(NOW);
 const daemonSpec = (over: Partial<ServiceSpec> = {}) =>
   spec({ schedulingStrategy: 'DAEMON', minimumHealthyPercent: 0, maximumPercent: 100, ...over });
-const deployment = (id: string, over: Partial<DeploymentView> = {}): DeploymentView => ({
-  id,
-  status: 'PRIMARY',
-  taskDefinitionId: `td-${id}`,
-  desiredCount: 3,
-  rolloutState: 'IN_PROGRESS',
-  createdAt: ago(600),
-  failedTasks: 0,
-  ...over,
-});
-let n = 0;
-const task = (deploymentId: string, over: Partial<ServiceTaskView> = {}): ServiceTaskView => {
-  n++;
-  return {
-    id: `t${n}`,
-    deploymentId,
-    lastStatus: 'RUNNING',
-    desiredStatus: 'RUNNING',
-    healthStatus: 'UNKNOWN',
-    hasHealthCheck: false,
-    startedAt: ago(300 - n),
-    createdAt: ago(400 - n),
-    ...over,
-  };
-};
-const instance = (id: string, over: Partial<DaemonInstanceView> = {}): DaemonInstanceView => ({
-  id,
-  status: 'ACTIVE',
-  meetsConstraints: true,
-  canPlace: true,
-  otherLiveTasks: 0,
-  ...over,
-});
-
-const of = <T extends ServiceAction['type']>(actions: ServiceAction[], type: T) =>
-  actions.filter((a): a is Extract<ServiceAction, { type: T }> => a.type === type);
-const stoppedIds = (actions: ServiceAction[]) => of(actions, 'stopTask').map((a) => a.taskId);
+const of = actionsOf;
 const startedOn = (actions: ServiceAction[]) => of(actions, 'startTasks').flatMap((a) => a.instanceIds ?? []);
 
 describe('task protection', () => {

@@ -5,55 +5,13 @@ import {
   planService,
   rolloutBounds,
   taskHealth,
-  type DeploymentView,
-  type ServiceAction,
-  type ServiceSpec,
   type ServiceTaskView,
 } from './service-plan.js';
+import { actionsOf, servicePlanBuilders, started, stoppedIds } from './testing/service-plan-builders.js';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
-const ago = (s: number) => new Date(NOW.getTime() - s * 1000);
-
-const spec = (over: Partial<ServiceSpec> = {}): ServiceSpec => ({
-  name: 'web',
-  status: 'ACTIVE',
-  desiredCount: 3,
-  minimumHealthyPercent: 100,
-  maximumPercent: 200,
-  circuitBreaker: { enable: false, rollback: false },
-  healthCheckGracePeriodSeconds: 0,
-  steady: false,
-  ...over,
-});
-const deployment = (id: string, over: Partial<DeploymentView> = {}): DeploymentView => ({
-  id,
-  status: 'PRIMARY',
-  taskDefinitionId: `td-${id}`,
-  desiredCount: 3,
-  rolloutState: 'IN_PROGRESS',
-  createdAt: ago(60),
-  failedTasks: 0,
-  ...over,
-});
-let n = 0;
-const task = (deploymentId: string, over: Partial<ServiceTaskView> = {}): ServiceTaskView => ({
-  id: `t${++n}`,
-  deploymentId,
-  lastStatus: 'RUNNING',
-  desiredStatus: 'RUNNING',
-  healthStatus: 'UNKNOWN',
-  hasHealthCheck: false,
-  startedAt: ago(30),
-  createdAt: ago(40),
-  ...over,
-});
-const running = (deploymentId: string, count: number, over: Partial<ServiceTaskView> = {}) =>
-  Array.from({ length: count }, () => task(deploymentId, over));
-
-const of = <T extends ServiceAction['type']>(actions: ServiceAction[], type: T) =>
-  actions.filter((a): a is Extract<ServiceAction, { type: T }> => a.type === type);
-const started = (actions: ServiceAction[]) => of(actions, 'startTasks').reduce((s, a) => s + a.count, 0);
-const stoppedIds = (actions: ServiceAction[]) => of(actions, 'stopTask').map((a) => a.taskId);
+const { ago, spec, deployment, task, running } = servicePlanBuilders(NOW);
+const of = actionsOf;
 
 describe('ECS arithmetic', () => {
   it.each([
