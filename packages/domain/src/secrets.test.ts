@@ -1,4 +1,3 @@
-import { InvalidParameterError } from './errors.js';
 import {
   parseSecretReference,
   resolveTaskSecrets,
@@ -8,16 +7,7 @@ import {
   type OpenedSecret,
 } from './secrets.js';
 import { validateTaskDefinition } from './task-definition.js';
-
-function errorOf(fn: () => unknown): InvalidParameterError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof InvalidParameterError) return e;
-    throw e;
-  }
-  throw new Error('expected an InvalidParameterError');
-}
+import { invalidParameterOf } from './testing/errors.js';
 
 describe('parseSecretReference', () => {
   it.each([
@@ -65,7 +55,7 @@ describe('parseSecretReference', () => {
     ['a version id', 'arn:aws:secretsmanager:r:1:secret:db:::EXAMPLE1-90ab', /one version/],
     ['too many parts', 'arn:aws:secretsmanager:r:1:secret:db:k:::x', /json-key:version-stage:version-id/],
   ])('refuses %s, naming the field', (_, valueFrom, message) => {
-    const error = errorOf(() =>
+    const error = invalidParameterOf(() =>
       parseSecretReference(valueFrom, 'containerDefinitions[0].secrets[0].valueFrom'),
     );
     expect(error.field).toBe('containerDefinitions[0].secrets[0].valueFrom');
@@ -76,16 +66,18 @@ describe('parseSecretReference', () => {
 describe('secret requests', () => {
   it('takes names as Secrets Manager does', () => {
     expect(validateSecretName('prod/db-password')).toBe('prod/db-password');
-    expect(errorOf(() => validateSecretName('db password')).field).toBe('name');
+    expect(invalidParameterOf(() => validateSecretName('db password')).field).toBe('name');
   });
 
   it('takes values up to 64 KiB in UTF-8, and names the field and the rule otherwise', () => {
     expect(validatePutSecret({ value: 'x'.repeat(65536), description: 'd' }).value).toHaveLength(65536);
     // 2 bytes each in UTF-8: 32769 of them are 65538 bytes.
-    const tooBig = errorOf(() => validatePutSecret({ value: 'é'.repeat(32769) }));
+    const tooBig = invalidParameterOf(() => validatePutSecret({ value: 'é'.repeat(32769) }));
     expect(tooBig).toMatchObject({ field: 'value', message: expect.stringMatching(/at most 65536 bytes/) });
-    expect(errorOf(() => validatePutSecret({ value: 's3cr3t', Value: 'typo' })).message).toMatch(/Value/);
-    expect(errorOf(() => validatePutSecret({})).field).toBe('value');
+    expect(invalidParameterOf(() => validatePutSecret({ value: 's3cr3t', Value: 'typo' })).message).toMatch(
+      /Value/,
+    );
+    expect(invalidParameterOf(() => validatePutSecret({})).field).toBe('value');
   });
 });
 
@@ -113,7 +105,7 @@ describe('task definitions with secrets', () => {
   });
 
   it('refuses a bad reference at registration, naming its path', () => {
-    const error = errorOf(() =>
+    const error = invalidParameterOf(() =>
       validateTaskDefinition({
         family: 'f',
         containerDefinitions: [container({ secrets: [{ name: 'A', valueFrom: 'arn:aws:s3:::b/k' }] })],
@@ -123,7 +115,7 @@ describe('task definitions with secrets', () => {
   });
 
   it('refuses a json-key on repository credentials', () => {
-    const error = errorOf(() =>
+    const error = invalidParameterOf(() =>
       validateTaskDefinition({
         family: 'f',
         containerDefinitions: [

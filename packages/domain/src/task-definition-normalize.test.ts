@@ -1,18 +1,9 @@
-import { InvalidParameterError } from './errors.js';
 import { normalizeTaskDefinition, taskCpu, taskMemory } from './task-definition-normalize.js';
 import { validateTaskDefinition } from './task-definition.js';
+import { invalidParameterOf } from './testing/errors.js';
+import { describedTaskDefinition } from './testing/task-definitions.js';
 
 const web = { name: 'web', image: 'nginx:1.27', memory: 128 };
-
-function errorOf(fn: () => unknown): InvalidParameterError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof InvalidParameterError) return e;
-    throw e;
-  }
-  throw new Error('expected an InvalidParameterError');
-}
 
 describe('task-level cpu and memory, as ECS converts them', () => {
   it.each([
@@ -57,7 +48,7 @@ describe('task-level cpu and memory, as ECS converts them', () => {
     ['memory', '1 vCPU', /^memory: "1 vCPU" is not/],
     ['memory', '0.3 GB', /^memory: "0.3 GB" is 307.2 MiB/],
   ])('refuses %s %j, naming the field and the rule', (field, value, message) => {
-    const error = errorOf(() =>
+    const error = invalidParameterOf(() =>
       validateTaskDefinition({ family: 'f', [field]: value, containerDefinitions: [web] }),
     );
     expect(error.field).toBe(field);
@@ -78,12 +69,12 @@ describe('task-level cpu and memory, as ECS converts them', () => {
 
   it('keeps container-level cpu and memory integers, as ECS does', () => {
     expect(
-      errorOf(() =>
+      invalidParameterOf(() =>
         validateTaskDefinition({ family: 'f', containerDefinitions: [{ ...web, cpu: '1 vCPU' }] }),
       ).field,
     ).toBe('containerDefinitions[0].cpu');
     expect(
-      errorOf(() =>
+      invalidParameterOf(() =>
         validateTaskDefinition({ family: 'f', containerDefinitions: [{ ...web, memory: '1 GB' }] }),
       ).field,
     ).toBe('containerDefinitions[0].memory');
@@ -128,7 +119,7 @@ describe('null means absent', () => {
   });
 
   it('treats a null container memory as absent: the task then needs memory from elsewhere', () => {
-    const error = errorOf(() =>
+    const error = invalidParameterOf(() =>
       validateTaskDefinition({
         family: 'f',
         containerDefinitions: [{ name: 'a', image: 'i', memory: null }],
@@ -156,7 +147,7 @@ describe('null means absent', () => {
   });
 
   it('leaves a null array element to validation, which names it', () => {
-    const error = errorOf(() =>
+    const error = invalidParameterOf(() =>
       validateTaskDefinition({ family: 'f', containerDefinitions: [{ ...web, command: ['sh', null] }] }),
     );
     expect(error.field).toBe('containerDefinitions[0].command[1]');
@@ -180,19 +171,7 @@ describe('null means absent', () => {
 });
 
 describe('describe-task-definition output', () => {
-  const described = {
-    taskDefinitionArn: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/web:7',
-    family: 'web',
-    revision: 7,
-    status: 'ACTIVE',
-    compatibilities: ['EC2'],
-    requiresAttributes: [{ name: 'com.amazonaws.ecs.capability.docker-remote-api.1.18' }],
-    registeredAt: '2024-11-03T10:00:00.000Z',
-    registeredBy: 'arn:aws:iam::123456789012:user/ci',
-    deregisteredAt: null,
-    memory: '512',
-    containerDefinitions: [web],
-  };
+  const described = describedTaskDefinition({ memory: '512', containerDefinitions: [web] });
 
   it('drops the output-only fields without a warning', () => {
     const { input, warnings } = normalizeTaskDefinition(described);
@@ -221,7 +200,7 @@ describe('describe-task-definition output', () => {
   });
 
   it('refuses two different tag lists', () => {
-    const error = errorOf(() =>
+    const error = invalidParameterOf(() =>
       normalizeTaskDefinition({
         taskDefinition: { ...described, tags: [{ key: 'a', value: '1' }] },
         tags: [{ key: 'a', value: '2' }],

@@ -1,18 +1,9 @@
-import { InvalidParameterError } from './errors.js';
 import { validateTaskDefinition } from './task-definition.js';
 import { validateRunTask, validateCreateCluster } from './run-task.js';
+import { invalidParameterOf } from './testing/errors.js';
+import { describedTaskDefinition } from './testing/task-definitions.js';
 
 const web = { name: 'web', image: 'berth/busybox', cpu: 256, memory: 128 };
-
-function fieldOf(fn: () => unknown): { field?: string; message: string } {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof InvalidParameterError) return { field: e.field, message: e.message };
-    throw e;
-  }
-  throw new Error('expected an InvalidParameterError');
-}
 
 describe('validateTaskDefinition', () => {
   it('computes the reservation from the containers when the task sets none', () => {
@@ -127,7 +118,7 @@ describe('validateTaskDefinition', () => {
       'containerDefinitions[0].stopTimeout',
     ],
   ])('rejects %s, naming the field', (_, input, field) => {
-    const error = fieldOf(() => validateTaskDefinition(input));
+    const error = invalidParameterOf(() => validateTaskDefinition(input));
     expect(error.field).toBe(field);
     expect(error.message.startsWith(`${field}: `)).toBe(true);
   });
@@ -142,16 +133,16 @@ describe('validateRunTask', () => {
     expect(validateRunTask({ taskDefinition: 'web' }).count).toBe(1);
   });
   it.each([0, 11, 2.5, '3'])('rejects count %p', (count) => {
-    expect(fieldOf(() => validateRunTask({ taskDefinition: 'web', count })).field).toBe('count');
+    expect(invalidParameterOf(() => validateRunTask({ taskDefinition: 'web', count })).field).toBe('count');
   });
   it('requires a task definition', () => {
-    expect(fieldOf(() => validateRunTask({ count: 1 })).field).toBe('taskDefinition');
+    expect(invalidParameterOf(() => validateRunTask({ count: 1 })).field).toBe('taskDefinition');
   });
 });
 
 describe('validateCreateCluster', () => {
   it('rejects names with spaces', () => {
-    expect(fieldOf(() => validateCreateCluster({ clusterName: 'a b' })).field).toBe('clusterName');
+    expect(invalidParameterOf(() => validateCreateCluster({ clusterName: 'a b' })).field).toBe('clusterName');
   });
 });
 
@@ -291,7 +282,7 @@ describe('multi-container rules', () => {
       /hardLimit/,
     ],
   ])('rejects %s, naming the JSON path', (_, input, field, message) => {
-    const error = fieldOf(() => validateTaskDefinition(input));
+    const error = invalidParameterOf(() => validateTaskDefinition(input));
     expect(error.field).toBe(field);
     expect(error.message).toMatch(message);
   });
@@ -332,15 +323,7 @@ describe('multi-container rules', () => {
 });
 
 it('registers the output of describe-task-definition again without noise', () => {
-  const described = {
-    taskDefinitionArn: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/web:7',
-    family: 'web',
-    revision: 7,
-    status: 'ACTIVE',
-    compatibilities: ['EC2'],
-    requiresAttributes: [{ name: 'com.amazonaws.ecs.capability.docker-remote-api.1.18' }],
-    registeredAt: '2024-11-03T10:00:00.000Z',
-    registeredBy: 'arn:aws:iam::123456789012:user/ci',
+  const described = describedTaskDefinition({
     placementConstraints: [],
     volumes: [],
     memory: '512',
@@ -358,7 +341,7 @@ it('registers the output of describe-task-definition again without noise', () =>
         linuxParameters: { devices: [] },
       },
     ],
-  };
+  });
   const td = validateTaskDefinition(described);
   expect(td.warnings).toEqual([]);
   expect(td.definition).not.toHaveProperty('revision');
