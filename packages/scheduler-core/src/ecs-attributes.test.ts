@@ -1,33 +1,25 @@
 import { instanceAttributes } from '@berth/domain';
 import { planPlacements, seededRandom } from './place.js';
 import { parseConstraints, parseStrategies } from './placement-spec.js';
+import { instance as baseInstance, task as baseTask } from './testing/builders.js';
 import type { InstanceSnapshot, TaskToPlace } from './types.js';
 
 /** Instances as the snapshot builders make them: the agent's attributes through instanceAttributes. */
-const instance = (id: string, agent: Record<string, string>): InstanceSnapshot => ({
-  id,
-  status: 'ACTIVE',
-  agentConnected: true,
-  hostAddress: '10.0.0.1',
-  agentVersion: '0.1.0',
-  groupCounts: new Map(),
-  registeredCpu: 4096,
-  registeredMemory: 4096,
-  reservedCpu: 0,
-  reservedMemory: 0,
-  reservedPorts: new Set(),
-  attributes: instanceAttributes({ attributes: agent, apiAttributes: {} }),
-});
+const instance = (id: string, agent: Record<string, string>): InstanceSnapshot =>
+  baseInstance(id, {
+    registeredCpu: 4096,
+    registeredMemory: 4096,
+    attributes: instanceAttributes({ attributes: agent, apiAttributes: {} }),
+  });
 
-const task = (id: string, constraints: unknown[], strategy: unknown[]): TaskToPlace => ({
-  id,
-  cpu: 128,
-  memory: 128,
-  hostPorts: [],
-  group: 'service:web',
-  constraints: parseConstraints(constraints),
-  strategies: parseStrategies(strategy) ?? [],
-});
+const task = (id: string, constraints: unknown[], strategy: unknown[]): TaskToPlace =>
+  baseTask(id, {
+    cpu: 128,
+    memory: 128,
+    group: 'service:web',
+    constraints: parseConstraints(constraints),
+    strategies: parseStrategies(strategy) ?? [],
+  });
 
 describe('placement with ECS attribute names copied from ECS task definitions and services', () => {
   const hosts = [

@@ -1,33 +1,12 @@
 import { planPlacements, seededRandom } from './place.js';
+import { instance, task as baseTask } from './testing/builders.js';
 import type { InstanceSnapshot, TaskToPlace } from './types.js';
 
 /** A task targeted at one instance (DAEMON services, StartTask): that instance or nothing. */
 
-const instance = (id: string, over: Partial<InstanceSnapshot> = {}): InstanceSnapshot => ({
-  id,
-  status: 'ACTIVE',
-  agentConnected: true,
-  hostAddress: '10.0.0.1',
-  agentVersion: '0.1.0',
-  groupCounts: new Map(),
-  registeredCpu: 1024,
-  registeredMemory: 1024,
-  reservedCpu: 0,
-  reservedMemory: 0,
-  reservedPorts: new Set(),
-  attributes: {},
-  ...over,
-});
-const task = (id: string, over: Partial<TaskToPlace> = {}): TaskToPlace => ({
-  id,
-  cpu: 256,
-  memory: 256,
-  hostPorts: [],
-  group: 'service:agent',
-  constraints: [],
-  strategies: [{ type: 'binpack', field: 'memory' }],
-  ...over,
-});
+/** A daemon's task, binpacked: the strategy would prefer the fullest instance. */
+const task = (id: string, over: Partial<TaskToPlace> = {}): TaskToPlace =>
+  baseTask(id, { group: 'service:agent', strategies: [{ type: 'binpack', field: 'memory' }], ...over });
 
 describe('targeted placement', () => {
   it('places each task on its own target, whatever the strategy prefers', () => {

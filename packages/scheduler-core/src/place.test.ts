@@ -1,35 +1,9 @@
 import fc from 'fast-check';
 import { planPlacements, seededRandom } from './place.js';
-import type { InstanceSnapshot, TaskToPlace } from './types.js';
 import { portKey } from './types.js';
 import { parseExpression } from './expression.js';
 import { SERVICE_DEFAULT_STRATEGY } from './strategies.js';
-
-const instance = (id: string, over: Partial<InstanceSnapshot> = {}): InstanceSnapshot => ({
-  id,
-  status: 'ACTIVE',
-  agentConnected: true,
-  hostAddress: '10.0.0.1',
-  agentVersion: '0.1.0',
-  groupCounts: new Map(),
-  registeredCpu: 1024,
-  registeredMemory: 1024,
-  reservedCpu: 0,
-  reservedMemory: 0,
-  reservedPorts: new Set(),
-  attributes: {},
-  ...over,
-});
-const task = (id: string, over: Partial<TaskToPlace> = {}): TaskToPlace => ({
-  id,
-  cpu: 256,
-  memory: 256,
-  hostPorts: [],
-  group: 'family:web',
-  constraints: [],
-  strategies: [{ type: 'random' }],
-  ...over,
-});
+import { instance, task } from './testing/builders.js';
 
 describe('planPlacements', () => {
   it('accounts for earlier choices in the same pass', () => {
