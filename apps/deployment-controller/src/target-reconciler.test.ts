@@ -155,6 +155,22 @@ it('stops a task that has no target at once, as before', async () => {
   expect(world.task(task!.id).lastStatus).toBe('STOPPED');
 });
 
+it('with no grace period, a new task slow to listen is not replaced before its initial checks are over', async () => {
+  const { world, round, live } = harness(30);
+  for (let i = 0; i < 3; i++) await round();
+  const [task] = live();
+  // HAProxy marks a server that never passed a check DOWN at its first failure; ELB would wait
+  // for unhealthyThresholdCount (2) checks 10 s apart.
+  world.advance(5_000);
+  world.reportTargets(task!.id, 'lb-1', 'unhealthy');
+  await round();
+  expect(world.task(task!.id).desiredStatus).toBe('RUNNING');
+  world.advance(10_000);
+  world.reportTargets(task!.id, 'lb-1', 'healthy');
+  await round();
+  expect(world.task(task!.id)).toMatchObject({ desiredStatus: 'RUNNING', failed: false });
+});
+
 it('replaces a task that fails ELB health checks past the grace period; its drain ends at once', async () => {
   const { world, told, round, live, events } = harness(300, { healthCheckGracePeriodSeconds: 30 });
   for (let i = 0; i < 3; i++) await round();
@@ -215,9 +231,10 @@ it('rolls back a revision whose targets never become healthy, and the old task s
   expect(world.services.get(service.id)!.steady).toBe(true);
 
   world.updateService(service.id, { taskDefinitionId: v2.id });
-  for (let i = 0; i < 20 && world.services.get(service.id)!.taskDefinitionId !== v1.id; i++) {
+  // A new target counts as unhealthy once unhealthyThresholdCount (2) checks 10 s apart could have failed.
+  for (let i = 0; i < 60 && world.services.get(service.id)!.taskDefinitionId !== v1.id; i++) {
     await round();
-    world.advance(1_000);
+    world.advance(5_000);
     for (const t of live()) world.reportTargets(t.id, 'lb-1', t.id === old!.id ? 'healthy' : 'unhealthy');
   }
   const deployments = world.deploymentsOf(service.id);
@@ -342,9 +359,9 @@ describe('UpdateService with new loadBalancers', () => {
       loadBalancers: [{ targetGroupId: tg2.id, containerName: 'web', containerPort: 80 }],
     });
     const rolledBack = () => world.deploymentsOf(service.id).find((d) => d.rolledBackFrom);
-    for (let i = 0; i < 20 && !rolledBack(); i++) {
+    for (let i = 0; i < 60 && !rolledBack(); i++) {
       await round();
-      world.advance(1_000);
+      world.advance(5_000);
       for (const t of live()) world.reportTargets(t.id, 'lb-1', t.id === old!.id ? 'healthy' : 'unhealthy');
     }
     expect(rolledBack()!.loadBalancers).toEqual([

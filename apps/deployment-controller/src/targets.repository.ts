@@ -55,10 +55,13 @@ export async function loadBalancerHealth(
   const used = await usedTargetGroupIds(tx, [...new Set(targets.map((t) => t.targetGroupId))]);
   const byTask = new Map<string, { targetGroup: string; state: TargetState }[]>();
   for (const t of targets) {
+    const { intervalSeconds, unhealthyThresholdCount } = storedHealthCheck(t.targetGroup.healthCheck);
     const state = targetState({
       drainingSince: t.drainingSince,
+      registeredAt: t.createdAt,
       groupInUse: used.has(t.targetGroupId),
-      intervalSeconds: storedHealthCheck(t.targetGroup.healthCheck).intervalSeconds,
+      intervalSeconds,
+      unhealthyThresholdCount,
       reports: t.health,
       now,
     }).state;

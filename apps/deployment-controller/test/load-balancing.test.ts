@@ -190,6 +190,16 @@ it('replaces a task whose target fails the load balancer health checks, without 
   await prisma.targetHealth.create({
     data: { targetId: target!.id, reporter: 'lb-1', state: 'unhealthy', reason: 'Target.Timeout' },
   });
+  // A new target is still in its initial checks: not a failure yet.
+  await services.reconcile(service.id);
+  expect(await prisma.task.findUniqueOrThrow({ where: { id: task.id } })).toMatchObject({
+    desiredStatus: 'RUNNING',
+  });
+  // Registered longer ago than unhealthyThresholdCount × intervalSeconds: unhealthy, replaced.
+  await prisma.target.update({
+    where: { id: target!.id },
+    data: { createdAt: new Date(Date.now() - 3_600_000) },
+  });
   await services.reconcile(service.id);
   expect(await prisma.task.findUniqueOrThrow({ where: { id: task.id } })).toMatchObject({
     lastStatus: 'DEACTIVATING',

@@ -35,7 +35,14 @@ const report = (
 });
 
 describe('targetState', () => {
-  const base = { drainingSince: null, groupInUse: true, intervalSeconds: 10, now };
+  const base = {
+    drainingSince: null,
+    registeredAt: ago(600),
+    groupInUse: true,
+    intervalSeconds: 10,
+    unhealthyThresholdCount: 3,
+    now,
+  };
   it.each([
     ['no report yet', [], 'initial', 'Elb.RegistrationInProgress'],
     ['one healthy reporter', [report('lb1', 'healthy', 1)], 'healthy', null],
@@ -73,6 +80,19 @@ describe('targetState', () => {
     expect(targetState({ ...base, reports, groupInUse: false })).toMatchObject({
       state: 'unused',
       reason: 'Target.NotInUse',
+    });
+  });
+
+  it('a new target is in its initial checks until unhealthyThresholdCount checks could have failed', () => {
+    const reports = [report('lb1', 'unhealthy', 1)];
+    // 3 checks 10 s apart: unhealthy from 30 s after registration, as ELB.
+    expect(targetState({ ...base, reports, registeredAt: ago(29) })).toMatchObject({
+      state: 'initial',
+      reason: 'Elb.InitialHealthChecking',
+    });
+    expect(targetState({ ...base, reports, registeredAt: ago(30) })).toMatchObject({
+      state: 'unhealthy',
+      reason: 'Target.FailedHealthChecks',
     });
   });
 

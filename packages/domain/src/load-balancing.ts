@@ -71,9 +71,12 @@ export interface TargetHealthReport {
 
 export interface TargetStateInput {
   drainingSince: Date | null;
+  /** When the target joined its group (the row's createdAt). */
+  registeredAt: Date;
   /** Whether any listener sends traffic to the target's group (default action or a rule). */
   groupInUse: boolean;
   intervalSeconds: number;
+  unhealthyThresholdCount: number;
   reports: readonly TargetHealthReport[];
   now: Date;
 }
@@ -92,8 +95,9 @@ export function isReportFresh(report: { reportedAt: Date }, intervalSeconds: num
 
 /**
  * What a target shows: draining once it must leave; unused while no listener uses its group;
- * otherwise from the current reports of every load-balancer app: unhealthy if any says so,
- * healthy only if all say so (and there is at least one), initial until then.
+ * otherwise from the current reports of every load-balancer app: unhealthy if any says so (once
+ * the target is older than its initial checks), healthy only if all say so (and there is at
+ * least one), initial until then.
  */
 export function targetState(input: TargetStateInput): DerivedTargetHealth {
   if (input.drainingSince)
@@ -110,6 +114,17 @@ export function targetState(input: TargetStateInput): DerivedTargetHealth {
     };
   const fresh = input.reports.filter((r) => isReportFresh(r, input.intervalSeconds, input.now));
   const unhealthy = fresh.find((r) => r.state === 'unhealthy');
+  // ELB calls a new target unhealthy only after unhealthyThresholdCount failed checks; HAProxy
+  // marks a server that has never passed one DOWN at its first failure. Until that many checks
+  // could have run, a new target is still in its initial checks (an app slow to listen is not
+  // replaced as failed).
+  const initialChecksMs = input.unhealthyThresholdCount * input.intervalSeconds * 1000;
+  if (unhealthy && input.now.getTime() - input.registeredAt.getTime() < initialChecksMs)
+    return {
+      state: 'initial',
+      reason: 'Elb.InitialHealthChecking',
+      description: 'Initial health checks in progress',
+    };
   if (unhealthy)
     return {
       state: 'unhealthy',

@@ -45,7 +45,7 @@ export class LoadBalancingService {
   /** DescribeTargetHealth: each target with the state derived from every reporter's last word. */
   async targetHealth(ref: string, now = new Date()) {
     const group = await this.getTargetGroup(ref);
-    const { intervalSeconds } = storedHealthCheck(group.healthCheck);
+    const { intervalSeconds, unhealthyThresholdCount } = storedHealthCheck(group.healthCheck);
     const targets = await this.repo.targets(group.id);
     return {
       group,
@@ -53,8 +53,10 @@ export class LoadBalancingService {
         target: t,
         health: targetState({
           drainingSince: t.drainingSince,
+          registeredAt: t.createdAt,
           groupInUse: group.loadBalancerNames.length > 0,
           intervalSeconds,
+          unhealthyThresholdCount,
           reports: t.health,
           now,
         }),

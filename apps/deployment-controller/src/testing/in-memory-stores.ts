@@ -103,6 +103,7 @@ export interface MemTargetGroup {
   name: string;
   deregistrationDelaySeconds: number;
   intervalSeconds: number;
+  unhealthyThresholdCount: number;
   /** Whether a listener sends traffic to it. */
   inUse: boolean;
 }
@@ -114,6 +115,7 @@ export interface MemTarget {
   host: string;
   port: number;
   drainingSince: Date | null;
+  createdAt: Date;
   /** The load balancers' reports, by reporter. */
   health: TargetHealthReport[];
 }
@@ -407,6 +409,7 @@ export class InMemoryBerth {
       name,
       deregistrationDelaySeconds: 30,
       intervalSeconds: 10,
+      unhealthyThresholdCount: 2,
       inUse: true,
       ...over,
     };
@@ -457,8 +460,10 @@ export class InMemoryBerth {
             const tg = this.targetGroups.get(target.targetGroupId)!;
             const state: TargetState = targetState({
               drainingSince: target.drainingSince,
+              registeredAt: target.createdAt,
               groupInUse: tg.inUse,
               intervalSeconds: tg.intervalSeconds,
+              unhealthyThresholdCount: tg.unhealthyThresholdCount,
               reports: target.health,
               now: this.now,
             }).state;
@@ -1079,7 +1084,7 @@ class InMemoryTargetStore implements TargetStore {
         );
         if (taken) continue;
         const id = randomUUID();
-        w.targets.set(id, { id, ...want, taskId: t.id, drainingSince: null, health: [] });
+        w.targets.set(id, { id, ...want, taskId: t.id, drainingSince: null, createdAt: w.now, health: [] });
         w.addEvents(t.serviceId, [
           loadBalancingEvents.registered(service.name, 1, w.targetGroups.get(want.targetGroupId)!.name),
         ]);
