@@ -38,18 +38,31 @@ export class BerthApi {
         `cannot reach ${this.connection.endpoint}: ${(err as Error).message}`,
       );
     }
+    if (!res.ok) throw await errorOf(res);
     const text = await res.text();
-    let parsed: unknown;
+    return (text ? JSON.parse(text) : {}) as T;
+  }
+
+  /**
+   * A streaming GET (logs, events): the response once its status is known, its body unread.
+   * A refusal is an ApiError with the API's message, as for call().
+   */
+  async stream(path: string, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
+    let res: Response;
     try {
-      parsed = text ? JSON.parse(text) : {};
-    } catch {
-      parsed = { message: text };
+      res = await fetch(`${this.connection.endpoint}${path}`, {
+        headers: { ...this.headers, ...headers },
+        signal,
+      });
+    } catch (err) {
+      throw new ApiError(
+        0,
+        'ConnectionError',
+        `cannot reach ${this.connection.endpoint}: ${(err as Error).message}`,
+      );
     }
-    if (!res.ok) {
-      const e = parsed as { error?: string; message?: string };
-      throw new ApiError(res.status, e.error ?? `HTTP${res.status}`, e.message ?? text);
-    }
-    return parsed as T;
+    if (!res.ok) throw await errorOf(res);
+    return res;
   }
 
   /** Every page of a paged list: `key` names the array in each page. */
@@ -66,5 +79,16 @@ export class BerthApi {
       nextToken = typeof page.nextToken === 'string' ? page.nextToken : undefined;
     } while (nextToken);
     return out;
+  }
+}
+
+/** The API's error body ({error, message}) as an ApiError; any other body as the message. */
+async function errorOf(res: Response): Promise<ApiError> {
+  const text = await res.text();
+  try {
+    const e = JSON.parse(text) as { error?: string; message?: string };
+    return new ApiError(res.status, e.error ?? `HTTP${res.status}`, e.message ?? text);
+  } catch {
+    return new ApiError(res.status, `HTTP${res.status}`, text);
   }
 }

@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { ApiError, BerthApi } from './api.js';
 import { ConnectionError, loadConnection } from './connection.js';
 import { deployProgress, newEvents, taskDefinitionFromFile } from './deploy.js';
+import { showEvents } from './events.js';
 import { servicesTable, tasksTable, type ServiceShape, type Table as Rows, type TaskShape } from './views.js';
 
 /**
@@ -186,6 +187,26 @@ async function main(): Promise<number> {
           .option('timeout', { type: 'number', default: 900, describe: 'seconds to wait' }),
       async (argv) => {
         code = await deploy(argv);
+      },
+    )
+    .command(
+      'events',
+      "the cluster's task, instance, deployment and service changes (ECS EventBridge events), oldest first",
+      (y) =>
+        y
+          .option('watch', {
+            alias: 'w',
+            type: 'boolean',
+            default: false,
+            describe: 'follow new events until interrupted',
+          })
+          .option('after', { type: 'string', describe: 'start after this event id' }),
+      async (argv) => {
+        await showEvents(
+          client(argv),
+          { cluster: argv.cluster, watch: argv.watch, after: argv.after, json: argv.output === 'json' },
+          (line) => process.stdout.write(`${line}\n`),
+        );
       },
     )
     .completion('completion', 'print a bash/zsh completion script: berth completion >> ~/.bashrc')
