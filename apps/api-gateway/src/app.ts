@@ -89,6 +89,9 @@ import { TaskDefinitionsService } from './task-definitions/task-definitions.serv
 import { EcsController } from './ecs/ecs.controller.js';
 import { EcsActions } from './ecs/ecs-actions.js';
 import { ecsBodyParser } from './ecs/ecs-protocol.js';
+import { EventsController } from './events/events.controller.js';
+import { EventsRepository } from './events/events.repository.js';
+import { EventsService } from './events/events.service.js';
 
 /** Closes the outside connections after everything else has stopped. */
 class Connections implements OnApplicationShutdown {
@@ -132,6 +135,7 @@ export class GatewayModule {
         ServiceDeploymentsController,
         TargetGroupsController,
         LoadBalancersController,
+        EventsController,
         EcsController,
       ],
       providers: [
@@ -187,6 +191,8 @@ export class GatewayModule {
         ServiceDeploymentsService,
         LoadBalancingRepository,
         LoadBalancingService,
+        EventsRepository,
+        EventsService,
       ],
     };
   }

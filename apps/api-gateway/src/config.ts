@@ -34,6 +34,16 @@ export const gatewayEnv = {
   BERTH_HEARTBEAT_INTERVAL_MS: millis(2000),
   /** How often each connected agent is sent its full desired state again, healing lost commands. */
   BERTH_DESIRED_STATE_RESYNC_MS: millis(30_000),
+  /** How long live events are kept (GET /v1/events): older ones are pruned by a sweep every 5 minutes. */
+  BERTH_EVENTS_RETENTION_HOURS: z.coerce
+    .number()
+    .positive({ error: 'must be a positive number of hours' })
+    .default(24),
+  /**
+   * How often an event stream looks for new events when no commit woke it (an event is readable
+   * only once every transaction older than it has ended, which no notification announces).
+   */
+  BERTH_EVENTS_POLL_MS: millis(1000),
   /** How long a request waits for Redis to answer one command before it goes on without it. */
   BERTH_REDIS_COMMAND_TIMEOUT_MS: millis(500),
   /**

@@ -12,6 +12,8 @@ export interface ActionOptions {
    * resources come from the body (ecs/ecs-input.ts), instead of from the route.
    */
   ecsProtocol?: boolean;
+  /** The resource is the cluster named by the `?cluster=` query parameter (`*` without it). */
+  clusterFromQuery?: boolean;
 }
 
 export interface ActionMetadata extends ActionOptions {

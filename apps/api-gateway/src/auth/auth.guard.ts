@@ -50,6 +50,11 @@ export class AuthGuard implements CanActivate {
       action = `ecs:${name}`;
       Object.assign(req.berth, { protocol: 'ecs', readOnly: isReadOnlyAction(name) });
       targets = () => ecsTargets(name, input).map((params) => requestTarget(this.ctx, params));
+    } else if (meta.clusterFromQuery) {
+      const cluster = req.query.cluster;
+      targets = () => [
+        requestTarget(this.ctx, { cluster: typeof cluster === 'string' ? cluster : undefined }),
+      ];
     } else {
       targets = () => [requestTarget(this.ctx, req.params as Record<string, string | undefined>)];
     }
