@@ -4,3 +4,4 @@ export * from './tasks.js';
 export * from './client-tokens.js';
 export * from './task-definitions.js';
 export * from './instances.js';
+export * from './run-task.js';

@@ -25,3 +25,4 @@ export * from './stored.js';
 export * from './instance-attributes.js';
 export * from './launch-target.js';
 export * from './load-balancing.js';
+export * from './schedule.js';
