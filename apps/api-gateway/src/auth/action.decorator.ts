@@ -12,6 +12,12 @@ export interface ActionOptions {
    * resources come from the body (ecs/ecs-input.ts), instead of from the route.
    */
   ecsProtocol?: boolean;
+  /**
+   * Actions the caller must also be allowed, on the cluster the route names: a route that makes
+   * Berth act later on the caller's behalf (a schedule's RunTasks) needs what that act needs, as
+   * EventBridge needs iam:PassRole of a role that may RunTask.
+   */
+  alsoRequires?: string[];
 }
 
 export interface ActionMetadata extends ActionOptions {
