@@ -2,6 +2,9 @@ import { RegistryCredentialsController } from './registry-credentials/registry-c
 import { RegistryCredentialsRepository } from './registry-credentials/registry-credentials.repository.js';
 import { RegistryCredentialsService } from './registry-credentials/registry-credentials.service.js';
 import { SecretsController } from './secrets/secrets.controller.js';
+import { SchedulesController } from './schedules/schedules.controller.js';
+import { SchedulesRepository } from './schedules/schedules.repository.js';
+import { SchedulesService } from './schedules/schedules.service.js';
 import { SecretsRepository } from './secrets/secrets.repository.js';
 import { SecretsService } from './secrets/secrets.service.js';
 import { TargetGroupsController } from './load-balancing/target-groups.controller.js';
@@ -128,6 +131,7 @@ export class GatewayModule {
         AttributesController,
         RegistryCredentialsController,
         SecretsController,
+        SchedulesController,
         AccessKeysController,
         AuditController,
         JoinTokensController,
@@ -181,6 +185,8 @@ export class GatewayModule {
         RegistryCredentialsService,
         SecretsRepository,
         SecretsService,
+        SchedulesRepository,
+        SchedulesService,
         CertificateAuthority,
         JoinTokensRepository,
         JoinTokensService,

@@ -21,10 +21,13 @@ import { InstancesRepository } from './instances.repository.js';
 import { InstanceReconciler } from './instance-reconciler.js';
 import { TargetsRepository } from './targets.repository.js';
 import { TargetReconciler } from './target-reconciler.js';
+import { SchedulesRepository } from './schedules.repository.js';
+import { ScheduleFirer } from './schedule-firer.js';
 
 /**
  * Wires the deployment controller: a worker on task events (a task's own fate) and one on
- * services (self-healing, rollouts, the breaker), each with a periodic sweep over Postgres.
+ * services (self-healing, rollouts, the breaker), each with a periodic sweep over Postgres, and
+ * the sweeps of instances (and load-balancer targets) and of schedules.
  */
 export async function startController(config: ControllerConfig): Promise<{ close: () => Promise<void> }> {
   const logger = createLogger('deployment-controller', config.BERTH_LOG_LEVEL);
@@ -105,7 +108,18 @@ export async function startController(config: ControllerConfig): Promise<{ close
     }),
     { concurrency: 1, sweepEveryMs: config.BERTH_INSTANCE_SWEEP_MS },
   );
-  for (const w of [taskWorker, serviceWorker, instanceWorker])
+  const scheduleFirer = new ScheduleFirer(
+    new SchedulesRepository(db),
+    { placeInCluster: (id) => hints.placeInCluster(id) },
+    logger,
+  );
+  const scheduleWorker = await startWorker(
+    { redis, prefix },
+    QUEUES.schedules,
+    guarded('schedule sweep', async () => void (await scheduleFirer.sweep())),
+    { concurrency: 1, sweepEveryMs: config.BERTH_SCHEDULE_SWEEP_MS },
+  );
+  for (const w of [taskWorker, serviceWorker, instanceWorker, scheduleWorker])
     w.worker.on('error', (err) => logger.warn({ err }, 'queue connection error'));
   logger.info({ sweepMs: config.BERTH_CONTROLLER_SWEEP_MS }, 'deployment-controller started');
 
@@ -114,6 +128,7 @@ export async function startController(config: ControllerConfig): Promise<{ close
       await taskWorker.close();
       await serviceWorker.close();
       await instanceWorker.close();
+      await scheduleWorker.close();
       await hints.close();
       await db.$disconnect();
       redis.disconnect();

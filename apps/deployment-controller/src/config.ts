@@ -28,6 +28,11 @@ export const controllerEnv = {
    * under the brake's threshold, high enough that a dead rack of 50 is replaced within ~10 s.
    */
   BERTH_INSTANCE_LOST_MAX_PER_SWEEP: z.coerce.number().int().min(1).default(20),
+  /**
+   * How often due schedules are looked for: how late a firing may run, at most. EventBridge
+   * Scheduler's precision is 60 s; 1 s keeps `rate(1 minute)` close to its time.
+   */
+  BERTH_SCHEDULE_SWEEP_MS: millis(1000),
   BERTH_CONTROLLER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
 };
 

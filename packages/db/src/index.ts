@@ -5,3 +5,4 @@ export * from './client-tokens.js';
 export * from './task-definitions.js';
 export * from './instances.js';
 export * from './events.js';
+export * from './run-task.js';

@@ -18,6 +18,9 @@ export const arns = {
   task: (ctx: ArnContext, cluster: string, id: string) => `${prefix(ctx)}:task/${cluster}/${id}`,
   service: (ctx: ArnContext, cluster: string, name: string) => `${prefix(ctx)}:service/${cluster}/${name}`,
   secret: (ctx: ArnContext, cluster: string, name: string) => `${prefix(ctx)}:secret/${cluster}/${name}`,
+  /** EventBridge Scheduler's shape, the cluster in place of the schedule group. */
+  schedule: (ctx: ArnContext, cluster: string, name: string) =>
+    `arn:berth:scheduler:${ctx.region}:${ctx.account}:schedule/${cluster}/${name}`,
 };
 
 /**

@@ -56,6 +56,8 @@ const READ_ONLY: PolicyStatement = {
     'berth:Describe*',
     'berth:List*',
     'elasticloadbalancing:Describe*',
+    'scheduler:Get*',
+    'scheduler:List*',
   ],
   Resource: ['*'],
 };

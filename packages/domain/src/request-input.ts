@@ -1,6 +1,7 @@
 import { parseTaskDefinitionRef } from './arns.js';
 import { InvalidParameterError } from './errors.js';
 import { validateRegistry } from './registry-credentials.js';
+import { validateScheduleName } from './schedule.js';
 import { jsonPath, NAME_RULE } from './validation.js';
 
 /**
@@ -77,6 +78,7 @@ const PATH_PARAMETERS = new Map<string, (value: string) => void>(
     id: (v) => parseResourceId(v, 'containerInstance', 'container-instance'),
     ref: (v) => parseTaskDefinitionRef(v),
     registry: (v) => validateRegistry(v),
+    schedule: (v) => validateScheduleName(v, 'schedule'),
   }),
 );
 

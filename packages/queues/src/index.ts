@@ -48,6 +48,16 @@ export const QUEUES = {
       removeOnFail: 1000,
     },
   },
+  /** Periodic sweep only: schedules whose firing has come, consumed by the deployment controller. */
+  schedules: {
+    name: 'schedules',
+    options: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 200 },
+      removeOnComplete: true,
+      removeOnFail: 1000,
+    },
+  },
 } as const satisfies Record<string, { name: string; options: JobsOptions }>;
 
 export interface PlacementJob {

@@ -56,8 +56,8 @@ export interface LocalCluster {
   logs: Map<string, string[]>;
   /**
    * Kills a control-plane app (`api-gateway`, `api-gateway-2`, `scheduler`,
-   * `deployment-controller`, `load-balancer-<i>`) with SIGKILL. A load-balancer app's HAProxy keeps
-   * running, and its next start adopts it.
+   * `deployment-controller`, `deployment-controller-2`, `load-balancer-<i>`) with SIGKILL. A
+   * load-balancer app's HAProxy keeps running, and its next start adopts it.
    */
   killApp(name: string): Promise<void>;
   /** Whether a control-plane app's process is still alive. */
@@ -83,6 +83,8 @@ export async function startLocalCluster(opts: {
   agents: AgentOptions[];
   /** Gateway replicas; agent i lists them starting from replica i, so agents spread over them. */
   gateways?: number;
+  /** Deployment-controller replicas: `deployment-controller`, then `deployment-controller-2`, ... */
+  controllers?: number;
   /** Extra settings for every app, such as a shorter BERTH_DESIRED_STATE_RESYNC_MS. */
   env?: Record<string, string>;
   /**
@@ -152,6 +154,8 @@ export async function startLocalCluster(opts: {
     scheduler: { script: 'apps/scheduler/dist/main.js' },
     'deployment-controller': { script: 'apps/deployment-controller/dist/main.js' },
   };
+  for (let i = 2; i <= (opts.controllers ?? 1); i++)
+    APPS[`deployment-controller-${i}`] = { script: 'apps/deployment-controller/dist/main.js' };
   for (const [i, g] of gateways.entries()) {
     APPS[i === 0 ? 'api-gateway' : `api-gateway-${i + 1}`] = {
       script: 'apps/api-gateway/dist/main.js',

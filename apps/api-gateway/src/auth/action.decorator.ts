@@ -14,6 +14,12 @@ export interface ActionOptions {
   ecsProtocol?: boolean;
   /** The resource is the cluster named by the `?cluster=` query parameter (`*` without it). */
   clusterFromQuery?: boolean;
+  /**
+   * Actions the caller must also be allowed, on the cluster the route names: a route that makes
+   * Berth act later on the caller's behalf (a schedule's RunTasks) needs what that act needs, as
+   * EventBridge needs iam:PassRole of a role that may RunTask.
+   */
+  alsoRequires?: string[];
 }
 
 export interface ActionMetadata extends ActionOptions {

@@ -73,11 +73,20 @@ export class AuthGuard implements CanActivate {
       req.berth.principal = principal;
       if (found instanceof Error) throw found;
       for (const target of found) {
-        const request = { action, ...target };
-        const decision = evaluatePolicies(principal.policies, request);
-        if (!decision.allowed) {
-          req.berth.resource = target.resource;
-          throw new AccessDeniedError(accessDeniedMessage(principal.accessKeyId, request, decision));
+        const requests = [
+          { action, ...target },
+          ...(meta.alsoRequires ?? []).map((also) => ({
+            action: also,
+            resource: target.clusterArn ?? target.resource,
+            clusterArn: target.clusterArn,
+          })),
+        ];
+        for (const request of requests) {
+          const decision = evaluatePolicies(principal.policies, request);
+          if (!decision.allowed) {
+            req.berth.resource = request.resource;
+            throw new AccessDeniedError(accessDeniedMessage(principal.accessKeyId, request, decision));
+          }
         }
       }
       return true;

@@ -27,6 +27,7 @@ export function requestTarget(
     if (params.service) resource = arns.service(ctx, cluster, idFromArnOrId(params.service));
     else if (params.task) resource = arns.task(ctx, cluster, idFromArnOrId(params.task));
     else if (params.id) resource = arns.containerInstance(ctx, cluster, idFromArnOrId(params.id));
+    else if (params.schedule) resource = arns.schedule(ctx, cluster, params.schedule);
     // The secrets routes are the only ones with a :name.
     else if (params.name) resource = arns.secret(ctx, cluster, params.name);
     return { resource, clusterArn };

@@ -169,6 +169,7 @@ export class ClustersRepository {
         await tx.service.deleteMany(inCluster);
         await tx.containerInstance.deleteMany(inCluster);
         await tx.secret.deleteMany(inCluster);
+        await tx.schedule.deleteMany(inCluster);
         await tx.registryCredential.deleteMany(inCluster);
         await tx.clientToken.deleteMany(inCluster);
         await tx.joinToken.deleteMany(inCluster);

@@ -16,6 +16,8 @@ import type { SecretMetadata } from '../secrets/secrets.repository.js';
 import type {
   ClusterModel,
   ContainerInstanceModel,
+  ScheduleModel,
+  ScheduleRunModel,
   TaskContainerModel,
   TaskDefinitionModel,
   TaskModel,
@@ -246,5 +248,35 @@ export function attributeView(
     value: op === 'put' ? a.value : undefined,
     targetType: 'container-instance',
     targetId: arns.containerInstance(ctx, clusterName, a.targetId),
+  };
+}
+
+/** A schedule as CreateSchedule took it (its RunTask fields flat beside its own), with its ARN and times. */
+export function scheduleView(ctx: ArnContext, clusterName: string, s: ScheduleModel) {
+  return {
+    ...(s.runTask as Record<string, unknown>),
+    scheduleArn: arns.schedule(ctx, clusterName, s.name),
+    clusterArn: arns.cluster(ctx, clusterName),
+    name: s.name,
+    description: s.description ?? undefined,
+    scheduleExpression: s.scheduleExpression,
+    scheduleExpressionTimezone: s.scheduleExpressionTimezone,
+    flexibleTimeWindow: s.flexibleTimeWindow,
+    state: s.state,
+    /** The next firing (whether or not the schedule is ENABLED); absent when there is none. */
+    nextFireTime: iso(s.nextFireAt),
+    creationDate: iso(s.createdAt),
+    lastModificationDate: iso(s.updatedAt),
+  };
+}
+
+/** One firing: the tasks it started, or why it started none. */
+export function scheduleRunView(ctx: ArnContext, clusterName: string, r: ScheduleRunModel) {
+  return {
+    scheduledTime: iso(r.scheduledAt),
+    status: r.status,
+    taskArns: r.taskIds.map((id) => arns.task(ctx, clusterName, id)),
+    reason: r.reason ?? undefined,
+    recordedAt: iso(r.createdAt),
   };
 }

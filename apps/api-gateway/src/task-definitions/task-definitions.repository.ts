@@ -1,6 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { isUniqueViolation, Prisma, purgeDeletedTaskDefinitions, type TaskDefinitionModel } from '@berth/db';
-import { NotFoundError, type Tag, type ValidTaskDefinition } from '@berth/domain';
+import {
+  findTaskDefinition,
+  isUniqueViolation,
+  launchableRevision,
+  Prisma,
+  purgeDeletedTaskDefinitions,
+  type ClusterModel,
+  type TaskDefinitionModel,
+} from '@berth/db';
+import { type Tag, type TaskOverrides, type ValidTaskDefinition } from '@berth/domain';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
 
 @Injectable()
@@ -83,19 +91,12 @@ export class TaskDefinitionsRepository {
 
   /** `family` alone means its latest ACTIVE revision, as in ECS. */
   async find(family: string, revision?: number): Promise<TaskDefinitionModel> {
-    const td =
-      revision === undefined
-        ? await this.db.taskDefinition.findFirst({
-            where: { family, status: 'ACTIVE' },
-            orderBy: { revision: 'desc' },
-          })
-        : await this.db.taskDefinition.findUnique({ where: { family_revision: { family, revision } } });
-    if (!td) {
-      const what =
-        revision === undefined ? `an ACTIVE revision of family ${family}` : `${family}:${revision}`;
-      throw new NotFoundError('ClientException', `task definition ${what} does not exist`, 'taskDefinition');
-    }
-    return td;
+    return findTaskDefinition(this.db, family, revision);
+  }
+
+  /** The revision new tasks start from, checked (see launchableRevision in @berth/db). */
+  async launchable(cluster: ClusterModel, taskDefinition: string, overrides: TaskOverrides | undefined) {
+    return launchableRevision(this.db, cluster, taskDefinition, overrides);
   }
 
   /** Revisions by family and revision number (those that exist). */

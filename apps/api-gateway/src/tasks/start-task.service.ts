@@ -7,7 +7,7 @@ import { ClustersRepository } from '../clusters/clusters.repository.js';
 import { TaskDefinitionsRepository } from '../task-definitions/task-definitions.repository.js';
 import { HINTS, LOGGER, REDIS, type Logger, type Redis } from '../infra/providers.js';
 import { StartTaskRepository } from './start-task.repository.js';
-import { assertPlacementQueueReady, launchableRevision } from './launch.js';
+import { assertPlacementQueueReady } from './launch.js';
 
 /**
  * StartTask: one task of a task definition on each container instance named, as ECS's StartTask
@@ -30,8 +30,7 @@ export class StartTaskService {
   async startTask(clusterName: string, body: unknown) {
     const input = validateStartTask(body);
     const cluster = await this.clusters.get(clusterName);
-    const { td, definition } = await launchableRevision(
-      this.taskDefinitions,
+    const { td, definition } = await this.taskDefinitions.launchable(
       cluster,
       input.taskDefinition,
       input.overrides,

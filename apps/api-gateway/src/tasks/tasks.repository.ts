@@ -1,14 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
-  claimClientToken,
-  createTasks,
   findClientToken,
-  recordClientTokenResources,
   requestTaskStop,
+  writeRunTasks,
   type ClientTokenClaim,
+  type ClusterModel,
+  type LaunchableRevision,
+  type RunTaskRequest,
 } from '@berth/db';
-import { checkClientTokenReuse, NotFoundError, type RunTaskInput, type StopCode } from '@berth/domain';
-import type { ClusterModel, TaskDefinitionModel } from '@berth/db';
+import { checkClientTokenReuse, NotFoundError, type StopCode } from '@berth/domain';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
 import type { TaskWithRelations } from '../http/views.js';
 
@@ -30,42 +30,17 @@ export class TasksRepository {
   constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   /**
-   * Writes `count` PROVISIONING tasks and their containers in one transaction: all or none. With a
-   * client token, the same transaction takes the token first (ClientTokenTaken if another call
-   * holds it) and records the task ids.
+   * Writes RunTask's PROVISIONING tasks and their containers in one transaction: all or none (see
+   * writeRunTasks, which a schedule's firing shares).
    */
   async createTasks(
     cluster: ClusterModel,
-    td: TaskDefinitionModel,
-    input: RunTaskInput,
-    placement: { placementConstraints: unknown[]; placementStrategy: readonly unknown[] },
-    reservation: { cpu: number; memory: number },
+    revision: LaunchableRevision,
+    request: RunTaskRequest,
     claim?: ClientTokenClaim,
   ): Promise<TaskWithRelations[]> {
-    const created = await this.db.$transaction(async (tx) => {
-      if (claim) await claimClientToken(tx, claim);
-      const tasks = await createTasks(tx, {
-        clusterId: cluster.id,
-        taskDefinition: td,
-        count: input.count,
-        startedBy: input.startedBy,
-        group: input.group,
-        overrides: input.overrides,
-        placementConstraints: placement.placementConstraints,
-        placementStrategy: [...placement.placementStrategy],
-        cpu: reservation.cpu,
-        memory: reservation.memory,
-        tags: input.tags,
-      });
-      if (claim)
-        await recordClientTokenResources(
-          tx,
-          claim,
-          tasks.map((t) => t.id),
-        );
-      return tasks;
-    });
-    return created.map((t) => ({ ...t, cluster, taskDefinition: td }));
+    const created = await this.db.$transaction((tx) => writeRunTasks(tx, cluster, revision, request, claim));
+    return created.map((t) => ({ ...t, cluster, taskDefinition: revision.td }));
   }
 
   /**

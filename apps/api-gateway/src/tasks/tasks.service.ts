@@ -5,27 +5,18 @@ import {
   requestHash,
   nextPageToken,
   parsePage,
-  parsePropagateTags,
   parseResourceId,
-  parseTags,
-  storedTags,
-  taskTags,
-  validateRunTask,
   validateStopTask,
-  taskReservation,
-  launchTargetWarnings,
-  type RunTaskInput,
 } from '@berth/domain';
 import { splitFound, validId } from '../http/describe.js';
-import { ClientTokenTaken, type ClientTokenClaim } from '@berth/db';
+import { checkRunTask, ClientTokenTaken, type ClientTokenClaim } from '@berth/db';
 import { publishAgentCommand, type Hints } from '@berth/queues';
-import { parseConstraints, parseStrategies, RUN_TASK_DEFAULT_STRATEGY } from '@berth/scheduler-core';
 import { ClustersRepository } from '../clusters/clusters.repository.js';
 import { TaskDefinitionsRepository } from '../task-definitions/task-definitions.repository.js';
 import { HINTS, LOGGER, REDIS, type Logger, type Redis } from '../infra/providers.js';
 import { CONFIG, type GatewayConfig } from '../config.js';
 import { TasksRepository } from './tasks.repository.js';
-import { assertPlacementQueueReady, launchableRevision } from './launch.js';
+import { assertPlacementQueueReady } from './launch.js';
 
 @Injectable()
 export class TasksService {
@@ -44,13 +35,8 @@ export class TasksService {
    * it creates them once: a retry answers with the tasks the first call created.
    */
   async runTask(clusterName: string, body: unknown) {
-    const input = validateRunTask(body);
-    // Checked here for both doors; each door presents the warnings in its own way.
-    launchTargetWarnings(body);
-    const ownTags = parseTags(input.tags);
-    const propagateTags = parsePropagateTags((body as { propagateTags?: unknown }).propagateTags, true);
-    parseConstraints(input.placementConstraints);
-    parseStrategies(input.placementStrategy);
+    const request = checkRunTask(body);
+    const { input } = request;
     const cluster = await this.clusters.get(clusterName);
     const claim: ClientTokenClaim | undefined = input.clientToken
       ? {
@@ -62,27 +48,11 @@ export class TasksService {
       : undefined;
     const earlier = claim && (await this.tasks.replay(claim));
     if (earlier) return earlier;
-    const { td, definition } = await launchableRevision(
-      this.taskDefinitions,
-      cluster,
-      input.taskDefinition,
-      input.overrides,
-    );
-    const placementConstraints = (input.placementConstraints as unknown[] | undefined) ?? [];
-    const placementStrategy = (input.placementStrategy as unknown[] | undefined) ?? RUN_TASK_DEFAULT_STRATEGY;
+    const revision = await this.taskDefinitions.launchable(cluster, input.taskDefinition, input.overrides);
     assertPlacementQueueReady(this.redis);
-    // propagateTags TASK_DEFINITION: the definition's tags, with the call's own over them.
-    const tags = taskTags(propagateTags, { taskDefinition: storedTags(td.tags) }, ownTags);
     let tasks;
     try {
-      tasks = await this.tasks.createTasks(
-        cluster,
-        td,
-        { ...input, tags: tags as RunTaskInput['tags'] },
-        { placementConstraints, placementStrategy },
-        taskReservation(definition, input.overrides),
-        claim,
-      );
+      tasks = await this.tasks.createTasks(cluster, revision, request, claim);
     } catch (error) {
       // A concurrent call with the same token committed first: answer with its tasks.
       const winner = claim && error instanceof ClientTokenTaken && (await this.tasks.replay(claim));
