@@ -55,6 +55,11 @@ export interface LocalCluster {
   /** Every line each app printed, by app name, across restarts. */
   logs: Map<string, string[]>;
   /**
+   * The Prometheus metrics URL (`http://<address>:<port>/metrics`) of every app, by its name:
+   * `api-gateway`, `scheduler`, `deployment-controller`, `load-balancer-<i>`, `agent-<i>`.
+   */
+  metrics: Map<string, string>;
+  /**
    * Kills a control-plane app (`api-gateway`, `api-gateway-2`, `scheduler`,
    * `deployment-controller`, `load-balancer-<i>`) with SIGKILL. A load-balancer app's HAProxy keeps
    * running, and its next start adopts it.
@@ -148,14 +153,26 @@ export async function startLocalCluster(opts: {
   const grpcHost = hosts?.bridgeAddress ?? '127.0.0.1';
   const grpcAddresses = gateways.map((g) => `${grpcHost}:${g.grpcPort}`);
   const grpcAddress = grpcAddresses[0]!;
+  // Every app gets a metrics port of its own: the defaults would collide on one machine.
+  const metrics = new Map<string, string>();
+  const metricsEnv = async (name: string) => {
+    const port = await freePort();
+    metrics.set(name, `http://127.0.0.1:${port}/metrics`);
+    return { BERTH_METRICS_PORT: String(port) };
+  };
   const APPS: Record<string, { script: string; args?: string[]; env?: Record<string, string> }> = {
-    scheduler: { script: 'apps/scheduler/dist/main.js' },
-    'deployment-controller': { script: 'apps/deployment-controller/dist/main.js' },
+    scheduler: { script: 'apps/scheduler/dist/main.js', env: await metricsEnv('scheduler') },
+    'deployment-controller': {
+      script: 'apps/deployment-controller/dist/main.js',
+      env: await metricsEnv('deployment-controller'),
+    },
   };
   for (const [i, g] of gateways.entries()) {
-    APPS[i === 0 ? 'api-gateway' : `api-gateway-${i + 1}`] = {
+    const name = i === 0 ? 'api-gateway' : `api-gateway-${i + 1}`;
+    APPS[name] = {
       script: 'apps/api-gateway/dist/main.js',
       env: {
+        ...(await metricsEnv(name)),
         BERTH_HTTP_PORT: String(g.httpPort),
         BERTH_GRPC_HOST: grpcHost,
         BERTH_GRPC_PORT: String(g.grpcPort),
@@ -181,6 +198,7 @@ export async function startLocalCluster(opts: {
         '--run-dir',
         runDir,
       ],
+      env: await metricsEnv(name),
     };
   }
   const startApp = (name: string) => start(name, APPS[name]!.script, APPS[name]!.args, APPS[name]!.env);
@@ -284,6 +302,7 @@ export async function startLocalCluster(opts: {
     agents,
     loadBalancerApps,
     logs,
+    metrics,
     async killApp(name) {
       const child = apps.get(name)!;
       if (child.exitCode === null && child.signalCode === null) {
