@@ -93,6 +93,9 @@ import { EventsController } from './events/events.controller.js';
 import { EventsRepository } from './events/events.repository.js';
 import { EventsService } from './events/events.service.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
+import { StatsController } from './stats/stats.controller.js';
+import { StatsRepository } from './stats/stats.repository.js';
+import { StatsService } from './stats/stats.service.js';
 
 /** Closes the outside connections after everything else has stopped. */
 class Connections implements OnApplicationShutdown {
@@ -138,6 +141,7 @@ export class GatewayModule {
         LoadBalancersController,
         EventsController,
         EcsController,
+        StatsController,
       ],
       providers: [
         ...infraProviders(config),
@@ -195,6 +199,8 @@ export class GatewayModule {
         EventsRepository,
         EventsService,
         GatewayMetrics,
+        StatsRepository,
+        StatsService,
       ],
     };
   }

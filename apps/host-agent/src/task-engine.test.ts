@@ -95,6 +95,7 @@ const spec = (taskId: string, over: Partial<TaskSpec> = {}): TaskSpec => ({
   taskId,
   taskArn: `arn:berth:ecs:local:0:task/default/${taskId}`,
   cluster: 'default',
+  serviceName: '',
   family: 'web',
   revision: 1,
   desiredStatus: 'RUNNING',

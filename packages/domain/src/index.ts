@@ -26,3 +26,4 @@ export * from './instance-attributes.js';
 export * from './launch-target.js';
 export * from './load-balancing.js';
 export * from './events.js';
+export * from './task-stats.js';
