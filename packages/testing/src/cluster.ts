@@ -268,6 +268,10 @@ export async function startLocalCluster(opts: {
       '--join-token',
       joinToken,
     ];
+    // The agent's metrics listen on its host address, which the tests reach on a test host too.
+    const metricsPort = await freePort();
+    metrics.set(`agent-${i + 1}`, `http://${hostAddress}:${metricsPort}/metrics`);
+    args.push('--metrics-host', hostAddress, '--metrics-port', String(metricsPort));
     // Each test host's task networks are its own, inside its namespace: any 10.231 range will do.
     if (hosts) args.push('--task-network-pool', '10.231.128.0/17');
     if (a.cpu) args.push('--cpu', String(a.cpu));
