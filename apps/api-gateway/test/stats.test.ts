@@ -1,9 +1,4 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import {
   AgentServiceClient,
@@ -12,7 +7,7 @@ import {
   type ControlMessage,
   type JoinResponse,
 } from '@berth/proto';
-import { scrapeMetrics, waitFor } from '@berth/testing';
+import { keyAndCsr, scrapeMetrics, waitFor } from '@berth/testing';
 import { StatsRepository } from '../src/stats/stats.repository.js';
 import { startTestGateway, type TestGateway } from './gateway.js';
 
@@ -42,22 +37,7 @@ const container = (name: string, cpuUnits: number, memoryMiB: number): Container
 
 /** A key, a CSR and a certificate from a join token: what a real agent holds. */
 async function agentCredentials(): Promise<{ keyPem: string; res: JoinResponse }> {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-stats-'));
-  const { stdout: csrPem } = await promisify(execFile)('openssl', [
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-subj',
-    '/CN=host',
-    '-keyout',
-    join(dir, 'key.pem'),
-  ]);
-  const keyPem = await readFile(join(dir, 'key.pem'), 'utf8');
-  await rm(dir, { recursive: true });
+  const { keyPem, csrPem } = await keyAndCsr();
   const { rows } = await gw.sql.query('SELECT certificate_pem FROM certificate_authority');
   const token = (await gw.http.post('/v1/clusters/default/join-tokens').send({ ttlSeconds: 600 }).expect(200))
     .body.joinToken.token as string;
