@@ -164,6 +164,8 @@ export async function startGateway(
     BERTH_HTTP_PORT: String(httpPort),
     BERTH_GRPC_PORT: String(grpcPort),
     BERTH_LOG_LEVEL: 'warn',
+    // Several apps (and agents) of one benchmark share the machine: each takes a free metrics port.
+    BERTH_METRICS_PORT: '0',
     BERTH_MASTER_KEYS: `bench:${randomBytes(32).toString('base64')}`,
     ...extraEnv,
   };

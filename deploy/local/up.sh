@@ -8,22 +8,26 @@
 # address 10.231.N.(10+i) and dockerd (deploy/local/netns.sh), reaching the gateway's gRPC on the
 # hosts' bridge 10.231.N.1:8443; deploy/local/partition.sh cuts and slows their links. The hosts
 # are made anew on each run, and down.sh removes them with their containers.
-#   deploy/local/up.sh [--agents N] [--netns]
+# --prometheus: also Debian's Prometheus on 127.0.0.1:9090, scraping every app's metrics
+# (deploy/local/prometheus.yml; its targets and data in .berth/prometheus; docs/observability.md).
+#   deploy/local/up.sh [--agents N] [--netns] [--prometheus]
 source "$(dirname "$0")/lib.sh"
 
-AGENTS=2 NETNS=0
+AGENTS=2 NETNS=0 PROMETHEUS=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --agents) AGENTS=$2; shift 2 ;;
     --agents=*) AGENTS=${1#*=}; shift ;;
     --netns) NETNS=1; shift ;;
-    *) echo "usage: $0 [--agents N] [--netns]" >&2; exit 2 ;;
+    --prometheus) PROMETHEUS=1; shift ;;
+    *) echo "usage: $0 [--agents N] [--netns] [--prometheus]" >&2; exit 2 ;;
   esac
 done
 [[ "$AGENTS" =~ ^[0-9]+$ ]] && [ "$AGENTS" -ge 1 ] && [ "$AGENTS" -le 200 ] || { echo "--agents: 1..200" >&2; exit 2; }
 [ "$NETNS" = 0 ] || [ "$AGENTS" -le 20 ] || { echo "--agents: 1..20 with --netns" >&2; exit 2; }
 
 ensure_machine
+[ "$PROMETHEUS" = 0 ] || command -v prometheus >/dev/null || apt_install --no-install-recommends prometheus
 migrate_database berth
 
 export DATABASE_URL="$PG_URL_BASE/berth" BERTH_REDIS_PREFIX=berth
@@ -95,13 +99,35 @@ for i in $(seq 1 "$AGENTS"); do
       nsenter --net="/var/run/netns/berth-h$i-up" node "$ROOT/apps/host-agent/dist/main.js" \
       --gateway "$GRPC_HOST:8443" --cluster default --host-address "10.231.$NET.$((10 + i))" \
       --task-network-pool 10.231.128.0/17 --data-dir "$STATE/agents/netns-$i" --cpu 2048 --memory 2048 \
-      --attribute "zone=local-$(( (i - 1) % 2 ))"
+      --attribute "zone=local-$(( (i - 1) % 2 ))" --metrics-host "10.231.$NET.$((10 + i))"
   else
+    # Each agent's metrics on its own address, all on the default port 9404.
     start_app "agent-$i" env -u DATABASE_URL -u REDIS_URL BERTH_JOIN_TOKEN="$JOIN_TOKEN" node "$ROOT/apps/host-agent/dist/main.js" \
       --gateway 127.0.0.1:8443 --cluster default --host-address "127.0.0.$((i + 1))" \
-      --data-dir "$STATE/agents/$i" --cpu 2048 --memory 2048 --attribute "zone=local-$(( (i - 1) % 2 ))"
+      --data-dir "$STATE/agents/$i" --cpu 2048 --memory 2048 --attribute "zone=local-$(( (i - 1) % 2 ))" \
+      --metrics-host "127.0.0.$((i + 1))"
   fi
 done
+if [ "$PROMETHEUS" = 1 ]; then
+  # Every app on its default metrics port (docs/observability.md); the agents on their addresses.
+  mkdir -p "$STATE/prometheus/data"
+  {
+    echo '['
+    for app in api-gateway:9400 scheduler:9401 deployment-controller:9402 load-balancer:9403; do
+      printf '  {"targets": ["127.0.0.1:%s"], "labels": {"app": "%s"}},\n' "${app#*:}" "${app%%:*}"
+    done
+    for i in $(seq 1 "$AGENTS"); do
+      if [ "$NETNS" = 1 ]; then address=10.231.$NET.$((10 + i)); else address=127.0.0.$((i + 1)); fi
+      printf '  {"targets": ["%s:9404"], "labels": {"app": "host-agent", "agent": "agent-%s"}}%s\n' \
+        "$address" "$i" "$([ "$i" = "$AGENTS" ] || echo ,)"
+    done
+    echo ']'
+  } >"$STATE/prometheus/targets.json"
+  log "starting Prometheus on http://127.0.0.1:9090"
+  start_app prometheus prometheus --config.file="$ROOT/deploy/local/prometheus.yml" \
+    --storage.tsdb.path="$STATE/prometheus/data" --web.listen-address=127.0.0.1:9090
+fi
+
 for _ in $(seq 1 100); do
   connected=$(curl -fs -H "$AUTH" "$API/v1/clusters/default/container-instances" | grep -o '"agentConnected":true' | wc -l || true)
   [ "$connected" -ge "$AGENTS" ] && break
@@ -146,6 +172,7 @@ if [ "$NETNS" = 1 ]; then
 else
   log "Berth is up: REST on $API (OpenAPI at $API/docs/json), $AGENTS agent(s); logs in .berth/logs"
 fi
+[ "$PROMETHEUS" = 0 ] || echo "Prometheus: http://127.0.0.1:9090 (every app's metrics; dashboard in deploy/grafana/berth.json)"
 echo "administrator key: .berth/admin-token (send it as -H \"authorization: Bearer \$(cat .berth/admin-token)\")"
 echo "AWS CLI (ECS API on the same port): AWS_SHARED_CREDENTIALS_FILE=.berth/aws/credentials AWS_CONFIG_FILE=.berth/aws/config aws ecs --endpoint-url $API --profile berth list-clusters"
 if [ "$sample_up" = 1 ]; then

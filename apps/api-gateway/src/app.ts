@@ -95,6 +95,10 @@ import { ecsBodyParser } from './ecs/ecs-protocol.js';
 import { EventsController } from './events/events.controller.js';
 import { EventsRepository } from './events/events.repository.js';
 import { EventsService } from './events/events.service.js';
+import { GatewayMetrics } from './metrics/gateway-metrics.js';
+import { StatsController } from './stats/stats.controller.js';
+import { StatsRepository } from './stats/stats.repository.js';
+import { StatsService } from './stats/stats.service.js';
 
 /** Closes the outside connections after everything else has stopped. */
 class Connections implements OnApplicationShutdown {
@@ -141,6 +145,7 @@ export class GatewayModule {
         LoadBalancersController,
         EventsController,
         EcsController,
+        StatsController,
       ],
       providers: [
         ...infraProviders(config),
@@ -199,18 +204,31 @@ export class GatewayModule {
         LoadBalancingService,
         EventsRepository,
         EventsService,
+        GatewayMetrics,
+        StatsRepository,
+        StatsService,
       ],
     };
   }
 }
 
-/** Builds and starts the gateway: REST on BERTH_HTTP_PORT, the agent gRPC server on BERTH_GRPC_PORT. */
+/**
+ * Builds and starts the gateway: REST on BERTH_HTTP_PORT, the agent gRPC server on BERTH_GRPC_PORT,
+ * Prometheus metrics on BERTH_METRICS_PORT.
+ */
 export async function startGateway(
   config: GatewayConfig,
-): Promise<{ app: INestApplication; httpPort: number; grpcPort: number }> {
+): Promise<{ app: INestApplication; httpPort: number; grpcPort: number; metricsPort: number }> {
   const app = await NestFactory.create(GatewayModule.forConfig(config), {
     bodyParser: false,
     logger: ['error', 'warn'],
+  });
+  const metrics = app.get(GatewayMetrics);
+  // Counted when the answer is sent, whoever answered (a controller, the guard, a middleware).
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const start = process.hrtime.bigint();
+    res.once('finish', () => metrics.observeRequest(req, res.statusCode, start));
+    next();
   });
   // Every request gets an id, echoed in x-request-id and kept in its audit event.
   app.use((req: Request, res: Response, next: NextFunction) => {
@@ -264,5 +282,5 @@ export async function startGateway(
   app.enableShutdownHooks();
   await app.listen(config.BERTH_HTTP_PORT, config.BERTH_HTTP_HOST);
   const address = app.getHttpServer().address() as { port: number };
-  return { app, httpPort: address.port, grpcPort: app.get(AgentServer).port };
+  return { app, httpPort: address.port, grpcPort: app.get(AgentServer).port, metricsPort: metrics.port };
 }

@@ -1,10 +1,17 @@
 import { commonEnv, loadConfig, millis, z } from '@berth/config';
+import { metricsEnv } from '@berth/metrics';
 import { KeyRing } from './crypto/key-ring.js';
 
 export const gatewayEnv = {
   ...commonEnv,
   BERTH_HTTP_HOST: z.string().default('127.0.0.1'),
   BERTH_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  ...metricsEnv('api-gateway'),
+  /**
+   * How long the task stats samples that agents report are kept: the longest window a service's
+   * utilisation can be averaged over.
+   */
+  BERTH_TASK_STATS_RETENTION_MS: millis(15 * 60_000),
   BERTH_GRPC_HOST: z.string().default('127.0.0.1'),
   BERTH_GRPC_PORT: z.coerce.number().int().min(0).max(65535).default(8443),
   /**

@@ -22,6 +22,8 @@ export interface TestGateway {
   databaseUrl: string;
   /** `127.0.0.1:<port>` of the agent gRPC server (TLS). */
   grpcAddress: string;
+  /** `http://127.0.0.1:<port>/metrics`: the gateway's Prometheus metrics. */
+  metricsUrl: string;
   count(table: string): Promise<number>;
   /** A provider of the running app (a repository, to reach what no route shows). */
   get<T>(type: abstract new (...args: never[]) => T): T;
@@ -40,11 +42,12 @@ export async function startTestGateway(
     BERTH_REDIS_PREFIX: uniquePrefix(label),
     BERTH_HTTP_PORT: '0',
     BERTH_GRPC_PORT: '0',
+    BERTH_METRICS_PORT: '0',
     BERTH_LOG_LEVEL: 'silent',
     BERTH_MASTER_KEYS: `test:${randomBytes(32).toString('base64')}`,
     ...env,
   });
-  const { app, grpcPort } = await startGateway(config);
+  const { app, grpcPort, metricsPort } = await startGateway(config);
   const admin = await app.get(AccessKeysRepository).create({
     name: 'test-admin',
     managedPolicies: ['BerthAdministratorAccess'],
@@ -62,6 +65,7 @@ export async function startTestGateway(
     sql,
     databaseUrl: db.url,
     grpcAddress: `127.0.0.1:${grpcPort}`,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     get: (type) => app.get(type),
     count: async (table) => Number((await sql.query(`SELECT count(*) FROM ${table}`)).rows[0].count),
     close: async () => {

@@ -23,15 +23,21 @@ import { TargetsRepository } from './targets.repository.js';
 import { TargetReconciler } from './target-reconciler.js';
 import { SchedulesRepository } from './schedules.repository.js';
 import { ScheduleFirer } from './schedule-firer.js';
+import { ControllerMetrics } from './metrics.js';
+import { registerQueueDepth, secondsSince, serveMetrics } from '@berth/metrics';
 
 /**
  * Wires the deployment controller: a worker on task events (a task's own fate) and one on
  * services (self-healing, rollouts, the breaker), each with a periodic sweep over Postgres, and
  * the sweeps of instances (and load-balancer targets) and of schedules.
  */
-export async function startController(config: ControllerConfig): Promise<{ close: () => Promise<void> }> {
+export async function startController(
+  config: ControllerConfig,
+): Promise<{ metricsPort: number; close: () => Promise<void> }> {
   const logger = createLogger('deployment-controller', config.BERTH_LOG_LEVEL);
   const db = createPrisma(config.DATABASE_URL);
+  const metrics = new ControllerMetrics();
+  metrics.readFrom(db);
   const redis = createRedis(config);
   const prefix = config.BERTH_REDIS_PREFIX;
   const hints = new Hints({ redis, prefix });
@@ -41,16 +47,25 @@ export async function startController(config: ControllerConfig): Promise<{ close
   const taskReconciler = new TaskReconciler(new TasksRepository(db), tellAgent, logger);
   const serviceReconciler = new ServiceReconciler(
     new ServicesRepository(db),
-    { placeInCluster: (clusterId) => hints.placeInCluster(clusterId), tellAgent },
+    {
+      placeInCluster: (clusterId) => hints.placeInCluster(clusterId),
+      tellAgent,
+      circuitBreakerTripped: (rollback) => metrics.breakerTrips.inc({ rollback: String(rollback) }),
+    },
     logger,
   );
 
+  /** Runs one job, timed as `kind` (its sweep as `<kind>-sweep`), logging and rethrowing failures. */
   const guarded =
-    <T>(what: string, handle: (job: Job<T>) => Promise<void>) =>
+    <T>(what: string, kind: string, handle: (job: Job<T>) => Promise<void>) =>
     async (job: Job<T>) => {
+      const start = process.hrtime.bigint();
+      const labels = { kind: isSweep(job) || kind === 'instance' ? `${kind}-sweep` : kind };
       try {
         await handle(job);
+        metrics.reconcile.observe(labels, secondsSince(start));
       } catch (err) {
+        metrics.reconcileErrors.inc(labels);
         // Retriable failures (Postgres restarting) go back to BullMQ's backoff; the sweep covers the rest.
         logger[isRetriableDbError(err) ? 'warn' : 'error'](
           { err, job: job.name, data: job.data },
@@ -63,7 +78,7 @@ export async function startController(config: ControllerConfig): Promise<{ close
   const taskWorker = await startWorker<TaskEventJob>(
     { redis, prefix },
     QUEUES.taskEvents,
-    guarded('task reconcile', async (job) => {
+    guarded('task reconcile', 'task', async (job) => {
       if (isSweep(job)) return taskReconciler.sweep();
       const serviceId = await taskReconciler.reconcile((job.data as TaskEventJob).taskId);
       // A service's task changed: the service may need a replacement, a rollout step, a breaker count.
@@ -74,7 +89,7 @@ export async function startController(config: ControllerConfig): Promise<{ close
   const serviceWorker = await startWorker<ServiceJob>(
     { redis, prefix },
     QUEUES.services,
-    guarded('service reconcile', async (job) => {
+    guarded('service reconcile', 'service', async (job) => {
       if (isSweep(job)) return serviceReconciler.sweep();
       await serviceReconciler.reconcile((job.data as ServiceJob).serviceId);
     }),
@@ -102,7 +117,7 @@ export async function startController(config: ControllerConfig): Promise<{ close
     { redis, prefix },
     QUEUES.instances,
     // Load-balancer targets ride on the instance sweep (every second): drains end on time.
-    guarded('instance sweep', async () => {
+    guarded('instance sweep', 'instance', async () => {
       await instanceReconciler.sweep();
       await targetReconciler.sweep();
     }),
@@ -116,15 +131,31 @@ export async function startController(config: ControllerConfig): Promise<{ close
   const scheduleWorker = await startWorker(
     { redis, prefix },
     QUEUES.schedules,
-    guarded('schedule sweep', async () => void (await scheduleFirer.sweep())),
+    guarded('schedule sweep', 'schedule', async () => void (await scheduleFirer.sweep())),
     { concurrency: 1, sweepEveryMs: config.BERTH_SCHEDULE_SWEEP_MS },
   );
   for (const w of [taskWorker, serviceWorker, instanceWorker, scheduleWorker])
     w.worker.on('error', (err) => logger.warn({ err }, 'queue connection error'));
-  logger.info({ sweepMs: config.BERTH_CONTROLLER_SWEEP_MS }, 'deployment-controller started');
+  const depth = (queue: string, w: typeof taskWorker) => ({
+    queue,
+    counts: () => w.queue.getJobCounts('waiting', 'delayed', 'active', 'failed'),
+  });
+  registerQueueDepth(metrics.registry, [
+    depth(QUEUES.taskEvents.name, taskWorker),
+    depth(QUEUES.services.name, serviceWorker),
+    depth(QUEUES.instances.name, instanceWorker),
+    depth(QUEUES.schedules.name, scheduleWorker),
+  ]);
+  const server = await serveMetrics(metrics.registry, config.BERTH_METRICS_HOST, config.BERTH_METRICS_PORT);
+  logger.info(
+    { sweepMs: config.BERTH_CONTROLLER_SWEEP_MS, metrics: `${config.BERTH_METRICS_HOST}:${server.port}` },
+    'deployment-controller started',
+  );
 
   return {
+    metricsPort: server.port,
     close: async () => {
+      await server.close();
       await taskWorker.close();
       await serviceWorker.close();
       await instanceWorker.close();

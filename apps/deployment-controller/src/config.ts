@@ -1,7 +1,9 @@
 import { commonEnv, loadConfig, millis, z } from '@berth/config';
+import { metricsEnv } from '@berth/metrics';
 
 export const controllerEnv = {
   ...commonEnv,
+  ...metricsEnv('deployment-controller'),
   /** How often tasks are re-examined from Postgres, healing lost task-event hints. */
   BERTH_CONTROLLER_SWEEP_MS: millis(5000),
   /**

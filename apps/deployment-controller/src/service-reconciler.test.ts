@@ -18,9 +18,11 @@ function harness(
   const world = new InMemoryBerth();
   const placed: string[] = [];
   const told: string[] = [];
+  const trips: boolean[] = [];
   const edges = {
     placeInCluster: async (clusterId: string) => void placed.push(clusterId),
     tellAgent: async (_instanceId: string, taskIds: string[]) => void told.push(...taskIds),
+    circuitBreakerTripped: (rollback: boolean) => void trips.push(rollback),
   };
   const reconciler = new ServiceReconciler(world.serviceStore, edges, logger, () => world.now);
   const taskReconciler = new TaskReconciler(world.taskStore, edges.tellAgent, logger);
@@ -48,6 +50,7 @@ function harness(
     world,
     placed,
     told,
+    trips,
     reconciler,
     taskReconciler,
     cluster,
@@ -283,6 +286,9 @@ describe('the deployment circuit breaker', () => {
     );
     expect(h.world.tasksOf(h.service.id).filter((t) => t.taskDefinitionId === bad.id)).toHaveLength(3);
     expect(h.serving().map((t) => t.taskDefinitionId)).toEqual([h.v1.id, h.v1.id, h.v1.id]);
+    // One trip, told once (berth_circuit_breaker_trips_total), however often the service reconciles after.
+    await h.settle();
+    expect(h.trips).toEqual([false]);
   });
 
   it('with rollback, goes back to the task definition of the last deployment that completed', async () => {
@@ -298,6 +304,7 @@ describe('the deployment circuit breaker', () => {
     });
     expect([completed!.rolledBackFrom, failed!.rolledBackFrom]).toEqual([null, null]);
     expect(h.svc().taskDefinitionId).toBe(h.v1.id);
+    expect(h.trips).toEqual([true]);
     expect(h.events()).toContain(
       `(service web) (deployment ${failed!.id}) rolling back to the task definition of deployment ${completed!.id}, the last that completed.`,
     );

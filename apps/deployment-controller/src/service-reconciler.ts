@@ -1,10 +1,12 @@
 import type { Logger } from '@berth/config';
-import { planService } from '@berth/domain';
+import { planService, type ServiceAction } from '@berth/domain';
 import type { ServiceStore } from './stores.js';
 
 export interface ServiceEdges {
   placeInCluster(clusterId: string): Promise<void>;
   tellAgent(containerInstanceId: string, taskIds: string[]): Promise<void>;
+  /** Told after a plan that failed a rollout on the circuit breaker has committed (metrics). */
+  circuitBreakerTripped?(rollback: boolean): void;
 }
 
 /**
@@ -25,6 +27,7 @@ export class ServiceReconciler {
   }
 
   async reconcile(serviceId: string): Promise<void> {
+    let planned: ServiceAction[] = [];
     const applied = await this.services.applyPlan(serviceId, (snapshot) => {
       const actions = planService(
         snapshot.spec,
@@ -39,9 +42,12 @@ export class ServiceReconciler {
           'reconciling service',
         );
       }
+      planned = actions;
       return actions;
     });
     if (!applied) return;
+    if (planned.some((a) => a.type === 'updateDeployment' && a.rolloutState === 'FAILED'))
+      this.edges.circuitBreakerTripped?.(planned.some((a) => a.type === 'createDeployment'));
     if (applied.startedTaskIds.length) await this.edges.placeInCluster(applied.clusterId);
     for (const [instanceId, taskIds] of applied.stoppedByInstance)
       await this.edges.tellAgent(instanceId, taskIds);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from '@berth/config';
+import { METRICS_PORTS } from '@berth/metrics';
 import { hostPathPrefixProblem, normalizeHostPath, parseJoinToken, type JoinToken } from '@berth/domain';
 import { parseSubnetPool, type SubnetPool } from './runtime/subnets.js';
 import { AGENT_VERSION } from './version.js';
@@ -25,6 +26,11 @@ export interface AgentConfig {
   hollow: { startLatencyMs: number; failureRate: number; zones: number };
   /** What this host lets containers do, whatever the cluster's container policy says. */
   hostPolicy: HostPolicyConfig;
+  /** Where Prometheus metrics are served (`/metrics`); port 0 picks a free one. */
+  metricsHost: string;
+  metricsPort: number;
+  /** How often running containers' Docker stats are read, exported and reported up. */
+  statsIntervalMs: number;
 }
 
 export interface HostPolicyConfig {
@@ -52,9 +58,16 @@ const HELP = `berth host-agent: joins this host to a Berth cluster and runs its 
                         subnets for bridge-mode task networks, a /28 each
                         (BERTH_TASK_NETWORK_POOL, default 10.234.0.0/16)
   --attribute K=V       a custom attribute, repeatable (BERTH_ATTRIBUTES="zone=a,rack=1")
+  --metrics-host ADDR   address of the Prometheus metrics listener, /metrics, unauthenticated
+                        (BERTH_METRICS_HOST, default 127.0.0.1)
+  --metrics-port PORT   its port; 0 picks a free one (BERTH_METRICS_PORT, default 9404)
+  --stats-interval-ms MS
+                        how often containers' Docker stats are read, exported and reported
+                        (BERTH_STATS_INTERVAL_MS, default 10000)
   --config FILE         a JSON file with any of: gateway, cluster, hostAddress, dataDir, cpu,
                         memory, attributes {K: V}, allowPrivileged, allowHostNetwork,
-                        allowedHostPaths [...], pidsLimit (BERTH_AGENT_CONFIG); flags and variables win
+                        allowedHostPaths [...], pidsLimit, metricsHost, metricsPort,
+                        statsIntervalMs (BERTH_AGENT_CONFIG); flags and variables win
 
 What this host allows, whatever the cluster's container policy says (docs/container-policy.md):
   --allow-privileged    privileged containers, any capability and host path but the forbidden
@@ -106,6 +119,9 @@ interface FileConfig {
   allowHostNetwork?: boolean;
   allowedHostPaths?: string[];
   pidsLimit?: number;
+  metricsHost?: string;
+  metricsPort?: number;
+  statsIntervalMs?: number;
 }
 
 function readConfigFile(path: string | undefined): FileConfig {
@@ -172,6 +188,9 @@ export function loadAgentConfig(argv = process.argv.slice(2), env = process.env)
       'allow-host-network': { type: 'boolean' },
       'allowed-host-path': { type: 'string', multiple: true },
       'pids-limit': { type: 'string' },
+      'metrics-host': { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'stats-interval-ms': { type: 'string' },
       help: { type: 'boolean' },
       version: { type: 'boolean' },
     },
@@ -230,7 +249,21 @@ export function loadAgentConfig(argv = process.argv.slice(2), env = process.env)
   const startLatencyMs = Number(values['start-latency-ms'] ?? 50);
   if (!Number.isInteger(startLatencyMs) || startLatencyMs < 0)
     throw new ConfigError('--start-latency-ms: an integer, 0 or more');
+  const metricsPortText = values['metrics-port'] ?? env.BERTH_METRICS_PORT ?? file.metricsPort;
+  const metricsPort = Number(metricsPortText ?? METRICS_PORTS['host-agent']);
+  if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)
+    throw new ConfigError(`--metrics-port: must be an integer from 0 to 65535, got "${metricsPortText}"`);
+  const statsIntervalMs = positive(
+    '--stats-interval-ms',
+    values['stats-interval-ms'] ?? env.BERTH_STATS_INTERVAL_MS ?? file.statsIntervalMs,
+    10_000,
+  );
+  if (statsIntervalMs < 1000)
+    throw new ConfigError(`--stats-interval-ms: must be at least 1000, got "${statsIntervalMs}"`);
   return {
+    metricsHost: values['metrics-host'] ?? env.BERTH_METRICS_HOST ?? file.metricsHost ?? '127.0.0.1',
+    metricsPort,
+    statsIntervalMs,
     gateway: gatewayTarget(values.gateway ?? env.BERTH_GATEWAY ?? file.gateway ?? '127.0.0.1:8443'),
     cluster: values.cluster ?? env.BERTH_CLUSTER ?? file.cluster ?? 'default',
     hostAddress,

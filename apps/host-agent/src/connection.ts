@@ -5,6 +5,7 @@ import {
   type AgentMessage,
   type ControlMessage,
   type TaskStateReport,
+  type TaskStats,
 } from '@berth/proto';
 import { renewalDueAt } from '@berth/domain';
 import type { AgentConfig } from './config.js';
@@ -75,6 +76,14 @@ export class ControlPlaneConnection {
   send(report: TaskStateReport): void {
     // While disconnected, reports are dropped: the next Register carries the current state of all.
     if (this.registered) this.call?.write({ payload: { $case: 'taskState', value: report } });
+  }
+
+  /** A stats sample; dropped while disconnected (the next one comes an interval later). */
+  sendStats(tasks: TaskStats[]): void {
+    if (this.registered)
+      this.call?.write({
+        payload: { $case: 'taskStats', value: { containerInstanceId: this.instanceId, tasks } },
+      });
   }
 
   close(): void {

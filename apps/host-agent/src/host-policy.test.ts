@@ -14,6 +14,7 @@ const spec = (over: Partial<TaskSpec> = {}, container: Partial<ContainerSpec> = 
   taskId: 't1',
   taskArn: 'arn:berth:ecs:local:0:task/default/t1',
   cluster: 'default',
+  serviceName: '',
   family: 'web',
   revision: 3,
   desiredStatus: 'RUNNING',

@@ -9,6 +9,8 @@ import { DockerRuntime } from './runtime/docker-runtime.js';
 import { HollowRuntime } from './runtime/hollow-runtime.js';
 import { TaskEngine } from './task-engine.js';
 import { HostPolicy } from './host-policy.js';
+import { createRegistry, serveMetrics } from '@berth/metrics';
+import { AgentMetrics, StatsSampler } from './stats-sampler.js';
 
 const RESYNC_MS = 10_000;
 
@@ -17,6 +19,7 @@ async function startAgent(
   config: AgentConfig,
   runtime: ContainerRuntime,
   baseLogger: Logger,
+  metrics: AgentMetrics,
 ): Promise<() => void> {
   const instanceId = await loadOrCreateInstanceId(config.dataDir);
   const logger = baseLogger.child({ instance: instanceId, cluster: config.cluster });
@@ -41,6 +44,18 @@ async function startAgent(
   const resync = setInterval(() => {
     engine.resync().catch((err: unknown) => logger.warn({ err }, 'resync failed'));
   }, RESYNC_MS);
+  metrics.watch(instanceId, { connected: () => connection.registered, tasks: () => engine.taskCounts() });
+  const sampler = new StatsSampler(
+    runtime,
+    config.cluster,
+    () => engine.runningContainers(),
+    (tasks) => connection.sendStats(tasks),
+    metrics,
+    logger,
+  );
+  const sampling = setInterval(() => {
+    sampler.sample().catch((err: unknown) => logger.warn({ err }, 'stats sampling failed'));
+  }, config.statsIntervalMs);
   connection.start();
   logger.info(
     {
@@ -55,6 +70,7 @@ async function startAgent(
   );
   return () => {
     clearInterval(resync);
+    clearInterval(sampling);
     unwatch();
     connection.close();
   };
@@ -73,13 +89,16 @@ function hollowConfig(config: AgentConfig, i: number): AgentConfig {
 runMain('host-agent', async () => {
   const config = loadAgentConfig();
   const logger = createLogger('host-agent', config.logLevel);
+  const metrics = new AgentMetrics(createRegistry());
+  const server = await serveMetrics(metrics.registry, config.metricsHost, config.metricsPort);
+  logger.info({ metrics: `${config.metricsHost}:${server.port}` }, 'metrics listening');
   const stops: (() => void)[] = [];
   if (config.runtime === 'docker') {
-    stops.push(await startAgent(config, new DockerRuntime(logger, config.taskNetworkPool), logger));
+    stops.push(await startAgent(config, new DockerRuntime(logger, config.taskNetworkPool), logger, metrics));
   } else {
     const runtime = new HollowRuntime(config.hollow);
     for (let i = 0; i < config.count; i++)
-      stops.push(await startAgent(hollowConfig(config, i), runtime, logger));
+      stops.push(await startAgent(hollowConfig(config, i), runtime, logger, metrics));
   }
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     // Stopping the agent leaves its containers running; a new agent adopts them.

@@ -86,6 +86,9 @@ class FakeRuntime implements ContainerRuntime {
   watch() {
     return () => {};
   }
+  async stats() {
+    return null;
+  }
   exit(id: string, code: number) {
     Object.assign(this.containers.get(id)!, { running: false, exitCode: code });
   }
@@ -95,6 +98,7 @@ const spec = (taskId: string, over: Partial<TaskSpec> = {}): TaskSpec => ({
   taskId,
   taskArn: `arn:berth:ecs:local:0:task/default/${taskId}`,
   cluster: 'default',
+  serviceName: '',
   family: 'web',
   revision: 1,
   desiredStatus: 'RUNNING',
@@ -153,6 +157,17 @@ it('starts a PENDING task and reports RUNNING with its host ports', async () => 
     bindIp: '127.0.0.2',
     containerPort: 80,
   });
+});
+
+it('lists its running containers for the stats sampler, with their service, and counts tasks by status', async () => {
+  const { engine, runtime } = setup();
+  engine.applyDesiredState([spec('t1', { serviceName: 'web' }), spec('t2')]);
+  await settle();
+  expect(engine.runningContainers().map((c) => [c.taskId, c.service, c.runtimeId, c.restartCount])).toEqual([
+    ['t1', 'web', `id-${runtime.createdSpecs[0]!.name}`, 0],
+    ['t2', '', `id-${runtime.createdSpecs[1]!.name}`, 0],
+  ]);
+  expect(engine.taskCounts()).toEqual({ PENDING: 0, RUNNING: 2, STOPPING: 0, STOPPED: 0 });
 });
 
 it('starts a task once however often it is asked', async () => {

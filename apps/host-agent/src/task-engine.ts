@@ -24,6 +24,7 @@ import {
   taskState,
   type ContainerState,
   type ContainerView,
+  type TaskState,
 } from './container-lifecycle.js';
 import type { HostPolicy } from './host-policy.js';
 
@@ -45,6 +46,17 @@ interface LocalContainer {
   reason?: string;
   bindings: NetworkBinding[];
   health: 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY';
+}
+
+/** A running container as the stats sampler sees it: what to read, and its metrics' labels. */
+export interface RunningContainer {
+  taskId: string;
+  /** The task's service name, empty for a task of no service (or one the agent adopted and has no spec for yet). */
+  service: string;
+  container: string;
+  runtimeId: string;
+  /** Times this agent restarted it in place (restartPolicy). */
+  restartCount: number;
 }
 
 interface LocalTask {
@@ -106,6 +118,29 @@ export class TaskEngine {
   /** Current reports of every known task, sent with Register so the control plane catches up. */
   reports(): TaskStateReport[] {
     return [...this.tasks.values()].map((t) => this.toReport(t));
+  }
+
+  /** Its running containers, for the stats sampler. */
+  runningContainers(): RunningContainer[] {
+    const out: RunningContainer[] = [];
+    for (const task of this.tasks.values())
+      for (const c of task.containers.values())
+        if (c.status === 'RUNNING' && c.runtimeId)
+          out.push({
+            taskId: task.id,
+            service: task.spec?.serviceName ?? '',
+            container: c.name,
+            runtimeId: c.runtimeId,
+            restartCount: c.restartCount,
+          });
+    return out;
+  }
+
+  /** How many of its tasks are in each state, for the agent's metrics. */
+  taskCounts(): Record<TaskState, number> {
+    const counts: Record<TaskState, number> = { PENDING: 0, RUNNING: 0, STOPPING: 0, STOPPED: 0 };
+    for (const task of this.tasks.values()) counts[this.status(task)]++;
+    return counts;
   }
 
   runningCount(): number {

@@ -6,6 +6,8 @@ import { targetHealth, type HealthSink } from './health.js';
 import { planServers, type ServerCommand } from './reconcile.js';
 import type { RuntimeApi } from './runtime-api.js';
 import type { StateSource } from './state-source.js';
+import { LoadBalancerMetrics } from './metrics.js';
+import { secondsSince } from '@berth/metrics';
 
 export interface LoadBalancerOptions {
   /** This process's id: the `reporter` of its `target_health` rows. */
@@ -20,6 +22,7 @@ export interface LoadBalancerOptions {
   health: HealthSink;
   logger: Logger;
   now?: () => Date;
+  metrics?: LoadBalancerMetrics;
 }
 
 /**
@@ -43,6 +46,7 @@ export interface LoadBalancerApp {
 export async function startLoadBalancer(opts: LoadBalancerOptions): Promise<LoadBalancerApp> {
   const { logger } = opts;
   const now = opts.now ?? (() => new Date());
+  const metrics = opts.metrics ?? new LoadBalancerMetrics();
   const paths = haproxyPaths(opts.runDir);
   const haproxy = new Haproxy(paths, logger, opts.haproxyBinary);
   const render: RenderOptions = {
@@ -75,6 +79,7 @@ export async function startLoadBalancer(opts: LoadBalancerOptions): Promise<Load
       if (applied !== null) logger.warn('HAProxy is gone: starting it again');
       applied = null;
       await haproxy.start(renderConfig(desired, render));
+      metrics.haproxyRestarts.inc({ kind: 'start' });
       applied = structure;
     } else if (applied !== structure) {
       for (const listener of desired.listeners) {
@@ -82,19 +87,25 @@ export async function startLoadBalancer(opts: LoadBalancerOptions): Promise<Load
         if (problem) logger.warn({ port: listener.port, problem }, 'listener not served');
       }
       await haproxy.reload(renderConfig(desired, render));
+      metrics.haproxyRestarts.inc({ kind: 'reload' });
       applied = structure;
     }
 
     let runtime = await haproxy.api.snapshot();
     const commands = planServers(desired, runtime, now());
     if (commands.length > 0) {
-      for (const command of commands) await apply(haproxy.api, command, logger);
+      for (const command of commands)
+        metrics.serverChanges.inc({
+          kind: command.kind,
+          outcome: (await apply(haproxy.api, command, logger)) ? 'applied' : 'deferred',
+        });
     }
     // Sessions in old workers count too: a drain is not over while a replaced worker still
     // serves a request on the target.
     runtime = await haproxy.snapshot();
 
     const health = targetHealth(desired, runtime);
+    metrics.observeHealth(health);
     const key = JSON.stringify(health);
     // The control plane ignores reports older than three health-check intervals: refresh sooner.
     const refreshMs = Math.min(
@@ -111,8 +122,19 @@ export async function startLoadBalancer(opts: LoadBalancerOptions): Promise<Load
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   let closed = false;
+  const timedTick = async () => {
+    const start = process.hrtime.bigint();
+    try {
+      await tick();
+    } catch (err) {
+      metrics.passErrors.inc();
+      throw err;
+    } finally {
+      metrics.pass.observe(secondsSince(start));
+    }
+  };
   const loop = () => {
-    running = tick()
+    running = timedTick()
       .catch((err: unknown) => logger.error({ err }, 'load balancer pass failed; retrying'))
       .finally(() => {
         if (!closed) timer = setTimeout(loop, opts.intervalMs);
@@ -134,31 +156,32 @@ export async function startLoadBalancer(opts: LoadBalancerOptions): Promise<Load
   };
 }
 
-/** Applies one planned change. A failure is logged and left to the next pass. */
-async function apply(api: RuntimeApi, c: ServerCommand, logger: Logger): Promise<void> {
+/** Applies one planned change; false when it failed, which is logged and left to the next pass. */
+async function apply(api: RuntimeApi, c: ServerCommand, logger: Logger): Promise<boolean> {
   try {
     switch (c.kind) {
       case 'add':
         await api.addServer(c.backend, c.server, c.address, c.options);
         await api.admitWhenHealthy(c.backend, c.server, c.weight);
         logger.info({ backend: c.backend, server: c.server, address: c.address }, 'target added');
-        return;
+        return true;
       case 'ready':
         await api.enableServer(c.backend, c.server);
-        return;
+        return true;
       case 'drain':
         await api.setState(c.backend, c.server, 'drain');
         logger.info({ backend: c.backend, server: c.server }, 'target draining');
-        return;
+        return true;
       case 'remove':
         await api.setState(c.backend, c.server, 'maint');
         if (c.force) await api.shutdownSessions(c.backend, c.server);
         await api.deleteServer(c.backend, c.server);
         logger.info({ backend: c.backend, server: c.server, reason: c.reason }, 'target removed');
-        return;
+        return true;
     }
   } catch (err) {
     // A server with sessions left cannot be deleted yet: it stays in maintenance until they end.
     logger[c.kind === 'remove' ? 'debug' : 'warn']({ err, command: c }, 'runtime change not applied yet');
+    return false;
   }
 }

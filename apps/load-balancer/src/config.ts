@@ -1,9 +1,11 @@
 import os from 'node:os';
 import path from 'node:path';
 import { commonEnv, loadConfig, millis, z } from '@berth/config';
+import { metricsEnv } from '@berth/metrics';
 
 export const loadBalancerEnv = {
   ...commonEnv,
+  ...metricsEnv('load-balancer'),
   /** The load balancer (its `name`) whose listeners this process serves. */
   BERTH_LOAD_BALANCER: z
     .string({ error: 'is required (the load balancer name, or --load-balancer NAME)' })
@@ -24,6 +26,8 @@ const FLAGS: Record<string, string> = {
   '--id': 'BERTH_LB_ID',
   '--bind': 'BERTH_LB_BIND',
   '--run-dir': 'BERTH_LB_RUN_DIR',
+  '--metrics-host': 'BERTH_METRICS_HOST',
+  '--metrics-port': 'BERTH_METRICS_PORT',
 };
 
 /** Command-line flags (`--load-balancer web`, `--bind=0.0.0.0`) over the environment. */

@@ -7,11 +7,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLogger } from '@berth/config';
-import { freePort, waitFor } from '@berth/testing';
+import { freePort, parsePrometheusText, waitFor } from '@berth/testing';
 import { startLoadBalancer, type LoadBalancerApp } from '../src/app.js';
 import type { LoadBalancerState, Target, TargetGroup } from '../src/desired-state.js';
 import type { HealthSink, TargetHealthReport } from '../src/health.js';
 import { InMemoryStateSource } from '../src/state-source.js';
+import { LoadBalancerMetrics } from '../src/metrics.js';
 
 interface Backend {
   name: string;
@@ -130,6 +131,8 @@ describe('load balancer on HAProxy', () => {
   const backends: Backend[] = [];
   const source = new InMemoryStateSource();
   const health = new MemoryHealth();
+  const metrics = new LoadBalancerMetrics();
+  const scrape = async () => parsePrometheusText(await metrics.registry.metrics());
   let runDir: string;
   let port: number;
   let app: LoadBalancerApp;
@@ -145,6 +148,7 @@ describe('load balancer on HAProxy', () => {
       source,
       health,
       logger,
+      metrics,
     });
   const publish = () => source.set(state);
   const web = () => state.targetGroups.find((g) => g.id === 'web')!;
@@ -188,6 +192,10 @@ describe('load balancer on HAProxy', () => {
     expect([...seen].sort()).toEqual(['b1', 'b2', 'b3']);
     expect(backends[0]!.lastHeaders['x-forwarded-for']).toBe('127.0.0.1');
     expect(backends[0]!.lastHeaders['x-forwarded-proto']).toBe('http');
+    const m = await scrape();
+    expect(m.value('berth_lb_targets', { state: 'healthy' })).toBe(3);
+    expect(m.value('berth_lb_haproxy_reloads_total', { kind: 'start' })).toBe(1);
+    expect(m.value('berth_lb_pass_duration_seconds_count')).toBeGreaterThan(0);
   });
 
   it('takes a target failing its health check out of rotation, and back once it passes', async () => {
@@ -195,6 +203,7 @@ describe('load balancer on HAProxy', () => {
     b2.healthy = false;
     await waitFor('b2 unhealthy', async () => (healthOf(b2)?.state === 'unhealthy' ? true : undefined));
     expect(healthOf(b2)?.reason).toBe('Target.ResponseCodeMismatch');
+    expect((await scrape()).value('berth_lb_targets', { state: 'unhealthy' })).toBe(1);
     const before = b2.served;
     for (let i = 0; i < 12; i++) expect((await get(port)).status).toBe(200);
     expect(b2.served).toBe(before);
@@ -205,12 +214,19 @@ describe('load balancer on HAProxy', () => {
   it('adds and removes targets under a request loop without dropping a request', async () => {
     const loop = requestLoop(port);
     await sleep(500);
+    const added = (await scrape()).value('berth_lb_server_changes_total', {
+      kind: 'add',
+      outcome: 'applied',
+    });
     web().targets.push(targetOf(backends[3]!), targetOf(backends[4]!));
     publish();
     await waitFor('b4 and b5 serving', async () =>
       (loop.stats.byBackend.get('b4') ?? 0) > 5 && (loop.stats.byBackend.get('b5') ?? 0) > 5
         ? true
         : undefined,
+    );
+    expect((await scrape()).value('berth_lb_server_changes_total', { kind: 'add', outcome: 'applied' })).toBe(
+      added + 2,
     );
     // b1 leaves with a drain, b4 leaves at once (its row deleted).
     web().targets = web().targets.filter((t) => t.id !== 'b4');
@@ -295,6 +311,7 @@ describe('load balancer on HAProxy', () => {
     );
     const loop = requestLoop(port);
     await sleep(500);
+    const reloads = (await scrape()).value('berth_lb_haproxy_reloads_total', { kind: 'reload' });
     const second = await freePort();
     state.listeners.push({
       port: second,
@@ -314,6 +331,7 @@ describe('load balancer on HAProxy', () => {
     expect(stats.failed).toEqual([]);
     // The servers came through the reload: every target still serves.
     expect([...stats.byBackend.keys()].sort()).toEqual(['b1', 'b2', 'b3']);
+    expect((await scrape()).value('berth_lb_haproxy_reloads_total', { kind: 'reload' })).toBe(reloads + 1);
   });
 
   it('keeps counting a draining target’s session that a reload left in the old worker', async () => {

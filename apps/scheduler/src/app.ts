@@ -11,10 +11,15 @@ import {
 import type { SchedulerConfig } from './config.js';
 import { PlacementRepository } from './placement.repository.js';
 import { PlacementService } from './placement.service.js';
+import { SchedulerMetrics } from './metrics.js';
+import { registerQueueDepth, serveMetrics } from '@berth/metrics';
 
 /** Wires the scheduler: a BullMQ worker on the placement queue, plus its periodic sweep. */
-export async function startScheduler(config: SchedulerConfig): Promise<{ close: () => Promise<void> }> {
+export async function startScheduler(
+  config: SchedulerConfig,
+): Promise<{ metricsPort: number; close: () => Promise<void> }> {
   const logger = createLogger('scheduler', config.BERTH_LOG_LEVEL);
+  const metrics = new SchedulerMetrics();
   const db = createPrisma(config.DATABASE_URL);
   const redis = createRedis(config);
   const prefix = config.BERTH_REDIS_PREFIX;
@@ -28,7 +33,9 @@ export async function startScheduler(config: SchedulerConfig): Promise<{ close: 
     },
     logger,
     config.BERTH_PLACEMENT_BATCH,
+    metrics,
   );
+  metrics.countWaiting(() => repo.countWaiting());
 
   const worker = await startWorker<PlacementJob>(
     { redis, prefix },
@@ -50,10 +57,22 @@ export async function startScheduler(config: SchedulerConfig): Promise<{ close: 
     { concurrency: config.BERTH_SCHEDULER_CONCURRENCY, sweepEveryMs: config.BERTH_PLACEMENT_SWEEP_MS },
   );
   worker.worker.on('error', (err) => logger.warn({ err }, 'queue connection error'));
-  logger.info({ sweepMs: config.BERTH_PLACEMENT_SWEEP_MS }, 'scheduler started');
+  registerQueueDepth(metrics.registry, [
+    {
+      queue: QUEUES.placement.name,
+      counts: () => worker.queue.getJobCounts('waiting', 'delayed', 'active', 'failed'),
+    },
+  ]);
+  const server = await serveMetrics(metrics.registry, config.BERTH_METRICS_HOST, config.BERTH_METRICS_PORT);
+  logger.info(
+    { sweepMs: config.BERTH_PLACEMENT_SWEEP_MS, metrics: `${config.BERTH_METRICS_HOST}:${server.port}` },
+    'scheduler started',
+  );
 
   return {
+    metricsPort: server.port,
     close: async () => {
+      await server.close();
       await worker.close();
       await db.$disconnect();
       redis.disconnect();

@@ -1,7 +1,9 @@
 import { commonEnv, loadConfig, millis, z } from '@berth/config';
+import { metricsEnv } from '@berth/metrics';
 
 export const schedulerEnv = {
   ...commonEnv,
+  ...metricsEnv('scheduler'),
   /** How often every cluster is scanned for tasks still waiting for placement (heals lost hints). */
   BERTH_PLACEMENT_SWEEP_MS: millis(5000),
   /** Placement jobs (clusters) handled at once by one replica. */

@@ -33,6 +33,8 @@ export interface CommitResult {
   gone: number;
   /** Tasks whose instance changed since the snapshot (room taken, port taken, agent gone): re-plan. */
   conflicts: number;
+  /** How long each placed task waited, from its creation to this commit, in seconds. */
+  waitedSeconds: number[];
 }
 
 interface LockedInstance {
@@ -56,6 +58,11 @@ export class PlacementRepository {
   private readonly parsed = new Map<string, Spec>();
 
   constructor(private readonly db: PrismaClient) {}
+
+  /** How many tasks wait for placement in every cluster. */
+  async countWaiting(): Promise<number> {
+    return this.db.task.count({ where: { lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING' } });
+  }
 
   async clustersWithWaitingTasks(): Promise<string[]> {
     const rows = await this.db.task.findMany({
@@ -157,7 +164,7 @@ export class PlacementRepository {
    * still fits its locked row and free ports, give the rest back, then reserve in bulk.
    */
   async commit(plan: { task: TaskToPlace; instanceId: string }[]): Promise<CommitResult> {
-    const result: CommitResult = { placed: new Map(), gone: 0, conflicts: 0 };
+    const result: CommitResult = { placed: new Map(), gone: 0, conflicts: 0, waitedSeconds: [] };
     if (plan.length === 0) return result;
     const instanceIds = [...new Set(plan.map((p) => p.instanceId))].sort();
     const byTask = new Map(plan.map((p) => [p.task.id, p]));
@@ -171,14 +178,15 @@ export class PlacementRepository {
           where: { containerInstanceId: { in: instanceIds } },
           select: { containerInstanceId: true, hostPort: true, protocol: true },
         });
-        const claimed = await tx.$queryRaw<{ id: string }[]>`
+        const claimed = await tx.$queryRaw<{ id: string; waited: number }[]>`
           UPDATE task SET last_status = 'PENDING', container_instance_id = v.instance_id, holds_reservation = true,
                           provisioning_reason = NULL, placed_at = clock_timestamp(), updated_at = now()
             FROM (SELECT unnest(${plan.map((p) => p.task.id)}::uuid[]) AS id,
                          unnest(${plan.map((p) => p.instanceId)}::uuid[]) AS instance_id) v
            WHERE task.id = v.id AND task.last_status = 'PROVISIONING' AND task.desired_status = 'RUNNING'
              AND task.container_instance_id IS NULL
-          RETURNING task.id`;
+          RETURNING task.id, extract(epoch FROM task.placed_at - task.created_at)::float8 AS waited`;
+        const waited = new Map(claimed.map((c) => [c.id, c.waited]));
         result.gone = plan.length - claimed.length;
         // distinctInstance is re-checked here too: another scheduler may have put a task of the same
         // group on an instance since our snapshot (it held the lock we now hold, and has committed).
@@ -261,6 +269,7 @@ export class PlacementRepository {
           })),
         );
         if (ports.length) await tx.portReservation.createMany({ data: ports });
+        result.waitedSeconds = keep.map((p) => waited.get(p.task.id)!);
         for (const p of keep)
           result.placed.set(p.instanceId, [...(result.placed.get(p.instanceId) ?? []), p.task.id]);
       },

@@ -1,7 +1,9 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from '@berth/config';
 import { planPlacements, seededRandom } from '@berth/scheduler-core';
+import { secondsSince } from '@berth/metrics';
 import type { PlacementRepository } from './placement.repository.js';
+import { SchedulerMetrics } from './metrics.js';
 
 export interface PassResult {
   placed: number;
@@ -25,9 +27,11 @@ export class PlacementService {
     private readonly notifyAgents: NotifyAgents,
     private readonly logger: Logger,
     private readonly batch: number,
+    private readonly metrics = new SchedulerMetrics(),
   ) {}
 
   async placeCluster(clusterId: string): Promise<PassResult> {
+    const start = process.hrtime.bigint();
     const total: PassResult = { placed: 0, unplaced: 0, conflicts: 0 };
     let replans = 0;
     for (;;) {
@@ -43,6 +47,10 @@ export class PlacementService {
     if (total.placed || total.unplaced || total.conflicts) {
       this.logger.info({ cluster: clusterId, ...total }, 'placement pass');
     }
+    this.metrics.clusterPass.observe(secondsSince(start));
+    this.metrics.tasks.inc({ outcome: 'placed' }, total.placed);
+    this.metrics.tasks.inc({ outcome: 'unplaced' }, total.unplaced);
+    this.metrics.tasks.inc({ outcome: 'conflict' }, total.conflicts);
     return total;
   }
 
@@ -64,6 +72,7 @@ export class PlacementService {
       ),
     ];
     await this.repo.recordUnplaced(unplaced);
+    for (const seconds of committed.waitedSeconds) this.metrics.latency.observe(seconds);
     if (committed.placed.size) await this.notifyAgents(committed.placed);
     const placed = [...committed.placed.values()].reduce((n, ids) => n + ids.length, 0);
     return { placed, unplaced: unplaced.length, conflicts: committed.conflicts, seen: tasks.length };

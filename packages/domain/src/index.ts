@@ -27,3 +27,4 @@ export * from './launch-target.js';
 export * from './load-balancing.js';
 export * from './events.js';
 export * from './schedule.js';
+export * from './task-stats.js';

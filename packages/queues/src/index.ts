@@ -180,7 +180,7 @@ export async function startWorker<T>(
   queue: (typeof QUEUES)[keyof typeof QUEUES],
   processor: Processor<T | SweepJob>,
   opts: { concurrency?: number; sweepEveryMs?: number } = {},
-): Promise<{ worker: Worker; close: () => Promise<void> }> {
+): Promise<{ worker: Worker; queue: Queue; close: () => Promise<void> }> {
   const worker = new Worker<T | SweepJob>(queue.name, processor, {
     connection: ctx.redis,
     prefix: ctx.prefix,
@@ -205,6 +205,8 @@ export async function startWorker<T>(
   }
   return {
     worker,
+    /** The queue itself, for its job counts (berth_queue_jobs). */
+    queue: q,
     close: async () => {
       clearInterval(resweep);
       await worker.close();

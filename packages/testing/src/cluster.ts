@@ -55,6 +55,11 @@ export interface LocalCluster {
   /** Every line each app printed, by app name, across restarts. */
   logs: Map<string, string[]>;
   /**
+   * The Prometheus metrics URL (`http://<address>:<port>/metrics`) of every app, by its name:
+   * `api-gateway`, `scheduler`, `deployment-controller`, `load-balancer-<i>`, `agent-<i>`.
+   */
+  metrics: Map<string, string>;
+  /**
    * Kills a control-plane app (`api-gateway`, `api-gateway-2`, `scheduler`,
    * `deployment-controller`, `deployment-controller-2`, `load-balancer-<i>`) with SIGKILL. A
    * load-balancer app's HAProxy keeps running, and its next start adopts it.
@@ -150,16 +155,28 @@ export async function startLocalCluster(opts: {
   const grpcHost = hosts?.bridgeAddress ?? '127.0.0.1';
   const grpcAddresses = gateways.map((g) => `${grpcHost}:${g.grpcPort}`);
   const grpcAddress = grpcAddresses[0]!;
+  // Every app gets a metrics port of its own: the defaults would collide on one machine.
+  const metrics = new Map<string, string>();
+  const metricsEnv = async (name: string) => {
+    const port = await freePort();
+    metrics.set(name, `http://127.0.0.1:${port}/metrics`);
+    return { BERTH_METRICS_PORT: String(port) };
+  };
   const APPS: Record<string, { script: string; args?: string[]; env?: Record<string, string> }> = {
-    scheduler: { script: 'apps/scheduler/dist/main.js' },
-    'deployment-controller': { script: 'apps/deployment-controller/dist/main.js' },
+    scheduler: { script: 'apps/scheduler/dist/main.js', env: await metricsEnv('scheduler') },
+    'deployment-controller': {
+      script: 'apps/deployment-controller/dist/main.js',
+      env: await metricsEnv('deployment-controller'),
+    },
   };
   for (let i = 2; i <= (opts.controllers ?? 1); i++)
     APPS[`deployment-controller-${i}`] = { script: 'apps/deployment-controller/dist/main.js' };
   for (const [i, g] of gateways.entries()) {
-    APPS[i === 0 ? 'api-gateway' : `api-gateway-${i + 1}`] = {
+    const name = i === 0 ? 'api-gateway' : `api-gateway-${i + 1}`;
+    APPS[name] = {
       script: 'apps/api-gateway/dist/main.js',
       env: {
+        ...(await metricsEnv(name)),
         BERTH_HTTP_PORT: String(g.httpPort),
         BERTH_GRPC_HOST: grpcHost,
         BERTH_GRPC_PORT: String(g.grpcPort),
@@ -185,6 +202,7 @@ export async function startLocalCluster(opts: {
         '--run-dir',
         runDir,
       ],
+      env: await metricsEnv(name),
     };
   }
   const startApp = (name: string) => start(name, APPS[name]!.script, APPS[name]!.args, APPS[name]!.env);
@@ -254,6 +272,10 @@ export async function startLocalCluster(opts: {
       '--join-token',
       joinToken,
     ];
+    // The agent's metrics listen on its host address, which the tests reach on a test host too.
+    const metricsPort = await freePort();
+    metrics.set(`agent-${i + 1}`, `http://${hostAddress}:${metricsPort}/metrics`);
+    args.push('--metrics-host', hostAddress, '--metrics-port', String(metricsPort));
     // Each test host's task networks are its own, inside its namespace: any 10.231 range will do.
     if (hosts) args.push('--task-network-pool', '10.231.128.0/17');
     if (a.cpu) args.push('--cpu', String(a.cpu));
@@ -288,6 +310,7 @@ export async function startLocalCluster(opts: {
     agents,
     loadBalancerApps,
     logs,
+    metrics,
     async killApp(name) {
       const child = apps.get(name)!;
       if (child.exitCode === null && child.signalCode === null) {

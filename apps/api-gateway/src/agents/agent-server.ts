@@ -10,6 +10,7 @@ import {
   type JoinResponse,
   type Register,
   type TaskStateReport,
+  type TaskStatsReport,
 } from '@berth/proto';
 import { arns, type AgentIdentity, type ArnContext } from '@berth/domain';
 import { subscribeAgentCommands, type AgentCommand, type Hints } from '@berth/queues';
@@ -21,11 +22,21 @@ import { taskSpec, type TaskForAgent } from './protocol.js';
 import { CertificateAuthority } from '../identity/certificate-authority.js';
 import { AgentJoin, AgentRefusal } from '../identity/agent-join.js';
 import { peerIdentity } from '../identity/peer-identity.js';
+import { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { StatsRepository, type ReportedTaskStats } from '../stats/stats.repository.js';
 
 /** The gateway's own TLS certificate is made at each start; a year outlives any process. */
 const SERVER_CERT_LIFETIME_MS = 365 * 24 * 3600 * 1000;
 
 type AgentCall = grpc.ServerDuplexStream<AgentMessage, ControlMessage>;
+
+/** The `kind` label of berth_gateway_agent_messages_total for each message. */
+const KINDS: Record<NonNullable<AgentMessage['payload']>['$case'], string> = {
+  register: 'register',
+  heartbeat: 'heartbeat',
+  taskState: 'task_state',
+  taskStats: 'task_stats',
+};
 
 /** Ends a stream with an error status; grpc-js turns an 'error' event on a server stream into one. */
 function endWithStatus(call: AgentCall, code: grpc.status, details: string): void {
@@ -75,6 +86,8 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly ca: CertificateAuthority,
     private readonly joins: AgentJoin,
+    private readonly stats: StatsRepository,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -199,6 +212,7 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
         .then(async () => {
           const payload = msg.payload;
           if (!payload) return;
+          this.metrics.agentMessages.inc({ kind: KINDS[payload.$case] });
           if (payload.$case === 'register') {
             const refusal = await this.joins.checkRegister(caller, payload.value, call.getPeer());
             if (refusal) {
@@ -214,6 +228,7 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
             return;
           }
           if (payload.$case === 'heartbeat') await this.agents.heartbeat(session.instanceId, session.id);
+          else if (payload.$case === 'taskStats') await this.recordStats(session, caller, payload.value);
           else await this.applyReport(session, payload.value);
         })
         .catch((err: unknown) => fail(err, 'agent message failed'));
@@ -223,6 +238,7 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
       session = undefined;
       if (!s) return;
       if (this.sessions.get(s.instanceId)?.id === s.id) this.sessions.delete(s.instanceId);
+      this.metrics.agentStreams.set(this.sessions.size);
       this.agents
         .disconnect(s.instanceId, s.id)
         .catch((err: unknown) =>
@@ -261,6 +277,7 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
     const previous = this.sessions.get(instance.id);
     this.sessions.set(instance.id, session);
     if (previous && previous.call !== call) previous.call.end();
+    this.metrics.agentStreams.set(this.sessions.size);
     call.write({
       payload: {
         $case: 'registered',
@@ -327,6 +344,45 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
     await this.hint(() => this.changedTasks.load(outcome.taskId));
     // A stopped task freed room: tasks waiting for placement in this cluster may fit now.
     if (outcome.stopped) await this.hint(() => this.hints.placeInCluster(outcome.clusterId));
+  }
+
+  private readonly statsBatches = new DataLoader<ReportedTaskStats, void>(
+    async (keys) => {
+      this.metrics.statsSamples.inc(await this.stats.record(keys));
+      return keys.map(() => undefined);
+    },
+    { cache: false, maxBatchSize: 500, batchScheduleFn: (run) => setTimeout(run, 5) },
+  );
+
+  /**
+   * Stores a stats report's samples, if it speaks for the instance the stream's certificate names.
+   * Samples are best effort: one that cannot be written is lost, and the stream goes on.
+   */
+  private async recordStats(session: AgentSession, caller: AgentIdentity, report: TaskStatsReport) {
+    if (
+      report.containerInstanceId !== caller.containerInstanceId ||
+      report.containerInstanceId !== session.instanceId
+    ) {
+      this.logger.warn(
+        { instance: session.instanceId, claimed: report.containerInstanceId },
+        'dropped a stats report for another instance',
+      );
+      return;
+    }
+    await Promise.all(
+      report.tasks.map((t) =>
+        this.statsBatches.load({
+          instanceId: session.instanceId,
+          taskId: t.taskId,
+          containers: t.containers,
+        }),
+      ),
+    ).catch((err: unknown) =>
+      this.logger.warn(
+        { err, instance: session.instanceId },
+        'could not store task stats; the samples are lost',
+      ),
+    );
   }
 
   /** Hints are only hints: without Redis, the report is still written and the sweeps find it. */

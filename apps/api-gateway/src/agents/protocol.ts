@@ -109,6 +109,8 @@ export function taskSpec(ctx: ArnContext, t: TaskForAgent): TaskSpec {
       allowedHostPathPrefixes: t.cluster.allowedHostPathPrefixes,
     },
     launchError: t.secrets?.ok === false ? t.secrets.stoppedReason : '',
+    // A service's task is in the group `service:<name>` (set when the controller creates it).
+    serviceName: t.serviceId && t.group?.startsWith('service:') ? t.group.slice('service:'.length) : '',
     containers: effectiveContainers(
       definition.containerDefinitions,
       readTaskOverrides(t.overrides, t.id),

@@ -26,6 +26,20 @@ export interface ContainerObservation {
   labels: Record<string, string>;
 }
 
+/** A container's resource counters at one moment, as the engine reads them. */
+export interface ContainerStatsReading {
+  /** When the engine read them, in ms since the epoch. */
+  readAtMs: number;
+  /** CPU time used since the container started, in nanoseconds. */
+  cpuTotalNs: number;
+  /** Memory in use, page cache excluded (as `docker stats` shows it), and the limit. */
+  memoryBytes: number;
+  memoryLimitBytes: number;
+  /** Bytes received and sent on all its interfaces since it started. */
+  networkRxBytes: number;
+  networkTxBytes: number;
+}
+
 export interface RegistryAuth {
   serverAddress: string;
   username: string;
@@ -122,6 +136,8 @@ export interface ContainerRuntime {
   inspect(runtimeId: string): Promise<ContainerObservation | null>;
   /** Every container labelled with this instance id, running or not. */
   list(instanceId: string): Promise<ContainerObservation[]>;
+  /** One reading of a running container's counters; null when it is gone or not running. */
+  stats(runtimeId: string): Promise<ContainerStatsReading | null>;
   /** Calls back with a container id whenever one of this instance's containers changes state. */
   watch(instanceId: string, onChange: (runtimeId: string) => void): () => void;
 }

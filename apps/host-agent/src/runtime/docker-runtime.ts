@@ -5,6 +5,7 @@ import {
   LABELS,
   type ContainerObservation,
   type ContainerRuntime,
+  type ContainerStatsReading,
   type CreateContainerSpec,
   type RegistryAuth,
   type VolumeOptions,
@@ -298,6 +299,33 @@ export class DockerRuntime implements ContainerRuntime {
       if (statusOf(e) === 404) return null;
       throw e;
     }
+  }
+
+  async stats(runtimeId: string): Promise<ContainerStatsReading | null> {
+    let s: Docker.ContainerStats;
+    try {
+      // one-shot: Docker answers at once instead of waiting a second for a second reading; the
+      // agent computes rates from its own previous reading.
+      s = await this.docker.getContainer(runtimeId).stats({ stream: false, 'one-shot': true });
+    } catch (e) {
+      if (statusOf(e) === 404 || statusOf(e) === 409) return null;
+      throw e;
+    }
+    const cpuTotalNs = s.cpu_stats?.cpu_usage?.total_usage;
+    // A stopped container answers with zeros and no read time.
+    if (!cpuTotalNs || !s.read || s.read.startsWith('0001-')) return null;
+    const memory = s.memory_stats ?? ({} as Docker.MemoryStats);
+    // cgroup v2 names it inactive_file, v1 total_inactive_file: cache the kernel can drop.
+    const cache = memory.stats?.inactive_file ?? memory.stats?.total_inactive_file ?? 0;
+    const networks = Object.values(s.networks ?? {});
+    return {
+      readAtMs: Date.parse(s.read),
+      cpuTotalNs,
+      memoryBytes: Math.max(0, (memory.usage ?? 0) - cache),
+      memoryLimitBytes: memory.limit ?? 0,
+      networkRxBytes: networks.reduce((n, i) => n + (i.rx_bytes ?? 0), 0),
+      networkTxBytes: networks.reduce((n, i) => n + (i.tx_bytes ?? 0), 0),
+    };
   }
 
   async list(instanceId: string): Promise<ContainerObservation[]> {

@@ -96,6 +96,11 @@ export class HollowRuntime implements ContainerRuntime {
     return [...this.containers.values()].filter((c) => c.instanceId === instanceId);
   }
 
+  /** Simulated containers use nothing: no samples, so hollow agents send no stats reports. */
+  async stats(): Promise<null> {
+    return null;
+  }
+
   watch(instanceId: string, onChange: (runtimeId: string) => void): () => void {
     const set = this.watchers.get(instanceId) ?? new Set();
     set.add(onChange);
