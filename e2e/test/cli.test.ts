@@ -1,9 +1,9 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startLocalCluster, type LocalCluster } from '@berth/testing';
+import { startLocalCluster, waitFor, type LocalCluster } from '@berth/testing';
 import { api, httpdTaskDefinition } from './api.js';
 
 /**
@@ -109,3 +109,30 @@ test('errors are the API’s message as it is, and a bad token exits 1', async (
   expect(denied.code).toBe(1);
   expect(denied.stderr).toMatch(/HTTP 401/);
 });
+
+test('berth events lists the changes, and -w follows new ones as they happen', async () => {
+  const page = await berth('events');
+  expect(page.code).toBe(0);
+  expect(page.stdout).toMatch(/service web {2}SERVICE_DEPLOYMENT_COMPLETED/);
+  expect(page.stdout).toMatch(/task \S+ \(cli-web:2\) {2}RUNNING, desired RUNNING/);
+
+  const follower = spawn(process.execPath, [BERTH, '--endpoint', cluster.api, 'events', '-w'], {
+    env: { ...process.env, BERTH_TOKEN: cluster.adminToken },
+  });
+  let out = '';
+  follower.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    // Let the stream open before the change it must see.
+    await new Promise((r) => setTimeout(r, 1000));
+    const [task] = await api(cluster).run({ taskDefinition: 'cli-web:2' });
+    const id = task!.taskArn.split('/').pop()!;
+    await waitFor(
+      'the follower to print the new task RUNNING',
+      async () => (out.includes(`task ${id} (cli-web:2)  RUNNING`) ? true : undefined),
+      { timeoutMs: 30_000 },
+    );
+    expect(out).toContain(`task ${id} (cli-web:2)  PROVISIONING`);
+  } finally {
+    follower.kill();
+  }
+}, 60_000);
