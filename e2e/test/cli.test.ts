@@ -136,3 +136,27 @@ test('berth events lists the changes, and -w follows new ones as they happen', a
     follower.kill();
   }
 }, 60_000);
+
+test('berth top shows each running task against what it reserves', async () => {
+  const rows = await waitFor(
+    'stats of the service tasks',
+    async () => {
+      const r = await berth('top', '--service', 'web', '--once', '-o', 'json');
+      const tasks = (
+        JSON.parse(r.stdout) as {
+          tasks: { cpuUnits: number | null; memoryBytes: number | null; cpu: number }[];
+        }
+      ).tasks;
+      return tasks.length === 2 && tasks.every((t) => t.cpuUnits !== null && t.memoryBytes! > 0)
+        ? tasks
+        : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 1000 },
+  );
+  expect(rows.map((t) => t.cpu)).toEqual([128, 128]);
+  const table = await berth('top', '--service', 'web', '--once');
+  expect(table.stdout.split('\n')[0]).toMatch(
+    /^TASK\s+GROUP\s+TASK DEFINITION\s+CPU UNITS\s+CPU %\s+MEMORY\s+MEMORY %/,
+  );
+  expect(table.stdout).toMatch(/service:web\s+cli-web:2\s+\d+\/128\s+[\d.]+%\s+[\d.]+MiB\/\d+MiB/);
+}, 90_000);

@@ -6,6 +6,7 @@ import { ApiError, BerthApi } from './api.js';
 import { ConnectionError, loadConnection } from './connection.js';
 import { deployProgress, newEvents, taskDefinitionFromFile } from './deploy.js';
 import { showEvents } from './events.js';
+import { readTop, topTable } from './top.js';
 import { servicesTable, tasksTable, type ServiceShape, type Table as Rows, type TaskShape } from './views.js';
 
 /**
@@ -207,6 +208,25 @@ async function main(): Promise<number> {
           { cluster: argv.cluster, watch: argv.watch, after: argv.after, json: argv.output === 'json' },
           (line) => process.stdout.write(`${line}\n`),
         );
+      },
+    )
+    .command(
+      'top',
+      "each running task's CPU and memory, busiest first, refreshed every 2 s on a terminal (--once to print once)",
+      (y) =>
+        y
+          .option('service', { type: 'string', describe: "only this service's tasks" })
+          .option('once', { type: 'boolean', default: false }),
+      async (argv) => {
+        const api = client(argv);
+        const live = process.stdout.isTTY && !argv.once && argv.output === 'table';
+        for (;;) {
+          const rows = await readTop(api, argv.cluster, argv.service);
+          if (live) process.stdout.write('\x1b[H\x1b[2J');
+          print(argv, { tasks: rows.map((r) => r.stats) }, topTable(rows));
+          if (!live) return;
+          await sleep(2000);
+        }
       },
     )
     .completion('completion', 'print a bash/zsh completion script: berth completion >> ~/.bashrc')
