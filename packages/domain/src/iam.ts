@@ -58,6 +58,7 @@ const READ_ONLY: PolicyStatement = {
     'elasticloadbalancing:Describe*',
     'scheduler:Get*',
     'scheduler:List*',
+    'application-autoscaling:Describe*',
   ],
   Resource: ['*'],
 };

@@ -28,3 +28,4 @@ export * from './load-balancing.js';
 export * from './events.js';
 export * from './schedule.js';
 export * from './task-stats.js';
+export * from './autoscaling.js';
