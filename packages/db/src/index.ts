@@ -6,3 +6,5 @@ export * from './task-definitions.js';
 export * from './instances.js';
 export * from './events.js';
 export * from './run-task.js';
+export * from './services.js';
+export * from './task-stats.js';

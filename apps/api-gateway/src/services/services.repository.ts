@@ -5,6 +5,7 @@ import {
   isUniqueViolation,
   Prisma,
   recordClientTokenResources,
+  setServiceDesiredCount,
   type ClientTokenClaim,
 } from '@berth/db';
 import {
@@ -247,16 +248,11 @@ export class ServicesRepository {
           data: { serviceId: service.id, status: 'PRIMARY', taskDefinitionId, desiredCount },
         });
         await this.copyLoadBalancers(tx, service.id, deployment.id);
-      } else {
-        await tx.deployment.updateMany({
-          where: { serviceId: service.id, status: 'PRIMARY' },
-          data: { desiredCount },
-        });
       }
+      await setServiceDesiredCount(tx, service.id, desiredCount);
       await tx.service.update({
         where: { id: service.id },
         data: {
-          desiredCount,
           taskDefinitionId: change.taskDefinition?.id ?? service.taskDefinitionId,
           healthCheckGracePeriodSeconds:
             change.healthCheckGracePeriodSeconds ?? service.healthCheckGracePeriodSeconds,

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { readServiceSamples } from '@berth/db';
 import { NotFoundError, type ContainerStats, type TaskSample } from '@berth/domain';
 import { CONFIG, type GatewayConfig } from '../config.js';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
@@ -95,39 +96,8 @@ export class StatsRepository {
     };
   }
 
-  /**
-   * The service's RUNNING tasks with their samples of the last `windowSeconds`, and the database's
-   * clock, which the window is measured against.
-   */
+  /** The service's RUNNING tasks with their samples of the last `windowSeconds`, and the database's clock. */
   async serviceSamples(serviceId: string, windowSeconds: number) {
-    const rows = await this.db.$queryRaw<
-      {
-        id: string;
-        cpu: number;
-        memory: number;
-        sampled_at: Date | null;
-        cpu_units: number | null;
-        memory_bytes: bigint | null;
-        now: Date;
-      }[]
-    >`
-      SELECT t.id, t.cpu, t.memory, s.sampled_at, s.cpu_units, s.memory_bytes, now() AT TIME ZONE 'UTC' AS now
-        FROM task t
-        LEFT JOIN task_stats_sample s
-          ON s.task_id = t.id AND s.sampled_at > now() AT TIME ZONE 'UTC' - ${windowSeconds} * interval '1 second'
-       WHERE t.service_id = ${serviceId}::uuid AND t.last_status = 'RUNNING'
-       ORDER BY t.id, s.sampled_at`;
-    const tasks = new Map<string, { id: string; cpu: number; memory: number; samples: TaskSample[] }>();
-    for (const r of rows) {
-      const task = tasks.get(r.id) ?? { id: r.id, cpu: r.cpu, memory: r.memory, samples: [] };
-      tasks.set(r.id, task);
-      if (r.sampled_at)
-        task.samples.push({
-          sampledAt: r.sampled_at,
-          cpuUnits: r.cpu_units!,
-          memoryBytes: Number(r.memory_bytes),
-        });
-    }
-    return { now: rows[0]?.now ?? new Date(), tasks: [...tasks.values()] };
+    return readServiceSamples(this.db, serviceId, windowSeconds);
   }
 }
