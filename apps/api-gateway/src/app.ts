@@ -97,6 +97,9 @@ import { EventsRepository } from './events/events.repository.js';
 import { EventsService } from './events/events.service.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { StatsController } from './stats/stats.controller.js';
+import { ScalingController } from './scaling/scaling.controller.js';
+import { ScalingRepository } from './scaling/scaling.repository.js';
+import { ScalingService } from './scaling/scaling.service.js';
 import { StatsRepository } from './stats/stats.repository.js';
 import { StatsService } from './stats/stats.service.js';
 
@@ -146,6 +149,7 @@ export class GatewayModule {
         EventsController,
         EcsController,
         StatsController,
+        ScalingController,
       ],
       providers: [
         ...infraProviders(config),
@@ -207,6 +211,8 @@ export class GatewayModule {
         GatewayMetrics,
         StatsRepository,
         StatsService,
+        ScalingRepository,
+        ScalingService,
       ],
     };
   }
