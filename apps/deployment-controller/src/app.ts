@@ -24,6 +24,8 @@ import { TargetReconciler } from './target-reconciler.js';
 import { SchedulesRepository } from './schedules.repository.js';
 import { ScheduleFirer } from './schedule-firer.js';
 import { ControllerMetrics } from './metrics.js';
+import { ScalingRepository } from './scaling.repository.js';
+import { Autoscaler } from './autoscaler.js';
 import { registerQueueDepth, secondsSince, serveMetrics } from '@berth/metrics';
 
 /**
@@ -53,6 +55,16 @@ export async function startController(
       circuitBreakerTripped: (rollback) => metrics.breakerTrips.inc({ rollback: String(rollback) }),
     },
     logger,
+  );
+
+  const autoscaler = new Autoscaler(
+    new ScalingRepository(db),
+    { serviceChanged: (id) => hints.serviceChanged(id) },
+    logger,
+    {
+      scaleOutSeconds: config.BERTH_AUTOSCALING_SCALE_OUT_WINDOW_SECONDS,
+      scaleInSeconds: config.BERTH_AUTOSCALING_SCALE_IN_WINDOW_SECONDS,
+    },
   );
 
   /** Runs one job, timed as `kind` (its sweep as `<kind>-sweep`), logging and rethrowing failures. */
@@ -90,7 +102,11 @@ export async function startController(
     { redis, prefix },
     QUEUES.services,
     guarded('service reconcile', 'service', async (job) => {
-      if (isSweep(job)) return serviceReconciler.sweep();
+      if (isSweep(job)) {
+        await serviceReconciler.sweep();
+        // Auto scaling rides on the service sweep: its decisions look at windows of a minute or more.
+        return autoscaler.sweep();
+      }
       await serviceReconciler.reconcile((job.data as ServiceJob).serviceId);
     }),
     { concurrency: config.BERTH_CONTROLLER_CONCURRENCY, sweepEveryMs: config.BERTH_CONTROLLER_SWEEP_MS },

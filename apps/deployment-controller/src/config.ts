@@ -35,6 +35,13 @@ export const controllerEnv = {
    * Scheduler's precision is 60 s; 1 s keeps `rate(1 minute)` close to its time.
    */
   BERTH_SCHEDULE_SWEEP_MS: millis(1000),
+  /**
+   * Auto scaling's windows (docs/autoscaling.md): scale-out looks at the service's average
+   * utilisation over the short one; scale-in needs it low over both, as Application Auto
+   * Scaling's scale-in alarm waits longer than its scale-out alarm.
+   */
+  BERTH_AUTOSCALING_SCALE_OUT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  BERTH_AUTOSCALING_SCALE_IN_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
   BERTH_CONTROLLER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
 };
 

@@ -2,10 +2,14 @@ import type {
   DaemonInstanceView,
   DeploymentView,
   InstanceLivenessRow,
+  ScalingDecision,
   ServiceAction,
   ServiceSpec,
   ServiceTaskView,
   StopDecision,
+  TargetTrackingPolicy,
+  TaskReservation,
+  TaskSample,
   TaskView,
 } from '@berth/domain';
 
@@ -119,4 +123,38 @@ export interface TargetStore {
    * targets"; DEACTIVATING tasks left with no target are returned to be stopped.
    */
   sweep(): Promise<TargetSweep>;
+}
+
+/** A scalable service as the autoscaler reads it, unlocked: `scale` checks it is still so. */
+export interface ScalingTarget {
+  serviceId: string;
+  serviceName: string;
+  desiredCount: number;
+  minCapacity: number;
+  maxCapacity: number;
+  policies: TargetTrackingPolicy[];
+  lastScaleOutAt: Date | null;
+  lastScaleInAt: Date | null;
+  /** When the scaling was last written (by the API or a scaling): the version `scale` checks. */
+  updatedAt: Date;
+  /** The PRIMARY deployment is IN_PROGRESS. */
+  deploymentInProgress: boolean;
+  /** The service's RUNNING tasks, each with its samples of the window read. */
+  tasks: (TaskReservation & { samples: TaskSample[] })[];
+  /** The database's clock. */
+  now: Date;
+}
+
+export interface ScalingStore {
+  /** ACTIVE REPLICA services that have a scaling: what the sweep evaluates. */
+  scalableServiceIds(): Promise<string[]>;
+  /** The service, its scaling and its tasks' samples of the last `windowSeconds`; null if not scalable. */
+  read(serviceId: string, windowSeconds: number): Promise<ScalingTarget | null>;
+  /**
+   * Applies a decision made on `seen`, in one transaction under the service's row lock: a
+   * conditional update of the scaling (still at `seen.updatedAt`, the service still ACTIVE at
+   * `seen.desiredCount`) that only one of two controllers wins, the new desiredCount as
+   * UpdateService sets it, and the service event. Returns whether this call applied it.
+   */
+  scale(seen: ScalingTarget, decision: ScalingDecision): Promise<boolean>;
 }
