@@ -160,3 +160,62 @@ test('berth top shows each running task against what it reserves', async () => {
   );
   expect(table.stdout).toMatch(/service:web\s+cli-web:2\s+\d+\/128\s+[\d.]+%\s+[\d.]+MiB\/\d+MiB/);
 }, 90_000);
+
+test('berth logs prints and follows a task; berth exec runs a command, with stdin, and exits with its code', async () => {
+  const client = api(cluster);
+  const chatty = httpdTaskDefinition('cli-chatty', { cpu: 128 });
+  chatty.containerDefinitions[0]!.command = [
+    'sh',
+    '-c',
+    'echo hello from berth; i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done',
+  ];
+  expect((await client.register(chatty)).status).toBe(200);
+  const [task] = await client.run({ taskDefinition: 'cli-chatty', enableExecuteCommand: true });
+  const id = task!.taskArn.split('/').pop()!;
+  await client.waitForTask(task!.taskArn, 'the chatty task to run', (t) => t.lastStatus === 'RUNNING');
+
+  const first = await waitFor('the first lines', async () => {
+    const r = await berth('logs', id);
+    return r.code === 0 && r.stdout.includes('tick 2') ? r.stdout : undefined;
+  });
+  expect(first.split('\n')[0]).toBe('hello from berth');
+  expect((await berth('logs', id, '--tail', '1')).stdout.trim().split('\n')).toHaveLength(1);
+
+  const follower = spawn(process.execPath, [BERTH, '--endpoint', cluster.api, 'logs', '-f', id], {
+    env: { ...process.env, BERTH_TOKEN: cluster.adminToken },
+  });
+  let out = '';
+  follower.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    const seen = Math.max(...[...first.matchAll(/tick (\d+)/g)].map((m) => Number(m[1])));
+    await waitFor(
+      'a line written after the follow began',
+      async () => ([...out.matchAll(/tick (\d+)/g)].some((m) => Number(m[1]) > seen + 5) ? true : undefined),
+      { timeoutMs: 15_000 },
+    );
+  } finally {
+    follower.kill();
+  }
+
+  const exec = await berth('exec', id, '--', 'sh', '-c', 'echo hi; exit 3');
+  expect({ code: exec.code, stdout: exec.stdout }).toEqual({ code: 3, stdout: 'hi\n' });
+  const piped = await new Promise<{ code: number; stdout: string }>((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [BERTH, '--endpoint', cluster.api, 'exec', '-i', id, '--', 'sh', '-c', 'read x; echo got $x'],
+      { env: { ...process.env, BERTH_TOKEN: cluster.adminToken }, timeout: 30_000 },
+      (err, stdout) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout }),
+    );
+    child.stdin!.write('piped\n');
+  });
+  expect(piped).toEqual({ code: 0, stdout: 'got piped\n' });
+
+  // A task run without enableExecuteCommand: the API's refusal, as it is.
+  const [plain] = await client.run({ taskDefinition: 'cli-chatty' });
+  await client.waitForTask(plain!.taskArn, 'the plain task to run', (t) => t.lastStatus === 'RUNNING');
+  const refused = await berth('exec', plain!.taskArn, '--', 'true');
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toMatch(
+    /execute command is not enabled for this task.*InvalidParameterException, HTTP 400/,
+  );
+}, 120_000);

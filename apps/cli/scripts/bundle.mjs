@@ -21,6 +21,8 @@ await build({
   },
   // yargs cannot find package.json from inside the bundle: --version prints this instead.
   define: { 'process.env.BERTH_CLI_VERSION': JSON.stringify(version) },
+  // ws's optional native speed-ups: it works without them.
+  external: ['bufferutil', 'utf-8-validate'],
   legalComments: 'none',
   logLevel: 'warning',
 });

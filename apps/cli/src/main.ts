@@ -7,12 +7,16 @@ import { ConnectionError, loadConnection } from './connection.js';
 import { deployProgress, newEvents, taskDefinitionFromFile } from './deploy.js';
 import { showEvents } from './events.js';
 import { readTop, topTable } from './top.js';
+import { execInTask, streamLogs } from './sessions.js';
 import { servicesTable, tasksTable, type ServiceShape, type Table as Rows, type TaskShape } from './views.js';
 
 /**
  * berth: the commands the AWS CLI cannot give against Berth. `berth --help` lists them;
  * `berth completion >> ~/.bashrc` installs shell completion. docs/cli.md has the tour.
  */
+
+/** A mistake in how berth was called: printed as it is, exit 1. */
+class UsageError extends Error {}
 
 interface Global {
   endpoint?: string;
@@ -124,6 +128,7 @@ async function main(): Promise<number> {
   let code = 0;
   await yargs(hideBin(process.argv))
     .scriptName('berth')
+    .parserConfiguration({ 'populate--': true })
     .version(process.env.BERTH_CLI_VERSION ?? 'dev')
     .usage('$0 <command> [options]\n\nBerth from the command line: what the AWS CLI cannot do against Berth.')
     .option('endpoint', {
@@ -211,6 +216,47 @@ async function main(): Promise<number> {
       },
     )
     .command(
+      'logs <task>',
+      "a task container's stdout and stderr (-f to follow until it stops)",
+      (y) =>
+        y
+          .positional('task', { type: 'string', demandOption: true, describe: 'the task id or ARN' })
+          .option('follow', { alias: 'f', type: 'boolean', default: false })
+          .option('container', { alias: 'c', type: 'string', describe: 'needed when the task has several' })
+          .option('tail', { type: 'string', describe: 'the last N lines, or all' })
+          .option('since', { type: 'string', describe: 'ISO 8601 time or Unix seconds' })
+          .option('until', { type: 'string', describe: 'ISO 8601 time or Unix seconds' })
+          .option('timestamps', { alias: 't', type: 'boolean', default: false }),
+      async (argv) => {
+        await streamLogs(client(argv), argv.cluster, argv.task, argv, process.stdout);
+      },
+    )
+    .command(
+      'exec <task> [command..]',
+      'run a command in a task container: berth exec -it <task> -- sh (needs enableExecuteCommand and ecs:ExecuteCommand); exits with its exit code',
+      (y) =>
+        y
+          .positional('task', { type: 'string', demandOption: true, describe: 'the task id or ARN' })
+          .positional('command', { type: 'string', array: true, describe: 'the command and its arguments' })
+          .option('interactive', { alias: 'i', type: 'boolean', default: false, describe: 'send stdin' })
+          .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'a terminal' })
+          .option('container', { alias: 'c', type: 'string', describe: 'needed when the task has several' }),
+      async (argv) => {
+        const command = [...(argv.command ?? []), ...((argv['--'] as string[] | undefined) ?? [])].map(
+          String,
+        );
+        if (command.length === 0)
+          throw new UsageError('exec: give the command after the task: berth exec -it <task> -- sh');
+        code = await execInTask(
+          client(argv),
+          argv.cluster,
+          argv.task,
+          { container: argv.container, command, interactive: argv.interactive, tty: argv.tty },
+          { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
+        );
+      },
+    )
+    .command(
       'top',
       "each running task's CPU and memory, busiest first, refreshed every 2 s on a terminal (--once to print once)",
       (y) =>
@@ -249,7 +295,8 @@ main().then(
       process.stderr.write(
         `berth: ${err.message} (${err.code}${err.status ? `, HTTP ${err.status}` : ''})\n`,
       );
-    else if (err instanceof ConnectionError) process.stderr.write(`berth: ${err.message}\n`);
+    else if (err instanceof ConnectionError || err instanceof UsageError)
+      process.stderr.write(`berth: ${err.message}\n`);
     else process.stderr.write(`berth: ${(err as Error).stack ?? String(err)}\n`);
     process.exit(1);
   },
