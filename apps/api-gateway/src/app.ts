@@ -99,6 +99,10 @@ import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { StatsController } from './stats/stats.controller.js';
 import { StatsRepository } from './stats/stats.repository.js';
 import { StatsService } from './stats/stats.service.js';
+import { SessionRelay } from './sessions/session-relay.js';
+import { ContainerSessionsRepository } from './sessions/container-sessions.repository.js';
+import { ContainerSessionsService } from './sessions/container-sessions.service.js';
+import { LogsController } from './sessions/logs.controller.js';
 
 /** Closes the outside connections after everything else has stopped. */
 class Connections implements OnApplicationShutdown {
@@ -146,6 +150,7 @@ export class GatewayModule {
         EventsController,
         EcsController,
         StatsController,
+        LogsController,
       ],
       providers: [
         ...infraProviders(config),
@@ -184,6 +189,9 @@ export class GatewayModule {
         ContainerInstancesService,
         AgentsRepository,
         AgentServer,
+        SessionRelay,
+        ContainerSessionsRepository,
+        ContainerSessionsService,
         ServicesRepository,
         ServicesService,
         RegistryCredentialsRepository,

@@ -1,0 +1,152 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { startLocalCluster, waitFor, type LocalCluster } from '@berth/testing';
+import { api, idOf, type Task } from './api.js';
+
+/**
+ * A task's logs and exec sessions with real containers, through two gateway replicas: the agent
+ * holds its stream to one replica, and every request below goes to the other, so the session
+ * crosses Redis both ways (docs/observability.md).
+ */
+
+const run = promisify(execFile);
+let cluster: LocalCluster;
+/** The replica that does not hold the agent's stream. */
+let client: ReturnType<typeof api>;
+let other: string;
+
+beforeAll(async () => {
+  cluster = await startLocalCluster({
+    gateways: 2,
+    // Agent 1 lists replica 1 first, so its stream is on apis[0]; the tests talk to apis[1].
+    agents: [{ hostAddress: '127.0.0.2', cpu: 2048, memory: 2048, taskCleanupWait: 3600 }],
+    // The agent forgets a stopped task at the next resync: its logs must outlive that.
+    env: { BERTH_DESIRED_STATE_RESYNC_MS: '2000' },
+  });
+  other = cluster.apis[1]!;
+  client = api({ ...cluster, api: other });
+}, 60_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+const auth = () => ({ authorization: `Bearer ${cluster.adminToken}` });
+const logsPath = (task: Task, query: string) =>
+  `${other}/v1/clusters/default/tasks/${idOf(task.taskArn)}/logs?${query}`;
+const lines = (text: string) => text.split('\n').filter(Boolean);
+const PAD = 'x'.repeat(100);
+
+async function logs(task: Task, query: string): Promise<string> {
+  const res = await fetch(logsPath(task, query), { headers: auth() });
+  expect(res.status).toBe(200);
+  return res.text();
+}
+
+test('logs: tail, the whole log, follow until the container stops, and the log of a STOPPED task', async () => {
+  expect(
+    (
+      await client.register({
+        family: 'e2e-logs',
+        containerDefinitions: [
+          {
+            name: 'printer',
+            image: 'berth/busybox',
+            memory: 64,
+            // 10,000 lines of ~110 bytes (about 1 MiB, several flow-control windows), then quiet.
+            command: [
+              'sh',
+              '-c',
+              `i=1; while [ $i -le 10000 ]; do echo "line $i ${PAD}"; i=$((i+1)); done; exec sleep 3600`,
+            ],
+            linuxParameters: { initProcessEnabled: true },
+            stopTimeout: 2,
+          },
+        ],
+      })
+    ).status,
+  ).toBe(200);
+  const [started] = await client.run({ taskDefinition: 'e2e-logs' });
+  const task = await client.waitForTask(
+    started!.taskArn,
+    'the printer to run',
+    (t) => t.lastStatus === 'RUNNING',
+  );
+  await waitFor('all 10,000 lines', async () =>
+    (await logs(task, 'tail=1')).startsWith('line 10000 ') ? true : undefined,
+  );
+
+  const tail = lines(await logs(task, 'tail=100'));
+  expect(tail).toHaveLength(100);
+  expect(tail[0]).toBe(`line 9901 ${PAD}`);
+  expect(tail[99]).toBe(`line 10000 ${PAD}`);
+
+  const all = lines(await logs(task, ''));
+  expect(all).toHaveLength(10_000);
+  expect(all.every((line, i) => line === `line ${i + 1} ${PAD}`)).toBe(true);
+
+  const stamped = lines(await logs(task, 'tail=1&timestamps=true'));
+  expect(stamped[0]).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d+Z line 10000 /);
+
+  // follow: a line the container writes now arrives within a second.
+  const res = await fetch(logsPath(task, 'tail=0&follow=true'), { headers: auth() });
+  expect(res.status).toBe(200);
+  const reader = res.body!.getReader();
+  let followed = '';
+  const read = (async () => {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      followed += new TextDecoder().decode(value);
+    }
+  })();
+  const runtimeId = task.containers[0]!.runtimeId!;
+  const writtenAt = Date.now();
+  await run('docker', ['exec', runtimeId, 'sh', '-c', 'echo followed-line > /proc/1/fd/1']);
+  await waitFor('the followed line', async () => (followed.includes('followed-line') ? true : undefined), {
+    timeoutMs: 1000,
+  });
+  process.stderr.write(`follow: a new line arrived ${Date.now() - writtenAt} ms after docker exec began\n`);
+
+  // The followed stream ends when the container stops.
+  expect((await client.stop(task.taskArn)).status).toBe(200);
+  await read;
+  expect(lines(followed)).toEqual(['followed-line']);
+  await client.waitForTask(task.taskArn, 'the task to stop', (t) => t.lastStatus === 'STOPPED');
+  await waitFor(
+    'the agent to forget the task, keeping its containers',
+    async () =>
+      (cluster.logs.get('agent-1') ?? []).some(
+        (l) => l.includes('containers kept for their logs') && l.includes(idOf(task.taskArn)),
+      )
+        ? true
+        : undefined,
+    { timeoutMs: 30_000 },
+  );
+  const afterStop = lines(await logs(task, 'tail=2'));
+  expect(afterStop).toEqual([`line 10000 ${PAD}`, 'followed-line']);
+
+  // Reading logs is audited, with the replica's request and the container asked for.
+  const audit = await fetch(`${other}/v1/audit-events?action=ecs:GetTaskLogs`, { headers: auth() });
+  const events = ((await audit.json()) as { auditEvents: { outcome: string; resource: string }[] })
+    .auditEvents;
+  expect(events.length).toBeGreaterThanOrEqual(5);
+  expect(events[0]).toMatchObject({
+    outcome: 'Success',
+    resource: expect.stringContaining(idOf(task.taskArn)),
+  });
+}, 120_000);
+
+test('logs: a clear 4xx for a container the task does not have, and a task that does not exist', async () => {
+  const [task] = [...(await client.tasks()), ...(await client.tasks('?desiredStatus=STOPPED'))];
+  const res = await fetch(logsPath(task!, 'container=nope'), { headers: auth() });
+  expect(res.status).toBe(400);
+  expect(await res.json()).toMatchObject({
+    message: expect.stringMatching(/container: the task has no container named nope/),
+  });
+  const missing = await fetch(
+    `${other}/v1/clusters/default/tasks/00000000-0000-4000-8000-000000000000/logs`,
+    { headers: auth() },
+  );
+  expect(missing.status).toBe(404);
+});
