@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { WebSocket } from 'ws';
 import { startLocalCluster, waitFor, type LocalCluster } from '@berth/testing';
 import { api, idOf, type Task } from './api.js';
 
@@ -150,3 +151,147 @@ test('logs: a clear 4xx for a container the task does not have, and a task that 
   );
   expect(missing.status).toBe(404);
 });
+
+interface ExecAnswer {
+  taskArn: string;
+  containerName: string;
+  interactive: boolean;
+  session: { sessionId: string; streamUrl: string; tokenValue: string };
+}
+
+/** ExecuteCommand through the replica that does not hold the agent's stream. */
+const executeCommand = (task: Task, body: unknown) =>
+  client.call<ExecAnswer & { error?: string; message?: string }>(
+    'POST',
+    `/v1/clusters/default/tasks/${idOf(task.taskArn)}/exec`,
+    body,
+  );
+
+/** Opens the session's WebSocket, sends `input` once open, and collects what comes back. */
+async function runSession(answer: ExecAnswer, input: (ws: WebSocket) => void = () => undefined) {
+  const ws = new WebSocket(`${answer.session.streamUrl}?token=${answer.session.tokenValue}`);
+  const out = {
+    stdout: '',
+    stderr: '',
+    end: undefined as { exitCode?: number; error?: string } | undefined,
+    code: 0,
+  };
+  ws.on('open', () => input(ws));
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    if (!isBinary) out.end = JSON.parse(data.toString()) as typeof out.end;
+    else if (data[0] === 2) out.stderr += data.subarray(1).toString();
+    else out.stdout += data.subarray(1).toString();
+  });
+  out.code = await new Promise<number>((resolve, reject) => {
+    ws.on('close', resolve);
+    ws.on('error', reject);
+  });
+  return out;
+}
+
+test('exec: output, exit code, stdin, a tty’s size; refused without enableExecuteCommand; audited', async () => {
+  expect(
+    (
+      await client.register({
+        family: 'e2e-exec',
+        containerDefinitions: [
+          {
+            name: 'shell',
+            image: 'berth/busybox',
+            memory: 32,
+            command: ['sleep', '3600'],
+            linuxParameters: { initProcessEnabled: true },
+            stopTimeout: 2,
+          },
+        ],
+      })
+    ).status,
+  ).toBe(200);
+  const [allowed, refused] = await Promise.all([
+    client.run({ taskDefinition: 'e2e-exec', enableExecuteCommand: true }),
+    client.run({ taskDefinition: 'e2e-exec' }),
+  ]);
+  const task = await client.waitForTask(
+    allowed![0]!.taskArn,
+    'the shell to run',
+    (t) => t.lastStatus === 'RUNNING',
+  );
+  expect(task).toMatchObject({ enableExecuteCommand: true });
+
+  // ECS's command line, split as a shell would.
+  const answer = await executeCommand(task, { command: "sh -c 'echo hi; echo oops >&2; exit 3'" });
+  expect(answer.status).toBe(200);
+  expect(answer.body).toMatchObject({ taskArn: task.taskArn, containerName: 'shell', interactive: false });
+  const result = await runSession(answer.body);
+  expect(result).toMatchObject({ stdout: 'hi\n', stderr: 'oops\n', end: { exitCode: 3 }, code: 1000 });
+
+  // A token opens one WebSocket.
+  const again = new WebSocket(`${answer.body.session.streamUrl}?token=${answer.body.session.tokenValue}`);
+  const status = await new Promise<number>((resolve) =>
+    again.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)),
+  );
+  expect(status).toBe(401);
+
+  // Interactive: stdin reaches the command.
+  const interactive = await executeCommand(task, { command: ['sh'], interactive: true });
+  const typed = await runSession(interactive.body, (ws) => ws.send(Buffer.from('echo from-stdin; exit 7\n')));
+  expect(typed).toMatchObject({ stdout: 'from-stdin\n', end: { exitCode: 7 } });
+
+  // A tty takes the client's size.
+  const tty = await executeCommand(task, { command: ['sh', '-c', 'sleep 1; stty size'], tty: true });
+  const sized = await runSession(tty.body, (ws) =>
+    ws.send(JSON.stringify({ resize: { rows: 33, cols: 101 } })),
+  );
+  expect(sized.stdout.trim()).toBe('33 101');
+  expect(sized.end).toEqual({ exitCode: 0 });
+
+  // Without enableExecuteCommand: a 400 that says how to allow it, and no session.
+  const other = await client.waitForTask(
+    refused![0]!.taskArn,
+    'the other shell to run',
+    (t) => t.lastStatus === 'RUNNING',
+  );
+  const denied = await executeCommand(other, { command: 'sh' });
+  expect(denied.status).toBe(400);
+  expect(denied.body.message).toMatch(
+    /execute command is not enabled for this task: run it with enableExecuteCommand: true/,
+  );
+  expect(denied.body.session).toBeUndefined();
+
+  // Every session, and the refusal, is in the audit log with its command.
+  const audit = await client.call<{
+    auditEvents: {
+      outcome: string;
+      statusCode: number;
+      resource: string;
+      parameters: { body: { command: unknown } };
+    }[];
+  }>('GET', '/v1/audit-events?action=ecs:ExecuteCommand');
+  expect(audit.body.auditEvents.map((e) => [e.outcome, e.statusCode, e.parameters.body.command])).toEqual([
+    ['Failed', 400, 'sh'],
+    ['Success', 200, ['sh', '-c', 'sleep 1; stty size']],
+    ['Success', 200, ['sh']],
+    ['Success', 200, "sh -c 'echo hi; echo oops >&2; exit 3'"],
+  ]);
+  expect(audit.body.auditEvents[3]!.resource).toBe(task.taskArn);
+
+  // A service with enableExecuteCommand gives it to its tasks.
+  const created = await client.call('POST', '/v1/clusters/default/services', {
+    serviceName: 'e2e-exec',
+    taskDefinition: 'e2e-exec',
+    desiredCount: 1,
+    enableExecuteCommand: true,
+  });
+  expect(created.status).toBe(200);
+  const serviceTask = await waitFor(
+    'the service’s task to run',
+    async () => (await client.tasks('?serviceName=e2e-exec')).find((t) => t.lastStatus === 'RUNNING'),
+    { timeoutMs: 60_000 },
+  );
+  expect(serviceTask.enableExecuteCommand).toBe(true);
+  const viaService = await executeCommand(serviceTask, { command: 'echo from-a-service' });
+  expect(await runSession(viaService.body)).toMatchObject({
+    stdout: 'from-a-service\n',
+    end: { exitCode: 0 },
+  });
+}, 120_000);

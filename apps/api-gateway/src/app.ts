@@ -103,6 +103,9 @@ import { SessionRelay } from './sessions/session-relay.js';
 import { ContainerSessionsRepository } from './sessions/container-sessions.repository.js';
 import { ContainerSessionsService } from './sessions/container-sessions.service.js';
 import { LogsController } from './sessions/logs.controller.js';
+import { ExecController } from './sessions/exec.controller.js';
+import { ExecService } from './sessions/exec.service.js';
+import { ExecSocket } from './sessions/exec.socket.js';
 
 /** Closes the outside connections after everything else has stopped. */
 class Connections implements OnApplicationShutdown {
@@ -151,6 +154,7 @@ export class GatewayModule {
         EcsController,
         StatsController,
         LogsController,
+        ExecController,
       ],
       providers: [
         ...infraProviders(config),
@@ -192,6 +196,8 @@ export class GatewayModule {
         SessionRelay,
         ContainerSessionsRepository,
         ContainerSessionsService,
+        ExecService,
+        ExecSocket,
         ServicesRepository,
         ServicesService,
         RegistryCredentialsRepository,
@@ -288,6 +294,8 @@ export async function startGateway(
   });
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
   app.enableShutdownHooks();
+  // Exec sessions' WebSockets (GET /v1/exec-sessions/{id}) upgrade outside the controllers.
+  app.get(ExecSocket).listen(app.getHttpServer());
   await app.listen(config.BERTH_HTTP_PORT, config.BERTH_HTTP_HOST);
   const address = app.getHttpServer().address() as { port: number };
   return { app, httpPort: address.port, grpcPort: app.get(AgentServer).port, metricsPort: metrics.port };

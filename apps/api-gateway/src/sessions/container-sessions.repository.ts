@@ -10,6 +10,8 @@ export interface SessionTask {
   containerInstanceId: string | null;
   agentConnected: boolean;
   containers: string[];
+  enableExecuteCommand: boolean;
+  service: { name: string; enableExecuteCommand: boolean } | null;
 }
 
 @Injectable()
@@ -23,6 +25,7 @@ export class ContainerSessionsRepository {
         cluster: { select: { name: true } },
         containers: { select: { name: true }, orderBy: { name: 'asc' } },
         containerInstance: { select: { agentConnected: true } },
+        service: { select: { name: true, enableExecuteCommand: true } },
       },
     });
     if (!task)
@@ -38,6 +41,8 @@ export class ContainerSessionsRepository {
       containerInstanceId: task.containerInstanceId,
       agentConnected: task.containerInstance?.agentConnected ?? false,
       containers: task.containers.map((c) => c.name),
+      enableExecuteCommand: task.enableExecuteCommand,
+      service: task.service,
     };
   }
 }

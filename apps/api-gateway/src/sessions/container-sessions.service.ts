@@ -122,18 +122,26 @@ export class ContainerSessionsService {
     return { task, containerName };
   }
 
-  async open(task: SessionTask, kind: Omit<OpenSession, 'sessionId' | 'taskId'>): Promise<ClientSession> {
-    const instanceId = task.containerInstanceId;
-    if (!instanceId)
+  /** Refuses at once what open() would refuse later: a task not placed, or its agent away. */
+  checkReachable(task: SessionTask): string {
+    if (!task.containerInstanceId)
       throw new ClientError(
         'InvalidParameterException',
         `task ${task.id} has not been placed on a container instance yet: it has no containers`,
       );
     if (!task.agentConnected)
       throw new ServiceUnavailableError(
-        `the agent of container instance ${instanceId} is not connected; the task's containers are on that host`,
+        `the agent of container instance ${task.containerInstanceId} is not connected; the task's containers are on that host`,
       );
-    const sessionId = randomUUID();
+    return task.containerInstanceId;
+  }
+
+  async open(
+    task: SessionTask,
+    kind: Omit<OpenSession, 'sessionId' | 'taskId'>,
+    sessionId: string = randomUUID(),
+  ): Promise<ClientSession> {
+    const instanceId = this.checkReachable(task);
     const downChannel = this.relay.downChannel(sessionId);
     let session: ClientSession | undefined;
     let hello: ((frame: SessionUp) => void) | undefined;
