@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { get, type IncomingMessage } from 'node:http';
 import { promisify } from 'node:util';
 import { WebSocket } from 'ws';
 import { startLocalCluster, waitFor, type LocalCluster } from '@berth/testing';
@@ -294,4 +295,73 @@ test('exec: output, exit code, stdin, a tty’s size; refused without enableExec
     stdout: 'from-a-service\n',
     end: { exitCode: 0 },
   });
+}, 120_000);
+
+test('logs: a reader that stops reading holds up only its own session', async () => {
+  expect(
+    (
+      await client.register({
+        family: 'e2e-chatty',
+        containerDefinitions: [
+          {
+            name: 'chatty',
+            image: 'berth/busybox',
+            memory: 64,
+            // As fast as the shell prints, into a log Docker rotates at 5 MB.
+            command: ['sh', '-c', `while true; do echo "chatty ${PAD}"; done`],
+            logConfiguration: { logDriver: 'json-file', options: { 'max-size': '5m', 'max-file': '2' } },
+            linuxParameters: { initProcessEnabled: true },
+            stopTimeout: 2,
+          },
+        ],
+      })
+    ).status,
+  ).toBe(200);
+  expect(
+    (
+      await client.register({
+        family: 'e2e-quiet',
+        containerDefinitions: [
+          {
+            name: 'quiet',
+            image: 'berth/busybox',
+            memory: 16,
+            command: ['sleep', '60'],
+            linuxParameters: { initProcessEnabled: true },
+          },
+        ],
+      })
+    ).status,
+  ).toBe(200);
+  const [started] = await client.run({ taskDefinition: 'e2e-chatty' });
+  const chatty = await client.waitForTask(
+    started!.taskArn,
+    'the chatty task to run',
+    (t) => t.lastStatus === 'RUNNING',
+  );
+
+  // A follower that reads the first bytes and then nothing more.
+  const stalled = await new Promise<IncomingMessage>((resolve, reject) =>
+    get(logsPath(chatty, 'follow=true&tail=0'), { headers: auth() }, resolve).on('error', reject),
+  );
+  expect(stalled.statusCode).toBe(200);
+  await new Promise((resolve) => stalled.once('data', resolve));
+  stalled.pause();
+  // Long enough for the stream to fill every buffer up to the agent's window.
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+
+  // The same agent still reports, starts and stops tasks, and serves other readers.
+  expect(lines(await logs(chatty, 'tail=1'))).toEqual([`chatty ${PAD}`]);
+  const [probe] = await client.run({ taskDefinition: 'e2e-quiet' });
+  await client.waitForTask(
+    probe!.taskArn,
+    'another task to run beside the stalled reader',
+    (t) => t.lastStatus === 'RUNNING',
+  );
+  expect((await client.stop(probe!.taskArn)).status).toBe(200);
+  await client.waitForTask(probe!.taskArn, 'it to stop', (t) => t.lastStatus === 'STOPPED');
+
+  stalled.destroy();
+  expect((await client.stop(chatty.taskArn)).status).toBe(200);
+  await client.waitForTask(chatty.taskArn, 'the chatty task to stop', (t) => t.lastStatus === 'STOPPED');
 }, 120_000);

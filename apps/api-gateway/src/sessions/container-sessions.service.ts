@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import {
   ClientError,
   NotFoundError,
@@ -84,6 +84,13 @@ export class ClientSession {
     this.send({ payload: { $case: 'resize', value: { rows, cols } } });
   }
 
+  /** The gateway stops: the client hears why, the agent is told to stop. */
+  interrupt(reason: string): void {
+    if (this.closed) return;
+    this.handlers?.onEnd({ error: reason });
+    this.close();
+  }
+
   /** The client left: tell the agent to stop. */
   close(): void {
     if (this.closed) return;
@@ -108,7 +115,10 @@ export class ClientSession {
  * agent's hello, relayed by whichever replica holds the agent's Session RPC.
  */
 @Injectable()
-export class ContainerSessionsService {
+export class ContainerSessionsService implements BeforeApplicationShutdown {
+  /** Open sessions: a followed log or a shell would otherwise hold a stopping gateway open. */
+  private readonly live = new Set<ClientSession>();
+
   constructor(
     private readonly repository: ContainerSessionsRepository,
     private readonly relay: SessionRelay,
@@ -120,6 +130,10 @@ export class ContainerSessionsService {
     const task = await this.repository.task(clusterName, parseResourceId(taskRef, 'task', 'task'));
     const containerName = chooseContainer(task.containers, container);
     return { task, containerName };
+  }
+
+  beforeApplicationShutdown(): void {
+    for (const session of [...this.live]) session.interrupt('the gateway is shutting down; ask again');
   }
 
   /** Refuses at once what open() would refuse later: a task not placed, or its agent away. */
@@ -194,7 +208,12 @@ export class ContainerSessionsService {
           'ResourceNotFoundException',
           `container ${kind.containerName} of task ${task.id}: ${h.error}`,
         );
-      session = new ClientSession(sessionId, send, unsubscribe);
+      const opened = new ClientSession(sessionId, send, () => {
+        this.live.delete(opened);
+        unsubscribe();
+      });
+      session = opened;
+      this.live.add(session);
       for (const frame of early) session.receive(frame);
       return session;
     } catch (error) {
