@@ -15,6 +15,7 @@ export interface Task {
   stopCode?: string;
   stoppedReason?: string;
   provisioningReason?: string;
+  enableExecuteCommand?: boolean;
   containers: {
     name: string;
     lastStatus: string;

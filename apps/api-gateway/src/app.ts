@@ -102,6 +102,13 @@ import { ScalingRepository } from './scaling/scaling.repository.js';
 import { ScalingService } from './scaling/scaling.service.js';
 import { StatsRepository } from './stats/stats.repository.js';
 import { StatsService } from './stats/stats.service.js';
+import { SessionRelay } from './sessions/session-relay.js';
+import { ContainerSessionsRepository } from './sessions/container-sessions.repository.js';
+import { ContainerSessionsService } from './sessions/container-sessions.service.js';
+import { LogsController } from './sessions/logs.controller.js';
+import { ExecController } from './sessions/exec.controller.js';
+import { ExecService } from './sessions/exec.service.js';
+import { ExecSocket } from './sessions/exec.socket.js';
 
 /** Closes the outside connections after everything else has stopped. */
 class Connections implements OnApplicationShutdown {
@@ -150,6 +157,8 @@ export class GatewayModule {
         EcsController,
         StatsController,
         ScalingController,
+        LogsController,
+        ExecController,
       ],
       providers: [
         ...infraProviders(config),
@@ -188,6 +197,11 @@ export class GatewayModule {
         ContainerInstancesService,
         AgentsRepository,
         AgentServer,
+        SessionRelay,
+        ContainerSessionsRepository,
+        ContainerSessionsService,
+        ExecService,
+        ExecSocket,
         ServicesRepository,
         ServicesService,
         RegistryCredentialsRepository,
@@ -286,6 +300,8 @@ export async function startGateway(
   });
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
   app.enableShutdownHooks();
+  // Exec sessions' WebSockets (GET /v1/exec-sessions/{id}) upgrade outside the controllers.
+  app.get(ExecSocket).listen(app.getHttpServer());
   await app.listen(config.BERTH_HTTP_PORT, config.BERTH_HTTP_HOST);
   const address = app.getHttpServer().address() as { port: number };
   return { app, httpPort: address.port, grpcPort: app.get(AgentServer).port, metricsPort: metrics.port };

@@ -226,6 +226,13 @@ export class ServicesRepository implements ServiceStore {
                 : [...SERVICE_DEFAULT_STRATEGY],
             ...(action.instanceIds ? { targetInstanceIds: action.instanceIds } : {}),
             tags: await this.propagatedTags(tx, snapshot.id, deployment.taskDefinition),
+            // As in ECS, a task keeps the flag its service had when the task was created.
+            enableExecuteCommand: (
+              await tx.service.findUniqueOrThrow({
+                where: { id: snapshot.id },
+                select: { enableExecuteCommand: true },
+              })
+            ).enableExecuteCommand,
           });
           applied.startedTaskIds.push(...created.map((t) => t.id));
           break;

@@ -31,6 +31,8 @@ export interface AgentConfig {
   metricsPort: number;
   /** How often running containers' Docker stats are read, exported and reported up. */
   statsIntervalMs: number;
+  /** How long a stopped task's containers (and so their logs) stay on the host; 0: removed at once. */
+  taskCleanupWaitSeconds: number;
 }
 
 export interface HostPolicyConfig {
@@ -64,10 +66,14 @@ const HELP = `berth host-agent: joins this host to a Berth cluster and runs its 
   --stats-interval-ms MS
                         how often containers' Docker stats are read, exported and reported
                         (BERTH_STATS_INTERVAL_MS, default 10000)
+  --task-cleanup-wait SECONDS
+                        how long a stopped task's containers stay on the host, so that their logs
+                        can be read; 0 removes them at once (BERTH_TASK_CLEANUP_WAIT, default 86400)
   --config FILE         a JSON file with any of: gateway, cluster, hostAddress, dataDir, cpu,
                         memory, attributes {K: V}, allowPrivileged, allowHostNetwork,
                         allowedHostPaths [...], pidsLimit, metricsHost, metricsPort,
-                        statsIntervalMs (BERTH_AGENT_CONFIG); flags and variables win
+                        statsIntervalMs, taskCleanupWait (BERTH_AGENT_CONFIG); flags and
+                        variables win
 
 What this host allows, whatever the cluster's container policy says (docs/container-policy.md):
   --allow-privileged    privileged containers, any capability and host path but the forbidden
@@ -122,6 +128,7 @@ interface FileConfig {
   metricsHost?: string;
   metricsPort?: number;
   statsIntervalMs?: number;
+  taskCleanupWait?: number;
 }
 
 function readConfigFile(path: string | undefined): FileConfig {
@@ -191,6 +198,7 @@ export function loadAgentConfig(argv = process.argv.slice(2), env = process.env)
       'metrics-host': { type: 'string' },
       'metrics-port': { type: 'string' },
       'stats-interval-ms': { type: 'string' },
+      'task-cleanup-wait': { type: 'string' },
       help: { type: 'boolean' },
       version: { type: 'boolean' },
     },
@@ -246,6 +254,10 @@ export function loadAgentConfig(argv = process.argv.slice(2), env = process.env)
   const failureRate = Number(values['failure-rate'] ?? 0);
   if (!(failureRate >= 0 && failureRate <= 1))
     throw new ConfigError('--failure-rate: a probability from 0 to 1');
+  const cleanupText = values['task-cleanup-wait'] ?? env.BERTH_TASK_CLEANUP_WAIT ?? file.taskCleanupWait;
+  const taskCleanupWaitSeconds = cleanupText === undefined ? 86_400 : Number(cleanupText);
+  if (!Number.isInteger(taskCleanupWaitSeconds) || taskCleanupWaitSeconds < 0)
+    throw new ConfigError(`--task-cleanup-wait: whole seconds, 0 or more, got "${cleanupText}"`);
   const startLatencyMs = Number(values['start-latency-ms'] ?? 50);
   if (!Number.isInteger(startLatencyMs) || startLatencyMs < 0)
     throw new ConfigError('--start-latency-ms: an integer, 0 or more');
@@ -281,6 +293,7 @@ export function loadAgentConfig(argv = process.argv.slice(2), env = process.env)
     runtime,
     count,
     hollow: { startLatencyMs, failureRate, zones: positive('--zones', values.zones, 3) },
+    taskCleanupWaitSeconds,
     hostPolicy: {
       allowPrivileged: flag(
         '--allow-privileged',

@@ -10,6 +10,7 @@ import {
 import { renewalDueAt } from '@berth/domain';
 import type { AgentConfig } from './config.js';
 import type { TaskEngine } from './task-engine.js';
+import type { SessionServer } from './sessions.js';
 import { newKeyAndCsr, saveCredentials, validityOf, type Credentials } from './identity.js';
 import { AGENT_VERSION } from './version.js';
 
@@ -64,6 +65,7 @@ export class ControlPlaneConnection {
     private readonly engine: () => TaskEngine,
     private readonly logger: Logger,
     private credentials: Credentials,
+    private readonly sessions: SessionServer,
   ) {
     this.client = agentClient(config.gateway, credentials);
   }
@@ -166,6 +168,9 @@ export class ControlPlaneConnection {
         return;
       case 'stopTask':
         this.engine().stopTask(p.value.taskId);
+        return;
+      case 'openSession':
+        this.sessions.open(p.value, this.client);
         return;
     }
   }

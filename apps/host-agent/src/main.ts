@@ -4,7 +4,8 @@ import { loadAgentConfig, type AgentConfig } from './config.js';
 import { loadOrCreateInstanceId } from './instance-id.js';
 import { loadOrJoin } from './join.js';
 import { ControlPlaneConnection } from './connection.js';
-import type { ContainerRuntime } from './runtime/container-runtime.js';
+import type { ContainerRuntime, ContainerSessions } from './runtime/container-runtime.js';
+import { SessionServer } from './sessions.js';
 import { DockerRuntime } from './runtime/docker-runtime.js';
 import { HollowRuntime } from './runtime/hollow-runtime.js';
 import { TaskEngine } from './task-engine.js';
@@ -18,13 +19,21 @@ const RESYNC_MS = 10_000;
 async function startAgent(
   config: AgentConfig,
   runtime: ContainerRuntime,
+  sessions: ContainerSessions | null,
   baseLogger: Logger,
   metrics: AgentMetrics,
 ): Promise<() => void> {
   const instanceId = await loadOrCreateInstanceId(config.dataDir);
   const logger = baseLogger.child({ instance: instanceId, cluster: config.cluster });
   const credentials = await loadOrJoin(config, instanceId, logger);
-  const connection = new ControlPlaneConnection(config, instanceId, () => engine, logger, credentials);
+  const connection = new ControlPlaneConnection(
+    config,
+    instanceId,
+    () => engine,
+    logger,
+    credentials,
+    new SessionServer(sessions, instanceId, logger),
+  );
   const engine = new TaskEngine(
     runtime,
     instanceId,
@@ -32,6 +41,9 @@ async function startAgent(
     new HostPolicy(config.hostPolicy),
     (r) => connection.send(r),
     logger,
+    Date.now,
+    undefined,
+    config.taskCleanupWaitSeconds * 1000,
   );
 
   // Adopt what runs before registering, so the control plane hears about it at once.
@@ -94,11 +106,12 @@ runMain('host-agent', async () => {
   logger.info({ metrics: `${config.metricsHost}:${server.port}` }, 'metrics listening');
   const stops: (() => void)[] = [];
   if (config.runtime === 'docker') {
-    stops.push(await startAgent(config, new DockerRuntime(logger, config.taskNetworkPool), logger, metrics));
+    const docker = new DockerRuntime(logger, config.taskNetworkPool);
+    stops.push(await startAgent(config, docker, docker, logger, metrics));
   } else {
     const runtime = new HollowRuntime(config.hollow);
     for (let i = 0; i < config.count; i++)
-      stops.push(await startAgent(hollowConfig(config, i), runtime, logger, metrics));
+      stops.push(await startAgent(hollowConfig(config, i), runtime, null, logger, metrics));
   }
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     // Stopping the agent leaves its containers running; a new agent adopts them.

@@ -77,6 +77,10 @@ class FakeRuntime implements ContainerRuntime {
   async remove(id: string) {
     this.containers.delete(id);
   }
+  finishedAtMs = new Map<string, number>();
+  async finishedAt(id: string) {
+    return this.finishedAtMs.get(id) ?? null;
+  }
   async inspect(id: string) {
     return this.containers.get(id) ?? null;
   }
@@ -132,7 +136,7 @@ const ANYTHING: HostPolicyConfig = {
   pidsLimit: 4096,
 };
 
-function setup(runtime = new FakeRuntime(), clock = { now: 1_000_000 }, host = ANYTHING) {
+function setup(runtime = new FakeRuntime(), clock = { now: 1_000_000 }, host = ANYTHING, cleanupWaitMs = 0) {
   const reports: TaskStateReport[] = [];
   const engine = new TaskEngine(
     runtime,
@@ -143,6 +147,7 @@ function setup(runtime = new FakeRuntime(), clock = { now: 1_000_000 }, host = A
     createLogger('t', 'silent'),
     () => clock.now,
     1,
+    cleanupWaitMs,
   );
   const last = (taskId: string) => reports.filter((r) => r.taskId === taskId).at(-1);
   return { runtime, engine, reports, last };
@@ -212,6 +217,32 @@ it('reports an exited container, and removes the task once the control plane no 
   ]);
   engine.applyDesiredState([]);
   await settle();
+  expect(runtime.containers.size).toBe(0);
+});
+
+it('keeps a stopped task’s containers for the cleanup wait after they exited, across an agent restart', async () => {
+  const runtime = new FakeRuntime();
+  const clock = { now: 1_000_000 };
+  const first = setup(runtime, clock, ANYTHING, 60_000);
+  first.engine.applyTask(spec('t1'));
+  await settle();
+  runtime.exit('id-berth-t1-web', 0);
+  runtime.finishedAtMs.set('id-berth-t1-web', clock.now);
+  await first.engine.onContainerChange('id-berth-t1-web');
+  first.engine.applyDesiredState([]);
+  await settle();
+  clock.now += 59_000;
+  await first.engine.resync();
+  expect(runtime.containers.size).toBe(1);
+  // A restarted agent counts the wait from when the container exited, not from its own start.
+  const second = setup(runtime, clock, ANYTHING, 60_000);
+  await second.engine.adopt();
+  second.engine.applyDesiredState([]);
+  await settle();
+  await second.engine.resync();
+  expect(runtime.containers.size).toBe(1);
+  clock.now += 1_000;
+  await second.engine.resync();
   expect(runtime.containers.size).toBe(0);
 });
 

@@ -82,6 +82,12 @@ interface LocalTask {
 export class TaskEngine {
   private readonly tasks = new Map<string, LocalTask>();
   private readonly byRuntimeId = new Map<string, { taskId: string; name: string }>();
+  /**
+   * Stopped tasks the control plane no longer lists, whose containers stay on the host (for their
+   * logs) until `removeAt`. Rebuilt after a restart: adoption finds the containers again, and the
+   * wait counts from when Docker says they exited.
+   */
+  private readonly retained = new Map<string, { runtimeIds: string[]; removeAt: number }>();
 
   constructor(
     private readonly runtime: ContainerRuntime,
@@ -92,6 +98,8 @@ export class TaskEngine {
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
     private readonly pollMs = 250,
+    /** How long a stopped task's containers stay on the host after it stopped (--task-cleanup-wait). */
+    private readonly cleanupWaitMs = 0,
   ) {}
 
   /** Rebuilds known tasks from the labelled containers on this host (after an agent restart). */
@@ -217,6 +225,11 @@ export class TaskEngine {
   /** Level-triggered safety net for missed events: look at every container again. */
   async resync(): Promise<void> {
     for (const runtimeId of [...this.byRuntimeId.keys()]) await this.onContainerChange(runtimeId);
+    for (const [taskId, { runtimeIds, removeAt }] of this.retained) {
+      if (removeAt > this.now()) continue;
+      await this.removeContainers(taskId, runtimeIds);
+      this.retained.delete(taskId);
+    }
   }
 
   private ensureLocal(taskId: string): LocalTask {
@@ -405,19 +418,38 @@ export class TaskEngine {
     this.emit(task);
   }
 
-  /** The control plane no longer lists the task: make sure nothing of it runs, then remove it. */
+  /**
+   * The control plane no longer lists the task: make sure nothing of it runs, then forget it. Its
+   * containers are removed once the cleanup wait has passed since the last of them exited, so that
+   * their logs can still be read (docs/observability.md).
+   */
   private async forget(task: LocalTask): Promise<void> {
     task.wantStop = true;
     await this.stopContainers(task);
-    for (const c of task.containers.values()) {
-      if (c.runtimeId) {
-        await this.runtime.remove(c.runtimeId);
-        this.byRuntimeId.delete(c.runtimeId);
+    const runtimeIds = [...task.containers.values()].flatMap((c) => (c.runtimeId ? [c.runtimeId] : []));
+    for (const id of runtimeIds) this.byRuntimeId.delete(id);
+    this.tasks.delete(task.id);
+    if (this.cleanupWaitMs > 0) {
+      let stoppedAt = 0;
+      for (const id of runtimeIds)
+        stoppedAt = Math.max(stoppedAt, (await this.runtime.finishedAt(id)) ?? this.now());
+      const removeAt = (stoppedAt || this.now()) + this.cleanupWaitMs;
+      if (removeAt > this.now()) {
+        this.retained.set(task.id, { runtimeIds, removeAt });
+        this.logger.info(
+          { task: task.id, removeAt: new Date(removeAt) },
+          'task stopped; containers kept for their logs',
+        );
+        return;
       }
     }
-    await this.runtime.removeTaskResources(task.id, networkName(task.id));
-    this.tasks.delete(task.id);
-    this.logger.info({ task: task.id }, 'task removed from host');
+    await this.removeContainers(task.id, runtimeIds);
+  }
+
+  private async removeContainers(taskId: string, runtimeIds: string[]): Promise<void> {
+    for (const id of runtimeIds) await this.runtime.remove(id);
+    await this.runtime.removeTaskResources(taskId, networkName(taskId));
+    this.logger.info({ task: taskId }, 'task removed from host');
   }
 
   private observe(task: LocalTask, o: ContainerObservation): void {
@@ -571,7 +603,7 @@ export class TaskEngine {
 }
 
 // One name per task and container: a retried create finds the first one instead of a twin.
-const containerName = (taskId: string, name: string) => `berth-${taskId}-${name}`;
+export const containerName = (taskId: string, name: string) => `berth-${taskId}-${name}`;
 // An empty mode (a gateway that predates network modes) is bridge, as in ECS.
 const networkModeOf = (spec: TaskSpec): CreateContainerSpec['networkMode'] =>
   spec.networkMode === 'host' || spec.networkMode === 'none' ? spec.networkMode : 'bridge';

@@ -126,6 +126,7 @@ export async function writeRunTasks(
     cpu: reservation.cpu,
     memory: reservation.memory,
     tags,
+    enableExecuteCommand: input.enableExecuteCommand,
   });
   if (claim)
     await recordClientTokenResources(

@@ -19,6 +19,8 @@ export interface NewTasks {
   tags?: unknown[];
   /** One target instance per task (a DAEMON service's tasks, StartTask): `count` must match. */
   targetInstanceIds?: string[];
+  /** RunTask's enableExecuteCommand, or the service's. */
+  enableExecuteCommand?: boolean;
 }
 
 /**
@@ -51,6 +53,7 @@ export async function createTasks(tx: Db, t: NewTasks): Promise<CreatedTask[]> {
       tags: (t.tags ?? []) as Prisma.InputJsonValue,
       serviceId: t.serviceId ?? null,
       deploymentId: t.deploymentId ?? null,
+      enableExecuteCommand: t.enableExecuteCommand ?? false,
     })),
   });
   const rows = await tx.taskContainer.createManyAndReturn({

@@ -18,6 +18,7 @@ export * from './client-token.js';
 export * from './agent-identity.js';
 export * from './instance-liveness.js';
 export * from './task-protection.js';
+export * from './container-sessions.js';
 export * from './start-task.js';
 export * from './tags.js';
 export * from './service-deployments.js';

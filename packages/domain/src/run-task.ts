@@ -43,6 +43,7 @@ export const runTaskSchema = z.looseObject({
   tags: tagsSchema.optional(),
   placementStrategy: z.array(z.unknown(), { error: 'must be an array of {type, field}' }).optional(),
   clientToken: clientTokenSchema(64).optional(),
+  enableExecuteCommand: z.boolean({ error: 'must be a boolean' }).optional(),
   overrides: z
     .looseObject({
       containerOverrides: z.array(containerOverrideSchema, { error: 'must be an array' }).optional(),

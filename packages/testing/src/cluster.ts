@@ -32,6 +32,12 @@ export interface AgentOptions {
   allowPrivileged?: boolean;
   allowHostNetwork?: boolean;
   allowedHostPaths?: string[];
+  /**
+   * `--task-cleanup-wait` in seconds: how long a stopped task's containers stay on the host. Test
+   * agents remove them at once (0) unless told otherwise, so that tests that watch for removal
+   * need not wait the default day.
+   */
+  taskCleanupWait?: number;
 }
 
 export interface LocalCluster {
@@ -284,6 +290,7 @@ export async function startLocalCluster(opts: {
     if (a.allowPrivileged) args.push('--allow-privileged');
     if (a.allowHostNetwork) args.push('--allow-host-network');
     for (const path of a.allowedHostPaths ?? []) args.push('--allowed-host-path', path);
+    args.push('--task-cleanup-wait', String(a.taskCleanupWait ?? 0));
     agentArgs.push(args);
     agents.push({ hostAddress, dataDir, process: startAgentProcess(i, args) });
   };

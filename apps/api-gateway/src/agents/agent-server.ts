@@ -11,6 +11,8 @@ import {
   type Register,
   type TaskStateReport,
   type TaskStatsReport,
+  SessionDown,
+  SessionUp,
 } from '@berth/proto';
 import { arns, type AgentIdentity, type ArnContext } from '@berth/domain';
 import { subscribeAgentCommands, type AgentCommand, type Hints } from '@berth/queues';
@@ -24,11 +26,13 @@ import { AgentJoin, AgentRefusal } from '../identity/agent-join.js';
 import { peerIdentity } from '../identity/peer-identity.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { StatsRepository, type ReportedTaskStats } from '../stats/stats.repository.js';
+import { parseOpenRequest, SessionRelay } from '../sessions/session-relay.js';
 
 /** The gateway's own TLS certificate is made at each start; a year outlives any process. */
 const SERVER_CERT_LIFETIME_MS = 365 * 24 * 3600 * 1000;
 
 type AgentCall = grpc.ServerDuplexStream<AgentMessage, ControlMessage>;
+type SessionCall = grpc.ServerDuplexStream<SessionUp, SessionDown>;
 
 /** The `kind` label of berth_gateway_agent_messages_total for each message. */
 const KINDS: Record<NonNullable<AgentMessage['payload']>['$case'], string> = {
@@ -39,13 +43,13 @@ const KINDS: Record<NonNullable<AgentMessage['payload']>['$case'], string> = {
 };
 
 /** Ends a stream with an error status; grpc-js turns an 'error' event on a server stream into one. */
-function endWithStatus(call: AgentCall, code: grpc.status, details: string): void {
+function endWithStatus(call: AgentCall | SessionCall, code: grpc.status, details: string): void {
   call.emit('error', Object.assign(new Error(details), { code, details }));
 }
 
 /** The agent identity of the verified client certificate a call came over, if any. */
 const callerOf = (
-  call: AgentCall | grpc.ServerUnaryCall<JoinRequest, JoinResponse>,
+  call: AgentCall | SessionCall | grpc.ServerUnaryCall<JoinRequest, JoinResponse>,
 ): AgentIdentity | undefined => peerIdentity(call.getAuthContext()?.sslPeerCertificate);
 
 /** One agent's stream on this gateway replica. */
@@ -88,6 +92,7 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly joins: AgentJoin,
     private readonly stats: StatsRepository,
     private readonly metrics: GatewayMetrics,
+    private readonly relay: SessionRelay,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -97,6 +102,7 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
         call: grpc.ServerUnaryCall<JoinRequest, JoinResponse>,
         callback: grpc.sendUnaryData<JoinResponse>,
       ) => this.onJoin(call, callback),
+      session: (call: SessionCall) => this.onSession(call),
     });
     const own = await this.ca.issueServerCertificate(
       this.config.BERTH_GRPC_TLS_NAMES,
@@ -135,7 +141,9 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
       this.config.BERTH_REDIS_PREFIX,
       (cmd) => this.forward(cmd),
       (message) => this.logger.warn({ message: message.slice(0, 200) }, 'dropped a malformed agent command'),
-    ).catch((err: unknown) => this.logger.warn({ err }, 'could not subscribe to agent commands'));
+    )
+      .then(() => this.relay.subscribe(this.relay.openChannel, (m) => this.openSession(m.toString())))
+      .catch((err: unknown) => this.logger.warn({ err }, 'could not subscribe to agent commands'));
     // With Redis down at boot, serve anyway: agents get their desired state when they connect, and
     // the subscription completes once Redis is back.
     await Promise.race([subscribed, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
@@ -408,6 +416,94 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
         payload: { $case: 'desiredState', value: { tasks: tasks.map((t) => taskSpec(this.ctx, t)) } },
       });
     });
+  }
+
+  /** Passes "agent X, open this session" to X's stream if this replica holds it. */
+  private openSession(message: string): void {
+    const request = parseOpenRequest(message);
+    if (!request) {
+      this.logger.warn({ message: message.slice(0, 200) }, 'dropped a malformed session request');
+      return;
+    }
+    this.sessions
+      .get(request.containerInstanceId)
+      ?.call.write({ payload: { $case: 'openSession', value: request.open } });
+  }
+
+  /**
+   * An agent's Session RPC: its first frame names the instance (it must be the certificate's) and
+   * the session. From then on its frames go up to the session's channel, and the client's frames
+   * come down from the other, whichever replica holds the client's request.
+   */
+  private onSession(call: SessionCall): void {
+    const caller = callerOf(call);
+    if (!caller) {
+      endWithStatus(
+        call,
+        grpc.status.UNAUTHENTICATED,
+        'a client certificate from the cluster CA is required',
+      );
+      return;
+    }
+    let sessionId: string | undefined;
+    let upChannel = '';
+    let ended = false;
+    let unsubscribe: (() => void) | undefined;
+    // Frames go up in the order they came, and only once the down channel is listened to.
+    let chain = Promise.resolve();
+    const up = (frame: SessionUp) => {
+      const bytes = Buffer.from(SessionUp.encode(frame).finish());
+      chain = chain
+        .then(() => this.relay.publish(upChannel, bytes))
+        .catch((err: unknown) => {
+          this.logger.warn({ err, session: sessionId }, 'could not relay a session frame; ending it');
+          call.end();
+        });
+    };
+    call.on('data', (frame: SessionUp) => {
+      if (ended) return;
+      if (sessionId) {
+        if (frame.payload?.$case === 'end') ended = true;
+        up(frame);
+        return;
+      }
+      const hello = frame.payload?.$case === 'hello' ? frame.payload.value : undefined;
+      if (!hello || !/^[0-9a-f-]{36}$/i.test(hello.sessionId)) {
+        endWithStatus(call, grpc.status.FAILED_PRECONDITION, 'a session begins with a SessionHello');
+        return;
+      }
+      if (hello.containerInstanceId !== caller.containerInstanceId) {
+        this.logger.warn({ certificate: caller, claimed: hello.containerInstanceId }, 'session refused');
+        endWithStatus(
+          call,
+          grpc.status.PERMISSION_DENIED,
+          `the certificate is for container instance ${caller.containerInstanceId}`,
+        );
+        return;
+      }
+      sessionId = hello.sessionId;
+      upChannel = this.relay.upChannel(sessionId);
+      chain = this.relay
+        .subscribe(this.relay.downChannel(sessionId), (m) => {
+          if (!call.writableEnded) call.write(SessionDown.decode(m));
+        })
+        .then((stop) => {
+          unsubscribe = stop;
+        });
+      up(frame);
+    });
+    const closed = () => {
+      if (sessionId && !ended)
+        up({ payload: { $case: 'end', value: { error: 'the agent closed the session' } } });
+      ended = true;
+      void chain.then(() => unsubscribe?.());
+    };
+    call.on('end', () => {
+      closed();
+      call.end();
+    });
+    call.on('error', closed);
+    call.on('cancelled', closed);
   }
 
   /** Forwards "tell agent X" to X's stream if this replica holds it; other replicas ignore it. */

@@ -101,6 +101,7 @@ const TASK_MEMBERS = [
   'healthStatus',
   'stopCode',
   'stoppedReason',
+  'enableExecuteCommand',
   'containers',
   'launchType',
   'createdAt',
@@ -164,6 +165,7 @@ const SERVICE_MEMBERS = [
   'deploymentController',
   'propagateTags',
   'enableECSManagedTags',
+  'enableExecuteCommand',
 ];
 const DEPLOYMENT_MEMBERS = [
   'id',
@@ -192,6 +194,7 @@ export function ecsService(ctx: ArnContext, s: ServiceWithRelations, counts: rea
       deploymentController: { type: 'ECS' },
       propagateTags: s.propagateTags,
       enableECSManagedTags: s.enableEcsManagedTags,
+      enableExecuteCommand: s.enableExecuteCommand,
     },
     SERVICE_MEMBERS,
   );

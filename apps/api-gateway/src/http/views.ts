@@ -101,6 +101,7 @@ export function taskView(ctx: ArnContext, t: TaskWithRelations) {
     healthStatus: taskHealth(t.containers),
     stopCode: t.stopCode ?? undefined,
     stoppedReason: t.stoppedReason ?? undefined,
+    enableExecuteCommand: t.enableExecuteCommand,
     containers: [...t.containers]
       .sort(
         (a, b) =>
@@ -192,6 +193,7 @@ export function serviceView(ctx: ArnContext, s: ServiceWithRelations, counts: re
       deploymentCircuitBreaker: { enable: s.circuitBreakerEnable, rollback: s.circuitBreakerRollback },
     },
     healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds,
+    enableExecuteCommand: s.enableExecuteCommand,
     disconnectedTaskBehavior: s.disconnectedTaskBehavior,
     placementConstraints: s.placementConstraints,
     placementStrategy: s.placementStrategy,

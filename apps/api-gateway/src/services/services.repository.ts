@@ -61,6 +61,7 @@ export interface NewService {
   tags: Tag[];
   propagateTags: PropagateTags;
   enableEcsManagedTags: boolean;
+  enableExecuteCommand: boolean;
   loadBalancers: ServiceLoadBalancerEntry[];
 }
 
@@ -73,6 +74,7 @@ export interface ServiceChange {
   disconnectedTaskBehavior?: DisconnectedTaskBehavior;
   propagateTags?: PropagateTags;
   enableEcsManagedTags?: boolean;
+  enableExecuteCommand?: boolean;
   /** The new full set, when given. */
   loadBalancers?: ServiceLoadBalancerEntry[];
 }
@@ -127,6 +129,7 @@ export class ServicesRepository {
             tags: s.tags as unknown as Prisma.InputJsonValue,
             propagateTags: s.propagateTags,
             enableEcsManagedTags: s.enableEcsManagedTags,
+            enableExecuteCommand: s.enableExecuteCommand,
           },
         });
         const deployment = await tx.deployment.create({
@@ -259,6 +262,7 @@ export class ServicesRepository {
           disconnectedTaskBehavior: change.disconnectedTaskBehavior ?? service.disconnectedTaskBehavior,
           propagateTags: change.propagateTags ?? service.propagateTags,
           enableEcsManagedTags: change.enableEcsManagedTags ?? service.enableEcsManagedTags,
+          enableExecuteCommand: change.enableExecuteCommand ?? service.enableExecuteCommand,
           steady: false,
           ...(change.deployment
             ? {

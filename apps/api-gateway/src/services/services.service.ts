@@ -50,16 +50,19 @@ const checkLoadBalancers = (
     readTaskDefinition(td.definition, `${td.family}:${td.revision}`).containerDefinitions,
   );
 
-/** A CreateService or UpdateService body's tags, propagateTags and enableECSManagedTags. */
+/** A CreateService or UpdateService body's tags, propagateTags, enableECSManagedTags and enableExecuteCommand. */
 function serviceTagging(body: unknown) {
-  const b = (body ?? {}) as { tags?: unknown; propagateTags?: unknown; enableECSManagedTags?: unknown };
-  if (
-    b.enableECSManagedTags !== undefined &&
-    b.enableECSManagedTags !== null &&
-    typeof b.enableECSManagedTags !== 'boolean'
-  )
-    throw new InvalidParameterError('enableECSManagedTags: must be a boolean', 'enableECSManagedTags');
+  const b = (body ?? {}) as {
+    tags?: unknown;
+    propagateTags?: unknown;
+    enableECSManagedTags?: unknown;
+    enableExecuteCommand?: unknown;
+  };
+  for (const flag of ['enableECSManagedTags', 'enableExecuteCommand'] as const)
+    if (b[flag] !== undefined && b[flag] !== null && typeof b[flag] !== 'boolean')
+      throw new InvalidParameterError(`${flag}: must be a boolean`, flag);
   return {
+    enableExecuteCommand: (b.enableExecuteCommand ?? undefined) as boolean | undefined,
     tags: parseTags(b.tags),
     propagateTags:
       b.propagateTags === undefined || b.propagateTags === null
@@ -118,6 +121,7 @@ export class ServicesService {
           tags: tagging.tags,
           propagateTags: tagging.propagateTags ?? 'NONE',
           enableEcsManagedTags: tagging.enableEcsManagedTags ?? false,
+          enableExecuteCommand: tagging.enableExecuteCommand ?? false,
           loadBalancers: checkLoadBalancers(input.loadBalancers ?? [], taskDefinition),
         },
         claim,
@@ -210,6 +214,7 @@ export class ServicesService {
       disconnectedTaskBehavior: input.disconnectedTaskBehavior,
       propagateTags: tagging.propagateTags,
       enableEcsManagedTags: tagging.enableEcsManagedTags,
+      enableExecuteCommand: tagging.enableExecuteCommand,
       ...(input.loadBalancers ? { loadBalancers } : {}),
     });
     await this.hint(updated);

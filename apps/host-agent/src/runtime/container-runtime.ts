@@ -140,6 +140,52 @@ export interface ContainerRuntime {
   stats(runtimeId: string): Promise<ContainerStatsReading | null>;
   /** Calls back with a container id whenever one of this instance's containers changes state. */
   watch(instanceId: string, onChange: (runtimeId: string) => void): () => void;
+  /** When the container exited (Unix ms), null while it runs or when it is gone. */
+  finishedAt(runtimeId: string): Promise<number | null>;
+}
+
+/** What part of a container's log to read (docs/observability.md). */
+export interface LogsOptions {
+  /** The last lines only; undefined: all. */
+  tail?: number;
+  /** Unix milliseconds; 0: no bound. */
+  sinceMs: number;
+  untilMs: number;
+  follow: boolean;
+  timestamps: boolean;
+}
+
+/**
+ * A container's output as the engine streams it: with `tty` false, Docker's multiplexed frames
+ * (stdout and stderr, see docker-frames.ts); with a tty, the bytes as the terminal wrote them.
+ */
+export interface OutputStream {
+  stream: NodeJS.ReadableStream & { pause(): void; resume(): void; destroy(): void };
+  tty: boolean;
+}
+
+export interface ExecSession extends OutputStream {
+  /** stdin, when the exec is interactive. */
+  input: NodeJS.WritableStream | null;
+  resize(rows: number, cols: number): Promise<void>;
+  /** Once the output has ended: the command's exit code. */
+  exitCode(): Promise<number | null>;
+}
+
+/** A session asked for a container this instance does not have, or cannot serve now. */
+export class SessionRefused extends Error {}
+
+/** Reading logs and running commands in this host's containers, for the control plane's sessions. */
+export interface ContainerSessions {
+  /** Throws SessionRefused when this instance has no such container. */
+  logs(dockerName: string, instanceId: string, options: LogsOptions): Promise<OutputStream>;
+  /** Throws SessionRefused when this instance has no such container, or it does not run. */
+  exec(
+    dockerName: string,
+    instanceId: string,
+    command: string[],
+    options: { interactive: boolean; tty: boolean },
+  ): Promise<ExecSession>;
 }
 
 export const LABELS = {

@@ -3,6 +3,11 @@ import type { Logger } from '@berth/config';
 import {
   ContainerRuntimeError,
   LABELS,
+  SessionRefused,
+  type ContainerSessions,
+  type ExecSession,
+  type LogsOptions,
+  type OutputStream,
   type ContainerObservation,
   type ContainerRuntime,
   type ContainerStatsReading,
@@ -12,7 +17,11 @@ import {
 } from './container-runtime.js';
 import { subnetCandidates, type SubnetPool } from './subnets.js';
 
-/** Every timeout of the Docker client in one place. */
+/**
+ * Every timeout of the Docker client in one place. Sessions (logs, exec) use a client of their
+ * own without `requestMs`: Docker's socket is idle while a followed container prints nothing, and
+ * an idle timeout would cut the stream.
+ */
 export const DOCKER_TIMEOUTS = {
   requestMs: 60_000,
   pullMs: 10 * 60_000,
@@ -62,8 +71,9 @@ const statusOf = (e: unknown) => (e as { statusCode?: number }).statusCode;
 const messageOf = (e: unknown) =>
   (e as { json?: { message?: string } }).json?.message ?? (e as Error).message;
 
-export class DockerRuntime implements ContainerRuntime {
+export class DockerRuntime implements ContainerRuntime, ContainerSessions {
   private readonly docker: Docker;
+  private readonly sessions: Docker;
 
   constructor(
     private readonly logger: Logger,
@@ -71,6 +81,90 @@ export class DockerRuntime implements ContainerRuntime {
     socketPath = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock',
   ) {
     this.docker = new Docker({ socketPath, timeout: DOCKER_TIMEOUTS.requestMs });
+    this.sessions = new Docker({ socketPath });
+  }
+
+  /** One of this instance's containers, by its Docker name. */
+  private async ownContainer(dockerName: string, instanceId: string): Promise<Inspect> {
+    try {
+      const info = await this.docker.getContainer(dockerName).inspect();
+      if (info.Config.Labels?.[LABELS.instance] === instanceId) return info;
+    } catch (e) {
+      if (statusOf(e) !== 404) throw e;
+    }
+    throw new SessionRefused(
+      'the container is not on its host any more (never created, or removed after the task cleanup wait)',
+    );
+  }
+
+  async logs(dockerName: string, instanceId: string, options: LogsOptions): Promise<OutputStream> {
+    const info = await this.ownContainer(dockerName, instanceId);
+    // Always a stream, also without follow: dockerode's logs() reads a whole log into memory then.
+    const stream = await new Promise<OutputStream['stream']>((resolve, reject) =>
+      this.sessions.modem.dial(
+        {
+          path: `/containers/${info.Id}/logs?`,
+          method: 'GET',
+          isStream: true,
+          statusCodes: { 200: true, 404: 'no such container', 500: 'server error', 501: 'not implemented' },
+          options: {
+            stdout: true,
+            stderr: true,
+            follow: options.follow,
+            timestamps: options.timestamps,
+            tail: options.tail === undefined ? 'all' : String(options.tail),
+            ...(options.sinceMs && { since: options.sinceMs / 1000 }),
+            ...(options.untilMs && { until: options.untilMs / 1000 }),
+          },
+        },
+        (err: Error | null, res: unknown) =>
+          err
+            ? reject(new SessionRefused(`logs: ${messageOf(err)}`))
+            : resolve(res as OutputStream['stream']),
+      ),
+    );
+    return { stream, tty: info.Config.Tty };
+  }
+
+  async exec(
+    dockerName: string,
+    instanceId: string,
+    command: string[],
+    options: { interactive: boolean; tty: boolean },
+  ): Promise<ExecSession> {
+    const info = await this.ownContainer(dockerName, instanceId);
+    if (!info.State.Running) throw new SessionRefused('the container is not running');
+    const exec = await this.sessions.getContainer(info.Id).exec({
+      Cmd: command,
+      AttachStdin: options.interactive,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: options.tty,
+    });
+    const socket = (await exec.start({ hijack: true, stdin: options.interactive, Tty: options.tty })) as
+      (OutputStream['stream'] & NodeJS.WritableStream) | undefined;
+    if (!socket) throw new SessionRefused('docker did not attach to the exec');
+    return {
+      stream: socket,
+      tty: options.tty,
+      input: options.interactive ? socket : null,
+      resize: async (rows, cols) => {
+        await exec.resize({ h: rows, w: cols });
+      },
+      exitCode: async () => (await exec.inspect()).ExitCode ?? null,
+    };
+  }
+
+  async finishedAt(runtimeId: string): Promise<number | null> {
+    try {
+      const info = await this.docker.getContainer(runtimeId).inspect();
+      const at = Date.parse(info.State.FinishedAt);
+      // Docker says 0001-01-01T00:00:00Z for a container that never exited.
+      return info.State.Running || !(at > 0) ? null : at;
+    } catch (e) {
+      if (statusOf(e) === 404) return null;
+      throw e;
+    }
   }
 
   async ensureImage(image: string, auth?: RegistryAuth): Promise<void> {

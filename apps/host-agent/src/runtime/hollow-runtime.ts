@@ -22,6 +22,7 @@ export interface HollowOptions {
 interface HollowContainer extends ContainerObservation {
   name: string;
   instanceId: string;
+  finishedAt?: number;
 }
 
 export class HollowRuntime implements ContainerRuntime {
@@ -80,7 +81,7 @@ export class HollowRuntime implements ContainerRuntime {
   async stop(runtimeId: string, _timeoutSeconds?: number): Promise<void> {
     const c = this.containers.get(runtimeId);
     if (!c?.running) return;
-    Object.assign(c, { running: false, exitCode: 143 });
+    Object.assign(c, { running: false, exitCode: 143, finishedAt: Date.now() });
     for (const notify of this.watchers.get(c.instanceId) ?? []) notify(runtimeId);
   }
 
@@ -99,6 +100,10 @@ export class HollowRuntime implements ContainerRuntime {
   /** Simulated containers use nothing: no samples, so hollow agents send no stats reports. */
   async stats(): Promise<null> {
     return null;
+  }
+
+  async finishedAt(runtimeId: string): Promise<number | null> {
+    return this.containers.get(runtimeId)?.finishedAt ?? null;
   }
 
   watch(instanceId: string, onChange: (runtimeId: string) => void): () => void {
