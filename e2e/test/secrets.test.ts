@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startLocalCluster, waitFor, type LocalCluster } from '@berth/testing';
-import { api, idOf } from './api.js';
+import { api, idOf, type Instance } from './api.js';
 
 /**
  * Secrets with real containers: a value reaches the container's environment and nowhere else (no
@@ -81,11 +81,21 @@ async function stop(arn: string): Promise<void> {
 /** Restarts the gateway with another key list, and waits until the agent is back on it. */
 async function restartGateway(masterKeys: string): Promise<void> {
   await cluster.killApp('api-gateway');
+  const killedAt = Date.now();
   cluster.startApp('api-gateway', { BERTH_MASTER_KEYS: masterKeys });
-  await waitFor('the agent to reconnect to the restarted gateway', async () => {
-    const instances = await client.instances();
-    return instances.every((i) => i.agentConnected) ? true : undefined;
-  });
+  // agentConnected still says true from before the kill: wait for a heartbeat the new gateway took.
+  await waitFor(
+    'the agent to reconnect to the restarted gateway',
+    async () => {
+      const instances = (await client.instances()) as (Instance & { lastHeartbeatAt?: string })[];
+      return instances.every(
+        (i) => i.agentConnected && i.lastHeartbeatAt && Date.parse(i.lastHeartbeatAt) > killedAt,
+      )
+        ? true
+        : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
 }
 
 const admin = (masterKeys: string, ...args: string[]) =>
@@ -209,7 +219,11 @@ test('a master key rotation keeps every secret readable', async () => {
   // 3. Drop the old key: the administrator key still works, and a new task still gets its secrets.
   await restartGateway(k2);
   const arn = await runTask('e2e-secrets');
-  expect((await settled(arn)).lastStatus).toBe('RUNNING');
+  const task = await settled(arn);
+  expect({ lastStatus: task.lastStatus, stoppedReason: task.stoppedReason }).toEqual({
+    lastStatus: 'RUNNING',
+    stoppedReason: undefined,
+  });
   expect(await printed(arn)).toContain(`DB_PASSWORD=${DB_PASSWORD} API_KEY=${API_KEY}`);
   await stop(arn);
 });
