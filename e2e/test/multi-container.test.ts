@@ -228,8 +228,11 @@ test('an ECS task definition registers unchanged, reads back with the same field
     'the task to fail',
     (t) => t.lastStatus === 'STOPPED',
   );
-  expect(stopped.stopCode).toBe('TaskFailedToStart');
-  expect(stopped.stoppedReason).toMatch(/^CannotPullContainerError: pull of \S+ failed: /);
+  // Both together, so that a failure shows why the task stopped.
+  expect({ stopCode: stopped.stopCode, stoppedReason: stopped.stoppedReason }).toEqual({
+    stopCode: 'TaskFailedToStart',
+    stoppedReason: expect.stringMatching(/^CannotPullContainerError: pull of \S+ failed: /),
+  });
 }, 90_000);
 
 test('networkMode host serves on the host itself, and none leaves a task without a network', async () => {
