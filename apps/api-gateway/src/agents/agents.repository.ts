@@ -9,6 +9,7 @@ import {
   type TaskModel,
 } from '@berth/db';
 import {
+  decideEssentialStop,
   isContainerStatusAdvance,
   isTaskStatusAdvance,
   resolveTaskSecrets,
@@ -248,7 +249,13 @@ export class AgentsRepository {
         }
         if (!writes.task) return true;
         const { count } = await db.task.updateMany({
-          where: { id: task.id, containerInstanceId: instanceId, lastStatus: task.lastStatus },
+          // desiredStatus too: a StopTask meanwhile changes which stop code this report may set.
+          where: {
+            id: task.id,
+            containerInstanceId: instanceId,
+            lastStatus: task.lastStatus,
+            desiredStatus: task.desiredStatus,
+          },
           data: writes.task,
         });
         if (count !== 1) return false;
@@ -392,6 +399,41 @@ export function reportWrites(task: StoredTask, report: TaskStateReport, now: Dat
     ...(to === 'STOPPING' || to === 'STOPPED' ? { stoppingAt: task.stoppingAt ?? now } : {}),
     ...(to === 'STOPPED' ? { stoppedAt: now } : {}),
     ...(to === 'STOPPED' && !task.stoppedReason && report.reason ? { stoppedReason: report.reason } : {}),
+    ...(to === 'STOPPED' ? essentialStopOnReport(task, report) : {}),
   };
   return { containers, task: taskData, stopped: to === 'STOPPED' };
+}
+
+/**
+ * The agent stops a task itself when an essential container exits, so its STOPPED report can be
+ * the first the control plane hears of it. The controller's decision (stop code, failure) is then
+ * made in the same write, so that no reader sees STOPPED without its stopCode; the controller
+ * still decides for tasks whose container stopped while the task had not.
+ */
+function essentialStopOnReport(task: StoredTask, report: TaskStateReport): Prisma.TaskUpdateManyMutationInput {
+  if (task.stopCode) return {};
+  const reported = new Map(report.containers.map((c) => [c.name, c]));
+  const decision = decideEssentialStop({
+    lastStatus: parseStatus.taskLast(task.lastStatus),
+    desiredStatus: parseStatus.taskDesired(task.desiredStatus),
+    startedAt: task.startedAt,
+    containers: task.containers.map((c) => {
+      const r = reported.get(c.name);
+      return {
+        name: c.name,
+        essential: c.essential,
+        lastStatus: (r && containerStatusFromProto(r.status)) || parseStatus.container(c.lastStatus),
+        exitCode: r?.exitCode ?? c.exitCode,
+        reason: r?.reason || c.reason,
+      };
+    }),
+  });
+  if (!decision) return {};
+  return {
+    desiredStatus: 'STOPPED',
+    stopCode: decision.stopCode,
+    // Every essential stop is a failure: it is what the deployment circuit breaker counts.
+    failed: true,
+    stoppedReason: task.stoppedReason ?? (report.reason || decision.stoppedReason),
+  };
 }
