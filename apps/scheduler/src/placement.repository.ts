@@ -1,4 +1,4 @@
-import { placementInstances, type PrismaClient } from '@berth/db';
+import { lockInstances, placementInstances, placementInstancesOf, type PrismaClient } from '@berth/db';
 import {
   InvalidParameterError,
   readStoredList,
@@ -7,9 +7,9 @@ import {
   staticHostPorts,
 } from '@berth/domain';
 import {
+  admitPlan,
   parseConstraints,
   parseStrategies,
-  portKey,
   RUN_TASK_DEFAULT_STRATEGY,
   type InstanceSnapshot,
   type PlacementConstraint,
@@ -35,16 +35,6 @@ export interface CommitResult {
   conflicts: number;
   /** How long each placed task waited, from its creation to this commit, in seconds. */
   waitedSeconds: number[];
-}
-
-interface LockedInstance {
-  id: string;
-  status: string;
-  agent_connected: boolean;
-  registered_cpu: number;
-  registered_memory: number;
-  reserved_cpu: number;
-  reserved_memory: number;
 }
 
 /**
@@ -160,8 +150,9 @@ export class PlacementRepository {
 
   /**
    * Applies a plan in one transaction: lock the instances in id order (so concurrent schedulers
-   * queue instead of deadlocking), claim the tasks that still wait, keep on each instance only what
-   * still fits its locked row and free ports, give the rest back, then reserve in bulk.
+   * queue instead of deadlocking), claim the tasks that still wait, keep only what passes the
+   * planning's own feasibility checks against the locked instances, give the rest back, then
+   * reserve in bulk.
    */
   async commit(plan: { task: TaskToPlace; instanceId: string }[]): Promise<CommitResult> {
     const result: CommitResult = { placed: new Map(), gone: 0, conflicts: 0, waitedSeconds: [] };
@@ -171,13 +162,7 @@ export class PlacementRepository {
 
     await this.db.$transaction(
       async (tx) => {
-        const locked = await tx.$queryRaw<LockedInstance[]>`
-          SELECT id, status, agent_connected, registered_cpu, registered_memory, reserved_cpu, reserved_memory
-            FROM container_instance WHERE id = ANY(${instanceIds}::uuid[]) ORDER BY id FOR UPDATE`;
-        const heldPorts = await tx.portReservation.findMany({
-          where: { containerInstanceId: { in: instanceIds } },
-          select: { containerInstanceId: true, hostPort: true, protocol: true },
-        });
+        await lockInstances(tx, instanceIds);
         const claimed = await tx.$queryRaw<{ id: string; waited: number }[]>`
           UPDATE task SET last_status = 'PENDING', container_instance_id = v.instance_id, holds_reservation = true,
                           provisioning_reason = NULL, placed_at = clock_timestamp(), updated_at = now()
@@ -188,61 +173,16 @@ export class PlacementRepository {
           RETURNING task.id, extract(epoch FROM task.placed_at - task.created_at)::float8 AS waited`;
         const waited = new Map(claimed.map((c) => [c.id, c.waited]));
         result.gone = plan.length - claimed.length;
-        // distinctInstance is re-checked here too: another scheduler may have put a task of the same
-        // group on an instance since our snapshot (it held the lock we now hold, and has committed).
         const claimedIds = claimed.map((c) => c.id);
-        const groupRows = await tx.$queryRaw<
-          { container_instance_id: string; group: string | null; n: number }[]
-        >`
-          SELECT container_instance_id, "group", count(*)::int AS n FROM task
-           WHERE container_instance_id = ANY(${instanceIds}::uuid[]) AND last_status <> 'STOPPED'
-             AND NOT (id = ANY(${claimedIds}::uuid[]))
-           GROUP BY 1, 2`;
-        const groupCount = new Map(
-          groupRows.map((g) => [`${g.container_instance_id}/${g.group ?? 'default'}`, g.n]),
+        const instances = await placementInstancesOf(tx, instanceIds, claimedIds);
+        // The same fit rule as planning, on what is there now: another scheduler may have taken
+        // room, ports or a distinctInstance slot since our snapshot (it held these locks, and has
+        // committed), and the instance may have been drained or lost its agent.
+        const { admitted: keep, rejected } = admitPlan(
+          instances,
+          claimedIds.map((id) => byTask.get(id)!),
         );
-
-        // What each instance can still take, from its locked row.
-        const room = new Map(
-          locked.map((i) => [
-            i.id,
-            {
-              ok: i.status === 'ACTIVE' && i.agent_connected,
-              cpu: i.registered_cpu - i.reserved_cpu,
-              memory: i.registered_memory - i.reserved_memory,
-              ports: new Set(
-                heldPorts
-                  .filter((p) => p.containerInstanceId === i.id)
-                  .map((p) => `${p.hostPort}/${p.protocol}`),
-              ),
-              addCpu: 0,
-              addMemory: 0,
-            },
-          ]),
-        );
-        const keep: { task: TaskToPlace; instanceId: string }[] = [];
-        const giveBack: string[] = [];
-        for (const { id } of claimed) {
-          const p = byTask.get(id)!;
-          const r = room.get(p.instanceId);
-          const groupKey = `${p.instanceId}/${p.task.group}`;
-          const distinct = p.task.constraints.some((c) => c.type === 'distinctInstance');
-          const fits =
-            r?.ok &&
-            p.task.cpu <= r.cpu - r.addCpu &&
-            p.task.memory <= r.memory - r.addMemory &&
-            !p.task.hostPorts.some((hp) => r.ports.has(portKey(hp))) &&
-            !(distinct && (groupCount.get(groupKey) ?? 0) > 0);
-          if (!r || !fits) {
-            giveBack.push(id);
-            continue;
-          }
-          groupCount.set(groupKey, (groupCount.get(groupKey) ?? 0) + 1);
-          r.addCpu += p.task.cpu;
-          r.addMemory += p.task.memory;
-          for (const hp of p.task.hostPorts) r.ports.add(portKey(hp));
-          keep.push(p);
-        }
+        const giveBack = rejected.map((p) => p.task.id);
         result.conflicts = giveBack.length;
         if (giveBack.length) {
           await tx.$executeRaw`
@@ -250,14 +190,20 @@ export class PlacementRepository {
                             placed_at = NULL, updated_at = now()
              WHERE id = ANY(${giveBack}::uuid[])`;
         }
-        const grow = [...room].filter(([, r]) => r.addCpu > 0 || r.addMemory > 0);
-        if (grow.length) {
+        const grow = new Map<string, { cpu: number; memory: number }>();
+        for (const p of keep) {
+          const g = grow.get(p.instanceId) ?? { cpu: 0, memory: 0 };
+          g.cpu += p.task.cpu;
+          g.memory += p.task.memory;
+          grow.set(p.instanceId, g);
+        }
+        if (grow.size) {
           await tx.$executeRaw`
             UPDATE container_instance ci
                SET reserved_cpu = ci.reserved_cpu + v.cpu, reserved_memory = ci.reserved_memory + v.memory, updated_at = now()
-              FROM (SELECT unnest(${grow.map(([id]) => id)}::uuid[]) AS id,
-                           unnest(${grow.map(([, r]) => r.addCpu)}::int[]) AS cpu,
-                           unnest(${grow.map(([, r]) => r.addMemory)}::int[]) AS memory) v
+              FROM (SELECT unnest(${[...grow.keys()]}::uuid[]) AS id,
+                           unnest(${[...grow.values()].map((g) => g.cpu)}::int[]) AS cpu,
+                           unnest(${[...grow.values()].map((g) => g.memory)}::int[]) AS memory) v
              WHERE ci.id = v.id`;
         }
         const ports = keep.flatMap((p) =>

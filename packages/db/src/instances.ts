@@ -1,5 +1,5 @@
 import { instanceAttributes } from '@berth/domain';
-import type { Db } from './client.js';
+import { Prisma, type ContainerInstanceModel, type Db } from './client.js';
 
 /**
  * A container instance as placement sees it: the scheduler's snapshot, and a DAEMON service's view
@@ -28,16 +28,53 @@ export interface PlacementInstance {
  * reservations, the static ports held there, their attributes, and their live tasks by group.
  * Three reads, whatever the number of instances.
  */
-export async function placementInstances(db: Db, clusterId: string): Promise<PlacementInstance[]> {
-  const [rows, ports, groups] = await Promise.all([
+export function placementInstances(db: Db, clusterId: string): Promise<PlacementInstance[]> {
+  return snapshots(
+    db,
     db.containerInstance.findMany({ where: { clusterId, status: { in: ['ACTIVE', 'DRAINING'] } } }),
+    { containerInstance: { clusterId } },
+    Prisma.sql`cluster_id = ${clusterId}::uuid AND container_instance_id IS NOT NULL`,
+  );
+}
+
+/**
+ * Locks these instances' rows in id order, so that concurrent placement commits queue instead of
+ * deadlocking. What a commit then reads of them (placementInstancesOf) cannot change under it.
+ */
+export async function lockInstances(db: Db, ids: readonly string[]): Promise<void> {
+  await db.$queryRaw`
+    SELECT id FROM container_instance WHERE id = ANY(${[...ids].sort()}::uuid[]) ORDER BY id FOR UPDATE`;
+}
+
+/** The same view as placementInstances, of some instances, leaving out the tasks in `excluding`. */
+export function placementInstancesOf(
+  db: Db,
+  ids: readonly string[],
+  excluding: readonly string[],
+): Promise<PlacementInstance[]> {
+  return snapshots(
+    db,
+    db.containerInstance.findMany({ where: { id: { in: [...ids] } } }),
+    { containerInstanceId: { in: [...ids] } },
+    Prisma.sql`container_instance_id = ANY(${[...ids]}::uuid[]) AND NOT (id = ANY(${[...excluding]}::uuid[]))`,
+  );
+}
+
+async function snapshots(
+  db: Db,
+  instances: Promise<ContainerInstanceModel[]>,
+  portsWhere: Prisma.PortReservationWhereInput,
+  tasksWhere: Prisma.Sql,
+): Promise<PlacementInstance[]> {
+  const [rows, ports, groups] = await Promise.all([
+    instances,
     db.portReservation.findMany({
-      where: { containerInstance: { clusterId } },
+      where: portsWhere,
       select: { containerInstanceId: true, hostPort: true, protocol: true },
     }),
     db.$queryRaw<{ container_instance_id: string; group: string | null; n: number }[]>`
       SELECT container_instance_id, "group", count(*)::int AS n FROM task
-       WHERE cluster_id = ${clusterId}::uuid AND container_instance_id IS NOT NULL AND last_status <> 'STOPPED'
+       WHERE ${tasksWhere} AND last_status <> 'STOPPED'
        GROUP BY 1, 2`,
   ]);
   const portsOf = new Map<string, Set<string>>();

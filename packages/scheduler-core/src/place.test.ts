@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { planPlacements, seededRandom } from './place.js';
+import { admitPlan, planPlacements, seededRandom } from './place.js';
 import { portKey } from './types.js';
 import { parseExpression } from './expression.js';
 import { SERVICE_DEFAULT_STRATEGY } from './strategies.js';
@@ -267,5 +267,80 @@ describe('strategies', () => {
     );
     const used = new Set(planPlacements(hosts, tasks, seededRandom(42)).placements.map((p) => p.instanceId));
     expect(used.size).toBe(4);
+  });
+});
+
+describe('admitPlan', () => {
+  const on = (instanceId: string, t = task(`t-${instanceId}`)) => ({ task: t, instanceId });
+
+  it('keeps a plan that still fits, each placement counting for the next', () => {
+    const plan = ['1', '2', '3', '4', '5'].map((id) => on('a', task(id, { cpu: 256 })));
+    const { admitted, rejected } = admitPlan([instance('a')], plan);
+    expect(admitted.map((p) => p.task.id)).toEqual(['1', '2', '3', '4']);
+    expect(rejected.map((p) => p.task.id)).toEqual(['5']);
+  });
+
+  it.each([
+    ['has less room', instance('a', { reservedMemory: 900 }), task('t')],
+    [
+      'holds its static port',
+      instance('a', { reservedPorts: new Set(['80/tcp']) }),
+      task('t', { hostPorts: [{ hostPort: 80, protocol: 'tcp' }] }),
+    ],
+    ['was drained', instance('a', { status: 'DRAINING' }), task('t')],
+    ['lost its agent', instance('a', { agentConnected: false }), task('t')],
+    [
+      'got a task of the group (distinctInstance)',
+      instance('a', { groupCounts: new Map([['family:web', 1]]) }),
+      task('t', { constraints: [{ type: 'distinctInstance' }] }),
+    ],
+    [
+      'lost an attribute its memberOf needs',
+      instance('a', { attributes: {} }),
+      task('t', {
+        constraints: [
+          {
+            type: 'memberOf',
+            expression: parseExpression('attribute:gpu exists'),
+            source: 'attribute:gpu exists',
+          },
+        ],
+      }),
+    ],
+  ])('gives back a placement when, since the snapshot, the instance %s', (_what, now, t) => {
+    expect(admitPlan([now], [on('a', t)])).toEqual({ admitted: [], rejected: [on('a', t)] });
+  });
+
+  it('gives back a placement on an instance that is no longer there', () => {
+    expect(admitPlan([instance('b')], [on('a')]).rejected).toEqual([on('a')]);
+  });
+
+  it('admits exactly what planPlacements chose on the same snapshot (one fit rule)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer(),
+        (n, m, seed) => {
+          const instances = Array.from({ length: n }, (_, i) =>
+            instance(`i${i}`, { reservedCpu: (i * 97) % 700 }),
+          );
+          const tasks = Array.from({ length: m }, (_, k) =>
+            task(`t${k}`, {
+              cpu: 64 + ((k * 131) % 400),
+              hostPorts: k % 3 === 0 ? [{ hostPort: 8000 + (k % 4), protocol: 'tcp' }] : [],
+              constraints: k % 5 === 0 ? [{ type: 'distinctInstance' }] : [],
+            }),
+          );
+          const plan = planPlacements(instances, tasks, seededRandom(seed));
+          const byId = new Map(tasks.map((t) => [t.id, t]));
+          const placements = plan.placements.map((p) => ({
+            task: byId.get(p.taskId)!,
+            instanceId: p.instanceId,
+          }));
+          expect(admitPlan(instances, placements)).toEqual({ admitted: placements, rejected: [] });
+        },
+      ),
+    );
   });
 });

@@ -19,11 +19,7 @@ export function planPlacements(
   tasks: readonly TaskToPlace[],
   random: Random,
 ): PlacementPlan {
-  const working: Working[] = instances.map((i) => ({
-    ...i,
-    reservedPorts: new Set(i.reservedPorts),
-    groupCounts: new Map(i.groupCounts),
-  }));
+  const working = instances.map(workingCopy);
   const spread = new SpreadCounts(working);
   const plan: PlacementPlan = { placements: [], unplaced: [] };
 
@@ -57,14 +53,48 @@ export function planPlacements(
       plan.unplaced.push({ taskId: task.id, reason });
       continue;
     }
-    best.reservedCpu += task.cpu;
-    best.reservedMemory += task.memory;
-    for (const p of task.hostPorts) best.reservedPorts.add(portKey(p));
-    best.groupCounts.set(task.group, (best.groupCounts.get(task.group) ?? 0) + 1);
+    reserve(best, task);
     spread.placed(task.group, best);
     plan.placements.push({ taskId: task.id, instanceId: best.id });
   }
   return plan;
+}
+
+/**
+ * What the commit of a plan keeps, as Nomad's plan applier re-checks a plan with the same fit
+ * rule its ranker used: every placement, in order, goes through the planning's feasibility checks
+ * against the instances as they are now (read under their locks), each one kept counting for the
+ * next. The rest were planned on a stale snapshot and go back to be planned again.
+ */
+export function admitPlan<P extends { task: TaskToPlace; instanceId: string }>(
+  instances: readonly InstanceSnapshot[],
+  plan: readonly P[],
+): { admitted: P[]; rejected: P[] } {
+  const working = new Map(instances.map((i) => [i.id, workingCopy(i)]));
+  const admitted: P[] = [];
+  const rejected: P[] = [];
+  for (const p of plan) {
+    const instance = working.get(p.instanceId);
+    if (!instance || firstFailure(instance, p.task)) {
+      rejected.push(p);
+      continue;
+    }
+    reserve(instance, p.task);
+    admitted.push(p);
+  }
+  return { admitted, rejected };
+}
+
+function workingCopy(i: InstanceSnapshot): Working {
+  return { ...i, reservedPorts: new Set(i.reservedPorts), groupCounts: new Map(i.groupCounts) };
+}
+
+/** Accounts for a task placed on an instance, so that the next check sees it. */
+function reserve(instance: Working, task: TaskToPlace): void {
+  instance.reservedCpu += task.cpu;
+  instance.reservedMemory += task.memory;
+  for (const p of task.hostPorts) instance.reservedPorts.add(portKey(p));
+  instance.groupCounts.set(task.group, (instance.groupCounts.get(task.group) ?? 0) + 1);
 }
 
 function lexicographicallyLess(a: number[], b: number[]): boolean {
