@@ -410,7 +410,10 @@ export function reportWrites(task: StoredTask, report: TaskStateReport, now: Dat
  * made in the same write, so that no reader sees STOPPED without its stopCode; the controller
  * still decides for tasks whose container stopped while the task had not.
  */
-function essentialStopOnReport(task: StoredTask, report: TaskStateReport): Prisma.TaskUpdateManyMutationInput {
+function essentialStopOnReport(
+  task: StoredTask,
+  report: TaskStateReport,
+): Prisma.TaskUpdateManyMutationInput {
   if (task.stopCode) return {};
   const reported = new Map(report.containers.map((c) => [c.name, c]));
   const decision = decideEssentialStop({
