@@ -9,6 +9,7 @@ import {
   UnauthenticatedError,
   isBerthError,
 } from '@berth/domain';
+import { isRetriableDbError, Prisma } from '@berth/db';
 import type { Response } from 'express';
 import { LOGGER, type Logger } from '../infra/providers.js';
 import type { BerthRequest, Protocol } from '../auth/request-context.js';
@@ -32,8 +33,24 @@ export class ErrorsFilter implements ExceptionFilter {
     const [status, body] = toErrorResponse(error, protocol);
     if (status >= 500) this.logger.error({ err: error, method: req.method, url: req.url }, 'request failed');
     if (protocol === 'ecs') res.type(ECS_CONTENT_TYPE);
+    if (status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(status).json(body);
   }
+}
+
+/** What a 503 tells the client to wait: the database's queue drains in about that. */
+const RETRY_AFTER_SECONDS = 1;
+
+/**
+ * Overload, not a defect: every database connection busy (a transaction could not start in time,
+ * P2028), or the database briefly out of reach (isRetriableDbError). The client is told to retry
+ * (503 with Retry-After, which the AWS SDKs and the CLI retry on their own); nothing was written.
+ */
+function isOverload(error: unknown): boolean {
+  if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2028') {
+    return /unable to start a transaction/i.test(error.message);
+  }
+  return isRetriableDbError(error);
 }
 
 /**
@@ -79,6 +96,15 @@ function restErrorResponse(error: unknown): [number, Record<string, unknown>] {
     }
     if (status === 404) return [404, { error: 'NotFoundException', message: error.message }];
     return [status, { error: status < 500 ? 'ClientException' : 'ServerException', message: error.message }];
+  }
+  if (isOverload(error)) {
+    return [
+      503,
+      {
+        error: 'ServiceUnavailableException',
+        message: `the control plane is busy or its database is out of reach; retry after ${RETRY_AFTER_SECONDS} s`,
+      },
+    ];
   }
   return [500, { error: 'ServerException', message: 'internal error; see the api-gateway log' }];
 }
