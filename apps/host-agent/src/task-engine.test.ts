@@ -164,6 +164,33 @@ it('starts a PENDING task and reports RUNNING with its host ports', async () => 
   });
 });
 
+it('reports the start trace with the RUNNING report: received, Docker created and started, seen RUNNING', async () => {
+  const runtime = new FakeRuntime();
+  const create = runtime.createAndStart.bind(runtime);
+  // Docker's own times for the container: created at +5 ms, started at +8 ms.
+  runtime.createAndStart = async (s) => ({
+    ...(await create(s)),
+    createdAtMs: 1_000_005,
+    startedAtMs: 1_000_008,
+  });
+  const clock = { now: 1_000_000 };
+  const { engine, reports, last } = setup(runtime, clock);
+  engine.applyTask(spec('t1'));
+  clock.now = 1_000_020;
+  await settle();
+  expect(last('t1')).toMatchObject({
+    status: TaskStatus.TASK_STATUS_RUNNING,
+    receivedAtMs: 1_000_000,
+    containersCreatedAtMs: 1_000_005,
+    containersStartedAtMs: 1_000_008,
+    runningAtMs: 1_000_020,
+  });
+  // Reports before RUNNING carry no running time.
+  expect(
+    reports.filter((r) => r.status !== TaskStatus.TASK_STATUS_RUNNING).every((r) => !r.runningAtMs),
+  ).toBe(true);
+});
+
 it('lists its running containers for the stats sampler, with their service, and counts tasks by status', async () => {
   const { engine, runtime } = setup();
   engine.applyDesiredState([spec('t1', { serviceName: 'web' }), spec('t2')]);

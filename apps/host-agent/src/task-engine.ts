@@ -69,6 +69,11 @@ interface LocalTask {
   reason?: string;
   pullStartedAt?: number;
   pullStoppedAt?: number;
+  /** The start trace: when this agent learned of the task, Docker's times, when it saw it RUNNING. */
+  receivedAt?: number;
+  containersCreatedAt?: number;
+  containersStartedAt?: number;
+  runningAt?: number;
   /** Operations on one task run one after another: a stop waits for a launch in progress. */
   chain: Promise<void>;
   lastReported?: string;
@@ -194,6 +199,7 @@ export class TaskEngine {
 
   private startLaunch(task: LocalTask): void {
     task.launched = true;
+    task.receivedAt ??= this.now();
     this.enqueue(task, () => this.launch(task));
   }
 
@@ -313,7 +319,10 @@ export class TaskEngine {
       await this.waitForDependencies(task, c);
       if (task.wantStop) return;
       const o = await this.runtime.createAndStart(this.createSpec(spec, c));
-      Object.assign(local, { started: true, startedAt: this.now() });
+      const now = this.now();
+      Object.assign(local, { started: true, startedAt: now });
+      task.containersCreatedAt = Math.max(task.containersCreatedAt ?? 0, o.createdAtMs ?? now);
+      task.containersStartedAt = Math.max(task.containersStartedAt ?? 0, o.startedAtMs ?? now);
       this.observe(task, o);
       this.logger.info(
         { task: task.id, container: c.name, runtimeId: o.runtimeId, cluster: spec.cluster },
@@ -503,6 +512,7 @@ export class TaskEngine {
 
   private toReport(task: LocalTask): TaskStateReport {
     const status = this.status(task);
+    if (status === 'RUNNING') task.runningAt ??= this.now();
     return {
       taskId: task.id,
       status: {
@@ -514,6 +524,10 @@ export class TaskEngine {
       reason: task.reason ?? '',
       pullStartedAtMs: task.pullStartedAt,
       pullStoppedAtMs: task.pullStoppedAt,
+      receivedAtMs: task.receivedAt,
+      containersCreatedAtMs: task.containersCreatedAt,
+      containersStartedAtMs: task.containersStartedAt,
+      runningAtMs: task.runningAt,
       containers: [...task.containers.values()].map((c) => ({
         name: c.name,
         runtimeId: c.runtimeId ?? '',

@@ -332,7 +332,8 @@ export class AgentsRepository {
                pull_started_at = coalesce(v.pull_started_at, t.pull_started_at),
                pull_stopped_at = coalesce(v.pull_stopped_at, t.pull_stopped_at),
                started_at = coalesce(t.started_at, v.started_at),
-               stopping_at = coalesce(t.stopping_at, v.stopping_at)
+               stopping_at = coalesce(t.stopping_at, v.stopping_at),
+               start_trace = coalesce(t.start_trace, v.start_trace)
           FROM (SELECT unnest(${taskRows.map((r) => r.id)}::uuid[]) AS id,
                        unnest(${taskRows.map((r) => r.instanceId)}::uuid[]) AS instance_id,
                        unnest(${taskRows.map((r) => r.from)}::text[]) AS from_status,
@@ -340,7 +341,8 @@ export class AgentsRepository {
                        unnest(${taskRows.map((r) => at(r.data.pullStartedAt))}::timestamp(3)[]) AS pull_started_at,
                        unnest(${taskRows.map((r) => at(r.data.pullStoppedAt))}::timestamp(3)[]) AS pull_stopped_at,
                        unnest(${taskRows.map((r) => at(r.data.startedAt))}::timestamp(3)[]) AS started_at,
-                       unnest(${taskRows.map((r) => at(r.data.stoppingAt))}::timestamp(3)[]) AS stopping_at) v
+                       unnest(${taskRows.map((r) => at(r.data.stoppingAt))}::timestamp(3)[]) AS stopping_at,
+                       unnest(${taskRows.map((r) => (r.data.startTrace ? JSON.stringify(r.data.startTrace) : null))}::jsonb[]) AS start_trace) v
          WHERE t.id = v.id AND t.container_instance_id = v.instance_id AND t.last_status = v.from_status
         RETURNING t.id`;
       const done = new Set(moved.map((r) => r.id));
@@ -396,12 +398,27 @@ export function reportWrites(task: StoredTask, report: TaskStateReport, now: Dat
     ...(report.pullStartedAtMs ? { pullStartedAt: new Date(report.pullStartedAtMs) } : {}),
     ...(report.pullStoppedAtMs ? { pullStoppedAt: new Date(report.pullStoppedAtMs) } : {}),
     ...(to === 'RUNNING' ? { startedAt: task.startedAt ?? now } : {}),
+    ...(to === 'RUNNING' && !task.startTrace ? startTraceOf(report) : {}),
     ...(to === 'STOPPING' || to === 'STOPPED' ? { stoppingAt: task.stoppingAt ?? now } : {}),
     ...(to === 'STOPPED' ? { stoppedAt: now } : {}),
     ...(to === 'STOPPED' && !task.stoppedReason && report.reason ? { stoppedReason: report.reason } : {}),
     ...(to === 'STOPPED' ? essentialStopOnReport(task, report) : {}),
   };
   return { containers, task: taskData, stopped: to === 'STOPPED' };
+}
+
+/** The agent's stages of the start path, kept with the RUNNING transition (bench/latency reads them). */
+function startTraceOf(report: TaskStateReport): { startTrace?: Prisma.InputJsonValue } {
+  const at = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : undefined);
+  if (!report.runningAtMs) return {};
+  return {
+    startTrace: {
+      receivedAt: at(report.receivedAtMs),
+      containersCreatedAt: at(report.containersCreatedAtMs),
+      containersStartedAt: at(report.containersStartedAtMs),
+      runningAt: at(report.runningAtMs),
+    },
+  };
 }
 
 /**

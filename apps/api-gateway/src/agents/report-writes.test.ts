@@ -85,3 +85,25 @@ it('a stop the control plane asked for keeps its own code, and is not counted as
   expect(task).not.toHaveProperty('stopCode');
   expect(task).not.toHaveProperty('failed');
 });
+
+it('the RUNNING report keeps the start trace the agent measured, once', () => {
+  const report: TaskStateReport = {
+    taskId: 't1',
+    status: TaskStatus.TASK_STATUS_RUNNING,
+    containers: [],
+    reason: '',
+    receivedAtMs: Date.parse('2026-11-28T10:00:00.010Z'),
+    containersCreatedAtMs: Date.parse('2026-11-28T10:00:00.050Z'),
+    containersStartedAtMs: Date.parse('2026-11-28T10:00:00.120Z'),
+    runningAtMs: Date.parse('2026-11-28T10:00:00.125Z'),
+  };
+  expect(reportWrites(stored(), report, now).task).toMatchObject({
+    lastStatus: 'RUNNING',
+    startTrace: {
+      receivedAt: '2026-11-28T10:00:00.010Z',
+      containersCreatedAt: '2026-11-28T10:00:00.050Z',
+      containersStartedAt: '2026-11-28T10:00:00.120Z',
+      runningAt: '2026-11-28T10:00:00.125Z',
+    },
+  });
+});

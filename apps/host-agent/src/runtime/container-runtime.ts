@@ -24,6 +24,9 @@ export interface ContainerObservation {
   health: 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY';
   /** The labels it was created with: what an agent adopting it knows of its definition. */
   labels: Record<string, string>;
+  /** When the engine created and last started it, ms since the epoch (a task's start trace). */
+  createdAtMs?: number;
+  startedAtMs?: number;
 }
 
 /** A container's resource counters at one moment, as the engine reads them. */

@@ -64,7 +64,15 @@ function observe(info: Inspect): ContainerObservation {
       : info.State.Error || null,
     health: healthOf(info),
     labels: info.Config.Labels ?? {},
+    createdAtMs: engineTime(info.Created),
+    startedAtMs: engineTime(info.State.StartedAt),
   };
+}
+
+/** Docker says 0001-01-01T00:00:00Z for a time that has not come. */
+function engineTime(at: string | undefined): number | undefined {
+  const ms = at ? Date.parse(at) : NaN;
+  return ms > 0 ? ms : undefined;
 }
 
 const statusOf = (e: unknown) => (e as { statusCode?: number }).statusCode;
@@ -158,9 +166,8 @@ export class DockerRuntime implements ContainerRuntime, ContainerSessions {
   async finishedAt(runtimeId: string): Promise<number | null> {
     try {
       const info = await this.docker.getContainer(runtimeId).inspect();
-      const at = Date.parse(info.State.FinishedAt);
-      // Docker says 0001-01-01T00:00:00Z for a container that never exited.
-      return info.State.Running || !(at > 0) ? null : at;
+      const at = engineTime(info.State.FinishedAt);
+      return info.State.Running || at === undefined ? null : at;
     } catch (e) {
       if (statusOf(e) === 404) return null;
       throw e;

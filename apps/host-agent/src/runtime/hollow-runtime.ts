@@ -56,6 +56,8 @@ export class HollowRuntime implements ContainerRuntime {
       error: null,
       health: spec.healthCheck ? 'HEALTHY' : 'UNKNOWN',
       labels: spec.labels,
+      createdAtMs: Date.now(),
+      startedAtMs: Date.now(),
       bindings: spec.portMappings.map((p) => ({
         bindIp: spec.hostAddress,
         containerPort: p.containerPort,
