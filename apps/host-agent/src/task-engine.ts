@@ -275,12 +275,12 @@ export class TaskEngine {
       this.failLaunch(task, null, refusal);
       return;
     }
-    try {
-      await this.prepareTask(spec);
-    } catch (err) {
+    // The task's network and volumes are made while its images are checked (or pulled): neither
+    // waits for the other.
+    const prepared = this.prepareTask(spec).catch((err: unknown) => {
       this.failLaunch(task, null, reasonOf(err));
-    }
-    await Promise.all(spec.containers.map((c) => this.launchContainer(task, c)));
+    });
+    await Promise.all(spec.containers.map((c) => this.launchContainer(task, c, prepared)));
     this.changed(task);
     if (task.wantStop) await this.stopContainers(task);
   }
@@ -308,7 +308,7 @@ export class TaskEngine {
     }
   }
 
-  private async launchContainer(task: LocalTask, c: ContainerSpec): Promise<void> {
+  private async launchContainer(task: LocalTask, c: ContainerSpec, prepared: Promise<void>): Promise<void> {
     const spec = task.spec!;
     const local = task.containers.get(c.name)!;
     if (local.status !== 'PENDING' || task.wantStop) return;
@@ -316,6 +316,8 @@ export class TaskEngine {
       task.pullStartedAt ??= this.now();
       await this.runtime.ensureImage(c.image, c.registryAuth);
       task.pullStoppedAt = Math.max(task.pullStoppedAt ?? 0, this.now());
+      await prepared;
+      if (task.wantStop) return;
       await this.waitForDependencies(task, c);
       if (task.wantStop) return;
       const o = await this.runtime.createAndStart(this.createSpec(spec, c));

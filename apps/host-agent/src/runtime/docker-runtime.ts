@@ -212,6 +212,8 @@ export class DockerRuntime implements ContainerRuntime, ContainerSessions {
 
   async createAndStart(spec: CreateContainerSpec): Promise<ContainerObservation> {
     let container: Docker.Container;
+    // Only a container an earlier attempt created may be running already; a new one is not.
+    let createdNow = true;
     try {
       container = await this.docker.createContainer({
         name: spec.name,
@@ -278,10 +280,10 @@ export class DockerRuntime implements ContainerRuntime, ContainerSessions {
       if (statusOf(e) !== 409) throw new ContainerRuntimeError('CannotCreateContainerError', messageOf(e));
       // Created by an earlier attempt (the agent died between create and report): carry on with it.
       container = this.docker.getContainer(spec.name);
+      createdNow = false;
     }
     try {
-      const before = await container.inspect();
-      if (before.State.Status === 'created') await container.start();
+      if (createdNow || (await container.inspect()).State.Status === 'created') await container.start();
     } catch (e) {
       throw new ContainerRuntimeError('CannotStartContainerError', messageOf(e));
     }
