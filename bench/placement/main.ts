@@ -16,6 +16,8 @@ const opts = flags(process.argv.slice(2), {
   instances: 1000,
   tasks: 10000,
   schedulers: 1,
+  // BERTH_PLACEMENT_PARTITIONS: shares of a cluster's backlog placed in parallel (1: none).
+  partitions: 1,
   concurrency: 16,
   backlog: 0,
 });
@@ -27,7 +29,10 @@ await runBenchmark('bench', async ({ databaseUrl, sql, processes, dataDir }) => 
   });
   const startSchedulers = () => {
     for (let i = 0; i < opts.schedulers; i++)
-      processes.start(`scheduler-${i + 1}`, 'apps/scheduler/dist/main.js', [], env);
+      processes.start(`scheduler-${i + 1}`, 'apps/scheduler/dist/main.js', [], {
+        ...env,
+        BERTH_PLACEMENT_PARTITIONS: String(opts.partitions),
+      });
   };
   if (!opts.backlog) startSchedulers();
 
@@ -135,6 +140,7 @@ await runBenchmark('bench', async ({ databaseUrl, sql, processes, dataDir }) => 
     instances: opts.instances,
     tasks: opts.tasks,
     schedulers: opts.schedulers,
+    partitions: opts.partitions,
     placementsPerSecond: Math.round(opts.tasks / seconds),
     p50Ms: Math.round(percentile(ms, 50)),
     p99Ms: Math.round(percentile(ms, 99)),

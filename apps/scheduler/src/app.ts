@@ -2,6 +2,7 @@ import { createLogger } from '@berth/config';
 import { createPrisma, isRetriableDbError } from '@berth/db';
 import {
   createRedis,
+  Hints,
   isSweep,
   publishAgentCommand,
   QUEUES,
@@ -24,6 +25,11 @@ export async function startScheduler(
   const redis = createRedis(config);
   const prefix = config.BERTH_REDIS_PREFIX;
   const repo = new PlacementRepository(db);
+  const hints = new Hints({
+    redis,
+    prefix,
+    onError: (err) => logger.warn({ err }, 'queue connection error'),
+  });
   const placement = new PlacementService(
     repo,
     async (byInstance) => {
@@ -34,6 +40,10 @@ export async function startScheduler(
     logger,
     config.BERTH_PLACEMENT_BATCH,
     metrics,
+    {
+      partitions: config.BERTH_PLACEMENT_PARTITIONS,
+      split: (clusterId, partitions) => hints.placePartitions(clusterId, partitions),
+    },
   );
   metrics.countWaiting(() => repo.countWaiting());
 
@@ -44,9 +54,12 @@ export async function startScheduler(
       try {
         if (isSweep(job)) {
           for (const clusterId of await repo.clustersWithWaitingTasks())
-            await placement.placeCluster(clusterId);
+            await placement.onClusterHint(clusterId);
         } else {
-          await placement.placeCluster((job.data as PlacementJob).clusterId);
+          const { clusterId, partition } = job.data as PlacementJob;
+          await (partition
+            ? placement.placeCluster(clusterId, partition)
+            : placement.onClusterHint(clusterId));
         }
       } catch (err) {
         // Retriable failures (Postgres restarting) go back to BullMQ's backoff; the sweep covers the rest.
@@ -74,6 +87,7 @@ export async function startScheduler(
     close: async () => {
       await server.close();
       await worker.close();
+      await hints.close();
       await db.$disconnect();
       redis.disconnect();
     },

@@ -11,7 +11,9 @@ import {
   parseConstraints,
   parseStrategies,
   RUN_TASK_DEFAULT_STRATEGY,
+  taskIdRange,
   type InstanceSnapshot,
+  type Partition,
   type PlacementConstraint,
   type PlacementStrategy,
   type TaskToPlace,
@@ -63,9 +65,19 @@ export class PlacementRepository {
     return rows.map((r) => r.clusterId);
   }
 
-  async waitingTasks(clusterId: string, limit: number): Promise<WaitingTask[]> {
+  /** How many tasks wait in one cluster. */
+  async countWaitingIn(clusterId: string): Promise<number> {
+    return this.db.task.count({ where: { clusterId, lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING' } });
+  }
+
+  async waitingTasks(clusterId: string, limit: number, partition?: Partition): Promise<WaitingTask[]> {
     const tasks = await this.db.task.findMany({
-      where: { clusterId, lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING' },
+      where: {
+        clusterId,
+        lastStatus: 'PROVISIONING',
+        desiredStatus: 'RUNNING',
+        ...(partition ? { id: taskIdRange(partition) } : {}),
+      },
       select: {
         id: true,
         cpu: true,

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from '@berth/config';
-import { planPlacements, seededRandom } from '@berth/scheduler-core';
+import { planPlacements, seededRandom, type Partition } from '@berth/scheduler-core';
 import { secondsSince } from '@berth/metrics';
 import type { PlacementRepository } from './placement.repository.js';
 import { SchedulerMetrics } from './metrics.js';
@@ -13,6 +13,12 @@ export interface PassResult {
 
 /** Told which instances got which tasks, so their agents start them at once. */
 export type NotifyAgents = (byInstance: Map<string, string[]>) => Promise<void>;
+
+/** Splits a cluster's backlog into this many partition jobs (Hints.placePartitions). */
+export interface Splitting {
+  partitions: number;
+  split: (clusterId: string, partitions: number) => Promise<void>;
+}
 
 const MAX_REPLANS = 5;
 
@@ -28,14 +34,30 @@ export class PlacementService {
     private readonly logger: Logger,
     private readonly batch: number,
     private readonly metrics = new SchedulerMetrics(),
+    private readonly splitting: Splitting = { partitions: 1, split: async () => undefined },
   ) {}
 
-  async placeCluster(clusterId: string): Promise<PassResult> {
+  /**
+   * A hint that a cluster has waiting tasks. A backlog of more than a batch is split into
+   * partition jobs, which every replica's worker slots take in parallel; a smaller one is placed
+   * here at once (one task placed alone must not pay for a hand-off).
+   */
+  async onClusterHint(clusterId: string): Promise<PassResult | 'split'> {
+    const { partitions, split } = this.splitting;
+    if (partitions > 1 && (await this.repo.countWaitingIn(clusterId)) > this.batch) {
+      await split(clusterId, partitions);
+      return 'split';
+    }
+    return this.placeCluster(clusterId);
+  }
+
+  /** Places the cluster's waiting tasks, or only one share of them. */
+  async placeCluster(clusterId: string, partition?: Partition): Promise<PassResult> {
     const start = process.hrtime.bigint();
     const total: PassResult = { placed: 0, unplaced: 0, conflicts: 0 };
     let replans = 0;
     for (;;) {
-      const result = await this.pass(clusterId);
+      const result = await this.pass(clusterId, partition);
       total.placed += result.placed;
       total.conflicts += result.conflicts;
       total.unplaced = result.unplaced;
@@ -45,7 +67,7 @@ export class PlacementService {
       break;
     }
     if (total.placed || total.unplaced || total.conflicts) {
-      this.logger.info({ cluster: clusterId, ...total }, 'placement pass');
+      this.logger.info({ cluster: clusterId, partition, ...total }, 'placement pass');
     }
     this.metrics.clusterPass.observe(secondsSince(start));
     this.metrics.tasks.inc({ outcome: 'placed' }, total.placed);
@@ -54,8 +76,8 @@ export class PlacementService {
     return total;
   }
 
-  private async pass(clusterId: string): Promise<PassResult & { seen: number }> {
-    const tasks = await this.repo.waitingTasks(clusterId, this.batch);
+  private async pass(clusterId: string, partition?: Partition): Promise<PassResult & { seen: number }> {
+    const tasks = await this.repo.waitingTasks(clusterId, this.batch, partition);
     if (tasks.length === 0) return { placed: 0, unplaced: 0, conflicts: 0, seen: 0 };
     const instances = await this.repo.instances(clusterId);
     const placeable = tasks.filter((t) => t.invalidSpec === undefined);

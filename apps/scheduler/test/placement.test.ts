@@ -268,3 +268,40 @@ it('a catastrophic regular expression costs linear time, and the other tasks are
   );
   expect(await prisma.task.count({ where: { clusterId, lastStatus: 'PENDING' } })).toBe(1);
 }, 60_000);
+
+it('a backlog larger than a batch is split into partitions, which place one cluster in parallel without overcommit', async () => {
+  // 40 hosts × 4 slots = 160 slots for 150 tasks, in batches of 20.
+  const clusterId = await seed('partitions', 40, 150, { cpu: 256, memory: 256 });
+  const splits: [string, number][] = [];
+  const partitioned = () =>
+    new PlacementService(new PlacementRepository(prisma), async () => undefined, logger, 20, undefined, {
+      partitions: 4,
+      split: async (id, n) => void splits.push([id, n]),
+    });
+  expect(await partitioned().onClusterHint(clusterId)).toBe('split');
+  expect(splits).toEqual([[clusterId, 4]]);
+  // Each partition job on its own scheduler, at once.
+  const results = await Promise.all(
+    [0, 1, 2, 3].map((index) => partitioned().placeCluster(clusterId, { index, count: 4 })),
+  );
+  // Every partition had a share, and together they placed every task, each once.
+  for (const r of results) expect(r.placed).toBeGreaterThan(0);
+  expect(results.reduce((n, r) => n + r.placed, 0)).toBe(150);
+  expect(await prisma.task.count({ where: { clusterId, lastStatus: 'PENDING' } })).toBe(150);
+  await checkDatabase(clusterId);
+});
+
+it('a backlog of one batch or less is placed at once, without a split', async () => {
+  const clusterId = await seed('small-backlog', 2, 3, { cpu: 1, memory: 1 });
+  const splits: string[] = [];
+  const result = await new PlacementService(
+    new PlacementRepository(prisma),
+    async () => undefined,
+    logger,
+    20,
+    undefined,
+    { partitions: 4, split: async (id) => void splits.push(id) },
+  ).onClusterHint(clusterId);
+  expect(result).toMatchObject({ placed: 3 });
+  expect(splits).toEqual([]);
+});

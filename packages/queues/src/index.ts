@@ -62,6 +62,8 @@ export const QUEUES = {
 
 export interface PlacementJob {
   clusterId: string;
+  /** A share of the cluster's waiting tasks (scheduler-core's taskIdRange); none: all of them. */
+  partition?: { index: number; count: number };
 }
 export interface TaskEventJob {
   taskId: string;
@@ -164,6 +166,24 @@ export class Hints {
       // One waiting job per cluster; a hint that arrives while one runs is kept for after it.
       deduplication: { id: `cluster:${clusterId}`, keepLastIfActive: true },
     });
+  }
+
+  /**
+   * One job per share of a cluster's waiting tasks, so that every scheduler replica (and every
+   * worker slot of one) can take a share of a large backlog at once.
+   */
+  async placePartitions(clusterId: string, count: number): Promise<void> {
+    this.checkConnected();
+    await this.placement.addBulk(
+      Array.from({ length: count }, (_, index) => ({
+        name: 'place',
+        data: { clusterId, partition: { index, count } } satisfies PlacementJob,
+        opts: {
+          ...QUEUES.placement.options,
+          deduplication: { id: `cluster:${clusterId}:${index}/${count}`, keepLastIfActive: true },
+        },
+      })),
+    );
   }
 
   async close(): Promise<void> {

@@ -4,3 +4,4 @@ export * from './feasibility.js';
 export * from './strategies.js';
 export * from './place.js';
 export * from './placement-spec.js';
+export * from './partition.js';
