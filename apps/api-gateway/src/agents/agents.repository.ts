@@ -166,19 +166,7 @@ export class AgentsRepository {
       for (const td of await this.db.taskDefinition.findMany({ where: { id: { in: missingDefs } } }))
         this.definitionCache.set(td.id, td);
     }
-    // Not cached: a container policy changed through any replica must reach the next launch.
     const clusterIds = [...new Set(tasks.map((t) => t.clusterId))];
-    const clusters = new Map(
-      (clusterIds.length
-        ? await this.db.cluster.findMany({
-            where: { id: { in: clusterIds } },
-            select: { id: true, name: true, containerPolicyLevel: true, allowedHostPathPrefixes: true },
-          })
-        : []
-      ).map((c) => [c.id, c]),
-    );
-    // Not cached: a credential or secret changed through any replica must reach the next launch.
-    const credentials = await this.credentials.forClusters(clusterIds);
     const wanted = new Map<string, Set<string>>();
     for (const t of tasks.filter(mayLaunch)) {
       const names = wanted.get(t.clusterId) ?? new Set();
@@ -186,8 +174,20 @@ export class AgentsRepository {
         names.add(name);
       wanted.set(t.clusterId, names);
     }
-    const secrets = await this.secrets.openForLaunch(wanted);
-    const draining = await this.stillDraining(tasks);
+    // Not cached: a container policy, credential or secret changed through any replica must reach
+    // the next launch. The four reads are independent: at once, on the start path's critical way.
+    const [clusterRows, credentials, secrets, draining] = await Promise.all([
+      clusterIds.length
+        ? this.db.cluster.findMany({
+            where: { id: { in: clusterIds } },
+            select: { id: true, name: true, containerPolicyLevel: true, allowedHostPathPrefixes: true },
+          })
+        : [],
+      this.credentials.forClusters(clusterIds),
+      this.secrets.openForLaunch(wanted),
+      this.stillDraining(tasks),
+    ]);
+    const clusters = new Map(clusterRows.map((c) => [c.id, c]));
     return tasks.map((task) => {
       // A DEACTIVATING task leaves its load balancers first: the agent keeps it RUNNING until
       // the controller ends the drain (deletes its targets). The agent never sees DEACTIVATING.
