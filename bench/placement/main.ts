@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import { flags, log, percentile, runBenchmark, startGateway, waitFor } from '../lib/harness.js';
 
@@ -91,16 +92,25 @@ await runBenchmark('bench', async ({ databaseUrl, sql, processes, dataDir }) => 
   log(`submitting ${opts.tasks} tasks with ${opts.concurrency} concurrent RunTask requests of up to 10`);
   const started = Date.now();
   let remaining = opts.tasks;
+  // Overload answers 503 with Retry-After; the client retries as the AWS SDKs do, with the same
+  // clientToken, so a retry never runs the tasks twice.
+  let retried503 = 0;
   const worker = async () => {
     while (remaining > 0) {
       const count = Math.min(10, remaining);
       remaining -= count;
-      const res = await fetch(`${api}/v1/clusters/default/tasks`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ taskDefinition: 'bench', count }),
-      });
-      if (!res.ok) throw new Error(`RunTask: ${res.status} ${await res.text()}`);
+      const body = JSON.stringify({ taskDefinition: 'bench', count, clientToken: randomUUID() });
+      for (;;) {
+        const res = await fetch(`${api}/v1/clusters/default/tasks`, { method: 'POST', headers, body });
+        if (res.status === 503) {
+          retried503++;
+          await res.text();
+          await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? 1) * 1000));
+          continue;
+        }
+        if (!res.ok) throw new Error(`RunTask: ${res.status} ${await res.text()}`);
+        break;
+      }
     }
   };
   await Promise.all(Array.from({ length: opts.concurrency }, worker));
@@ -147,6 +157,7 @@ await runBenchmark('bench', async ({ databaseUrl, sql, processes, dataDir }) => 
     overcommitted: over[0]!.n,
     mode: opts.backlog ? 'backlog' : 'streaming',
     submitSeconds: Number(submittedSeconds.toFixed(2)),
+    retried503,
     cores: cpus().length,
   };
   return { figures, ok: figures.overcommitted === 0 };
