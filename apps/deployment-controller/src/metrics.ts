@@ -30,46 +30,52 @@ export class ControllerMetrics {
 
   /** Gauges read from Postgres at each scrape; one query each, over indexed live rows. */
   readFrom(db: PrismaClient): void {
+    this.countedBy(
+      'berth_tasks',
+      'Tasks that are not STOPPED, by cluster and last status, from Postgres',
+      ['cluster', 'status'],
+      () => db.$queryRaw`
+        SELECT c.name AS cluster, t.last_status AS status, count(*)::int AS n
+          FROM task t JOIN cluster c ON c.id = t.cluster_id
+         WHERE t.last_status <> 'STOPPED' GROUP BY 1, 2`,
+    );
+    this.countedBy(
+      'berth_deployments_in_progress',
+      'PRIMARY deployments whose rollout is IN_PROGRESS, by cluster, from Postgres',
+      ['cluster'],
+      () => db.$queryRaw`
+        SELECT c.name AS cluster, count(*)::int AS n
+          FROM deployment d JOIN service s ON s.id = d.service_id JOIN cluster c ON c.id = s.cluster_id
+         WHERE d.status = 'PRIMARY' AND d.rollout_state = 'IN_PROGRESS' GROUP BY 1`,
+    );
+    this.countedBy(
+      'berth_container_instances',
+      'Container instances that are not INACTIVE, by cluster and whether their agent is connected, from Postgres',
+      ['cluster', 'agent_connected'],
+      () => db.$queryRaw`
+        SELECT c.name AS cluster, i.agent_connected::text AS agent_connected, count(*)::int AS n
+          FROM container_instance i JOIN cluster c ON c.id = i.cluster_id
+         WHERE i.status <> 'INACTIVE' GROUP BY 1, 2`,
+    );
+  }
+
+  /** A gauge whose series are the rows of a GROUP BY count: each row's label columns and its n. */
+  private countedBy<L extends string>(
+    name: string,
+    help: string,
+    labelNames: L[],
+    rows: () => Promise<(Record<L, string> & { n: number })[]>,
+  ): void {
     new Gauge({
-      name: 'berth_tasks',
-      help: 'Tasks that are not STOPPED, by cluster and last status, from Postgres',
-      labelNames: ['cluster', 'status'],
+      name,
+      help,
+      labelNames,
       registers: [this.registry],
       async collect() {
-        const rows = await db.$queryRaw<{ cluster: string; status: string; n: number }[]>`
-          SELECT c.name AS cluster, t.last_status AS status, count(*)::int AS n
-            FROM task t JOIN cluster c ON c.id = t.cluster_id
-           WHERE t.last_status <> 'STOPPED' GROUP BY 1, 2`;
+        const counted = await rows();
+        // Series of groups that are gone (a cluster deleted, no task left in a state) go too.
         this.reset();
-        for (const r of rows) this.set({ cluster: r.cluster, status: r.status }, r.n);
-      },
-    });
-    new Gauge({
-      name: 'berth_deployments_in_progress',
-      help: 'PRIMARY deployments whose rollout is IN_PROGRESS, by cluster, from Postgres',
-      labelNames: ['cluster'],
-      registers: [this.registry],
-      async collect() {
-        const rows = await db.$queryRaw<{ cluster: string; n: number }[]>`
-          SELECT c.name AS cluster, count(*)::int AS n
-            FROM deployment d JOIN service s ON s.id = d.service_id JOIN cluster c ON c.id = s.cluster_id
-           WHERE d.status = 'PRIMARY' AND d.rollout_state = 'IN_PROGRESS' GROUP BY 1`;
-        this.reset();
-        for (const r of rows) this.set({ cluster: r.cluster }, r.n);
-      },
-    });
-    new Gauge({
-      name: 'berth_container_instances',
-      help: 'Container instances that are not INACTIVE, by cluster and whether their agent is connected, from Postgres',
-      labelNames: ['cluster', 'agent_connected'],
-      registers: [this.registry],
-      async collect() {
-        const rows = await db.$queryRaw<{ cluster: string; connected: boolean; n: number }[]>`
-          SELECT c.name AS cluster, i.agent_connected AS connected, count(*)::int AS n
-            FROM container_instance i JOIN cluster c ON c.id = i.cluster_id
-           WHERE i.status <> 'INACTIVE' GROUP BY 1, 2`;
-        this.reset();
-        for (const r of rows) this.set({ cluster: r.cluster, agent_connected: String(r.connected) }, r.n);
+        for (const { n, ...labels } of counted) this.set(labels as unknown as Record<L, string>, n);
       },
     });
   }
