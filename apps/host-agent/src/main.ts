@@ -8,6 +8,7 @@ import type { ContainerRuntime, ContainerSessions } from './runtime/container-ru
 import { SessionServer } from './sessions.js';
 import { DockerRuntime } from './runtime/docker-runtime.js';
 import { HollowRuntime } from './runtime/hollow-runtime.js';
+import { TaskNetworkPool } from './network-pool.js';
 import { TaskEngine } from './task-engine.js';
 import { HostPolicy } from './host-policy.js';
 import { createRegistry, serveMetrics } from '@berth/metrics';
@@ -34,6 +35,8 @@ async function startAgent(
     credentials,
     new SessionServer(sessions, instanceId, logger),
   );
+  // One task network made ahead: a task's start does not wait for Docker to make one.
+  const networks = new TaskNetworkPool(runtime, instanceId, logger, 1);
   const engine = new TaskEngine(
     runtime,
     instanceId,
@@ -44,10 +47,12 @@ async function startAgent(
     Date.now,
     undefined,
     config.taskCleanupWaitSeconds * 1000,
+    networks,
   );
 
   // Adopt what runs before registering, so the control plane hears about it at once.
   await engine.adopt();
+  networks.start().catch((err: unknown) => logger.warn({ err }, 'could not list free task networks'));
   const unwatch = runtime.watch(instanceId, (id) => {
     engine
       .onContainerChange(id)

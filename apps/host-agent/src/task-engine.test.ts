@@ -52,6 +52,9 @@ class FakeRuntime implements ContainerRuntime {
   async ensureNetwork(name: string) {
     this.networks.add(name);
   }
+  async freeNetworks() {
+    return [];
+  }
   async ensureVolume(name: string, options: { labels: Record<string, string> }, create: boolean) {
     if (this.volumes.has(name)) return;
     if (!create)
@@ -307,6 +310,8 @@ it('stops and removes adopted containers of tasks that were replaced meanwhile',
   second.engine.applyDesiredState([]);
   await settle();
   expect(runtime.containers.size).toBe(0);
+  // Its network too: the new agent read which one from the containers' labels.
+  expect(runtime.networks.size).toBe(0);
 });
 
 it('finishes a launch that an agent crash interrupted, without creating twins', async () => {
@@ -445,14 +450,18 @@ describe('multi-container tasks', () => {
       }),
     );
     await waitUntil('both containers', () => runtime.created === 2);
-    expect(runtime.networks).toEqual(new Set(['berth-task-t1']));
+    // One network, which both containers join and carry as a label (for an agent that adopts them).
+    expect(runtime.networks.size).toBe(1);
+    const [network] = runtime.networks;
     const [first, second] = runtime.createdSpecs;
     expect(first).toMatchObject({
       name: 'berth-t1-web',
-      network: 'berth-task-t1',
+      network,
+      labels: expect.objectContaining({ 'berth.network': network }),
       alias: 'web',
       binds: ['berth-t1-scratch:/data', '/var/log/app:/logs:ro'],
     });
+    expect(second).toMatchObject({ network, alias: 'reader' });
     // volumesFrom waits for its source to exist.
     expect(second).toMatchObject({ name: 'berth-t1-reader', volumesFrom: ['berth-t1-web:ro'] });
     expect([...runtime.volumes.keys()]).toEqual(['berth-t1-scratch']);

@@ -16,6 +16,7 @@ import {
   type NetworkBinding,
 } from './runtime/container-runtime.js';
 import { judgeDependency } from './dependencies.js';
+import { TaskNetworkPool } from './network-pool.js';
 import {
   containerState,
   exitDecision,
@@ -71,6 +72,8 @@ interface LocalTask {
   pullStoppedAt?: number;
   /** The start trace: when this agent learned of the task, Docker's times, when it saw it RUNNING. */
   receivedAt?: number;
+  /** Its network (bridge mode), taken from the pool at launch or read back from its containers. */
+  network?: string;
   containersCreatedAt?: number;
   containersStartedAt?: number;
   runningAt?: number;
@@ -92,7 +95,10 @@ export class TaskEngine {
    * logs) until `removeAt`. Rebuilt after a restart: adoption finds the containers again, and the
    * wait counts from when Docker says they exited.
    */
-  private readonly retained = new Map<string, { runtimeIds: string[]; removeAt: number }>();
+  private readonly retained = new Map<
+    string,
+    { runtimeIds: string[]; network: string | undefined; removeAt: number }
+  >();
 
   constructor(
     private readonly runtime: ContainerRuntime,
@@ -105,6 +111,7 @@ export class TaskEngine {
     private readonly pollMs = 250,
     /** How long a stopped task's containers stay on the host after it stopped (--task-cleanup-wait). */
     private readonly cleanupWaitMs = 0,
+    private readonly networks = new TaskNetworkPool(runtime, instanceId, logger, 0),
   ) {}
 
   /** Rebuilds known tasks from the labelled containers on this host (after an agent restart). */
@@ -231,9 +238,9 @@ export class TaskEngine {
   /** Level-triggered safety net for missed events: look at every container again. */
   async resync(): Promise<void> {
     for (const runtimeId of [...this.byRuntimeId.keys()]) await this.onContainerChange(runtimeId);
-    for (const [taskId, { runtimeIds, removeAt }] of this.retained) {
+    for (const [taskId, { runtimeIds, network, removeAt }] of this.retained) {
       if (removeAt > this.now()) continue;
-      await this.removeContainers(taskId, runtimeIds);
+      await this.removeContainers(taskId, runtimeIds, network);
       this.retained.delete(taskId);
     }
   }
@@ -277,7 +284,7 @@ export class TaskEngine {
     }
     // The task's network and volumes are made while its images are checked (or pulled): neither
     // waits for the other.
-    const prepared = this.prepareTask(spec).catch((err: unknown) => {
+    const prepared = this.prepareTask(task, spec).catch((err: unknown) => {
       this.failLaunch(task, null, reasonOf(err));
     });
     await Promise.all(spec.containers.map((c) => this.launchContainer(task, c, prepared)));
@@ -286,9 +293,9 @@ export class TaskEngine {
   }
 
   /** The task's own network and its Docker volumes, before any container needs them. */
-  private async prepareTask(spec: TaskSpec): Promise<void> {
+  private async prepareTask(task: LocalTask, spec: TaskSpec): Promise<void> {
     const labels = { [LABELS.taskId]: spec.taskId, [LABELS.instance]: this.instanceId };
-    if (networkModeOf(spec) === 'bridge') await this.runtime.ensureNetwork(networkName(spec.taskId), labels);
+    if (networkModeOf(spec) === 'bridge') task.network ??= await this.networks.take();
     for (const v of spec.volumes) {
       if (v.type !== 'docker') continue;
       const options = { driver: v.driver || 'local', driverOpts: v.driverOpts };
@@ -320,7 +327,7 @@ export class TaskEngine {
       if (task.wantStop) return;
       await this.waitForDependencies(task, c);
       if (task.wantStop) return;
-      const o = await this.runtime.createAndStart(this.createSpec(spec, c));
+      const o = await this.runtime.createAndStart(this.createSpec(task, spec, c));
       const now = this.now();
       Object.assign(local, { started: true, startedAt: now });
       task.containersCreatedAt = Math.max(task.containersCreatedAt ?? 0, o.createdAtMs ?? now);
@@ -446,7 +453,7 @@ export class TaskEngine {
         stoppedAt = Math.max(stoppedAt, (await this.runtime.finishedAt(id)) ?? this.now());
       const removeAt = (stoppedAt || this.now()) + this.cleanupWaitMs;
       if (removeAt > this.now()) {
-        this.retained.set(task.id, { runtimeIds, removeAt });
+        this.retained.set(task.id, { runtimeIds, network: task.network, removeAt });
         this.logger.info(
           { task: task.id, removeAt: new Date(removeAt) },
           'task stopped; containers kept for their logs',
@@ -454,12 +461,13 @@ export class TaskEngine {
         return;
       }
     }
-    await this.removeContainers(task.id, runtimeIds);
+    await this.removeContainers(task.id, runtimeIds, task.network);
   }
 
-  private async removeContainers(taskId: string, runtimeIds: string[]): Promise<void> {
+  private async removeContainers(taskId: string, runtimeIds: string[], network?: string): Promise<void> {
     for (const id of runtimeIds) await this.runtime.remove(id);
-    await this.runtime.removeTaskResources(taskId, networkName(taskId));
+    // A task whose containers predate the network pool had a network named after it.
+    await this.runtime.removeTaskResources(taskId, network ?? `berth-task-${taskId}`);
     this.logger.info({ task: taskId }, 'task removed from host');
   }
 
@@ -468,6 +476,7 @@ export class TaskEngine {
     if (!c) return;
     c.runtimeId = o.runtimeId;
     this.byRuntimeId.set(o.runtimeId, { taskId: task.id, name: c.name });
+    task.network ??= o.labels[LABELS.network];
     if (o.bindings.length) c.bindings = o.bindings;
     c.health = o.health;
     if (o.exitCode !== null && !o.running) {
@@ -559,7 +568,7 @@ export class TaskEngine {
     this.report(report);
   }
 
-  private createSpec(spec: TaskSpec, c: ContainerSpec): CreateContainerSpec {
+  private createSpec(task: LocalTask, spec: TaskSpec, c: ContainerSpec): CreateContainerSpec {
     const volumes = new Map(spec.volumes.map((v) => [v.name, v]));
     const ro = (readOnly: boolean) => (readOnly ? ':ro' : '');
     const networkMode = networkModeOf(spec);
@@ -575,6 +584,7 @@ export class TaskEngine {
         [LABELS.containerName]: c.name,
         [LABELS.essential]: String(c.essential),
         [LABELS.dependsOn]: c.dependsOn.map((d) => d.containerName).join(','),
+        ...(task.network ? { [LABELS.network]: task.network } : {}),
       },
       command: c.command,
       entryPoint: c.entryPoint,
@@ -588,7 +598,7 @@ export class TaskEngine {
       init: c.initProcessEnabled,
       healthCheck: c.healthCheck,
       networkMode,
-      network: networkName(spec.taskId),
+      network: task.network ?? '',
       alias: c.name,
       binds: c.mountPoints.map((m) => {
         const v = volumes.get(m.sourceVolume);
@@ -623,7 +633,6 @@ export const containerName = (taskId: string, name: string) => `berth-${taskId}-
 // An empty mode (a gateway that predates network modes) is bridge, as in ECS.
 const networkModeOf = (spec: TaskSpec): CreateContainerSpec['networkMode'] =>
   spec.networkMode === 'host' || spec.networkMode === 'none' ? spec.networkMode : 'bridge';
-const networkName = (taskId: string) => `berth-task-${taskId}`;
 const taskVolumeName = (taskId: string, volume: string) => `berth-${taskId}-${volume}`;
 
 const newContainer = (name: string): LocalContainer => ({

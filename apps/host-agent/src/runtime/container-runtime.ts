@@ -121,8 +121,10 @@ export interface ContainerRuntime {
   createAndStart(spec: CreateContainerSpec): Promise<ContainerObservation>;
   /** Starts an exited container again, in place (restartPolicy). */
   restart(runtimeId: string): Promise<ContainerObservation | null>;
-  /** Creates the task's own network unless it exists. */
+  /** Creates a task network unless it exists. */
   ensureNetwork(name: string, labels: Record<string, string>): Promise<void>;
+  /** This instance's pool networks (LABELS.networkPool) that no container has joined. */
+  freeNetworks(instanceId: string): Promise<string[]>;
   /**
    * Makes sure a Docker volume exists: creates it when `create` is set, otherwise a missing one is
    * a CannotCreateContainerError (a shared volume without autoprovision).
@@ -202,4 +204,8 @@ export const LABELS = {
   essential: 'berth.essential',
   /** Comma-separated names of the containers it depends on: the order an adopting agent stops in. */
   dependsOn: 'berth.depends-on',
+  /** On a container: the task network it joined (bridge mode), removed with the task. */
+  network: 'berth.network',
+  /** On a network: `true` when the agent's network pool made it ahead of a task. */
+  networkPool: 'berth.network-pool',
 } as const;

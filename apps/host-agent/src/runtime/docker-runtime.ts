@@ -332,6 +332,23 @@ export class DockerRuntime implements ContainerRuntime, ContainerSessions {
     );
   }
 
+  async freeNetworks(instanceId: string): Promise<string[]> {
+    const networks = await this.docker.listNetworks({
+      filters: { label: [`${LABELS.networkPool}=true`, `${LABELS.instance}=${instanceId}`] },
+    });
+    const free: string[] = [];
+    for (const n of networks) {
+      try {
+        // The list leaves out who joined a network; inspect says.
+        const info = await this.docker.getNetwork(n.Id).inspect();
+        if (Object.keys(info.Containers ?? {}).length === 0) free.push(info.Name);
+      } catch (e) {
+        if (statusOf(e) !== 404) throw e;
+      }
+    }
+    return free;
+  }
+
   async ensureVolume(name: string, options: VolumeOptions, create: boolean): Promise<void> {
     try {
       await this.docker.getVolume(name).inspect();

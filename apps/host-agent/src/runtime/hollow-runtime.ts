@@ -77,6 +77,9 @@ export class HollowRuntime implements ContainerRuntime {
 
   // Hollow tasks have no network or volumes to make.
   async ensureNetwork(): Promise<void> {}
+  async freeNetworks(): Promise<string[]> {
+    return [];
+  }
   async ensureVolume(): Promise<void> {}
   async removeTaskResources(): Promise<void> {}
 
