@@ -71,6 +71,7 @@ import { ServicesService } from './services/services.service.js';
 import { AgentsRepository } from './agents/agents.repository.js';
 import { KEY_RING, type KeyRing } from './crypto/key-ring.js';
 import { AccessKeysController } from './auth/access-keys.controller.js';
+import { WhoamiController } from './auth/whoami.controller.js';
 import { AccessKeysRepository } from './auth/access-keys.repository.js';
 import { AccessKeysService } from './auth/access-keys.service.js';
 import { Authenticator } from './auth/authenticator.js';
@@ -109,6 +110,7 @@ import { LogsController } from './sessions/logs.controller.js';
 import { ExecController } from './sessions/exec.controller.js';
 import { ExecService } from './sessions/exec.service.js';
 import { ExecSocket } from './sessions/exec.socket.js';
+import { consoleFiles } from './console/console-files.js';
 
 /** Closes the outside connections after everything else has stopped. */
 class Connections implements OnApplicationShutdown {
@@ -147,6 +149,7 @@ export class GatewayModule {
         SecretsController,
         SchedulesController,
         AccessKeysController,
+        WhoamiController,
         AuditController,
         JoinTokensController,
         TagsController,
@@ -299,6 +302,12 @@ export async function startGateway(
     );
   });
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
+  app.use('/console', (req: Request, res: Response, next: NextFunction) => {
+    // `/console` alone: relative asset paths resolve only under `/console/`.
+    if (req.originalUrl === '/console') res.redirect(301, '/console/');
+    else next();
+  });
+  app.use('/console', consoleFiles(config.BERTH_CONSOLE_DIR));
   app.enableShutdownHooks();
   // Exec sessions' WebSockets (GET /v1/exec-sessions/{id}) upgrade outside the controllers.
   app.get(ExecSocket).listen(app.getHttpServer());

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { commonEnv, loadConfig, millis, z } from '@berth/config';
 import { metricsEnv } from '@berth/metrics';
 import { KeyRing } from './crypto/key-ring.js';
@@ -6,6 +7,8 @@ export const gatewayEnv = {
   ...commonEnv,
   BERTH_HTTP_HOST: z.string().default('127.0.0.1'),
   BERTH_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** The web console's built files (apps/console/dist), served at /console/. */
+  BERTH_CONSOLE_DIR: z.string().default(fileURLToPath(new URL('../../console/dist', import.meta.url))),
   ...metricsEnv('api-gateway'),
   /**
    * How long the task stats samples that agents report are kept: the longest window a service's

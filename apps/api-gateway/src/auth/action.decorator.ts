@@ -8,6 +8,11 @@ export interface ActionOptions {
   /** A read-only route that needs no key (only `GET /healthz`). */
   public?: boolean;
   /**
+   * A read-only route that any valid key may call whatever its policies (only `GET /v1/whoami`:
+   * a key's own identity, which AWS's sts:GetCallerIdentity also answers without a permission).
+   */
+  anyKey?: boolean;
+  /**
    * The ECS protocol's one route: the action is `ecs:` + the X-Amz-Target's action and the
    * resources come from the body (ecs/ecs-input.ts), instead of from the route.
    */

@@ -72,6 +72,7 @@ export class AuthGuard implements CanActivate {
       const principal = await this.authenticate(req, meta);
       req.berth.principal = principal;
       if (found instanceof Error) throw found;
+      if (meta.anyKey) return true;
       for (const target of found) {
         const requests = [
           { action, ...target },
