@@ -1,0 +1,99 @@
+/**
+ * The console's client of the Berth REST API, on the origin that served it. The key lives in
+ * session storage (gone when the tab closes), is sent as `Authorization: Bearer`, and is never
+ * put in a URL.
+ */
+const TOKEN = 'berth.token';
+
+export const session = {
+  token: () => sessionStorage.getItem(TOKEN),
+  signIn: (token: string) => sessionStorage.setItem(TOKEN, token),
+  signOut: () => sessionStorage.removeItem(TOKEN),
+};
+
+/** An answer of the API other than 2xx, with its `error` and `message` as the API wrote them. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const headers = (body?: unknown): HeadersInit => ({
+  authorization: `Bearer ${session.token() ?? ''}`,
+  ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+});
+
+async function failure(res: Response): Promise<ApiError> {
+  const text = await res.text();
+  try {
+    const body = JSON.parse(text) as { error?: string; __type?: string; message?: string };
+    return new ApiError(res.status, body.error ?? body.__type ?? String(res.status), body.message ?? text);
+  } catch {
+    return new ApiError(res.status, String(res.status), text || res.statusText);
+  }
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(path, {
+    method,
+    headers: headers(body),
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw await failure(res);
+  return (await res.json()) as T;
+}
+
+export const get = <T>(path: string) => api<T>('GET', path);
+
+/** Reads a streamed answer (task logs) chunk by chunk until it ends or `signal` aborts. */
+export async function streamText(path: string, onText: (text: string) => void, signal: AbortSignal) {
+  const res = await fetch(path, { headers: headers(), signal });
+  if (!res.ok) throw await failure(res);
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    onText(value);
+  }
+}
+
+/**
+ * Follows a Server-Sent Events answer. EventSource cannot send an Authorization header, so this
+ * reads the stream with fetch and parses its `id:` and `data:` lines itself.
+ */
+export async function streamEvents(
+  path: string,
+  onEvent: (id: string, data: string) => void,
+  signal: AbortSignal,
+) {
+  let buffer = '';
+  let id = '';
+  let data: string[] = [];
+  await streamText(
+    path,
+    (text) => {
+      buffer += text;
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl).replace(/\r$/, '');
+        buffer = buffer.slice(nl + 1);
+        if (line === '') {
+          if (data.length) onEvent(id, data.join('\n'));
+          data = [];
+        } else if (line.startsWith('id:')) id = line.slice(3).trim();
+        else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+      }
+    },
+    signal,
+  );
+}
+
+export const enc = encodeURIComponent;
+/** The last part of an ARN: a task's or an instance's id, a service's name. */
+export const idOf = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
+/** `family:revision` of a task definition ARN. */
+export const tdOf = (arn: string) => arn.slice(arn.indexOf('task-definition/') + 16);
