@@ -6,6 +6,9 @@
 source "$(dirname "$0")/lib.sh"
 ensure_machine
 start_test_registry
+# The console's end-to-end test drives Debian's Chromium headless (playwright-core, no browser
+# download): only the tests need it, not up.sh.
+[ -x /usr/bin/chromium ] || apt_install chromium
 
 # Integration tests clone this migrated template database, one copy per test file.
 log "preparing the test template database"

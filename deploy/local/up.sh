@@ -173,6 +173,7 @@ else
   log "Berth is up: REST on $API (OpenAPI at $API/docs/json), $AGENTS agent(s); logs in .berth/logs"
 fi
 [ "$PROMETHEUS" = 0 ] || echo "Prometheus: http://127.0.0.1:9090 (every app's metrics; dashboard in deploy/grafana/berth.json)"
+echo "web console: $API/console/ (sign in with the administrator key: cat .berth/admin-token)"
 echo "administrator key: .berth/admin-token (send it as -H \"authorization: Bearer \$(cat .berth/admin-token)\")"
 echo "AWS CLI (ECS API on the same port): AWS_SHARED_CREDENTIALS_FILE=.berth/aws/credentials AWS_CONFIG_FILE=.berth/aws/config aws ecs --endpoint-url $API --profile berth list-clusters"
 if [ "$sample_up" = 1 ]; then

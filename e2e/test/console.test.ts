@@ -317,3 +317,44 @@ test('drain an instance from its page, and activate it again', async () => {
   await page.getByTestId('instance-status').getByText('ACTIVE').waitFor();
   await page.close();
 });
+
+test('1,000 tasks page in from the API as the table scrolls, with only the rows in view in the page', async () => {
+  // The API's answers for a cluster of 1,000 tasks, made up in the browser's network layer.
+  const page = await signedIn();
+  const requested: string[] = [];
+  await page.route(/\/v1\/clusters\/big\/tasks\?/, async (route) => {
+    const url = new URL(route.request().url());
+    const from = Number(url.searchParams.get('nextToken') ?? 0);
+    requested.push(String(from));
+    const tasks = Array.from({ length: 100 }, (_, i) => ({
+      taskArn: `arn:berth:ecs:local:000000000000:task/big/task-${String(from + i).padStart(4, '0')}`,
+      taskDefinitionArn: 'arn:berth:ecs:local:000000000000:task-definition/web:1',
+      lastStatus: 'RUNNING',
+      desiredStatus: 'RUNNING',
+      enableExecuteCommand: false,
+      cpu: '128',
+      memory: '32',
+      containers: [],
+      createdAt: new Date(0).toISOString(),
+    }));
+    await route.fulfill({
+      json: { tasks, nextToken: from + 100 < 1000 ? String(from + 100) : undefined },
+    });
+  });
+  await page.goto(`${consoleUrl}/clusters/big/tasks`);
+  await page.getByText('100+ tasks').waitFor();
+  const region = page.getByRole('region', { name: 'Tasks (scrollable)' });
+  await waitFor(
+    'every page to load as the table scrolls to its end',
+    async () => {
+      await region.evaluate((el) => (el.scrollTop = el.scrollHeight));
+      return (await page.getByText('1000 tasks', { exact: true }).count()) === 1 ? true : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
+  expect(requested).toEqual(['0', '100', '200', '300', '400', '500', '600', '700', '800', '900']);
+  await page.getByRole('link', { name: 'task-0999' }).waitFor();
+  expect(await region.locator('tbody tr').count()).toBeLessThan(60);
+  expect(await page.getByRole('link', { name: 'task-0000' }).count()).toBe(0);
+  await page.close();
+});
