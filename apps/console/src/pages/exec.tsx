@@ -28,6 +28,9 @@ export function ExecTerminal({ base, containers }: { base: string; containers: s
     term.loadAddon(fit);
     term.open(box.current);
     fit.fit();
+    // The terminal follows the window's size; onResize below tells the container's TTY.
+    const refit = () => fit.fit();
+    window.addEventListener('resize', refit);
     let ws: WebSocket | undefined;
     let closed = false;
     api<ExecAnswer>('POST', `${base}/exec`, { container, command, interactive: true, tty: true }).then(
@@ -62,6 +65,7 @@ export function ExecTerminal({ base, containers }: { base: string; containers: s
     );
     return () => {
       closed = true;
+      window.removeEventListener('resize', refit);
       ws?.close();
       term.dispose();
     };
