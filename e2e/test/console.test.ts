@@ -298,12 +298,25 @@ test('every page passes axe-core and reloads from its own URL', async () => {
   await page.close();
 });
 
-test('drain an instance from its page, and activate it again', async () => {
+test('drain an instance from its page, and activate it again; a refused action shows the API error as it is', async () => {
   const page = await signedIn();
-  const [instance] = await client.instances();
+  const instance = (await client.instances()).find((i) => i.runningTasksCount > 0);
   const id = idOf(instance!.containerInstanceArn);
   await page.goto(`${consoleUrl}/clusters/default/instances`);
   await page.getByRole('link', { name: id }).click();
+
+  // Deregistering an instance with tasks on it is refused: the dialog says what the API said.
+  const refused = await client.call<{ error: string; message: string }>(
+    'DELETE',
+    `/v1/clusters/default/container-instances/${id}`,
+  );
+  expect(refused.status).toBeGreaterThanOrEqual(400);
+  await page.getByRole('button', { name: 'Deregister' }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Deregister' }).click();
+  await expect(page.getByRole('alertdialog').getByRole('alert').textContent()).resolves.toBe(
+    `${refused.body.error}: ${refused.body.message}`,
+  );
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Cancel' }).click();
   await page.getByRole('button', { name: 'Drain' }).click();
   const dialog = page.getByRole('alertdialog');
   await dialog.getByText('No new task is placed here').waitFor();
@@ -356,5 +369,40 @@ test('1,000 tasks page in from the API as the table scrolls, with only the rows 
   await page.getByRole('link', { name: 'task-0999' }).waitFor();
   expect(await region.locator('tbody tr').count()).toBeLessThan(60);
   expect(await page.getByRole('link', { name: 'task-0000' }).count()).toBe(0);
+  await page.close();
+});
+
+test('register a revision from pasted describe-task-definition output, with the API warnings shown', async () => {
+  const page = await signedIn();
+  await page.goto(`${consoleUrl}/task-definitions/new`);
+  const pasted = {
+    taskDefinition: {
+      family: 'console-pasted',
+      containerDefinitions: [{ name: 'web', image: 'berth/busybox', cpu: 64, memory: 16 }],
+      revision: 7,
+      status: 'ACTIVE',
+    },
+    ResponseMetadata: { RequestId: 'r-1' },
+  };
+  const field = page.getByLabel('ECS task definition JSON (as RegisterTaskDefinition takes it)');
+  await field.fill('{"family": ');
+  await page.getByRole('button', { name: 'Register' }).click();
+  await expect(page.getByRole('alert').textContent()).resolves.toMatch(/^Not JSON: /);
+  await field.fill(JSON.stringify({ family: 'console-pasted' }));
+  await page.getByRole('button', { name: 'Register' }).click();
+  await expect(page.getByRole('alert').textContent()).resolves.toMatch(
+    /^ClientException: containerDefinitions|^InvalidParameterException: containerDefinitions/,
+  );
+  await field.fill(JSON.stringify(pasted, null, 2));
+  await page.getByRole('button', { name: 'Register' }).click();
+  await page.getByRole('link', { name: 'console-pasted:1' }).waitFor();
+  await page.getByText('beside taskDefinition, not part of a task definition; ignored').waitFor();
+  expect(await page.getByRole('list').filter({ hasText: 'ResponseMetadata' }).count()).toBe(1);
+  await page.getByRole('link', { name: 'console-pasted:1' }).click();
+  await page.getByRole('heading', { name: 'Task definition console-pasted' }).waitFor();
+  await page
+    .getByRole('region', { name: 'Task definition JSON' })
+    .getByText('"family": "console-pasted"')
+    .waitFor();
   await page.close();
 });

@@ -192,15 +192,11 @@ export function RegisterTaskDefinitionPage() {
       } catch (e) {
         throw new Error(`Not JSON: ${(e as Error).message}`, { cause: e });
       }
-      // `aws ecs describe-task-definition` output wraps the definition: take what is inside.
-      const input =
-        parsed && typeof parsed === 'object' && 'taskDefinition' in parsed
-          ? (parsed as { taskDefinition: unknown }).taskDefinition
-          : parsed;
+      // As pasted: the API itself reads describe-task-definition output (wrapped, with tags).
       return api<{ taskDefinition: TaskDefinition; warnings?: { field: string; message: string }[] }>(
         'POST',
         '/v1/task-definitions',
-        input,
+        parsed,
       );
     },
     onSuccess: () => client.invalidateQueries({ queryKey: ['task-definitions'] }),
