@@ -294,7 +294,22 @@ test('every page passes axe-core and reloads from its own URL', async () => {
   );
   await check(page, '/task-definitions/new', 'Register a task definition');
   await check(page, '/audit', 'Audit log', 'audit');
-  await check(page, '/load-balancers', 'Load balancers');
+  const tg = await client.call<{ targetGroupArn: string }>('POST', '/v1/target-groups', {
+    name: 'console-tg',
+    protocol: 'HTTP',
+  });
+  expect(tg.status).toBe(200);
+  const lb = await client.call('POST', '/v1/load-balancers', {
+    name: 'console-lb',
+    listeners: [{ port: 18080, protocol: 'HTTP', defaultTargetGroupArn: tg.body.targetGroupArn }],
+  });
+  expect(lb.status).toBe(200);
+  const targets = await client.call('POST', '/v1/target-groups/console-tg/targets', {
+    targets: [{ id: '127.0.0.5', port: 8000 }],
+  });
+  expect(targets.status).toBe(200);
+  await check(page, '/load-balancers?targetGroup=console-tg', 'Load balancers', 'load-balancers');
+  await page.getByRole('cell', { name: '127.0.0.5:8000' }).waitFor();
   await page.close();
 });
 
