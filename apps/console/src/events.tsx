@@ -1,6 +1,7 @@
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { enc, streamEvents } from './api';
+import { touched } from './invalidation';
 import type { BerthEvent } from './types';
 
 const KEEP = 200;
@@ -20,12 +21,10 @@ export function ClusterEvents({ cluster, children }: { cluster: string; children
   useEffect(() => {
     const abort = new AbortController();
     let last = '';
-    let dirty = false;
+    const stale = new Map<string, readonly string[]>();
     const flush = setInterval(() => {
-      if (!dirty) return;
-      dirty = false;
-      void client.invalidateQueries({ queryKey: ['c', cluster] });
-      void client.invalidateQueries({ queryKey: ['clusters'] });
+      for (const key of stale.values()) void client.invalidateQueries({ queryKey: key });
+      stale.clear();
     }, 1000);
     const follow = async () => {
       while (!abort.signal.aborted) {
@@ -35,7 +34,7 @@ export function ClusterEvents({ cluster, children }: { cluster: string; children
             (id, data) => {
               last = id;
               const event = JSON.parse(data) as BerthEvent;
-              dirty = true;
+              for (const key of touched(cluster, event)) stale.set(key.join('\u0000'), key);
               setEvents((list) => [event, ...list].slice(0, KEEP));
             },
             abort.signal,
