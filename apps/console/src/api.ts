@@ -49,6 +49,21 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
 
 export const get = <T>(path: string) => api<T>('GET', path);
 
+/** Every page of a list (`maxResults=100`, following `nextToken`): for lists a page sums over. */
+export async function getAll<K extends string, T>(path: string, field: K): Promise<Record<K, T[]>> {
+  const items: T[] = [];
+  let token: string | undefined;
+  do {
+    const sep = path.includes('?') ? '&' : '?';
+    const page = await get<Record<K, T[]> & { nextToken?: string }>(
+      `${path}${sep}maxResults=100${token ? `&nextToken=${encodeURIComponent(token)}` : ''}`,
+    );
+    items.push(...page[field]);
+    token = page.nextToken;
+  } while (token);
+  return { [field]: items } as Record<K, T[]>;
+}
+
 /** Reads a streamed answer (task logs) chunk by chunk until it ends or `signal` aborts. */
 export async function streamText(path: string, onText: (text: string) => void, signal: AbortSignal) {
   const res = await fetch(path, { headers: headers(), signal });

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
-import { enc, get, tdOf } from '../api';
+import { enc, get, getAll, tdOf } from '../api';
 import { useAllowed } from '../auth';
 import type { Cluster, Instance, Resource, Service } from '../types';
 import { Bar, ErrorMessage, Loading, Status } from '../ui';
@@ -72,13 +72,14 @@ export function ClusterPage() {
   const instances = useQuery({
     queryKey: ['c', cluster, 'instances', 'all'],
     queryFn: () =>
-      get<{ containerInstances: Instance[] }>(
-        `/v1/clusters/${enc(cluster)}/container-instances?maxResults=100`,
+      getAll<'containerInstances', Instance>(
+        `/v1/clusters/${enc(cluster)}/container-instances`,
+        'containerInstances',
       ),
   });
   const services = useQuery({
     queryKey: ['c', cluster, 'services'],
-    queryFn: () => get<{ services: Service[] }>(`/v1/clusters/${enc(cluster)}/services?maxResults=100`),
+    queryFn: () => getAll<'services', Service>(`/v1/clusters/${enc(cluster)}/services`, 'services'),
   });
   return (
     <>

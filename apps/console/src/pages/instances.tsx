@@ -1,7 +1,7 @@
 import { useCallback, useMemo } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate, useParams } from 'react-router';
-import { api, enc, get, idOf } from '../api';
+import { api, enc, get, getAll, idOf } from '../api';
 import { useAllowed } from '../auth';
 import type { Instance, Resource } from '../types';
 import { ConfirmButton, ErrorMessage, Loading, Status, time, VirtualTable } from '../ui';
@@ -15,8 +15,9 @@ export function InstancesPage() {
   const q = useQuery({
     queryKey: ['c', cluster, 'instances', 'all'],
     queryFn: () =>
-      get<{ containerInstances: Instance[] }>(
-        `/v1/clusters/${enc(cluster)}/container-instances?maxResults=100`,
+      getAll<'containerInstances', Instance>(
+        `/v1/clusters/${enc(cluster)}/container-instances`,
+        'containerInstances',
       ),
   });
   return (

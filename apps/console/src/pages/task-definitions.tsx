@@ -1,16 +1,14 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useParams, useSearchParams } from 'react-router';
-import { api, enc, get } from '../api';
+import { api, enc, getAll } from '../api';
 import { useAllowed } from '../auth';
 import { canonicalJson, diffLines } from '../diff';
 import type { TaskDefinition } from '../types';
 import { ConfirmButton, ErrorMessage, Loading, Status, time } from '../ui';
 
 const list = (query: string) =>
-  get<{ taskDefinitions: TaskDefinition[]; nextToken?: string }>(
-    `/v1/task-definitions?maxResults=100&${query}`,
-  );
+  getAll<'taskDefinitions', TaskDefinition>(`/v1/task-definitions?${query}`, 'taskDefinitions');
 
 /** What makes a revision: the stored fields without its identity and times. */
 const body = (td: TaskDefinition) => {
@@ -64,7 +62,6 @@ export function TaskDefinitionsPage() {
           ))}
         </tbody>
       </table>
-      {q.data?.nextToken && <p>Showing the first 100 revisions.</p>}
     </>
   );
 }
