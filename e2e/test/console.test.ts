@@ -313,12 +313,32 @@ test('every page passes axe-core and reloads from its own URL', async () => {
   await page.close();
 });
 
-test('drain an instance from its page, and activate it again; a refused action shows the API error as it is', async () => {
+test('drain an instance from its page by keyboard and mouse, and activate it again; a refused action shows the API error as it is', async () => {
   const page = await signedIn();
   const instance = (await client.instances()).find((i) => i.runningTasksCount > 0);
   const id = idOf(instance!.containerInstanceArn);
   await page.goto(`${consoleUrl}/clusters/default/instances`);
   await page.getByRole('link', { name: id }).click();
+
+  // By keyboard, from a fresh load: the skip link first, then Tab to Drain; Escape closes its
+  // dialog and gives the focus back.
+  await page.reload();
+  await page.getByRole('button', { name: 'Drain' }).waitFor();
+  const focused = () =>
+    page.evaluate(
+      () =>
+        (globalThis as unknown as { document: { activeElement: { textContent: string } } }).document
+          .activeElement.textContent,
+    );
+  await page.keyboard.press('Tab');
+  expect(await focused()).toBe('Skip to content');
+  for (let i = 0; i < 40 && (await focused()) !== 'Drain'; i++) await page.keyboard.press('Tab');
+  expect(await focused()).toBe('Drain');
+  await page.keyboard.press('Enter');
+  await page.getByRole('alertdialog').waitFor();
+  await page.keyboard.press('Escape');
+  await page.getByRole('alertdialog').waitFor({ state: 'detached' });
+  expect(await focused()).toBe('Drain');
 
   // Deregistering an instance with tasks on it is refused: the dialog says what the API said.
   const refused = await client.call<{ error: string; message: string }>(
