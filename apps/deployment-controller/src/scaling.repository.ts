@@ -1,5 +1,13 @@
-import { readServiceSamples, setServiceDesiredCount, type PrismaClient } from '@berth/db';
-import { readStoredPolicies, type ScalingDecision } from '@berth/domain';
+import { readServiceSamples, setServiceDesiredCount, type Prisma, type PrismaClient } from '@berth/db';
+import {
+  readStoredFirings,
+  readStoredPolicies,
+  readStoredScheduledActions,
+  storedFirings,
+  type CapacityChange,
+  type DueFiring,
+  type ScalingDecision,
+} from '@berth/domain';
 import type { ScalingStore, ScalingTarget } from './stores.js';
 
 /** The autoscaler's door to Postgres: scalings, the samples they read, and the scalings applied. */
@@ -41,6 +49,8 @@ export class ScalingRepository implements ScalingStore {
       policies: readStoredPolicies(scaling.policies, serviceId),
       lastScaleOutAt: scaling.lastScaleOutAt,
       lastScaleInAt: scaling.lastScaleInAt,
+      scheduledActions: readStoredScheduledActions(scaling.scheduledActions, serviceId),
+      scheduledActionsFired: readStoredFirings(scaling.scheduledActionsFired, serviceId),
       updatedAt: scaling.updatedAt,
       deploymentInProgress: scaling.service.deployments.some((d) => d.rolloutState === 'IN_PROGRESS'),
       tasks,
@@ -63,6 +73,39 @@ export class ScalingRepository implements ScalingStore {
       if (count === 0) return false;
       await setServiceDesiredCount(tx, seen.serviceId, decision.desiredCount);
       await tx.serviceEvent.create({ data: { serviceId: seen.serviceId, message: decision.message } });
+      return true;
+    });
+  }
+
+  async applyScheduled(
+    seen: ScalingTarget,
+    due: readonly DueFiring[],
+    change: CapacityChange,
+  ): Promise<boolean> {
+    const fired = { ...seen.scheduledActionsFired };
+    for (const d of due) fired[d.action.scheduledActionName] = d.firingAt;
+    return this.db.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT id FROM service WHERE id = ${seen.serviceId}::uuid FOR UPDATE`;
+      // The lease: only the controller that still sees the row (and the firings) as read wins.
+      const { count } = await tx.serviceScaling.updateMany({
+        where: {
+          serviceId: seen.serviceId,
+          updatedAt: seen.updatedAt,
+          scheduledActionsFired: { equals: storedFirings(seen.scheduledActionsFired) },
+          service: { status: 'ACTIVE', desiredCount: seen.desiredCount },
+        },
+        data: {
+          minCapacity: change.minCapacity,
+          maxCapacity: change.maxCapacity,
+          scheduledActionsFired: storedFirings(fired) as Prisma.InputJsonValue,
+        },
+      });
+      if (count === 0) return false;
+      if (change.desiredCount !== seen.desiredCount)
+        await setServiceDesiredCount(tx, seen.serviceId, change.desiredCount);
+      await tx.serviceEvent.createMany({
+        data: change.messages.map((message) => ({ serviceId: seen.serviceId, message })),
+      });
       return true;
     });
   }

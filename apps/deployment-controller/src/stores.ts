@@ -2,7 +2,11 @@ import type {
   DaemonInstanceView,
   DeploymentView,
   InstanceLivenessRow,
+  CapacityChange,
+  DueFiring,
   ScalingDecision,
+  ScheduledAction,
+  ScheduledFirings,
   ServiceAction,
   ServiceSpec,
   ServiceTaskView,
@@ -135,6 +139,9 @@ export interface ScalingTarget {
   policies: TargetTrackingPolicy[];
   lastScaleOutAt: Date | null;
   lastScaleInAt: Date | null;
+  scheduledActions: ScheduledAction[];
+  /** The last firing each scheduled action applied. */
+  scheduledActionsFired: ScheduledFirings;
   /** When the scaling was last written (by the API or a scaling): the version `scale` checks. */
   updatedAt: Date;
   /** The PRIMARY deployment is IN_PROGRESS. */
@@ -157,4 +164,11 @@ export interface ScalingStore {
    * UpdateService sets it, and the service event. Returns whether this call applied it.
    */
   scale(seen: ScalingTarget, decision: ScalingDecision): Promise<boolean>;
+  /**
+   * Applies due scheduled action firings decided on `seen`, with the same guard and lock as
+   * `scale`: the new bounds, the firings recorded as the last of each action (what decides that
+   * they are not due again), the desiredCount if it moved, one service event per firing. Returns
+   * whether this call applied them: of two controllers, one does, and the firing is applied once.
+   */
+  applyScheduled(seen: ScalingTarget, due: readonly DueFiring[], change: CapacityChange): Promise<boolean>;
 }

@@ -171,3 +171,53 @@ it('leaves a service alone once its scaling is deleted, or while it is deleted',
   await stampede(service.id);
   expect((await serviceOf(service.id)).desiredCount).toBe(1);
 });
+
+it('applies a scheduled action once per firing with two controllers, and again at its next firing', async () => {
+  const { service } = await seed('scheduled', 1, 0);
+  const [{ t }] = await prismaA.$queryRaw<[{ t: Date }]>`SELECT now() - interval '1 second' AS t`;
+  await prismaA.serviceScaling.update({
+    where: { serviceId: service.id },
+    data: {
+      scheduledActions: [
+        {
+          scheduledActionName: 'busy-hours',
+          schedule: 'rate(1 minute)',
+          timezone: 'UTC',
+          startTime: null,
+          endTime: null,
+          scalableTargetAction: { minCapacity: 2, maxCapacity: 5 },
+          creationTime: t.toISOString(),
+        },
+      ],
+    },
+  });
+  await stampede(service.id);
+  let s = await serviceOf(service.id);
+  expect(s.desiredCount).toBe(2);
+  expect(s.deployments[0]!.desiredCount).toBe(2);
+  expect([s.scaling!.minCapacity, s.scaling!.maxCapacity]).toEqual([2, 5]);
+  expect(s.scaling!.scheduledActionsFired).toEqual({ 'busy-hours': t.toISOString() });
+  expect(s.events.map((e) => e.message)).toEqual([
+    '(service scheduled) scheduled action busy-hours set capacity min 2 max 5: scaled out from 1 to 2 tasks',
+  ]);
+
+  // Not due again within the minute, however often the controllers look.
+  await stampede(service.id);
+  expect((await serviceOf(service.id)).events).toHaveLength(1);
+
+  // A minute later it is: a user had moved the bounds meanwhile, and the firing sets them again.
+  await prismaA.serviceScaling.update({
+    where: { serviceId: service.id },
+    data: {
+      minCapacity: 1,
+      maxCapacity: 1,
+      scheduledActionsFired: { 'busy-hours': new Date(t.getTime() - 60_000).toISOString() },
+    },
+  });
+  await prismaA.service.update({ where: { id: service.id }, data: { desiredCount: 1 } });
+  await stampede(service.id);
+  s = await serviceOf(service.id);
+  expect(s.desiredCount).toBe(2);
+  expect(s.scaling!.scheduledActionsFired).toEqual({ 'busy-hours': t.toISOString() });
+  expect(s.events.map((e) => e.message)).toHaveLength(2);
+});

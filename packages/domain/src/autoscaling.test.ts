@@ -37,11 +37,17 @@ describe('validateScalingConfiguration', () => {
           disableScaleIn: false,
         },
       ],
+      scheduledActions: [],
     });
   });
 
   const cpu = { predefinedMetric: 'ECSServiceAverageCPUUtilization', targetValue: 50 };
-  it.each([
+  const night = {
+    scheduledActionName: 'night',
+    schedule: 'cron(0 22 * * ? *)',
+    scalableTargetAction: { minCapacity: 0, maxCapacity: 1 },
+  };
+  it.each<[unknown, Parameters<typeof validateScalingConfiguration>[1], string, RegExp]>([
     [{ minCapacity: 3, maxCapacity: 1 }, replica, 'minCapacity', /greater than maxCapacity 1/],
     [{ minCapacity: -1, maxCapacity: 1 }, replica, 'minCapacity', /from 0 to 10000/],
     [{ minCapacity: 1 }, replica, 'maxCapacity', /from 0 to 10000/],
@@ -95,11 +101,52 @@ describe('validateScalingConfiguration', () => {
       'targetTrackingPolicies[0].scaleInCooldown',
       /integer number of seconds/,
     ],
-    [
-      { minCapacity: 1, maxCapacity: 2, scheduledActions: [{ schedule: 'rate(1 hour)' }] },
+    ...(
+      [
+        [
+          { schedule: 'rate(1 hour)', scalableTargetAction: { minCapacity: 1 } },
+          'scheduledActionName',
+          /is required/,
+        ],
+        [{ ...night, scheduledActionName: 'a/b' }, 'scheduledActionName', /without : \/ \|/],
+        [{ ...night, schedule: 'cron(0 22 * * ?)' }, 'schedule', /cron\(\) takes 6 fields/],
+        [{ ...night, schedule: 'every hour' }, 'schedule', /must be rate\(value unit\)/],
+        [{ ...night, timezone: 'Mars/Olympus' }, 'timezone', /IANA time zone/],
+        [{ ...night, startTime: 'tomorrow' }, 'startTime', /ISO 8601/],
+        [
+          { ...night, startTime: '2026-12-02T00:00:00Z', endTime: '2026-12-01T00:00:00Z' },
+          'endTime',
+          /after startTime/,
+        ],
+        [{ ...night, scalableTargetAction: {} }, 'scalableTargetAction', /minCapacity, maxCapacity or both/],
+        [{ ...night, scalableTargetAction: undefined }, 'scalableTargetAction', /is required/],
+        [
+          { ...night, scalableTargetAction: { minCapacity: 1, desired: 2 } },
+          'scalableTargetAction',
+          /unknown field desired/,
+        ],
+        [
+          { ...night, scalableTargetAction: { minCapacity: 3, maxCapacity: 2 } },
+          'scalableTargetAction.minCapacity',
+          /3 is greater than maxCapacity 2/,
+        ],
+        [
+          { ...night, scalableTargetAction: { maxCapacity: 10001 } },
+          'scalableTargetAction.maxCapacity',
+          /0 to 10000/,
+        ],
+      ] as const
+    ).map(([action, field, message]): [unknown, typeof replica, string, RegExp] => [
+      { minCapacity: 1, maxCapacity: 2, scheduledActions: [action] },
       replica,
-      'scheduledActions',
-      /not supported yet/,
+      `scheduledActions[0]${field ? `.${field}` : ''}`,
+      message,
+    ]),
+    [
+      { minCapacity: 1, maxCapacity: 2, scheduledActions: [night, night] },
+      replica,
+      'scheduledActions[1].scheduledActionName',
+      /must be unique/,
     ],
     [{ minCapacity: 1, maxCapacity: 2, min: 1 }, replica, '', /unknown field min/],
     [

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidParameterError } from './errors.js';
+import { checkScheduledActions, type ScheduledActionInput } from './scaling-schedule.js';
 import { readStoredList, StoredDataError } from './stored.js';
 import { serviceUtilization, type TaskReservation, type TaskSample } from './task-stats.js';
 import { parseOrThrow } from './validation.js';
@@ -36,6 +37,7 @@ export interface ScalingConfiguration {
   minCapacity: number;
   maxCapacity: number;
   targetTrackingPolicies: TargetTrackingPolicy[];
+  scheduledActions: ScheduledActionInput[];
 }
 
 /** Application Auto Scaling's default cooldowns for an ECS service. */
@@ -43,6 +45,8 @@ export const DEFAULT_SCALE_COOLDOWN_SECONDS = 300;
 const MAX_CAPACITY = 10_000;
 const MAX_COOLDOWN_SECONDS = 86_400;
 const MAX_POLICIES = 10;
+/** Application Auto Scaling's quota of scheduled actions per scalable target. */
+const MAX_SCHEDULED_ACTIONS = 200;
 
 const capacity = z
   .int({ error: `must be an integer from 0 to ${MAX_CAPACITY}` })
@@ -81,6 +85,39 @@ const policySchema = z.strictObject(
   objectError,
 );
 
+const isoTime = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 date and time such as 2026-12-01T08:00:00Z' })
+  .transform((t) => new Date(t));
+
+/** AAS's rule for scheduled action names: no control characters, no `:` `/` `|`, no edge spaces. */
+// eslint-disable-next-line no-control-regex -- the rule is about control characters
+const SCHEDULED_ACTION_NAME = /^(?! )(?!.* $)[^\x00-\x1f\x7f-\x9f:/|]{1,256}$/;
+
+const scheduledActionSchema = z.strictObject(
+  {
+    scheduledActionName: z
+      .string({ error: 'is required: 1-256 characters without : / | or control characters' })
+      .regex(SCHEDULED_ACTION_NAME, {
+        error:
+          'must be 1-256 characters without : / | or control characters, and no leading or trailing space',
+      }),
+    schedule: z.string({ error: 'is required: rate(...), cron(...) or at(...)' }),
+    timezone: z.string({ error: 'must be an IANA time zone name' }).default('UTC'),
+    startTime: isoTime.optional(),
+    endTime: isoTime.optional(),
+    scalableTargetAction: z.strictObject(
+      { minCapacity: capacity.optional(), maxCapacity: capacity.optional() },
+      {
+        error: (issue: { code?: string; keys?: string[] }) =>
+          issue.code === 'unrecognized_keys'
+            ? `unknown field ${issue.keys?.join(', ')}`
+            : 'is required: {minCapacity, maxCapacity}, one or both',
+      },
+    ),
+  },
+  objectError,
+);
+
 export const putScalingSchema = z.strictObject(
   {
     minCapacity: capacity,
@@ -89,7 +126,10 @@ export const putScalingSchema = z.strictObject(
       .array(policySchema, { error: 'must be an array' })
       .max(MAX_POLICIES, { error: `must hold at most ${MAX_POLICIES} policies` })
       .default([]),
-    scheduledActions: z.array(z.unknown(), { error: 'must be an array' }).optional(),
+    scheduledActions: z
+      .array(scheduledActionSchema, { error: 'must be an array' })
+      .max(MAX_SCHEDULED_ACTIONS, { error: `must hold at most ${MAX_SCHEDULED_ACTIONS} scheduled actions` })
+      .default([]),
   },
   objectError,
 );
@@ -113,11 +153,6 @@ export function validateScalingConfiguration(
       `minCapacity: ${input.minCapacity} is greater than maxCapacity ${input.maxCapacity}`,
       'minCapacity',
     );
-  if (input.scheduledActions?.length)
-    throw new InvalidParameterError(
-      'scheduledActions: scheduled actions are not supported yet; leave the list out or empty',
-      'scheduledActions',
-    );
   const names = new Set<string>();
   const policies = input.targetTrackingPolicies.map((p, i): TargetTrackingPolicy => {
     const field = `targetTrackingPolicies[${i}]`;
@@ -137,7 +172,19 @@ export function validateScalingConfiguration(
     names.add(policyName);
     return { ...p, policyName, predefinedMetric: p.predefinedMetric };
   });
-  return { minCapacity: input.minCapacity, maxCapacity: input.maxCapacity, targetTrackingPolicies: policies };
+  const scheduledActions = checkScheduledActions(
+    input.scheduledActions.map((a) => ({
+      ...a,
+      startTime: a.startTime ?? null,
+      endTime: a.endTime ?? null,
+    })),
+  );
+  return {
+    minCapacity: input.minCapacity,
+    maxCapacity: input.maxCapacity,
+    targetTrackingPolicies: policies,
+    scheduledActions,
+  };
 }
 
 const storedPolicy = z.object({
