@@ -84,7 +84,7 @@ it.each([
   [{ minCapacity: 3, maxCapacity: 1 }, 'minCapacity: 3 is greater than maxCapacity 1'],
   [
     { minCapacity: 1, maxCapacity: 3, targetTrackingPolicies: [{ ...cpu50, targetValue: 0 }] },
-    'targetTrackingPolicies[0].targetValue: must be a number greater than 0 and at most 100 (percent)',
+    'targetTrackingPolicies[0].targetValue: must be a number greater than 0',
   ],
   [
     { minCapacity: 1, maxCapacity: 3, targetTrackingPolicies: [{ ...cpu50, predefinedMetric: 'Disk' }] },

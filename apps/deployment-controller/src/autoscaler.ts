@@ -49,7 +49,7 @@ export class Autoscaler {
     }
     const decision = decideScaling({
       ...seen,
-      readings: scalingReadings(seen.tasks, seen.now, this.windows),
+      readings: scalingReadings(seen.tasks, seen.now, this.windows, seen.requests),
     });
     if (!decision || !(await this.scaling.scale(seen, decision))) return;
     this.logger.info({ service: seen.serviceName, desiredCount: decision.desiredCount }, decision.message);

@@ -6,7 +6,9 @@ import {
   storedFirings,
   type CapacityChange,
   type DueFiring,
+  type RequestSample,
   type ScalingDecision,
+  type TargetGroupRequests,
 } from '@berth/domain';
 import type { ScalingStore, ScalingTarget } from './stores.js';
 
@@ -40,13 +42,17 @@ export class ScalingRepository implements ScalingStore {
     if (!scaling || scaling.service.status !== 'ACTIVE' || scaling.service.schedulingStrategy !== 'REPLICA')
       return null;
     const { now, tasks } = await readServiceSamples(this.db, serviceId, windowSeconds);
+    const policies = readStoredPolicies(scaling.policies, serviceId);
+    const requests = policies.some((p) => p.predefinedMetric === 'ALBRequestCountPerTarget')
+      ? await this.requests(serviceId, windowSeconds)
+      : { counters: [], targets: 0 };
     return {
       serviceId,
       serviceName: scaling.service.name,
       desiredCount: scaling.service.desiredCount,
       minCapacity: scaling.minCapacity,
       maxCapacity: scaling.maxCapacity,
-      policies: readStoredPolicies(scaling.policies, serviceId),
+      policies,
       lastScaleOutAt: scaling.lastScaleOutAt,
       lastScaleInAt: scaling.lastScaleInAt,
       scheduledActions: readStoredScheduledActions(scaling.scheduledActions, serviceId),
@@ -54,8 +60,36 @@ export class ScalingRepository implements ScalingStore {
       updatedAt: scaling.updatedAt,
       deploymentInProgress: scaling.service.deployments.some((d) => d.rolloutState === 'IN_PROGRESS'),
       tasks,
+      requests,
       now,
     };
+  }
+
+  /**
+   * The cumulative request counts the load-balancer apps sampled for the service's target groups
+   * in the window, one series per (group, reporter), and the groups' targets not draining.
+   */
+  private async requests(serviceId: string, windowSeconds: number): Promise<TargetGroupRequests> {
+    const rows = await this.db.$queryRaw<
+      { target_group_id: string; reporter: string; sampled_at: Date; requests: bigint }[]
+    >`
+      SELECT s.target_group_id, s.reporter, s.sampled_at, s.requests
+        FROM target_group_request_sample s
+       WHERE s.target_group_id IN (SELECT target_group_id FROM service_load_balancer WHERE service_id = ${serviceId}::uuid)
+         AND s.sampled_at > now() AT TIME ZONE 'UTC' - ${windowSeconds} * interval '1 second'
+       ORDER BY s.target_group_id, s.reporter, s.sampled_at`;
+    const counters = new Map<string, RequestSample[]>();
+    for (const r of rows) {
+      const key = `${r.target_group_id}/${r.reporter}`;
+      counters.set(key, [
+        ...(counters.get(key) ?? []),
+        { sampledAt: r.sampled_at, requests: Number(r.requests) },
+      ]);
+    }
+    const targets = await this.db.target.count({
+      where: { drainingSince: null, targetGroup: { serviceBindings: { some: { serviceId } } } },
+    });
+    return { counters: [...counters.values()], targets };
   }
 
   async scale(seen: ScalingTarget, decision: ScalingDecision): Promise<boolean> {

@@ -13,6 +13,7 @@ import type {
   StopDecision,
   TargetTrackingPolicy,
   TaskReservation,
+  TargetGroupRequests,
   TaskSample,
   TaskView,
 } from '@berth/domain';
@@ -148,6 +149,11 @@ export interface ScalingTarget {
   deploymentInProgress: boolean;
   /** The service's RUNNING tasks, each with its samples of the window read. */
   tasks: (TaskReservation & { samples: TaskSample[] })[];
+  /**
+   * The request counters of the service's target groups over the window, and their targets
+   * (empty unless a policy tracks ALBRequestCountPerTarget).
+   */
+  requests: TargetGroupRequests;
   /** The database's clock. */
   now: Date;
 }

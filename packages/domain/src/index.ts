@@ -31,3 +31,4 @@ export * from './schedule.js';
 export * from './task-stats.js';
 export * from './autoscaling.js';
 export * from './scaling-schedule.js';
+export * from './request-count.js';
