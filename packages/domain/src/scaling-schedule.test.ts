@@ -95,6 +95,12 @@ describe('nextScheduledFiring', () => {
     ['an at() still to come', { schedule: 'at(2026-11-28T02:00:00)' }, null, '2026-11-28T02:00:00.000Z'],
     ['an at() before the action was set never fires', { schedule: 'at(2026-11-28T00:59:00)' }, null, null],
     ['an at() fires once', { schedule: 'at(2026-11-28T02:00:00)' }, '2026-11-28T02:00:00Z', null],
+    [
+      'a rate beyond the last date there is has no next firing',
+      { schedule: 'rate(9007199254740991 days)' },
+      '2026-11-28T01:00:00Z',
+      null,
+    ],
   ])('%s', (_, over, lastFired, expected) => {
     expect(nextScheduledFiring(action(over), lastFired ? t(lastFired) : null)?.toISOString() ?? null).toBe(
       expected,
