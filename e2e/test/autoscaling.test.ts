@@ -1,12 +1,14 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { startLocalCluster, waitFor, type LocalCluster } from '@berth/testing';
-import { api } from './api.js';
+import { freePort, startLocalCluster, waitFor, type LocalCluster } from '@berth/testing';
+import { api, httpdTaskDefinition } from './api.js';
 
 /**
  * Service auto scaling end to end: one busy-loop task with a CPU target of 50 % grows, then
  * shrinks to minCapacity once the load stops, never outside its bounds and with
- * its cooldowns between scalings. The windows and the sampling interval are shortened for the test.
+ * its cooldowns between scalings; a service behind a load balancer grows on its requests per
+ * target (ALBRequestCountPerTarget) while requests are sent, and shrinks when they stop. The
+ * windows and the sampling intervals are shortened for the test.
  */
 
 const run = promisify(execFile);
@@ -18,8 +20,10 @@ const SCALE_IN_COOLDOWN = 5;
 beforeAll(async () => {
   cluster = await startLocalCluster({
     agents: [{ hostAddress: '127.0.0.2', cpu: 2048, memory: 1024 }],
+    loadBalancers: { loadBalancer: 'scaling-edge', count: 1 },
     env: {
       BERTH_STATS_INTERVAL_MS: '1000',
+      BERTH_LB_REQUEST_SAMPLE_MS: '1000',
       BERTH_AUTOSCALING_SCALE_OUT_WINDOW_SECONDS: '5',
       BERTH_AUTOSCALING_SCALE_IN_WINDOW_SECONDS: '10',
     },
@@ -139,3 +143,101 @@ test('a busy service grows within maxCapacity, then shrinks to minCapacity when 
       );
   }
 }, 240_000);
+
+test('a service behind a load balancer grows on its requests per target, and shrinks when they stop', async () => {
+  const ok = <T>(res: { status: number; body: T }) => {
+    if (res.status !== 200) throw new Error(`${res.status} ${JSON.stringify(res.body)}`);
+    return res;
+  };
+  const td = httpdTaskDefinition('hits', { cpu: 128, memory: 32 });
+  td.containerDefinitions[0]!.command = [
+    'sh',
+    '-c',
+    'mkdir -p /var/www && echo ok > /var/www/index.html && exec httpd -f -p 8000 -h /var/www',
+  ];
+  ok(await client.register(td));
+  const tg = ok(
+    await client.call<{ targetGroupArn: string }>('POST', '/v1/target-groups', {
+      name: 'hits-tg',
+      protocol: 'HTTP',
+      healthCheck: { path: '/', intervalSeconds: 5, timeoutSeconds: 2, healthyThresholdCount: 2 },
+      deregistrationDelaySeconds: 0,
+    }),
+  ).body.targetGroupArn;
+  const port = await freePort();
+  ok(
+    await client.call('POST', '/v1/load-balancers', {
+      name: 'scaling-edge',
+      listeners: [{ port, protocol: 'HTTP', defaultTargetGroupArn: tg }],
+    }),
+  );
+  ok(
+    await client.call('POST', '/v1/clusters/default/services', {
+      serviceName: 'hits',
+      taskDefinition: 'hits',
+      desiredCount: 1,
+      loadBalancers: [{ targetGroupArn: tg, containerName: 'web', containerPort: 8000 }],
+    }),
+  );
+  // 60 requests per target per minute: the 20 per second sent below want far more than 3 tasks.
+  const scaling = ok(
+    await client.call<{ targetTrackingPolicies: { policyName: string }[] }>(
+      'PUT',
+      '/v1/clusters/default/services/hits/scaling',
+      {
+        minCapacity: 1,
+        maxCapacity: 3,
+        targetTrackingPolicies: [
+          { predefinedMetric: 'ALBRequestCountPerTarget', targetValue: 60, scaleInCooldown: 5 },
+        ],
+      },
+    ),
+  );
+  expect(scaling.body.targetTrackingPolicies[0]!.policyName).toBe('ALBRequestCountPerTarget-60');
+
+  const get = () =>
+    fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) }).then(
+      (r) => r.status,
+      () => 0,
+    );
+  await waitFor('the listener to answer', async () => ((await get()) === 200 ? true : undefined), {
+    timeoutMs: 60_000,
+    intervalMs: 500,
+  });
+  let sending = true;
+  const sender = (async () => {
+    while (sending) {
+      await Promise.all([get(), new Promise((r) => setTimeout(r, 50))]);
+    }
+  })();
+  const desired = async () =>
+    (await client.call<{ service: { desiredCount: number } }>('GET', '/v1/clusters/default/services/hits'))
+      .body.service.desiredCount;
+  try {
+    await waitFor('the service to grow', async () => ((await desired()) >= 2 ? true : undefined), {
+      timeoutMs: 60_000,
+      intervalMs: 1000,
+    });
+  } finally {
+    sending = false;
+    await sender;
+  }
+  await waitFor('back to one task', async () => ((await desired()) === 1 ? true : undefined), {
+    timeoutMs: 90_000,
+    intervalMs: 1000,
+  });
+  const { events } = (
+    await client.call<{ events: { message: string }[] }>(
+      'GET',
+      '/v1/clusters/default/services/hits/events?maxResults=100',
+    )
+  ).body;
+  const scalings = events
+    .map((e) => e.message)
+    .filter((m) => / scaled (out|in) /.test(m))
+    .reverse();
+  expect(scalings[0]).toMatch(
+    /^\(service hits\) scaled out from 1 to [23] tasks: [0-9.]+ requests per target per minute over 5 s, target 60 \(policy ALBRequestCountPerTarget-60\)$/,
+  );
+  expect(scalings.at(-1)).toMatch(/^\(service hits\) scaled in from [23] to 1 tasks: /);
+}, 180_000);

@@ -6,6 +6,12 @@ let gateway: TestGateway;
 let http: TestGateway['http'];
 const route = '/v1/clusters/default/services/web/scaling';
 const cpu50 = { predefinedMetric: 'ECSServiceAverageCPUUtilization', targetValue: 50 };
+const nightly = {
+  scheduledActionName: 'nightly',
+  schedule: 'cron(0 22 * * ? *)',
+  timezone: 'Europe/Paris',
+  scalableTargetAction: { maxCapacity: 1 },
+};
 
 beforeAll(async () => {
   gateway = await startTestGateway('scaling');
@@ -78,7 +84,7 @@ it.each([
   [{ minCapacity: 3, maxCapacity: 1 }, 'minCapacity: 3 is greater than maxCapacity 1'],
   [
     { minCapacity: 1, maxCapacity: 3, targetTrackingPolicies: [{ ...cpu50, targetValue: 0 }] },
-    'targetTrackingPolicies[0].targetValue: must be a number greater than 0 and at most 100 (percent)',
+    'targetTrackingPolicies[0].targetValue: must be a number greater than 0',
   ],
   [
     { minCapacity: 1, maxCapacity: 3, targetTrackingPolicies: [{ ...cpu50, predefinedMetric: 'Disk' }] },
@@ -93,13 +99,55 @@ it.each([
     'ALBRequestCountPerTarget needs a service with loadBalancers',
   ],
   [
-    { minCapacity: 1, maxCapacity: 3, scheduledActions: [{ schedule: 'rate(1 hour)' }] },
-    'scheduledActions: scheduled actions are not supported yet',
+    { minCapacity: 1, maxCapacity: 3, scheduledActions: [{ ...nightly, schedule: 'cron(0 22 * * *)' }] },
+    'scheduledActions[0].schedule: cron() takes 6 fields',
+  ],
+  [
+    { minCapacity: 1, maxCapacity: 3, scheduledActions: [{ ...nightly, scalableTargetAction: {} }] },
+    'scheduledActions[0].scalableTargetAction: must set minCapacity, maxCapacity or both',
+  ],
+  [
+    { minCapacity: 1, maxCapacity: 3, scheduledActions: [{ ...nightly, timezone: 'Paris' }] },
+    'scheduledActions[0].timezone: must be an IANA time zone',
   ],
 ])('refuses %j with a 400 naming the field, writing nothing', async (body, message) => {
   const res = await http.put(route).send(body).expect(400);
   expect(res.body.message).toContain(message);
   expect(await gateway.count('service_scaling')).toBe(0);
+});
+
+it('shows each scheduled action with its next firing, kept across a PUT that leaves it unchanged', async () => {
+  const body = {
+    minCapacity: 1,
+    maxCapacity: 3,
+    scheduledActions: [
+      nightly,
+      {
+        scheduledActionName: 'launch',
+        schedule: 'at(2099-01-01T09:00:00)',
+        endTime: '2099-12-31T00:00:00Z',
+        scalableTargetAction: { minCapacity: 2, maxCapacity: 3 },
+      },
+    ],
+  };
+  const put = await http.put(route).send(body).expect(200);
+  const [night, launch] = put.body.scheduledActions;
+  expect(launch).toEqual({
+    scheduledActionName: 'launch',
+    schedule: 'at(2099-01-01T09:00:00)',
+    timezone: 'UTC',
+    startTime: null,
+    endTime: '2099-12-31T00:00:00.000Z',
+    scalableTargetAction: { minCapacity: 2, maxCapacity: 3 },
+    creationTime: expect.any(String),
+    nextFiringTime: '2099-01-01T09:00:00.000Z',
+    lastFiringTime: null,
+  });
+  // 22:00 in Paris is 21:00 UTC in winter, 20:00 in summer.
+  expect(night.nextFiringTime).toMatch(/T2[01]:00:00\.000Z$/);
+  const again = await http.put(route).send(body).expect(200);
+  expect(again.body.scheduledActions[0].creationTime).toBe(night.creationTime);
+  await http.delete(route).expect(200);
 });
 
 it('answers 404 for a service that does not exist', async () => {

@@ -1,5 +1,11 @@
 import type { Logger } from '@berth/config';
-import { decideScaling, scalingReadings, type ScalingWindows } from '@berth/domain';
+import {
+  applyScheduledActions,
+  decideScaling,
+  dueScheduledActions,
+  scalingReadings,
+  type ScalingWindows,
+} from '@berth/domain';
 import type { ScalingStore } from './stores.js';
 
 export interface AutoscalerEdges {
@@ -9,7 +15,8 @@ export interface AutoscalerEdges {
 
 /**
  * Service auto scaling, level-triggered: each sweep reads every scalable service and its tasks'
- * samples, decides with the pure decideScaling, and applies the decision only if the service is
+ * samples, applies the scheduled actions that dueScheduledActions finds due (from the last firing
+ * of each stored in Postgres), or else decides with the pure decideScaling, and applies the decision only if the service is
  * still as read (two controllers: one wins, the other's decision is dropped and made again on
  * fresh data at the next sweep).
  */
@@ -31,9 +38,18 @@ export class Autoscaler {
       Math.max(this.windows.scaleOutSeconds, this.windows.scaleInSeconds),
     );
     if (!seen) return;
+    // Scheduled actions first: target tracking then decides within the bounds they set, next sweep.
+    const due = dueScheduledActions(seen.scheduledActions, seen.scheduledActionsFired, seen.now);
+    if (due.length > 0) {
+      const change = applyScheduledActions(seen, due);
+      if (!(await this.scaling.applyScheduled(seen, due, change))) return;
+      for (const message of change.messages) this.logger.info({ service: seen.serviceName }, message);
+      if (change.desiredCount !== seen.desiredCount) await this.edges.serviceChanged(serviceId);
+      return;
+    }
     const decision = decideScaling({
       ...seen,
-      readings: scalingReadings(seen.tasks, seen.now, this.windows),
+      readings: scalingReadings(seen.tasks, seen.now, this.windows, seen.requests),
     });
     if (!decision || !(await this.scaling.scale(seen, decision))) return;
     this.logger.info({ service: seen.serviceName, desiredCount: decision.desiredCount }, decision.message);

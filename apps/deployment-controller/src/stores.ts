@@ -2,13 +2,18 @@ import type {
   DaemonInstanceView,
   DeploymentView,
   InstanceLivenessRow,
+  CapacityChange,
+  DueFiring,
   ScalingDecision,
+  ScheduledAction,
+  ScheduledFirings,
   ServiceAction,
   ServiceSpec,
   ServiceTaskView,
   StopDecision,
   TargetTrackingPolicy,
   TaskReservation,
+  TargetGroupRequests,
   TaskSample,
   TaskView,
 } from '@berth/domain';
@@ -135,12 +140,20 @@ export interface ScalingTarget {
   policies: TargetTrackingPolicy[];
   lastScaleOutAt: Date | null;
   lastScaleInAt: Date | null;
+  scheduledActions: ScheduledAction[];
+  /** The last firing each scheduled action applied. */
+  scheduledActionsFired: ScheduledFirings;
   /** When the scaling was last written (by the API or a scaling): the version `scale` checks. */
   updatedAt: Date;
   /** The PRIMARY deployment is IN_PROGRESS. */
   deploymentInProgress: boolean;
   /** The service's RUNNING tasks, each with its samples of the window read. */
   tasks: (TaskReservation & { samples: TaskSample[] })[];
+  /**
+   * The request counters of the service's target groups over the window, and their targets
+   * (empty unless a policy tracks ALBRequestCountPerTarget).
+   */
+  requests: TargetGroupRequests;
   /** The database's clock. */
   now: Date;
 }
@@ -157,4 +170,11 @@ export interface ScalingStore {
    * UpdateService sets it, and the service event. Returns whether this call applied it.
    */
   scale(seen: ScalingTarget, decision: ScalingDecision): Promise<boolean>;
+  /**
+   * Applies due scheduled action firings decided on `seen`, with the same guard and lock as
+   * `scale`: the new bounds, the firings recorded as the last of each action (what decides that
+   * they are not due again), the desiredCount if it moved, one service event per firing. Returns
+   * whether this call applied them: of two controllers, one does, and the firing is applied once.
+   */
+  applyScheduled(seen: ScalingTarget, due: readonly DueFiring[], change: CapacityChange): Promise<boolean>;
 }

@@ -171,3 +171,99 @@ it('leaves a service alone once its scaling is deleted, or while it is deleted',
   await stampede(service.id);
   expect((await serviceOf(service.id)).desiredCount).toBe(1);
 });
+
+it('applies a scheduled action once per firing with two controllers, and again at its next firing', async () => {
+  const { service } = await seed('scheduled', 1, 0);
+  const [{ t }] = await prismaA.$queryRaw<[{ t: Date }]>`SELECT now() - interval '1 second' AS t`;
+  await prismaA.serviceScaling.update({
+    where: { serviceId: service.id },
+    data: {
+      scheduledActions: [
+        {
+          scheduledActionName: 'busy-hours',
+          schedule: 'rate(1 minute)',
+          timezone: 'UTC',
+          startTime: null,
+          endTime: null,
+          scalableTargetAction: { minCapacity: 2, maxCapacity: 5 },
+          creationTime: t.toISOString(),
+        },
+      ],
+    },
+  });
+  await stampede(service.id);
+  let s = await serviceOf(service.id);
+  expect(s.desiredCount).toBe(2);
+  expect(s.deployments[0]!.desiredCount).toBe(2);
+  expect([s.scaling!.minCapacity, s.scaling!.maxCapacity]).toEqual([2, 5]);
+  expect(s.scaling!.scheduledActionsFired).toEqual({ 'busy-hours': t.toISOString() });
+  expect(s.events.map((e) => e.message)).toEqual([
+    '(service scheduled) scheduled action busy-hours set capacity min 2 max 5: scaled out from 1 to 2 tasks',
+  ]);
+
+  // Not due again within the minute, however often the controllers look.
+  await stampede(service.id);
+  expect((await serviceOf(service.id)).events).toHaveLength(1);
+
+  // A minute later it is: a user had moved the bounds meanwhile, and the firing sets them again.
+  await prismaA.serviceScaling.update({
+    where: { serviceId: service.id },
+    data: {
+      minCapacity: 1,
+      maxCapacity: 1,
+      scheduledActionsFired: { 'busy-hours': new Date(t.getTime() - 60_000).toISOString() },
+    },
+  });
+  await prismaA.service.update({ where: { id: service.id }, data: { desiredCount: 1 } });
+  await stampede(service.id);
+  s = await serviceOf(service.id);
+  expect(s.desiredCount).toBe(2);
+  expect(s.scaling!.scheduledActionsFired).toEqual({ 'busy-hours': t.toISOString() });
+  expect(s.events.map((e) => e.message)).toHaveLength(2);
+});
+
+it("scales on the requests per target of the service's target group, summed over reporters, across a counter reset", async () => {
+  const { service } = await seed('alb', 2, 0);
+  const group = await prismaA.targetGroup.create({
+    data: { name: 'alb-tg', protocol: 'HTTP', healthCheck: {} },
+  });
+  await prismaA.serviceLoadBalancer.create({
+    data: { serviceId: service.id, targetGroupId: group.id, containerName: 'app', containerPort: 80 },
+  });
+  await prismaA.target.createMany({
+    data: [
+      { targetGroupId: group.id, host: '127.0.0.1', port: 1001 },
+      { targetGroupId: group.id, host: '127.0.0.1', port: 1002 },
+      { targetGroupId: group.id, host: '127.0.0.1', port: 1003, drainingSince: new Date() },
+    ],
+  });
+  // Reporter a: 600 requests in 30 s. Reporter b restarted (1000, then 100): 400 in 30 s.
+  // 2000 per minute over 2 targets (the draining one does not count): 1000 per target.
+  // One statement: one now() for every sample.
+  await prismaA.$executeRaw`
+    INSERT INTO target_group_request_sample (target_group_id, reporter, sampled_at, requests)
+    SELECT ${group.id}::uuid, r, now() AT TIME ZONE 'UTC' - ago * interval '1 second', n
+      FROM unnest(${['a', 'a', 'b', 'b', 'b']}::text[], ${[40, 10, 40, 25, 10]}::int[],
+                  ${[0, 600, 1000, 100, 400]}::bigint[]) AS s(r, ago, n)`;
+  await prismaA.serviceScaling.update({
+    where: { serviceId: service.id },
+    data: {
+      policies: [
+        {
+          policyName: 'req500',
+          predefinedMetric: 'ALBRequestCountPerTarget',
+          targetValue: 500,
+          scaleOutCooldown: 60,
+          scaleInCooldown: 120,
+          disableScaleIn: false,
+        },
+      ],
+    },
+  });
+  await stampede(service.id);
+  const s = await serviceOf(service.id);
+  expect(s.desiredCount).toBe(4);
+  expect(s.events.map((e) => e.message)).toEqual([
+    '(service alb) scaled out from 2 to 4 tasks: 1000.0 requests per target per minute over 60 s, target 500 (policy req500)',
+  ]);
+});

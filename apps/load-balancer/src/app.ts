@@ -2,7 +2,7 @@ import type { Logger } from '@berth/config';
 import { listenerProblem, type LoadBalancerState } from './desired-state.js';
 import { configStructure, renderConfig, type RenderOptions } from './haproxy-config.js';
 import { Haproxy, haproxyPaths } from './haproxy-process.js';
-import { targetHealth, type HealthSink } from './health.js';
+import { targetGroupRequests, targetHealth, type HealthSink, type RequestCountSink } from './health.js';
 import { planServers, type ServerCommand } from './reconcile.js';
 import type { RuntimeApi } from './runtime-api.js';
 import type { StateSource } from './state-source.js';
@@ -20,6 +20,9 @@ export interface LoadBalancerOptions {
   haproxyBinary?: string;
   source: StateSource;
   health: HealthSink;
+  /** Where each target group's request count is sampled to, every `requestSampleMs`; none: not sampled. */
+  requests?: RequestCountSink;
+  requestSampleMs?: number;
   logger: Logger;
   now?: () => Date;
   metrics?: LoadBalancerMetrics;
@@ -31,6 +34,9 @@ export interface LoadBalancerOptions {
  * as current for three intervals).
  */
 export const HEALTH_REFRESH_MS = 10_000;
+
+/** How often request counts are sampled by default (ALBRequestCountPerTarget's windows are 60 s and more). */
+export const REQUEST_SAMPLE_MS = 5_000;
 
 export interface LoadBalancerApp {
   haproxy: Haproxy;
@@ -60,6 +66,7 @@ export async function startLoadBalancer(opts: LoadBalancerOptions): Promise<Load
   let lastHealth = '';
   let lastHealthAt = 0;
   let missingLogged = false;
+  let lastRequestsAt = 0;
 
   async function tick(): Promise<void> {
     const loaded = await opts.source.load(opts.loadBalancer);
@@ -116,6 +123,10 @@ export async function startLoadBalancer(opts: LoadBalancerOptions): Promise<Load
       await opts.health.report(opts.id, health);
       lastHealth = key;
       lastHealthAt = Date.now();
+    }
+    if (opts.requests && Date.now() - lastRequestsAt >= (opts.requestSampleMs ?? REQUEST_SAMPLE_MS)) {
+      await opts.requests.report(opts.id, targetGroupRequests(desired, runtime));
+      lastRequestsAt = Date.now();
     }
   }
 

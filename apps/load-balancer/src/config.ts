@@ -18,6 +18,8 @@ export const loadBalancerEnv = {
   BERTH_LB_RUN_DIR: z.string().min(1).optional(),
   /** How often the desired state is read and HAProxy reconciled. */
   BERTH_LB_INTERVAL_MS: millis(1000),
+  /** How often each target group's request count is sampled into Postgres (ALBRequestCountPerTarget). */
+  BERTH_LB_REQUEST_SAMPLE_MS: millis(5000),
   BERTH_HAPROXY_BIN: z.string().min(1).default('haproxy'),
 };
 

@@ -1,6 +1,6 @@
 import type { PrismaClient } from '@berth/db';
 import type { LoadBalancerState } from './desired-state.js';
-import type { HealthSink, TargetHealthReport } from './health.js';
+import type { HealthSink, RequestCount, RequestCountSink, TargetHealthReport } from './health.js';
 import { readHealthCheck, readProtocol, readRules, type StateSource } from './state-source.js';
 
 /** The desired state from the control plane's tables (load_balancer, listener, target_group, target). */
@@ -69,6 +69,33 @@ export class DbHealthSink implements HealthSink {
           active_sessions = EXCLUDED.active_sessions, reported_at = EXCLUDED.reported_at`,
       this.db.$executeRaw`
         DELETE FROM target_health WHERE reporter = ${reporter} AND NOT (target_id = ANY(${ids}::uuid[]))`,
+    ]);
+  }
+}
+
+/** How long request samples are kept: the longest scaling window (3600 s) is not longer. */
+export const REQUEST_SAMPLE_RETENTION_SECONDS = 3600;
+
+/**
+ * Request counts into `target_group_request_sample`, one row per target group at the database's
+ * clock; target groups deleted meanwhile are skipped. Samples past the retention go, whoever
+ * wrote them (a reporter that is gone leaves its samples behind).
+ */
+export class DbRequestCountSink implements RequestCountSink {
+  constructor(private readonly db: PrismaClient) {}
+
+  async report(reporter: string, counts: RequestCount[]): Promise<void> {
+    await this.db.$transaction([
+      this.db.$executeRaw`
+        INSERT INTO target_group_request_sample (target_group_id, reporter, sampled_at, requests)
+        SELECT c.target_group_id, ${reporter}, now() AT TIME ZONE 'UTC', c.requests
+        FROM unnest(${counts.map((c) => c.targetGroupId)}::uuid[], ${counts.map((c) => c.requests)}::bigint[])
+          AS c(target_group_id, requests)
+        WHERE EXISTS (SELECT 1 FROM target_group g WHERE g.id = c.target_group_id)
+        ON CONFLICT DO NOTHING`,
+      this.db.$executeRaw`
+        DELETE FROM target_group_request_sample
+         WHERE sampled_at < now() AT TIME ZONE 'UTC' - ${REQUEST_SAMPLE_RETENTION_SECONDS} * interval '1 second'`,
     ]);
   }
 }

@@ -17,6 +17,32 @@ export interface HealthSink {
   report(reporter: string, reports: TargetHealthReport[]): Promise<void>;
 }
 
+/** One target group's cumulative requests on this load balancer's HAProxy since it started. */
+export interface RequestCount {
+  targetGroupId: string;
+  requests: number;
+}
+
+/** Where request counts go: `target_group_request_sample`, or memory in tests. */
+export interface RequestCountSink {
+  report(reporter: string, counts: RequestCount[]): Promise<void>;
+}
+
+/**
+ * Each target group's requests: the sum of its backends' counters (a TCP group may have two, with
+ * and without the PROXY protocol). The current worker's counters only: a reload starts them again
+ * from 0, which readers take as a counter reset (packages/domain/src/request-count.ts).
+ */
+export function targetGroupRequests(lb: LoadBalancerState, runtime: RuntimeSnapshot): RequestCount[] {
+  const counts = new Map<string, number>();
+  for (const backend of backendsOf(lb))
+    counts.set(
+      backend.group.id,
+      (counts.get(backend.group.id) ?? 0) + (runtime.backendRequests[backend.name] ?? 0),
+    );
+  return [...counts].map(([targetGroupId, requests]) => ({ targetGroupId, requests }));
+}
+
 /** Why a check failed, in ELB's words, from HAProxy's `check_status`. */
 function failureReason(checkStatus: string): string {
   if (checkStatus.startsWith('L7STS')) return 'Target.ResponseCodeMismatch';

@@ -2,7 +2,7 @@ import { createLogger, runMain } from '@berth/config';
 import { createPrisma } from '@berth/db';
 import { loadLoadBalancerConfig } from './config.js';
 import { startLoadBalancer } from './app.js';
-import { DbHealthSink, DbStateSource } from './db-state.js';
+import { DbHealthSink, DbRequestCountSink, DbStateSource } from './db-state.js';
 import { LoadBalancerMetrics } from './metrics.js';
 import { serveMetrics } from '@berth/metrics';
 
@@ -22,6 +22,8 @@ runMain('load-balancer', async () => {
     haproxyBinary: config.BERTH_HAPROXY_BIN,
     source: new DbStateSource(db),
     health: new DbHealthSink(db),
+    requests: new DbRequestCountSink(db),
+    requestSampleMs: config.BERTH_LB_REQUEST_SAMPLE_MS,
     logger,
     metrics,
   });

@@ -46,7 +46,7 @@ const server = (name: string, port: number, status = 'UP', sessions = 0): Runtim
   checkStatus: 'L7OK',
   sessions,
 });
-const runtime = (...servers: RuntimeServer[]) => ({ backends: ['tg-web'], servers });
+const runtime = (...servers: RuntimeServer[]) => ({ backends: ['tg-web'], servers, backendRequests: {} });
 
 describe('planServers', () => {
   it('adds new targets with the health check options', () => {
@@ -112,7 +112,9 @@ describe('planServers', () => {
   });
 
   it('leaves backends alone until a reload has created them', () => {
-    expect(planServers(lb([target('a', 1)]), { backends: [], servers: [] }, now)).toEqual([]);
+    expect(
+      planServers(lb([target('a', 1)]), { backends: [], servers: [], backendRequests: {} }, now),
+    ).toEqual([]);
   });
 });
 

@@ -26,6 +26,11 @@ export interface RuntimeSnapshot {
   backends: string[];
   servers: RuntimeServer[];
   /**
+   * Each backend's cumulative requests since the worker started: HTTP requests (req_tot) in an
+   * HTTP backend, connections (stot) in a TCP one.
+   */
+  backendRequests: Record<string, number>;
+  /**
    * Sessions still open in workers replaced by a reload, by `backend/server`: they finish their
    * requests there, on servers the new worker may no longer have.
    */
@@ -130,11 +135,15 @@ export function parseStat(csv: string): RuntimeSnapshot {
   const at = (row: string[], name: string) => row[cols.indexOf(name)] ?? '';
   const servers: RuntimeServer[] = [];
   const backends: string[] = [];
+  const backendRequests: Record<string, number> = {};
   for (const line of lines) {
     const row = line.split(',');
     const name = at(row, 'svname');
     // type: 0 frontend, 1 backend, 2 server, 3 listener.
-    if (at(row, 'type') === '1') backends.push(at(row, 'pxname'));
+    if (at(row, 'type') === '1') {
+      backends.push(at(row, 'pxname'));
+      backendRequests[at(row, 'pxname')] = Number(at(row, 'req_tot') || at(row, 'stot') || 0);
+    }
     if (at(row, 'type') !== '2') continue;
     const addr = at(row, 'addr');
     const colon = addr.lastIndexOf(':');
@@ -148,7 +157,7 @@ export function parseStat(csv: string): RuntimeSnapshot {
       sessions: Number(at(row, 'scur') || 0),
     });
   }
-  return { backends, servers };
+  return { backends, servers, backendRequests };
 }
 
 /** The master CLI (`-S` socket): reloads the workers seamlessly. */

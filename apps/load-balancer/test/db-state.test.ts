@@ -2,7 +2,7 @@
 // a real Postgres.
 import { createPrisma, type PrismaClient } from '@berth/db';
 import { createTestDatabase, type TestDatabase } from '@berth/testing';
-import { DbHealthSink, DbStateSource } from '../src/db-state.js';
+import { DbHealthSink, DbRequestCountSink, DbStateSource } from '../src/db-state.js';
 
 let db: TestDatabase;
 let prisma: PrismaClient;
@@ -114,5 +114,30 @@ describe('DbHealthSink', () => {
     ]);
     await sink.report('lb-2', []);
     expect(await prisma.targetHealth.count({ where: { reporter: 'lb-2' } })).toBe(0);
+  });
+});
+
+describe('DbRequestCountSink', () => {
+  it('adds a sample per target group and reporter, skips deleted groups, and prunes samples past the retention', async () => {
+    const tg = await prisma.targetGroup.create({ data: { name: 'r-tg', protocol: 'HTTP', healthCheck } });
+    await prisma.$executeRaw`
+      INSERT INTO target_group_request_sample (target_group_id, reporter, sampled_at, requests)
+      VALUES (${tg.id}::uuid, 'lb-gone', now() AT TIME ZONE 'UTC' - interval '2 hours', 5)`;
+    const sink = new DbRequestCountSink(prisma);
+    await sink.report('lb-1', [
+      { targetGroupId: tg.id, requests: 10 },
+      { targetGroupId: '00000000-0000-4000-8000-000000000000', requests: 3 },
+    ]);
+    await sink.report('lb-2', [{ targetGroupId: tg.id, requests: 4 }]);
+    await new Promise((r) => setTimeout(r, 5));
+    await sink.report('lb-1', [{ targetGroupId: tg.id, requests: 25 }]);
+    const rows = await prisma.targetGroupRequestSample.findMany({
+      orderBy: [{ reporter: 'asc' }, { sampledAt: 'asc' }],
+    });
+    expect(rows.map((r) => [r.targetGroupId, r.reporter, Number(r.requests)])).toEqual([
+      [tg.id, 'lb-1', 10],
+      [tg.id, 'lb-1', 25],
+      [tg.id, 'lb-2', 4],
+    ]);
   });
 });

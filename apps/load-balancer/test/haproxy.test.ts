@@ -10,7 +10,7 @@ import { createLogger } from '@berth/config';
 import { freePort, parsePrometheusText, waitFor } from '@berth/testing';
 import { startLoadBalancer, type LoadBalancerApp } from '../src/app.js';
 import type { LoadBalancerState, Target, TargetGroup } from '../src/desired-state.js';
-import type { HealthSink, TargetHealthReport } from '../src/health.js';
+import type { HealthSink, RequestCount, RequestCountSink, TargetHealthReport } from '../src/health.js';
 import { InMemoryStateSource } from '../src/state-source.js';
 import { LoadBalancerMetrics } from '../src/metrics.js';
 
@@ -98,6 +98,13 @@ class MemoryHealth implements HealthSink {
   }
 }
 
+class MemoryRequests implements RequestCountSink {
+  latest = new Map<string, number>();
+  async report(_reporter: string, counts: RequestCount[]): Promise<void> {
+    this.latest = new Map(counts.map((c) => [c.targetGroupId, c.requests]));
+  }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function group(id: string, targets: Target[]): TargetGroup {
@@ -131,6 +138,7 @@ describe('load balancer on HAProxy', () => {
   const backends: Backend[] = [];
   const source = new InMemoryStateSource();
   const health = new MemoryHealth();
+  const requests = new MemoryRequests();
   const metrics = new LoadBalancerMetrics();
   const scrape = async () => parsePrometheusText(await metrics.registry.metrics());
   let runDir: string;
@@ -147,6 +155,8 @@ describe('load balancer on HAProxy', () => {
       intervalMs: 200,
       source,
       health,
+      requests,
+      requestSampleMs: 200,
       logger,
       metrics,
     });
@@ -196,6 +206,22 @@ describe('load balancer on HAProxy', () => {
     expect(m.value('berth_lb_targets', { state: 'healthy' })).toBe(3);
     expect(m.value('berth_lb_haproxy_reloads_total', { kind: 'start' })).toBe(1);
     expect(m.value('berth_lb_pass_duration_seconds_count')).toBeGreaterThan(0);
+  });
+
+  it("reports the target group's request count, which moves by the requests sent", async () => {
+    // A report from a pass that began after the requests of the tests before this one.
+    let before = 0;
+    for (let i = 0; i < 2; i++) {
+      requests.latest = new Map();
+      before = await waitFor('a request count', async () => requests.latest.get('web'));
+    }
+    for (let i = 0; i < 10; i++) expect((await get(port)).status).toBe(200);
+    const after = await waitFor('the count to move', async () => {
+      const n = requests.latest.get('web') ?? 0;
+      return n >= before + 10 ? n : undefined;
+    });
+    // Health checks are not requests: exactly the 10 sent.
+    expect(after).toBe(before + 10);
   });
 
   it('takes a target failing its health check out of rotation, and back once it passes', async () => {

@@ -37,11 +37,17 @@ describe('validateScalingConfiguration', () => {
           disableScaleIn: false,
         },
       ],
+      scheduledActions: [],
     });
   });
 
   const cpu = { predefinedMetric: 'ECSServiceAverageCPUUtilization', targetValue: 50 };
-  it.each([
+  const night = {
+    scheduledActionName: 'night',
+    schedule: 'cron(0 22 * * ? *)',
+    scalableTargetAction: { minCapacity: 0, maxCapacity: 1 },
+  };
+  it.each<[unknown, Parameters<typeof validateScalingConfiguration>[1], string, RegExp]>([
     [{ minCapacity: 3, maxCapacity: 1 }, replica, 'minCapacity', /greater than maxCapacity 1/],
     [{ minCapacity: -1, maxCapacity: 1 }, replica, 'minCapacity', /from 0 to 10000/],
     [{ minCapacity: 1 }, replica, 'maxCapacity', /from 0 to 10000/],
@@ -49,7 +55,7 @@ describe('validateScalingConfiguration', () => {
       { minCapacity: 1, maxCapacity: 2, targetTrackingPolicies: [{ ...cpu, targetValue: 0 }] },
       replica,
       'targetTrackingPolicies[0].targetValue',
-      /greater than 0 and at most 100/,
+      /greater than 0/,
     ],
     [
       { minCapacity: 1, maxCapacity: 2, targetTrackingPolicies: [{ ...cpu, targetValue: 150 }] },
@@ -77,11 +83,21 @@ describe('validateScalingConfiguration', () => {
       {
         minCapacity: 1,
         maxCapacity: 2,
-        targetTrackingPolicies: [{ ...cpu, predefinedMetric: 'ALBRequestCountPerTarget' }],
+        targetTrackingPolicies: [{ ...cpu, resourceLabel: 'app/x/1/targetgroup/y/2' }],
+      },
+      replica,
+      'targetTrackingPolicies[0].resourceLabel',
+      /only ALBRequestCountPerTarget takes a resourceLabel/,
+    ],
+    [
+      {
+        minCapacity: 1,
+        maxCapacity: 2,
+        targetTrackingPolicies: [{ predefinedMetric: 'ALBRequestCountPerTarget', targetValue: 2_000_000 }],
       },
       { ...replica, loadBalanced: true },
-      'targetTrackingPolicies[0].predefinedMetric',
-      /not supported yet/,
+      'targetTrackingPolicies[0].targetValue',
+      /at most 1000000/,
     ],
     [
       { minCapacity: 1, maxCapacity: 2, targetTrackingPolicies: [cpu, cpu] },
@@ -95,11 +111,52 @@ describe('validateScalingConfiguration', () => {
       'targetTrackingPolicies[0].scaleInCooldown',
       /integer number of seconds/,
     ],
-    [
-      { minCapacity: 1, maxCapacity: 2, scheduledActions: [{ schedule: 'rate(1 hour)' }] },
+    ...(
+      [
+        [
+          { schedule: 'rate(1 hour)', scalableTargetAction: { minCapacity: 1 } },
+          'scheduledActionName',
+          /is required/,
+        ],
+        [{ ...night, scheduledActionName: 'a/b' }, 'scheduledActionName', /without : \/ \|/],
+        [{ ...night, schedule: 'cron(0 22 * * ?)' }, 'schedule', /cron\(\) takes 6 fields/],
+        [{ ...night, schedule: 'every hour' }, 'schedule', /must be rate\(value unit\)/],
+        [{ ...night, timezone: 'Mars/Olympus' }, 'timezone', /IANA time zone/],
+        [{ ...night, startTime: 'tomorrow' }, 'startTime', /ISO 8601/],
+        [
+          { ...night, startTime: '2026-12-02T00:00:00Z', endTime: '2026-12-01T00:00:00Z' },
+          'endTime',
+          /after startTime/,
+        ],
+        [{ ...night, scalableTargetAction: {} }, 'scalableTargetAction', /minCapacity, maxCapacity or both/],
+        [{ ...night, scalableTargetAction: undefined }, 'scalableTargetAction', /is required/],
+        [
+          { ...night, scalableTargetAction: { minCapacity: 1, desired: 2 } },
+          'scalableTargetAction',
+          /unknown field desired/,
+        ],
+        [
+          { ...night, scalableTargetAction: { minCapacity: 3, maxCapacity: 2 } },
+          'scalableTargetAction.minCapacity',
+          /3 is greater than maxCapacity 2/,
+        ],
+        [
+          { ...night, scalableTargetAction: { maxCapacity: 10001 } },
+          'scalableTargetAction.maxCapacity',
+          /0 to 10000/,
+        ],
+      ] as const
+    ).map(([action, field, message]): [unknown, typeof replica, string, RegExp] => [
+      { minCapacity: 1, maxCapacity: 2, scheduledActions: [action] },
       replica,
-      'scheduledActions',
-      /not supported yet/,
+      `scheduledActions[0]${field ? `.${field}` : ''}`,
+      message,
+    ]),
+    [
+      { minCapacity: 1, maxCapacity: 2, scheduledActions: [night, night] },
+      replica,
+      'scheduledActions[1].scheduledActionName',
+      /must be unique/,
     ],
     [{ minCapacity: 1, maxCapacity: 2, min: 1 }, replica, '', /unknown field min/],
     [
@@ -119,6 +176,31 @@ describe('validateScalingConfiguration', () => {
     expect((error as InvalidParameterError).field ?? '').toBe(field);
     expect((error as Error).message).toMatch(message);
   });
+});
+
+it('takes ALBRequestCountPerTarget on a load-balanced service, with any positive target and a resourceLabel', () => {
+  const { targetTrackingPolicies } = validateScalingConfiguration(
+    {
+      minCapacity: 1,
+      maxCapacity: 5,
+      targetTrackingPolicies: [
+        {
+          predefinedMetric: 'ALBRequestCountPerTarget',
+          targetValue: 600,
+          resourceLabel: 'app/web/1/targetgroup/web/2',
+        },
+      ],
+    },
+    { ...replica, loadBalanced: true },
+  );
+  expect(targetTrackingPolicies[0]).toMatchObject({
+    policyName: 'ALBRequestCountPerTarget-600',
+    targetValue: 600,
+    resourceLabel: 'app/web/1/targetgroup/web/2',
+  });
+  expect(readStoredPolicies(JSON.parse(JSON.stringify(targetTrackingPolicies)))).toEqual(
+    targetTrackingPolicies,
+  );
 });
 
 describe('readStoredPolicies', () => {
@@ -158,6 +240,11 @@ describe('scalingReadings', () => {
       scaleIn: { value: 50, windowSeconds: 600, samples: 3 },
     });
     expect(readings.ECSServiceAverageMemoryUtilization.scaleOut.value).toBe(25);
+    expect(readings.ALBRequestCountPerTarget.scaleOut).toEqual({
+      value: null,
+      windowSeconds: 60,
+      samples: 0,
+    });
   });
 });
 
@@ -176,9 +263,15 @@ const reading = (value: number | null, windowSeconds: number, samples = 6): Metr
   samples,
 });
 /** Readings with the same value on both windows unless `scaleIn` says otherwise. */
-const readings = (cpu: number | null, memory: number | null = 10, scaleInCpu = cpu) => ({
+const readings = (
+  cpu: number | null,
+  memory: number | null = 10,
+  scaleInCpu = cpu,
+  requests: number | null = null,
+) => ({
   ECSServiceAverageCPUUtilization: { scaleOut: reading(cpu, 60), scaleIn: reading(scaleInCpu, 300) },
   ECSServiceAverageMemoryUtilization: { scaleOut: reading(memory, 60), scaleIn: reading(memory, 300) },
+  ALBRequestCountPerTarget: { scaleOut: reading(requests, 60), scaleIn: reading(requests, 300) },
 });
 const state = (s: Partial<ScalingState>): ScalingState => ({
   serviceName: 'web',
@@ -192,6 +285,11 @@ const state = (s: Partial<ScalingState>): ScalingState => ({
   lastScaleInAt: null,
   now: NOW,
   ...s,
+});
+const requests100 = policy({
+  policyName: 'req100',
+  predefinedMetric: 'ALBRequestCountPerTarget',
+  targetValue: 100,
 });
 const memory60 = policy({
   policyName: 'mem60',
@@ -299,6 +397,17 @@ describe('decideScaling', () => {
       },
       null,
     ],
+    [
+      '2 targets at 250 requests per minute each, target 100: 5',
+      { desiredCount: 2, maxCapacity: 10, policies: [requests100], readings: readings(0, 0, 0, 250) },
+      5,
+    ],
+    [
+      '4 targets at 20 requests per minute each, target 100: in to 1',
+      { desiredCount: 4, maxCapacity: 5, policies: [requests100], readings: readings(0, 0, 0, 20) },
+      1,
+    ],
+    ['no request rate yet: nothing', { desiredCount: 2, policies: [requests100] }, null],
   ])('%s', (_what, s, want) => {
     expect(decideScaling(state(s))?.desiredCount ?? null).toBe(want);
   });
@@ -312,6 +421,9 @@ describe('decideScaling', () => {
     });
     expect(decideScaling(state({ desiredCount: 3, readings: readings(2, 10, 3.25) }))?.message).toBe(
       '(service web) scaled in from 3 to 1 tasks: average CPU utilization 3.3 % over 300 s, target 50 % (policy cpu50)',
+    );
+    expect(decideScaling(state({ policies: [requests100], readings: readings(0, 0, 0, 150) }))?.message).toBe(
+      '(service web) scaled out from 1 to 2 tasks: 150.0 requests per target per minute over 60 s, target 100 (policy req100)',
     );
     expect(decideScaling(state({ desiredCount: 0 }))?.message).toBe(
       '(service web) scaled out from 0 to 1 tasks: below minCapacity 1',

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { InvalidParameterError } from './errors.js';
+import { checkScheduledActions, type ScheduledActionInput } from './scaling-schedule.js';
+import { requestsPerTarget, type TargetGroupRequests } from './request-count.js';
 import { readStoredList, StoredDataError } from './stored.js';
 import { serviceUtilization, type TaskReservation, type TaskSample } from './task-stats.js';
 import { parseOrThrow } from './validation.js';
@@ -7,8 +9,9 @@ import { parseOrThrow } from './validation.js';
 /**
  * Service auto scaling in Application Auto Scaling's model (docs/autoscaling.md): a scalable
  * target (the service's desiredCount between minCapacity and maxCapacity) with target tracking
- * policies on the service's average CPU or memory utilisation. The decision is a pure function of
- * the service, its policies and two windows of its tasks' samples.
+ * policies on the service's average CPU or memory utilisation or on the requests per target of its
+ * target groups. The decision is a pure function of the service, its policies and two windows of
+ * each metric.
  */
 
 export const PREDEFINED_METRICS = [
@@ -17,14 +20,17 @@ export const PREDEFINED_METRICS = [
   'ALBRequestCountPerTarget',
 ] as const;
 export type PredefinedMetric = (typeof PREDEFINED_METRICS)[number];
-/** The metrics Berth can track today. */
-export type UtilizationMetric = Exclude<PredefinedMetric, 'ALBRequestCountPerTarget'>;
 
 export interface TargetTrackingPolicy {
   policyName: string;
-  predefinedMetric: UtilizationMetric;
-  /** Percent of what the tasks reserve. */
+  predefinedMetric: PredefinedMetric;
+  /**
+   * Percent of what the tasks reserve; for ALBRequestCountPerTarget, requests per target per
+   * minute.
+   */
   targetValue: number;
+  /** AAS's target group label of ALBRequestCountPerTarget: kept as given, not used (the docs say why). */
+  resourceLabel?: string;
   /** Seconds after a scale-out before this policy scales out again. */
   scaleOutCooldown: number;
   /** Seconds after a scale-in before this policy scales in again. */
@@ -36,6 +42,7 @@ export interface ScalingConfiguration {
   minCapacity: number;
   maxCapacity: number;
   targetTrackingPolicies: TargetTrackingPolicy[];
+  scheduledActions: ScheduledActionInput[];
 }
 
 /** Application Auto Scaling's default cooldowns for an ECS service. */
@@ -43,6 +50,12 @@ export const DEFAULT_SCALE_COOLDOWN_SECONDS = 300;
 const MAX_CAPACITY = 10_000;
 const MAX_COOLDOWN_SECONDS = 86_400;
 const MAX_POLICIES = 10;
+const TARGET_VALUE_RULE =
+  'must be a number greater than 0 (a percent at most 100 for a utilization, requests per target per minute for ALBRequestCountPerTarget)';
+/** Requests per target per minute: a bound against typos, far above what one target serves. */
+const MAX_REQUEST_TARGET = 1_000_000;
+/** Application Auto Scaling's quota of scheduled actions per scalable target. */
+const MAX_SCHEDULED_ACTIONS = 200;
 
 const capacity = z
   .int({ error: `must be an integer from 0 to ${MAX_CAPACITY}` })
@@ -70,13 +83,52 @@ const policySchema = z.strictObject(
     predefinedMetric: z.enum(PREDEFINED_METRICS, {
       error: `must be one of ${PREDEFINED_METRICS.join(', ')}`,
     }),
+    // At most 100 for a utilisation (checked below, as it depends on the metric).
     targetValue: z
-      .number({ error: 'must be a number greater than 0 and at most 100 (percent)' })
-      .gt(0, { error: 'must be a number greater than 0 and at most 100 (percent)' })
-      .max(100, { error: 'must be a number greater than 0 and at most 100 (percent)' }),
+      .number({ error: TARGET_VALUE_RULE })
+      .gt(0, { error: TARGET_VALUE_RULE })
+      .max(MAX_REQUEST_TARGET, { error: `must be at most ${MAX_REQUEST_TARGET}` }),
+    resourceLabel: z
+      .string({ error: 'must be a string' })
+      .min(1, { error: 'must be 1-1023 characters' })
+      .max(1023, { error: 'must be 1-1023 characters' })
+      .optional(),
     scaleOutCooldown: cooldown.default(DEFAULT_SCALE_COOLDOWN_SECONDS),
     scaleInCooldown: cooldown.default(DEFAULT_SCALE_COOLDOWN_SECONDS),
     disableScaleIn: z.boolean({ error: 'must be a boolean' }).default(false),
+  },
+  objectError,
+);
+
+const isoTime = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 date and time such as 2026-12-01T08:00:00Z' })
+  .transform((t) => new Date(t));
+
+/** AAS's rule for scheduled action names: no control characters, no `:` `/` `|`, no edge spaces. */
+// eslint-disable-next-line no-control-regex -- the rule is about control characters
+const SCHEDULED_ACTION_NAME = /^(?! )(?!.* $)[^\x00-\x1f\x7f-\x9f:/|]{1,256}$/;
+
+const scheduledActionSchema = z.strictObject(
+  {
+    scheduledActionName: z
+      .string({ error: 'is required: 1-256 characters without : / | or control characters' })
+      .regex(SCHEDULED_ACTION_NAME, {
+        error:
+          'must be 1-256 characters without : / | or control characters, and no leading or trailing space',
+      }),
+    schedule: z.string({ error: 'is required: rate(...), cron(...) or at(...)' }),
+    timezone: z.string({ error: 'must be an IANA time zone name' }).default('UTC'),
+    startTime: isoTime.optional(),
+    endTime: isoTime.optional(),
+    scalableTargetAction: z.strictObject(
+      { minCapacity: capacity.optional(), maxCapacity: capacity.optional() },
+      {
+        error: (issue: { code?: string; keys?: string[] }) =>
+          issue.code === 'unrecognized_keys'
+            ? `unknown field ${issue.keys?.join(', ')}`
+            : 'is required: {minCapacity, maxCapacity}, one or both',
+      },
+    ),
   },
   objectError,
 );
@@ -89,14 +141,17 @@ export const putScalingSchema = z.strictObject(
       .array(policySchema, { error: 'must be an array' })
       .max(MAX_POLICIES, { error: `must hold at most ${MAX_POLICIES} policies` })
       .default([]),
-    scheduledActions: z.array(z.unknown(), { error: 'must be an array' }).optional(),
+    scheduledActions: z
+      .array(scheduledActionSchema, { error: 'must be an array' })
+      .max(MAX_SCHEDULED_ACTIONS, { error: `must hold at most ${MAX_SCHEDULED_ACTIONS} scheduled actions` })
+      .default([]),
   },
   objectError,
 );
 
 /**
  * A PUT .../scaling body, checked (400 naming the field and the rule). `loadBalanced`: whether the
- * service has load balancers, which ALBRequestCountPerTarget would need.
+ * service has load balancers, which ALBRequestCountPerTarget needs.
  */
 export function validateScalingConfiguration(
   body: unknown,
@@ -113,21 +168,27 @@ export function validateScalingConfiguration(
       `minCapacity: ${input.minCapacity} is greater than maxCapacity ${input.maxCapacity}`,
       'minCapacity',
     );
-  if (input.scheduledActions?.length)
-    throw new InvalidParameterError(
-      'scheduledActions: scheduled actions are not supported yet; leave the list out or empty',
-      'scheduledActions',
-    );
   const names = new Set<string>();
   const policies = input.targetTrackingPolicies.map((p, i): TargetTrackingPolicy => {
     const field = `targetTrackingPolicies[${i}]`;
-    if (p.predefinedMetric === 'ALBRequestCountPerTarget')
-      throw new InvalidParameterError(
-        service.loadBalanced
-          ? `${field}.predefinedMetric: ALBRequestCountPerTarget is not supported yet; use ECSServiceAverageCPUUtilization or ECSServiceAverageMemoryUtilization`
-          : `${field}.predefinedMetric: ALBRequestCountPerTarget needs a service with loadBalancers, and is not supported yet`,
-        `${field}.predefinedMetric`,
-      );
+    if (p.predefinedMetric === 'ALBRequestCountPerTarget') {
+      if (!service.loadBalanced)
+        throw new InvalidParameterError(
+          `${field}.predefinedMetric: ALBRequestCountPerTarget needs a service with loadBalancers (the requests of its target groups); this service has none`,
+          `${field}.predefinedMetric`,
+        );
+    } else {
+      if (p.targetValue > 100)
+        throw new InvalidParameterError(
+          `${field}.targetValue: must be a number greater than 0 and at most 100 (percent)`,
+          `${field}.targetValue`,
+        );
+      if (p.resourceLabel !== undefined)
+        throw new InvalidParameterError(
+          `${field}.resourceLabel: only ALBRequestCountPerTarget takes a resourceLabel`,
+          `${field}.resourceLabel`,
+        );
+    }
     const policyName = p.policyName ?? `${p.predefinedMetric}-${p.targetValue}`;
     if (names.has(policyName))
       throw new InvalidParameterError(
@@ -135,15 +196,28 @@ export function validateScalingConfiguration(
         `${field}.policyName`,
       );
     names.add(policyName);
-    return { ...p, policyName, predefinedMetric: p.predefinedMetric };
+    return { ...p, policyName };
   });
-  return { minCapacity: input.minCapacity, maxCapacity: input.maxCapacity, targetTrackingPolicies: policies };
+  const scheduledActions = checkScheduledActions(
+    input.scheduledActions.map((a) => ({
+      ...a,
+      startTime: a.startTime ?? null,
+      endTime: a.endTime ?? null,
+    })),
+  );
+  return {
+    minCapacity: input.minCapacity,
+    maxCapacity: input.maxCapacity,
+    targetTrackingPolicies: policies,
+    scheduledActions,
+  };
 }
 
 const storedPolicy = z.object({
   policyName: z.string(),
-  predefinedMetric: z.enum(['ECSServiceAverageCPUUtilization', 'ECSServiceAverageMemoryUtilization']),
+  predefinedMetric: z.enum(PREDEFINED_METRICS),
   targetValue: z.number().positive(),
+  resourceLabel: z.string().optional(),
   scaleOutCooldown: z.int().min(0),
   scaleInCooldown: z.int().min(0),
   disableScaleIn: z.boolean(),
@@ -161,10 +235,13 @@ export function readStoredPolicies(json: unknown, where = ''): TargetTrackingPol
 
 /** One metric of the service over one window. */
 export interface MetricReading {
-  /** Percent of what the sampled tasks reserve; null when nothing is there to average. */
+  /**
+   * Percent of what the sampled tasks reserve, or requests per target per minute; null when
+   * nothing is there to average.
+   */
   value: number | null;
   windowSeconds: number;
-  /** Samples in the window, over all tasks. */
+  /** Samples in the window, over all tasks (or all request counters). */
   samples: number;
 }
 
@@ -174,7 +251,7 @@ export interface MetricWindows {
   scaleIn: MetricReading;
 }
 
-export type ScalingReadings = Record<UtilizationMetric, MetricWindows>;
+export type ScalingReadings = Record<PredefinedMetric, MetricWindows>;
 
 export interface ScalingWindows {
   scaleOutSeconds: number;
@@ -183,12 +260,14 @@ export interface ScalingWindows {
 
 /**
  * The service's RUNNING tasks' utilisation over both windows ending at `now`, with the metrics
- * branch's CloudWatch arithmetic (serviceUtilization).
+ * branch's CloudWatch arithmetic (serviceUtilization), and its target groups' requests per target
+ * (requestsPerTarget).
  */
 export function scalingReadings(
   tasks: readonly (TaskReservation & { samples: readonly TaskSample[] })[],
   now: Date,
   windows: ScalingWindows,
+  requests: TargetGroupRequests = { counters: [], targets: 0 },
 ): ScalingReadings {
   const read = (seconds: number) => {
     const from = new Date(now.getTime() - seconds * 1000);
@@ -202,11 +281,19 @@ export function scalingReadings(
       memory: { value: u.memoryUtilization, windowSeconds: seconds, samples },
     };
   };
+  const perTarget = (seconds: number): MetricReading => ({
+    ...requestsPerTarget(requests, { from: new Date(now.getTime() - seconds * 1000), to: now }),
+    windowSeconds: seconds,
+  });
   const out = read(windows.scaleOutSeconds);
   const inn = read(windows.scaleInSeconds);
   return {
     ECSServiceAverageCPUUtilization: { scaleOut: out.cpu, scaleIn: inn.cpu },
     ECSServiceAverageMemoryUtilization: { scaleOut: out.memory, scaleIn: inn.memory },
+    ALBRequestCountPerTarget: {
+      scaleOut: perTarget(windows.scaleOutSeconds),
+      scaleIn: perTarget(windows.scaleInSeconds),
+    },
   };
 }
 
@@ -237,7 +324,7 @@ export interface ScalingDecision {
   message: string;
 }
 
-const METRIC_WORDS: Record<UtilizationMetric, string> = {
+const METRIC_WORDS: Record<Exclude<PredefinedMetric, 'ALBRequestCountPerTarget'>, string> = {
   ECSServiceAverageCPUUtilization: 'CPU',
   ECSServiceAverageMemoryUtilization: 'memory',
 };
@@ -261,7 +348,9 @@ const decision = (s: ScalingState, desiredCount: number, why: string): ScalingDe
 };
 
 const because = (p: TargetTrackingPolicy, r: MetricReading & { value: number }) =>
-  `average ${METRIC_WORDS[p.predefinedMetric]} utilization ${r.value.toFixed(1)} % over ${r.windowSeconds} s, target ${p.targetValue} % (policy ${p.policyName})`;
+  p.predefinedMetric === 'ALBRequestCountPerTarget'
+    ? `${r.value.toFixed(1)} requests per target per minute over ${r.windowSeconds} s, target ${p.targetValue} (policy ${p.policyName})`
+    : `average ${METRIC_WORDS[p.predefinedMetric]} utilization ${r.value.toFixed(1)} % over ${r.windowSeconds} s, target ${p.targetValue} % (policy ${p.policyName})`;
 
 /**
  * What target tracking does now, or null. A desiredCount outside [min, max] is brought to the

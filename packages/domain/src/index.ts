@@ -30,3 +30,5 @@ export * from './events.js';
 export * from './schedule.js';
 export * from './task-stats.js';
 export * from './autoscaling.js';
+export * from './scaling-schedule.js';
+export * from './request-count.js';

@@ -15,7 +15,7 @@ export class ScalingController {
   @HttpCode(200)
   @ApiOperation({
     summary:
-      "Sets the service's scaling: desiredCount kept between minCapacity and maxCapacity, target tracking policies on its average CPU or memory utilisation",
+      "Sets the service's scaling: desiredCount kept between minCapacity and maxCapacity, target tracking policies on its average CPU or memory utilisation or requests per target, scheduled actions that set the bounds at set times",
   })
   @ApiBody({ schema: toJsonSchema(putScalingSchema) })
   async put(@Param('cluster') cluster: string, @Param('service') service: string, @Body() body: unknown) {

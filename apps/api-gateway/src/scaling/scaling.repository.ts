@@ -1,6 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Prisma } from '@berth/db';
-import { ConflictError, NotFoundError, type ScalingConfiguration } from '@berth/domain';
+import {
+  ConflictError,
+  mergeScheduledActions,
+  NotFoundError,
+  readStoredFirings,
+  readStoredScheduledActions,
+  storedFirings,
+  storedScheduledActions,
+  type ScalingConfiguration,
+} from '@berth/domain';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
 
 const notFound = (service: string) =>
@@ -16,8 +25,9 @@ export class ScalingRepository {
   constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   /**
-   * Sets the service's scaling, keeping when it last scaled (the cooldowns go on counting). Under
-   * the service's row lock, as UpdateService: a service being deleted is refused.
+   * Sets the service's scaling, keeping when it last scaled (the cooldowns go on counting) and the
+   * last firing of each scheduled action it keeps unchanged (a PUT repeated fires nothing again).
+   * Under the service's row lock, as UpdateService: a service being deleted is refused.
    */
   async put(serviceId: string, serviceName: string, config: ScalingConfiguration) {
     return this.db.$transaction(async (tx) => {
@@ -28,10 +38,20 @@ export class ScalingRepository {
           'ServiceNotActiveException',
           `service ${serviceName} is ${rows[0]?.status ?? 'gone'}; only an ACTIVE service can scale`,
         );
+      const before = await tx.serviceScaling.findUnique({ where: { serviceId } });
+      const [{ now }] = await tx.$queryRaw<[{ now: Date }]>`SELECT now() AS now`;
+      const scheduled = mergeScheduledActions(
+        before ? readStoredScheduledActions(before.scheduledActions, serviceId) : [],
+        before ? readStoredFirings(before.scheduledActionsFired, serviceId) : {},
+        config.scheduledActions,
+        now,
+      );
       const data = {
         minCapacity: config.minCapacity,
         maxCapacity: config.maxCapacity,
         policies: config.targetTrackingPolicies as unknown as Prisma.InputJsonValue,
+        scheduledActions: storedScheduledActions(scheduled.actions) as Prisma.InputJsonValue,
+        scheduledActionsFired: storedFirings(scheduled.fired),
       };
       return tx.serviceScaling.upsert({ where: { serviceId }, create: { serviceId, ...data }, update: data });
     });

@@ -1,8 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   arns,
+  nextScheduledFiring,
   parseStatus,
+  readStoredFirings,
   readStoredPolicies,
+  readStoredScheduledActions,
   validateScalingConfiguration,
   type ArnContext,
 } from '@berth/domain';
@@ -60,14 +63,27 @@ export class ScalingService {
       policies: unknown;
       lastScaleOutAt: Date | null;
       lastScaleInAt: Date | null;
+      scheduledActions: unknown;
+      scheduledActionsFired: unknown;
     },
   ) {
+    const fired = readStoredFirings(row.scheduledActionsFired, row.serviceId);
     return {
       serviceArn: arns.service(this.ctx, cluster, service),
       minCapacity: row.minCapacity,
       maxCapacity: row.maxCapacity,
       targetTrackingPolicies: readStoredPolicies(row.policies, row.serviceId),
-      scheduledActions: [],
+      scheduledActions: readStoredScheduledActions(row.scheduledActions, row.serviceId).map((a) => ({
+        scheduledActionName: a.scheduledActionName,
+        schedule: a.schedule,
+        timezone: a.timezone,
+        startTime: a.startTime?.toISOString() ?? null,
+        endTime: a.endTime?.toISOString() ?? null,
+        scalableTargetAction: a.scalableTargetAction,
+        creationTime: a.creationTime.toISOString(),
+        nextFiringTime: nextScheduledFiring(a, fired[a.scheduledActionName])?.toISOString() ?? null,
+        lastFiringTime: fired[a.scheduledActionName]?.toISOString() ?? null,
+      })),
       lastScaleOutAt: row.lastScaleOutAt?.toISOString() ?? null,
       lastScaleInAt: row.lastScaleInAt?.toISOString() ?? null,
     };
