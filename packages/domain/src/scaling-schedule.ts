@@ -120,9 +120,7 @@ export function nextScheduledFiring(a: ScheduledAction, lastFired: Date | null |
 function nextFrom(clock: ScheduleClock, a: ScheduledAction, lastFired: Date | null): Date | null {
   const from = lastFired ? new Date(lastFired.getTime() + 1) : later(a.creationTime, a.startTime);
   const t = nextFireAt(clock, from);
-  // A rate so long that its next firing is past the last date a Date holds has no next firing.
-  if (!t || Number.isNaN(t.getTime())) return null;
-  return !a.endTime || t <= a.endTime ? t : null;
+  return t && (!a.endTime || t <= a.endTime) ? t : null;
 }
 
 export interface DueFiring {

@@ -53,6 +53,14 @@ describe('nextFireAt', () => {
       ['2026-11-28T02:00:00.000Z'],
     ],
     [
+      'a rate past the last date there is has no next firing',
+      'rate(9007199254740991 days)',
+      'UTC',
+      '2026-11-28T00:01:00Z',
+      1,
+      [null],
+    ],
+    [
       'every 15 minutes',
       'cron(0/15 * * * ? *)',
       'UTC',

@@ -216,11 +216,16 @@ export interface ScheduleClock {
 }
 
 /** The first firing at or after `from`, or null when there is none (an `at` in the past, a past year). */
+/** The last instant a Date holds (ECMAScript's limit, about the year 275760). */
+const LAST_DATE_MS = 8.64e15;
+
 export function nextFireAt(clock: ScheduleClock, from: Date): Date | null {
   const { expression: e, timezone, startAt } = clock;
   if (e.kind === 'rate') {
     const k = Math.max(0, Math.ceil((from.getTime() - startAt.getTime()) / e.everyMs));
-    return new Date(startAt.getTime() + k * e.everyMs);
+    const t = startAt.getTime() + k * e.everyMs;
+    // A rate so long that its next firing is past the last date there is has none.
+    return t <= LAST_DATE_MS ? new Date(t) : null;
   }
   if (e.kind === 'at') {
     const at = instantOf(e.local, timezone);
