@@ -48,10 +48,16 @@ export class Processes {
     env: Record<string, string>,
     launcher: string[] = [],
   ): ChildProcess {
-    // BENCH_PROFILE=api-gateway writes a CPU profile of that process to bench/profiles/.
+    // BENCH_PROFILE=api-gateway writes a CPU profile of that process to bench/profiles/. Node
+    // writes it only on a normal exit, and Nest's shutdown hook re-raises SIGTERM, which kills:
+    // the profiled process exits on SIGTERM instead.
     const profile =
       process.env.BENCH_PROFILE === name
-        ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench/profiles')}`]
+        ? [
+            '--cpu-prof',
+            `--cpu-prof-dir=${join(ROOT, 'bench/profiles')}`,
+            `--import=data:text/javascript,process.once('SIGTERM',()=>process.exit(0))`,
+          ]
         : [];
     const command = [...launcher, process.execPath, ...profile, join(ROOT, script), ...args];
     const child = spawn(command[0]!, command.slice(1), {
