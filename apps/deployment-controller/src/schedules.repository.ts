@@ -3,6 +3,7 @@ import {
   findClientToken,
   launchableRevision,
   writeRunTasks,
+  viaPrisma,
   type ClientTokenClaim,
   type PrismaClient,
 } from '@berth/db';
@@ -112,12 +113,12 @@ export class SchedulesRepository {
             if (earlier) firing.taskIds = earlier.resourceIds;
             else {
               const revision = await launchableRevision(
-                tx,
+                viaPrisma(tx),
                 s.cluster,
                 request.input.taskDefinition,
                 request.input.overrides,
               );
-              firing.taskIds = (await writeRunTasks(tx, s.cluster, revision, request, claim)).map(
+              firing.taskIds = (await writeRunTasks(viaPrisma(tx), s.cluster, revision, request, claim)).map(
                 (t) => t.id,
               );
             }

@@ -1,4 +1,11 @@
-import { createTasks, placementInstances, requestTaskStop, type Prisma, type PrismaClient } from '@berth/db';
+import {
+  createTasks,
+  placementInstances,
+  requestTaskStop,
+  viaPrisma,
+  type Prisma,
+  type PrismaClient,
+} from '@berth/db';
 import { parseConstraints, SERVICE_DEFAULT_STRATEGY, type PlacementConstraint } from '@berth/scheduler-core';
 import {
   clusterPolicyRefusal,
@@ -210,7 +217,7 @@ export class ServicesRepository implements ServiceStore {
             if ((await this.latestEvent(tx, snapshot.id)) !== message) events.push(message);
             break;
           }
-          const created = await createTasks(tx, {
+          const created = await createTasks(viaPrisma(tx), {
             clusterId: snapshot.clusterId,
             taskDefinition: deployment.taskDefinition,
             count: action.count,

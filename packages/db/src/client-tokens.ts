@@ -1,4 +1,5 @@
 import { isUniqueViolation, type Db } from './client.js';
+import { statement, type SqlExecutor } from './sql.js';
 
 /** One idempotent call (ECS clientToken): which call, with which token, and a hash of its parameters. */
 export interface ClientTokenClaim {
@@ -27,14 +28,24 @@ export async function findClientToken(
   return db.clientToken.findUnique({ where: key(claim), select: { requestHash: true, resourceIds: true } });
 }
 
+const CLAIM = statement(
+  'claim_client_token',
+  `INSERT INTO client_token (cluster_id, action, token, request_hash, resource_ids, created_at)
+   VALUES ($1::uuid, $2, $3, $4, '{}', $5::timestamp(3))`,
+);
+const RECORD = statement(
+  'record_client_token_resources',
+  `UPDATE client_token SET resource_ids = $4::text[] WHERE cluster_id = $1::uuid AND action = $2 AND token = $3`,
+);
+
 /**
  * Takes the token first thing in the transaction that creates, so that of two concurrent calls
  * with one token the primary key lets one through; the other waits for it to commit, then gets
  * ClientTokenTaken.
  */
-export async function claimClientToken(tx: Db, claim: ClientTokenClaim): Promise<void> {
+export async function claimClientToken(tx: SqlExecutor, claim: ClientTokenClaim): Promise<void> {
   try {
-    await tx.clientToken.create({ data: { ...claim, resourceIds: [] } });
+    await tx.rows(CLAIM, [claim.clusterId, claim.action, claim.token, claim.requestHash, new Date()]);
   } catch (error) {
     if (isUniqueViolation(error)) throw new ClientTokenTaken();
     throw error;
@@ -43,9 +54,9 @@ export async function claimClientToken(tx: Db, claim: ClientTokenClaim): Promise
 
 /** Records what the call created, in the same transaction as the claim. */
 export async function recordClientTokenResources(
-  tx: Db,
+  tx: SqlExecutor,
   claim: ClientTokenClaim,
   resourceIds: string[],
 ): Promise<void> {
-  await tx.clientToken.update({ where: key(claim), data: { resourceIds } });
+  await tx.rows(RECORD, [claim.clusterId, claim.action, claim.token, resourceIds]);
 }

@@ -1,4 +1,5 @@
 export * from './client.js';
+export * from './sql.js';
 export * from './reservations.js';
 export * from './tasks.js';
 export * from './client-tokens.js';

@@ -18,8 +18,10 @@ import {
   type TaskOverrides,
 } from '@berth/domain';
 import { parseConstraints, parseStrategies, RUN_TASK_DEFAULT_STRATEGY } from '@berth/scheduler-core';
-import type { ClusterModel, Db, TaskDefinitionModel } from './client.js';
+import type { ClusterModel, TaskDefinitionModel } from './client.js';
 import { claimClientToken, recordClientTokenResources, type ClientTokenClaim } from './client-tokens.js';
+import type { SqlExecutor } from './sql.js';
+import { taskDefinitionByName } from './task-definitions.js';
 import { createTasks, type CreatedTask } from './tasks.js';
 
 /**
@@ -48,17 +50,11 @@ export function checkRunTask(body: unknown): RunTaskRequest {
 
 /** A revision by family (its latest ACTIVE revision) or family:revision; 400 ClientException if none. */
 export async function findTaskDefinition(
-  db: Db,
+  db: SqlExecutor,
   family: string,
   revision?: number,
 ): Promise<TaskDefinitionModel> {
-  const td =
-    revision === undefined
-      ? await db.taskDefinition.findFirst({
-          where: { family, status: 'ACTIVE' },
-          orderBy: { revision: 'desc' },
-        })
-      : await db.taskDefinition.findUnique({ where: { family_revision: { family, revision } } });
+  const td = await taskDefinitionByName(db, family, revision);
   if (!td) {
     const what = revision === undefined ? `an ACTIVE revision of family ${family}` : `${family}:${revision}`;
     throw new NotFoundError('ClientException', `task definition ${what} does not exist`, 'taskDefinition');
@@ -76,7 +72,7 @@ export interface LaunchableRevision {
 }
 
 export async function launchableRevision(
-  db: Db,
+  db: SqlExecutor,
   cluster: ClusterModel,
   taskDefinition: string,
   overrides: TaskOverrides | undefined,
@@ -102,7 +98,7 @@ export async function launchableRevision(
  * in a transaction, so that all of it is written or none.
  */
 export async function writeRunTasks(
-  tx: Db,
+  tx: SqlExecutor,
   cluster: ClusterModel,
   revision: LaunchableRevision,
   request: RunTaskRequest,

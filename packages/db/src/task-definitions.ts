@@ -1,4 +1,36 @@
-import type { Db } from './client.js';
+import type { Db, TaskDefinitionModel } from './client.js';
+import { statement, type SqlExecutor } from './sql.js';
+
+/** A revision as the TaskDefinition model, for plain SQL (`SELECT ... FROM task_definition td`). */
+export const TASK_DEFINITION_COLUMNS = `td.id, td.family, td.revision, td.status, td.definition, td.tags, td.cpu,
+  td.memory, td.registered_at AS "registeredAt", td.deregistered_at AS "deregisteredAt"`;
+
+export const TASK_DEFINITIONS_BY_ID = statement(
+  'task_definitions_by_id',
+  `SELECT ${TASK_DEFINITION_COLUMNS} FROM task_definition td WHERE td.id = ANY($1::uuid[])`,
+);
+const LATEST_ACTIVE_REVISION = statement(
+  'latest_active_revision',
+  `SELECT ${TASK_DEFINITION_COLUMNS} FROM task_definition td
+    WHERE td.family = $1 AND td.status = 'ACTIVE' ORDER BY td.revision DESC LIMIT 1`,
+);
+const REVISION = statement(
+  'task_definition_revision',
+  `SELECT ${TASK_DEFINITION_COLUMNS} FROM task_definition td WHERE td.family = $1 AND td.revision = $2`,
+);
+
+/** A family's latest ACTIVE revision, or family:revision whatever its status; undefined if none. */
+export async function taskDefinitionByName(
+  db: SqlExecutor,
+  family: string,
+  revision?: number,
+): Promise<TaskDefinitionModel | undefined> {
+  const [td] =
+    revision === undefined
+      ? await db.rows<TaskDefinitionModel>(LATEST_ACTIVE_REVISION, [family])
+      : await db.rows<TaskDefinitionModel>(REVISION, [family, revision]);
+  return td;
+}
 
 /**
  * Removes the DELETE_IN_PROGRESS task definition revisions (of `families`, or of every family)

@@ -1,5 +1,15 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Prisma, PrismaClient } from '@berth/db';
+import { randomUUID } from 'node:crypto';
+import {
+  Sql,
+  SQL_KEY,
+  sqlOf,
+  statement,
+  type Prisma,
+  type PrismaClient,
+  type SqlTransaction,
+  type TransactionOptions,
+} from '@berth/db';
 import type { AuditRecord } from './audit.repository.js';
 
 /** The audit event of the mutating request being served, until a transaction has written it. */
@@ -27,10 +37,11 @@ type Work<T> = (tx: Prisma.TransactionClient) => Promise<T>;
 
 /**
  * The gateway's Prisma client, made so that a request's audit event commits with its change: the
- * first write of a mutating request (an interactive transaction, a model write or a raw statement)
- * runs in a transaction that also inserts the request's audit event as Success. If that
- * transaction fails, neither the change nor the event is written, and the interceptor records
- * the failure. Outside a request (agent reports, sweeps) it is the plain client.
+ * first write of a mutating request (an interactive transaction, a model write, a raw statement,
+ * or a transaction of its plain SQL, sqlOf) runs in a transaction that also inserts the request's
+ * audit event as Success. If that transaction fails, neither the change nor the event is written,
+ * and the interceptor records the failure. Outside a request (agent reports, sweeps) it is the
+ * plain client.
  */
 export function auditedPrisma(db: PrismaClient): PrismaClient {
   /** The pending event, claimed by the caller so that concurrent writes do not both insert it. */
@@ -63,6 +74,7 @@ export function auditedPrisma(db: PrismaClient): PrismaClient {
     }
   }
 
+  let sql: Sql | undefined;
   const needsAudit = () => auditScope.getStore()?.written === false;
   const delegates = new Map<string, unknown>();
   const delegate = (name: string, target: Record<string, unknown>) =>
@@ -86,6 +98,8 @@ export function auditedPrisma(db: PrismaClient): PrismaClient {
   return new Proxy(db, {
     get(target, prop) {
       const value = Reflect.get(target, prop) as unknown;
+      // Plain SQL (sqlOf) on the same pool: its transactions write the event the same way.
+      if (prop === SQL_KEY) return (sql ??= new AuditedSql(sqlOf(db).pool, claim));
       if (prop === '$transaction')
         return (arg: unknown, options?: Parameters<PrismaClient['$transaction']>[1]) =>
           typeof arg === 'function'
@@ -112,4 +126,51 @@ export function auditedPrisma(db: PrismaClient): PrismaClient {
       return value;
     },
   });
+}
+
+const INSERT_AUDIT_EVENT = statement(
+  'insert_audit_event',
+  `INSERT INTO audit_event (id, event_time, access_key_id, action, resource, source_address, request_id,
+          outcome, status_code, parameters)
+   VALUES ($1::uuid, $2::timestamp(3), $3, $4, $5, $6, $7, 'Success', 200, $8::jsonb)`,
+);
+
+/**
+ * Plain SQL whose first transaction in a mutating request also inserts the request's audit event
+ * as Success, before COMMIT. Writes through it belong in a transaction(): a lone statement is not
+ * audited.
+ */
+class AuditedSql extends Sql {
+  constructor(
+    pool: Sql['pool'],
+    private readonly claim: () => PendingAudit | undefined,
+  ) {
+    super(pool);
+  }
+
+  override async transaction<T>(work: (tx: SqlTransaction) => Promise<T>, opts: TransactionOptions = {}) {
+    const pending = this.claim();
+    if (!pending) return super.transaction(work, opts);
+    const { event } = pending;
+    try {
+      return await super.transaction(work, {
+        beforeCommit: async (tx) => {
+          await opts.beforeCommit?.(tx);
+          await tx.rows(INSERT_AUDIT_EVENT, [
+            randomUUID(),
+            new Date(),
+            event.accessKeyId ?? null,
+            event.action,
+            event.resource,
+            event.sourceAddress,
+            event.requestId,
+            JSON.stringify(event.parameters ?? {}),
+          ]);
+        },
+      });
+    } catch (error) {
+      pending.written = false;
+      throw error;
+    }
+  }
 }

@@ -1,5 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { isUniqueViolation, Prisma, purgeDeletedTaskDefinitions, type ClusterModel } from '@berth/db';
+import {
+  isUniqueViolation,
+  Prisma,
+  purgeDeletedTaskDefinitions,
+  sqlOf,
+  statement,
+  type ClusterModel,
+} from '@berth/db';
 import { ConflictError, NotFoundError, type ContainerPolicy, type Tag } from '@berth/domain';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
 import type { ClusterCounts } from '../http/views.js';
@@ -10,6 +17,14 @@ export interface ClusterSpec {
   settings?: unknown[];
   configuration?: Record<string, unknown>;
 }
+
+const CLUSTER_BY_NAME = statement(
+  'cluster_by_name',
+  `SELECT id, name, container_policy_level AS "containerPolicyLevel",
+          allowed_host_path_prefixes AS "allowedHostPathPrefixes", status, tags, settings, configuration,
+          created_at AS "createdAt"
+     FROM cluster WHERE name = $1`,
+);
 
 @Injectable()
 export class ClustersRepository {
@@ -79,8 +94,9 @@ export class ClustersRepository {
   }
 
   /** An ACTIVE cluster: every call but DescribeClusters treats an INACTIVE one as gone. */
+  /** Every cluster-scoped request starts here: plain SQL (see @berth/db's sql.ts). */
   async get(nameOrId: string): Promise<ClusterModel> {
-    const cluster = await this.db.cluster.findUnique({ where: { name: nameOrId } });
+    const [cluster] = await sqlOf(this.db).rows<ClusterModel>(CLUSTER_BY_NAME, [nameOrId]);
     if (!cluster || cluster.status !== 'ACTIVE')
       throw new NotFoundError('ClusterNotFoundException', `cluster ${nameOrId} does not exist`, 'cluster');
     return cluster;

@@ -1,4 +1,4 @@
-import { Prisma } from '@berth/db';
+import { Prisma, TransactionStartTimeout } from '@berth/db';
 import { InvalidParameterError } from '@berth/domain';
 import { ErrorsFilter, toErrorResponse } from './errors.filter.js';
 
@@ -21,6 +21,11 @@ it('a transaction that could not start in time (every connection busy) is a 503 
     503,
     { __type: 'ServiceUnavailableException', message: expect.any(String) },
   ]);
+});
+
+it('the same from the plain SQL of the hot paths (RunTask): 503, not 500', () => {
+  expect(toErrorResponse(new TransactionStartTimeout(2000))[0]).toBe(503);
+  expect(toErrorResponse(new TransactionStartTimeout(2000), 'ecs')[0]).toBe(503);
 });
 
 it('a lost database connection is a 503 too; an unknown failure stays a 500 without details', () => {

@@ -9,7 +9,7 @@ import {
   UnauthenticatedError,
   isBerthError,
 } from '@berth/domain';
-import { isRetriableDbError, Prisma } from '@berth/db';
+import { isRetriableDbError, isTransactionStartTimeout } from '@berth/db';
 import type { Response } from 'express';
 import { LOGGER, type Logger } from '../infra/providers.js';
 import type { BerthRequest, Protocol } from '../auth/request-context.js';
@@ -47,10 +47,7 @@ const RETRY_AFTER_SECONDS = 1;
  * (503 with Retry-After, which the AWS SDKs and the CLI retry on their own); nothing was written.
  */
 function isOverload(error: unknown): boolean {
-  if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2028') {
-    return /unable to start a transaction/i.test(error.message);
-  }
-  return isRetriableDbError(error);
+  return isTransactionStartTimeout(error) || isRetriableDbError(error);
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   Prisma,
   recordClientTokenResources,
   setServiceDesiredCount,
+  viaPrisma,
   type ClientTokenClaim,
 } from '@berth/db';
 import {
@@ -106,7 +107,7 @@ export class ServicesRepository {
   async create(s: NewService, claim?: ClientTokenClaim): Promise<ServiceWithRelations> {
     try {
       return await this.db.$transaction(async (tx) => {
-        if (claim) await claimClientToken(tx, claim);
+        if (claim) await claimClientToken(viaPrisma(tx), claim);
         const live = await tx.service.findFirst({
           where: { clusterId: s.clusterId, name: s.serviceName, status: { not: 'INACTIVE' } },
         });
@@ -142,7 +143,7 @@ export class ServicesRepository {
         });
         await this.setLoadBalancers(tx, service.id, s.loadBalancers);
         await this.copyLoadBalancers(tx, service.id, deployment.id);
-        if (claim) await recordClientTokenResources(tx, claim, [service.id]);
+        if (claim) await recordClientTokenResources(viaPrisma(tx), claim, [service.id]);
         return tx.service.findUniqueOrThrow({ where: { id: service.id }, include: SERVICE_INCLUDE });
       });
     } catch (error) {

@@ -5,6 +5,7 @@ import {
   launchableRevision,
   Prisma,
   purgeDeletedTaskDefinitions,
+  sqlOf,
   type ClusterModel,
   type TaskDefinitionModel,
 } from '@berth/db';
@@ -91,12 +92,12 @@ export class TaskDefinitionsRepository {
 
   /** `family` alone means its latest ACTIVE revision, as in ECS. */
   async find(family: string, revision?: number): Promise<TaskDefinitionModel> {
-    return findTaskDefinition(this.db, family, revision);
+    return findTaskDefinition(sqlOf(this.db), family, revision);
   }
 
   /** The revision new tasks start from, checked (see launchableRevision in @berth/db). */
   async launchable(cluster: ClusterModel, taskDefinition: string, overrides: TaskOverrides | undefined) {
-    return launchableRevision(this.db, cluster, taskDefinition, overrides);
+    return launchableRevision(sqlOf(this.db), cluster, taskDefinition, overrides);
   }
 
   /** Revisions by family and revision number (those that exist). */

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createTasks, type ClusterModel, type TaskDefinitionModel } from '@berth/db';
+import { createTasks, sqlOf, type ClusterModel, type TaskDefinitionModel } from '@berth/db';
 import type { StartTaskInput } from '@berth/domain';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
 import type { TaskWithRelations } from '../http/views.js';
@@ -27,7 +27,7 @@ export class StartTaskRepository {
     instanceIds: string[],
     reservation: { cpu: number; memory: number },
   ): Promise<TaskWithRelations[]> {
-    const created = await this.db.$transaction((tx) =>
+    const created = await sqlOf(this.db).transaction((tx) =>
       createTasks(tx, {
         clusterId: cluster.id,
         taskDefinition: td,

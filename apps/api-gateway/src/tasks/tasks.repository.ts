@@ -2,11 +2,19 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   findClientToken,
   requestTaskStop,
+  sqlOf,
+  statement,
+  TASK_COLUMNS,
+  TASK_DEFINITIONS_BY_ID,
   writeRunTasks,
   type ClientTokenClaim,
   type ClusterModel,
   type LaunchableRevision,
   type RunTaskRequest,
+  type Statement,
+  type TaskContainerModel,
+  type TaskDefinitionModel,
+  type TaskModel,
 } from '@berth/db';
 import { checkClientTokenReuse, NotFoundError, type StopCode } from '@berth/domain';
 import { PRISMA, type PrismaClient } from '../infra/providers.js';
@@ -15,7 +23,6 @@ import type { TaskWithRelations } from '../http/views.js';
 export const TASK_INCLUDE = { containers: true, cluster: true, taskDefinition: true } as const;
 
 export interface TaskFilter {
-  clusterId: string;
   desiredStatus?: string;
   family?: string;
   containerInstanceId?: string;
@@ -24,6 +31,53 @@ export interface TaskFilter {
   afterId?: string;
   limit: number;
 }
+
+/** Tasks with their containers in one statement; the revisions come from a second one. */
+const TASK_WITH_CONTAINERS = `SELECT ${TASK_COLUMNS},
+    coalesce((SELECT json_agg(json_build_object('id', c.id, 'taskId', c.task_id, 'name', c.name,
+                'runtimeId', c.runtime_id, 'lastStatus', c.last_status, 'exitCode', c.exit_code,
+                'reason', c.reason, 'healthStatus', c.health_status, 'hasHealthCheck', c.has_health_check,
+                'essential', c.essential, 'networkBindings', c.network_bindings) ORDER BY c.id)
+                FROM task_container c WHERE c.task_id = t.id), '[]') AS containers
+  FROM task t`;
+
+const TASKS_BY_ID = statement(
+  'tasks_by_id',
+  `${TASK_WITH_CONTAINERS} WHERE t.id = ANY($1::uuid[]) AND t.cluster_id = $2::uuid`,
+);
+
+/**
+ * ListTasks' filters, each present or not: one prepared statement per combination used, so that
+ * each gets its own plan ($1 the cluster, $2 the limit, the filters after).
+ */
+const FILTERS = [
+  ['desiredStatus', 't.desired_status = $'],
+  ['family', 'td.family = $'],
+  ['containerInstanceId', 't.container_instance_id = $::uuid'],
+  ['startedBy', 't.started_by = $'],
+  ['serviceName', 's.name = $'],
+  ['afterId', 't.id > $::uuid'],
+] as const;
+const listStatements = new Map<string, Statement>();
+function listStatement(f: TaskFilter): { s: Statement; values: unknown[] } {
+  const used = FILTERS.filter(([key]) => f[key]);
+  const key = used.map(([k]) => k).join(',');
+  let s = listStatements.get(key);
+  if (!s) {
+    const where = used.map(([, cond], i) => ` AND ${cond.replace('$', `$${i + 3}`)}`).join('');
+    s = statement(
+      `list_tasks(${key})`,
+      `${TASK_WITH_CONTAINERS}
+       ${used.some(([k]) => k === 'family') ? 'JOIN task_definition td ON td.id = t.task_definition_id' : ''}
+       ${used.some(([k]) => k === 'serviceName') ? 'JOIN service s ON s.id = t.service_id' : ''}
+       WHERE t.cluster_id = $1::uuid${where} ORDER BY t.id LIMIT $2`,
+    );
+    listStatements.set(key, s);
+  }
+  return { s, values: used.map(([k]) => f[k]) };
+}
+
+type TaskRow = TaskModel & { containers: TaskContainerModel[] };
 
 @Injectable()
 export class TasksRepository {
@@ -39,7 +93,9 @@ export class TasksRepository {
     request: RunTaskRequest,
     claim?: ClientTokenClaim,
   ): Promise<TaskWithRelations[]> {
-    const created = await this.db.$transaction((tx) => writeRunTasks(tx, cluster, revision, request, claim));
+    const created = await sqlOf(this.db).transaction((tx) =>
+      writeRunTasks(tx, cluster, revision, request, claim),
+    );
     return created.map((t) => ({ ...t, cluster, taskDefinition: revision.td }));
   }
 
@@ -59,31 +115,23 @@ export class TasksRepository {
     return stored.resourceIds.flatMap((id) => byId.get(id) ?? []);
   }
 
-  async list(f: TaskFilter): Promise<TaskWithRelations[]> {
-    return this.db.task.findMany({
-      where: {
-        clusterId: f.clusterId,
-        ...(f.desiredStatus ? { desiredStatus: f.desiredStatus } : {}),
-        ...(f.family ? { taskDefinition: { family: f.family } } : {}),
-        ...(f.containerInstanceId ? { containerInstanceId: f.containerInstanceId } : {}),
-        ...(f.startedBy ? { startedBy: f.startedBy } : {}),
-        ...(f.serviceName ? { service: { name: f.serviceName } } : {}),
-        ...(f.afterId ? { id: { gt: f.afterId } } : {}),
-      },
-      include: TASK_INCLUDE,
-      orderBy: { id: 'asc' },
-      take: f.limit,
-    });
+  async list(cluster: ClusterModel, f: TaskFilter): Promise<TaskWithRelations[]> {
+    const { s, values } = listStatement(f);
+    return this.withRelations(
+      cluster,
+      await sqlOf(this.db).rows<TaskRow>(s, [cluster.id, f.limit, ...values]),
+    );
   }
 
-  async getMany(clusterId: string, taskIds: readonly string[]): Promise<TaskWithRelations[]> {
-    return this.db.task.findMany({ where: { id: { in: [...taskIds] }, clusterId }, include: TASK_INCLUDE });
+  async getMany(cluster: ClusterModel, taskIds: readonly string[]): Promise<TaskWithRelations[]> {
+    return this.withRelations(
+      cluster,
+      await sqlOf(this.db).rows<TaskRow>(TASKS_BY_ID, [taskIds, cluster.id]),
+    );
   }
 
-  async get(clusterId: string, taskId: string): Promise<TaskWithRelations> {
-    const task = /^[0-9a-f-]{36}$/i.test(taskId)
-      ? await this.db.task.findFirst({ where: { id: taskId, clusterId }, include: TASK_INCLUDE })
-      : null;
+  async get(cluster: ClusterModel, taskId: string): Promise<TaskWithRelations> {
+    const [task] = /^[0-9a-f-]{36}$/i.test(taskId) ? await this.getMany(cluster, [taskId]) : [];
     if (!task)
       throw new NotFoundError(
         'InvalidParameterException',
@@ -91,6 +139,18 @@ export class TasksRepository {
         'task',
       );
     return task;
+  }
+
+  private async withRelations(cluster: ClusterModel, rows: TaskRow[]): Promise<TaskWithRelations[]> {
+    if (rows.length === 0) return [];
+    const ids = [...new Set(rows.map((t) => t.taskDefinitionId))];
+    const definitions = new Map(
+      (await sqlOf(this.db).rows<TaskDefinitionModel>(TASK_DEFINITIONS_BY_ID, [ids])).map((td) => [
+        td.id,
+        td,
+      ]),
+    );
+    return rows.map((t) => ({ ...t, cluster, taskDefinition: definitions.get(t.taskDefinitionId)! }));
   }
 
   /** StopTask: idempotent; see requestTaskStop. */

@@ -73,8 +73,7 @@ export class TasksService {
     }
     const { limit, after } = parsePage(q, cursors.id);
     if (desiredStatus === 'PENDING') return { tasks: [], nextToken: undefined };
-    const tasks = await this.tasks.list({
-      clusterId: cluster.id,
+    const tasks = await this.tasks.list(cluster, {
       desiredStatus,
       family: q.family,
       containerInstanceId: q.containerInstance
@@ -90,7 +89,7 @@ export class TasksService {
 
   async get(clusterName: string, taskId: string) {
     const cluster = await this.clusters.get(clusterName);
-    return this.tasks.get(cluster.id, parseResourceId(taskId, 'task', 'task'));
+    return this.tasks.get(cluster, parseResourceId(taskId, 'task', 'task'));
   }
 
   /**
@@ -101,7 +100,7 @@ export class TasksService {
     const cluster = await this.clusters.get(clusterName);
     const ids = new Map(refs.map((ref) => [ref, validId(ref, 'task')]));
     const rows = await this.tasks.getMany(
-      cluster.id,
+      cluster,
       [...ids.values()].filter((id) => id !== undefined),
     );
     const byId = new Map(rows.map((t) => [t.id, t]));

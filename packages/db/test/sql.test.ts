@@ -1,0 +1,93 @@
+import { createTestDatabase, type TestDatabase } from '@berth/testing';
+import { createPrisma, sqlOf, type PrismaClient, type TaskModel } from '../src/client.js';
+import { statement, TransactionStartTimeout } from '../src/sql.js';
+import { createTasks, TASK_COLUMNS } from '../src/tasks.js';
+
+/**
+ * The plain SQL of the hot paths reads and writes what Prisma does: the same rows and times, all
+ * of a transaction or none, and an error the gateway answers 503 when every connection is busy.
+ */
+
+let db: TestDatabase;
+let prisma: PrismaClient;
+let clusterId: string;
+let taskDefinition: Awaited<ReturnType<PrismaClient['taskDefinition']['create']>>;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  prisma = createPrisma(db.url, { poolSize: 2 });
+  clusterId = (await prisma.cluster.create({ data: { name: 'sql' } })).id;
+  taskDefinition = await prisma.taskDefinition.create({
+    data: {
+      family: 'app',
+      revision: 1,
+      cpu: 128,
+      memory: 256,
+      definition: {
+        family: 'app',
+        containerDefinitions: [
+          { name: 'main', image: 'busybox' },
+          { name: 'side', image: 'busybox', essential: false },
+        ],
+      },
+    },
+  });
+}, 30_000);
+
+afterAll(async () => {
+  await prisma?.$disconnect();
+  await db?.drop();
+});
+
+const TASK_BY_ID = statement('test_task_by_id', `SELECT ${TASK_COLUMNS} FROM task t WHERE t.id = $1::uuid`);
+
+it('writes tasks Prisma reads back the same, and reads them as Prisma does', async () => {
+  const before = Date.now();
+  const [created] = await sqlOf(prisma).transaction((tx) =>
+    createTasks(tx, {
+      clusterId,
+      taskDefinition,
+      count: 1,
+      startedBy: 'me',
+      tags: [{ key: 'k', value: 'v' }],
+    }),
+  );
+  const viaPrisma = await prisma.task.findUniqueOrThrow({
+    where: { id: created!.id },
+    include: { containers: true },
+  });
+  const { containers, ...task } = viaPrisma;
+  expect(created).toEqual({ ...task, containers: expect.any(Array) });
+  expect(new Set(created!.containers)).toEqual(new Set(containers));
+  expect(containers.map((c) => [c.name, c.essential]).sort()).toEqual([
+    ['main', true],
+    ['side', false],
+  ]);
+  // The creation time is the writer's clock, as Prisma's was.
+  expect(Math.abs(viaPrisma.createdAt.getTime() - before)).toBeLessThan(5_000);
+  const [read] = await sqlOf(prisma).rows<TaskModel>(TASK_BY_ID, [created!.id]);
+  expect(read).toEqual(task);
+});
+
+it('writes all of a transaction or none of it', async () => {
+  const count = await prisma.task.count();
+  await expect(
+    sqlOf(prisma).transaction(async (tx) => {
+      await createTasks(tx, { clusterId, taskDefinition, count: 2 });
+      throw new Error('changed my mind');
+    }),
+  ).rejects.toThrow('changed my mind');
+  expect(await prisma.task.count()).toBe(count);
+});
+
+it('gives up on a transaction when no connection frees up in time, and the pool lives on', async () => {
+  const sql = sqlOf(prisma);
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  // Both connections of the pool held by transactions that wait.
+  const holders = [sql.transaction(() => held), sql.transaction(() => held)];
+  await expect(sql.transaction(async () => 'never')).rejects.toBeInstanceOf(TransactionStartTimeout);
+  release();
+  await Promise.all(holders);
+  await expect(sql.transaction(async () => 'later')).resolves.toBe('later');
+}, 15_000);
