@@ -44,6 +44,21 @@ export const CONTAINER_COLUMNS = `c.id, c.task_id AS "taskId", c.name, c.runtime
   c.last_status AS "lastStatus", c.exit_code AS "exitCode", c.reason, c.health_status AS "healthStatus",
   c.has_health_check AS "hasHealthCheck", c.essential, c.network_bindings AS "networkBindings"`;
 
+/** Tasks with their containers (`containers`, as Prisma's include gives them) in one statement. */
+export const TASK_WITH_CONTAINERS = `SELECT ${TASK_COLUMNS},
+    coalesce((SELECT json_agg(json_build_object('id', c.id, 'taskId', c.task_id, 'name', c.name,
+                'runtimeId', c.runtime_id, 'lastStatus', c.last_status, 'exitCode', c.exit_code,
+                'reason', c.reason, 'healthStatus', c.health_status, 'hasHealthCheck', c.has_health_check,
+                'essential', c.essential, 'networkBindings', c.network_bindings) ORDER BY c.id)
+                FROM task_container c WHERE c.task_id = t.id), '[]') AS containers
+  FROM task t`;
+
+/** Tasks by id, with their containers. */
+export const TASKS_WITH_CONTAINERS_BY_ID = statement(
+  'tasks_with_containers_by_id',
+  `${TASK_WITH_CONTAINERS} WHERE t.id = ANY($1::uuid[])`,
+);
+
 // Two statements whatever the count: ids are made here so the containers can refer to them.
 const INSERT_TASKS = statement(
   'insert_tasks',

@@ -2,6 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   Prisma,
   releaseTaskReservation,
+  sqlOf,
+  statement,
+  TASK_COLUMNS,
+  TASK_DEFINITIONS_BY_ID,
+  TASKS_WITH_CONTAINERS_BY_ID,
+  type ClusterModel,
   type ContainerInstanceModel,
   type Db,
   type TaskContainerModel,
@@ -138,17 +144,13 @@ export class AgentsRepository {
 
   /** What should exist on the instance: every task placed there that has not yet STOPPED. */
   async desiredTasks(instanceId: string): Promise<TaskForAgent[]> {
-    return this.withDefinitions(
-      await this.db.task.findMany({
-        where: { containerInstanceId: instanceId, lastStatus: { not: 'STOPPED' } },
-      }),
-    );
+    return this.withDefinitions(await sqlOf(this.db).rows<TaskModel>(DESIRED_TASKS, [instanceId]));
   }
 
   /** Tasks by id, for commands to agents (batched across agents by the caller). */
   async tasksForAgents(taskIds: readonly string[]): Promise<TaskForAgent[]> {
     const ids = taskIds.filter((id) => UUID.test(id));
-    return this.withDefinitions(await this.db.task.findMany({ where: { id: { in: ids } } }));
+    return this.withDefinitions(await sqlOf(this.db).rows<TaskModel>(TASKS_BY_ID, [ids]));
   }
 
   /**
@@ -163,7 +165,7 @@ export class AgentsRepository {
     );
     if (missingDefs.length) {
       if (this.definitionCache.size > 10_000) this.definitionCache.clear();
-      for (const td of await this.db.taskDefinition.findMany({ where: { id: { in: missingDefs } } }))
+      for (const td of await sqlOf(this.db).rows<TaskDefinitionModel>(TASK_DEFINITIONS_BY_ID, [missingDefs]))
         this.definitionCache.set(td.id, td);
     }
     const clusterIds = [...new Set(tasks.map((t) => t.clusterId))];
@@ -177,12 +179,7 @@ export class AgentsRepository {
     // Not cached: a container policy, credential or secret changed through any replica must reach
     // the next launch. The four reads are independent: at once, on the start path's critical way.
     const [clusterRows, credentials, secrets, draining] = await Promise.all([
-      clusterIds.length
-        ? this.db.cluster.findMany({
-            where: { id: { in: clusterIds } },
-            select: { id: true, name: true, containerPolicyLevel: true, allowedHostPathPrefixes: true },
-          })
-        : [],
+      clusterIds.length ? sqlOf(this.db).rows<AgentCluster>(CLUSTERS_FOR_AGENTS, [clusterIds]) : [],
       this.credentials.forClusters(clusterIds),
       this.secrets.openForLaunch(wanted),
       this.stillDraining(tasks),
@@ -286,7 +283,7 @@ export class AgentsRepository {
     const last = new Map<string, { instanceId: string; report: TaskStateReport }>();
     for (const item of batch) last.set(item.report.taskId, item);
     const ids = [...last.keys()].filter((id) => UUID.test(id));
-    const tasks = await this.db.task.findMany({ where: { id: { in: ids } }, include: { containers: true } });
+    const tasks = await sqlOf(this.db).rows<StoredTask>(TASKS_WITH_CONTAINERS_BY_ID, [ids]);
     const now = new Date();
     const outcomes = new Map<string, ReportOutcome | null>();
     const slow: { instanceId: string; report: TaskStateReport }[] = [];
@@ -353,6 +350,22 @@ export class AgentsRepository {
     return batch.map((item) => outcomes.get(item.report.taskId) ?? null);
   }
 }
+
+const DESIRED_TASKS = statement(
+  'agent_desired_tasks',
+  `SELECT ${TASK_COLUMNS} FROM task t WHERE t.container_instance_id = $1::uuid AND t.last_status <> 'STOPPED'`,
+);
+const TASKS_BY_ID = statement(
+  'agent_tasks_by_id',
+  `SELECT ${TASK_COLUMNS} FROM task t WHERE t.id = ANY($1::uuid[])`,
+);
+type AgentCluster = Pick<ClusterModel, 'id' | 'name' | 'containerPolicyLevel' | 'allowedHostPathPrefixes'>;
+const CLUSTERS_FOR_AGENTS = statement(
+  'clusters_for_agents',
+  `SELECT id, name, container_policy_level AS "containerPolicyLevel",
+          allowed_host_path_prefixes AS "allowedHostPathPrefixes"
+     FROM cluster WHERE id = ANY($1::uuid[])`,
+);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { NotFoundError, type RegistryCredentialInput } from '@berth/domain';
-import type { RegistryCredentialModel } from '@berth/db';
+import { sqlOf, statement, type RegistryCredentialModel } from '@berth/db';
 import { LOGGER, PRISMA, type Logger, type PrismaClient } from '../infra/providers.js';
 import { KEY_RING, type KeyRing } from '../crypto/key-ring.js';
 import { sealContexts } from '../crypto/seal-contexts.js';
@@ -14,6 +14,17 @@ export type RegistryCredentialView = Pick<
 export type PullCredentials = Map<string, Map<string, { username: string; password: string }>>;
 
 const VIEW = { registry: true, username: true, createdAt: true, updatedAt: true } as const;
+
+type StoredCredential = Pick<
+  RegistryCredentialModel,
+  'clusterId' | 'registry' | 'username' | 'sealedPassword' | 'sealKeyId'
+>;
+const CREDENTIALS_OF_CLUSTERS = statement(
+  'registry_credentials_of_clusters',
+  `SELECT cluster_id AS "clusterId", registry, username, sealed_password AS "sealedPassword",
+          seal_key_id AS "sealKeyId"
+     FROM registry_credential WHERE cluster_id = ANY($1::uuid[])`,
+);
 
 @Injectable()
 export class RegistryCredentialsRepository {
@@ -71,7 +82,8 @@ export class RegistryCredentialsRepository {
   async forClusters(clusterIds: readonly string[]): Promise<PullCredentials> {
     const out: PullCredentials = new Map();
     if (!clusterIds.length) return out;
-    const rows = await this.db.registryCredential.findMany({ where: { clusterId: { in: [...clusterIds] } } });
+    // Read for every batch of tasks sent to agents: plain SQL (see @berth/db's sql.ts).
+    const rows = await sqlOf(this.db).rows<StoredCredential>(CREDENTIALS_OF_CLUSTERS, [clusterIds]);
     for (const row of rows) {
       try {
         const password = this.keys.open(

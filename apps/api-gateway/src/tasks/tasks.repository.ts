@@ -4,7 +4,7 @@ import {
   requestTaskStop,
   sqlOf,
   statement,
-  TASK_COLUMNS,
+  TASK_WITH_CONTAINERS,
   TASK_DEFINITIONS_BY_ID,
   writeRunTasks,
   type ClientTokenClaim,
@@ -32,15 +32,7 @@ export interface TaskFilter {
   limit: number;
 }
 
-/** Tasks with their containers in one statement; the revisions come from a second one. */
-const TASK_WITH_CONTAINERS = `SELECT ${TASK_COLUMNS},
-    coalesce((SELECT json_agg(json_build_object('id', c.id, 'taskId', c.task_id, 'name', c.name,
-                'runtimeId', c.runtime_id, 'lastStatus', c.last_status, 'exitCode', c.exit_code,
-                'reason', c.reason, 'healthStatus', c.health_status, 'hasHealthCheck', c.has_health_check,
-                'essential', c.essential, 'networkBindings', c.network_bindings) ORDER BY c.id)
-                FROM task_container c WHERE c.task_id = t.id), '[]') AS containers
-  FROM task t`;
-
+// Tasks with their containers in one statement; the revisions come from a second one.
 const TASKS_BY_ID = statement(
   'tasks_by_id',
   `${TASK_WITH_CONTAINERS} WHERE t.id = ANY($1::uuid[]) AND t.cluster_id = $2::uuid`,
