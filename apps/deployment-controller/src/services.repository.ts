@@ -170,7 +170,7 @@ export class ServicesRepository implements ServiceStore {
       return [];
     }
     const [rows, others] = await Promise.all([
-      placementInstances(tx, clusterId),
+      placementInstances(viaPrisma(tx), clusterId),
       tx.$queryRaw<{ container_instance_id: string; n: number }[]>`
         SELECT t.container_instance_id, count(*)::int AS n FROM task t
           LEFT JOIN service s ON s.id = t.service_id

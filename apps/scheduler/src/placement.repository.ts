@@ -1,4 +1,14 @@
-import { lockInstances, placementInstances, placementInstancesOf, type PrismaClient } from '@berth/db';
+import {
+  lockInstances,
+  placementInstances,
+  placementInstancesOf,
+  sqlOf,
+  statement,
+  TASK_DEFINITIONS_BY_ID,
+  type PrismaClient,
+  type Sql,
+  type TaskDefinitionModel,
+} from '@berth/db';
 import {
   InvalidParameterError,
   readStoredList,
@@ -26,6 +36,57 @@ export type WaitingTask = TaskToPlace & {
   invalidSpec?: string;
 };
 
+type WaitingRow = {
+  id: string;
+  cpu: number;
+  memory: number;
+  group: string | null;
+  provisioningReason: string | null;
+  serviceId: string | null;
+  placementConstraints: unknown;
+  placementStrategy: unknown;
+  taskDefinitionId: string;
+  targetContainerInstanceId: string | null;
+};
+
+const WAITING_TASKS = statement(
+  'waiting_tasks',
+  `SELECT id, cpu, memory, "group", provisioning_reason AS "provisioningReason", service_id AS "serviceId",
+          placement_constraints AS "placementConstraints", placement_strategy AS "placementStrategy",
+          task_definition_id AS "taskDefinitionId", target_container_instance_id AS "targetContainerInstanceId"
+     FROM task WHERE cluster_id = $1::uuid AND last_status = 'PROVISIONING' AND desired_status = 'RUNNING'
+      AND ($3::uuid IS NULL OR id >= $3::uuid) AND ($4::uuid IS NULL OR id < $4::uuid)
+    ORDER BY created_at LIMIT $2`,
+);
+/** Claims the tasks that still wait, with how long each waited. */
+const CLAIM = statement(
+  'placement_claim',
+  `UPDATE task SET last_status = 'PENDING', container_instance_id = v.instance_id, holds_reservation = true,
+                   provisioning_reason = NULL, placed_at = clock_timestamp(), updated_at = now()
+     FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::uuid[]) AS instance_id) v
+    WHERE task.id = v.id AND task.last_status = 'PROVISIONING' AND task.desired_status = 'RUNNING'
+      AND task.container_instance_id IS NULL
+   RETURNING task.id, extract(epoch FROM task.placed_at - task.created_at)::float8 AS waited`,
+);
+const GIVE_BACK = statement(
+  'placement_give_back',
+  `UPDATE task SET last_status = 'PROVISIONING', container_instance_id = NULL, holds_reservation = false,
+                   placed_at = NULL, updated_at = now()
+    WHERE id = ANY($1::uuid[])`,
+);
+const RESERVE = statement(
+  'placement_reserve',
+  `UPDATE container_instance ci
+      SET reserved_cpu = ci.reserved_cpu + v.cpu, reserved_memory = ci.reserved_memory + v.memory, updated_at = now()
+     FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::int[]) AS cpu, unnest($3::int[]) AS memory) v
+    WHERE ci.id = v.id`,
+);
+const RESERVE_PORTS = statement(
+  'placement_reserve_ports',
+  `INSERT INTO port_reservation (container_instance_id, host_port, protocol, task_id)
+   SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::uuid[])`,
+);
+
 type Spec = { constraints: PlacementConstraint[]; strategies: PlacementStrategy[]; invalid?: string };
 
 export interface CommitResult {
@@ -49,7 +110,12 @@ export class PlacementRepository {
   /** Parsed placement specs by their JSON text: a cluster's tasks share a handful of them. */
   private readonly parsed = new Map<string, Spec>();
 
-  constructor(private readonly db: PrismaClient) {}
+  /** The snapshot reads and the commit run as plain SQL on Prisma's pool (see @berth/db's sql.ts). */
+  private readonly sql: Sql;
+
+  constructor(private readonly db: PrismaClient) {
+    this.sql = sqlOf(db);
+  }
 
   /** How many tasks wait for placement in every cluster. */
   async countWaiting(): Promise<number> {
@@ -71,33 +137,17 @@ export class PlacementRepository {
   }
 
   async waitingTasks(clusterId: string, limit: number, partition?: Partition): Promise<WaitingTask[]> {
-    const tasks = await this.db.task.findMany({
-      where: {
-        clusterId,
-        lastStatus: 'PROVISIONING',
-        desiredStatus: 'RUNNING',
-        ...(partition ? { id: taskIdRange(partition) } : {}),
-      },
-      select: {
-        id: true,
-        cpu: true,
-        memory: true,
-        group: true,
-        provisioningReason: true,
-        serviceId: true,
-        placementConstraints: true,
-        placementStrategy: true,
-        taskDefinitionId: true,
-        targetContainerInstanceId: true,
-      },
-      orderBy: { createdAt: 'asc' },
-      take: limit,
-    });
+    const range = partition ? taskIdRange(partition) : {};
+    const tasks = await this.sql.rows<WaitingRow>(WAITING_TASKS, [
+      clusterId,
+      limit,
+      range.gte ?? null,
+      range.lt ?? null,
+    ]);
     const definitionIds = [...new Set(tasks.map((t) => t.taskDefinitionId))];
-    const definitions = await this.db.taskDefinition.findMany({
-      where: { id: { in: definitionIds } },
-      select: { id: true, definition: true },
-    });
+    const definitions = definitionIds.length
+      ? await this.sql.rows<TaskDefinitionModel>(TASK_DEFINITIONS_BY_ID, [definitionIds])
+      : [];
     const byDefinition = new Map(
       definitions.map((d) => {
         const def = readTaskDefinition(d.definition, d.id);
@@ -157,7 +207,7 @@ export class PlacementRepository {
 
   /** The cluster's ACTIVE and DRAINING instances, as placement sees them. */
   instances(clusterId: string): Promise<InstanceSnapshot[]> {
-    return placementInstances(this.db, clusterId);
+    return placementInstances(this.sql, clusterId);
   }
 
   /**
@@ -172,67 +222,60 @@ export class PlacementRepository {
     const instanceIds = [...new Set(plan.map((p) => p.instanceId))].sort();
     const byTask = new Map(plan.map((p) => [p.task.id, p]));
 
-    await this.db.$transaction(
-      async (tx) => {
-        await lockInstances(tx, instanceIds);
-        const claimed = await tx.$queryRaw<{ id: string; waited: number }[]>`
-          UPDATE task SET last_status = 'PENDING', container_instance_id = v.instance_id, holds_reservation = true,
-                          provisioning_reason = NULL, placed_at = clock_timestamp(), updated_at = now()
-            FROM (SELECT unnest(${plan.map((p) => p.task.id)}::uuid[]) AS id,
-                         unnest(${plan.map((p) => p.instanceId)}::uuid[]) AS instance_id) v
-           WHERE task.id = v.id AND task.last_status = 'PROVISIONING' AND task.desired_status = 'RUNNING'
-             AND task.container_instance_id IS NULL
-          RETURNING task.id, extract(epoch FROM task.placed_at - task.created_at)::float8 AS waited`;
-        const waited = new Map(claimed.map((c) => [c.id, c.waited]));
-        result.gone = plan.length - claimed.length;
-        const claimedIds = claimed.map((c) => c.id);
-        const instances = await placementInstancesOf(tx, instanceIds, claimedIds);
-        // The same fit rule as planning, on what is there now: another scheduler may have taken
-        // room, ports or a distinctInstance slot since our snapshot (it held these locks, and has
-        // committed), and the instance may have been drained or lost its agent.
-        const { admitted: keep, rejected } = admitPlan(
-          instances,
-          claimedIds.map((id) => byTask.get(id)!),
-        );
-        const giveBack = rejected.map((p) => p.task.id);
-        result.conflicts = giveBack.length;
-        if (giveBack.length) {
-          await tx.$executeRaw`
-            UPDATE task SET last_status = 'PROVISIONING', container_instance_id = NULL, holds_reservation = false,
-                            placed_at = NULL, updated_at = now()
-             WHERE id = ANY(${giveBack}::uuid[])`;
-        }
-        const grow = new Map<string, { cpu: number; memory: number }>();
-        for (const p of keep) {
-          const g = grow.get(p.instanceId) ?? { cpu: 0, memory: 0 };
-          g.cpu += p.task.cpu;
-          g.memory += p.task.memory;
-          grow.set(p.instanceId, g);
-        }
-        if (grow.size) {
-          await tx.$executeRaw`
-            UPDATE container_instance ci
-               SET reserved_cpu = ci.reserved_cpu + v.cpu, reserved_memory = ci.reserved_memory + v.memory, updated_at = now()
-              FROM (SELECT unnest(${[...grow.keys()]}::uuid[]) AS id,
-                           unnest(${[...grow.values()].map((g) => g.cpu)}::int[]) AS cpu,
-                           unnest(${[...grow.values()].map((g) => g.memory)}::int[]) AS memory) v
-             WHERE ci.id = v.id`;
-        }
-        const ports = keep.flatMap((p) =>
-          p.task.hostPorts.map((hp) => ({
-            containerInstanceId: p.instanceId,
-            hostPort: hp.hostPort,
-            protocol: hp.protocol,
-            taskId: p.task.id,
-          })),
-        );
-        if (ports.length) await tx.portReservation.createMany({ data: ports });
-        result.waitedSeconds = keep.map((p) => waited.get(p.task.id)!);
-        for (const p of keep)
-          result.placed.set(p.instanceId, [...(result.placed.get(p.instanceId) ?? []), p.task.id]);
-      },
-      { timeout: 60_000 },
-    );
+    await this.sql.transaction(async (tx) => {
+      await lockInstances(tx, instanceIds);
+      const claimed = await tx.rows<{ id: string; waited: number }>(CLAIM, [
+        plan.map((p) => p.task.id),
+        plan.map((p) => p.instanceId),
+      ]);
+      const waited = new Map(claimed.map((c) => [c.id, c.waited]));
+      result.gone = plan.length - claimed.length;
+      const claimedIds = claimed.map((c) => c.id);
+      const instances = await placementInstancesOf(tx, instanceIds, claimedIds);
+      // The same fit rule as planning, on what is there now: another scheduler may have taken
+      // room, ports or a distinctInstance slot since our snapshot (it held these locks, and has
+      // committed), and the instance may have been drained or lost its agent.
+      const { admitted: keep, rejected } = admitPlan(
+        instances,
+        claimedIds.map((id) => byTask.get(id)!),
+      );
+      const giveBack = rejected.map((p) => p.task.id);
+      result.conflicts = giveBack.length;
+      if (giveBack.length) await tx.rows(GIVE_BACK, [giveBack]);
+      const grow = new Map<string, { cpu: number; memory: number }>();
+      for (const p of keep) {
+        const g = grow.get(p.instanceId) ?? { cpu: 0, memory: 0 };
+        g.cpu += p.task.cpu;
+        g.memory += p.task.memory;
+        grow.set(p.instanceId, g);
+      }
+      if (grow.size) {
+        await tx.rows(RESERVE, [
+          [...grow.keys()],
+          [...grow.values()].map((g) => g.cpu),
+          [...grow.values()].map((g) => g.memory),
+        ]);
+      }
+      const ports = keep.flatMap((p) =>
+        p.task.hostPorts.map((hp) => ({
+          containerInstanceId: p.instanceId,
+          hostPort: hp.hostPort,
+          protocol: hp.protocol,
+          taskId: p.task.id,
+        })),
+      );
+      if (ports.length) {
+        await tx.rows(RESERVE_PORTS, [
+          ports.map((p) => p.containerInstanceId),
+          ports.map((p) => p.hostPort),
+          ports.map((p) => p.protocol),
+          ports.map((p) => p.taskId),
+        ]);
+      }
+      result.waitedSeconds = keep.map((p) => waited.get(p.task.id)!);
+      for (const p of keep)
+        result.placed.set(p.instanceId, [...(result.placed.get(p.instanceId) ?? []), p.task.id]);
+    });
     return result;
   }
 

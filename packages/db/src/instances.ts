@@ -1,5 +1,5 @@
 import { instanceAttributes } from '@berth/domain';
-import { Prisma, type ContainerInstanceModel, type Db } from './client.js';
+import { statement, type SqlExecutor } from './sql.js';
 
 /**
  * A container instance as placement sees it: the scheduler's snapshot, and a DAEMON service's view
@@ -23,84 +23,72 @@ export interface PlacementInstance {
   groupCounts: Map<string, number>;
 }
 
+/** An instance with its static ports and live tasks by group, aggregated in the same statement. */
+const SNAPSHOT = (excluding: string) => `SELECT ci.id, ci.status, ci.agent_connected AS "agentConnected",
+    ci.host_address AS "hostAddress", ci.agent_version AS "agentVersion",
+    ci.registered_cpu AS "registeredCpu", ci.registered_memory AS "registeredMemory",
+    ci.reserved_cpu AS "reservedCpu", ci.reserved_memory AS "reservedMemory",
+    ci.attributes, ci.api_attributes AS "apiAttributes",
+    ARRAY(SELECT pr.host_port || '/' || pr.protocol FROM port_reservation pr
+           WHERE pr.container_instance_id = ci.id) AS ports,
+    (SELECT coalesce(json_object_agg(g.name, g.n), '{}') FROM (
+       SELECT coalesce(t."group", 'default') AS name, count(*)::int AS n FROM task t
+        WHERE t.container_instance_id = ci.id AND t.last_status <> 'STOPPED'${excluding}
+        GROUP BY 1) g) AS groups
+  FROM container_instance ci`;
+
+const OF_CLUSTER = statement(
+  'placement_instances_of_cluster',
+  `${SNAPSHOT('')} WHERE ci.cluster_id = $1::uuid AND ci.status IN ('ACTIVE', 'DRAINING')`,
+);
+const BY_ID = statement(
+  'placement_instances_by_id',
+  `${SNAPSHOT(' AND NOT (t.id = ANY($2::uuid[]))')} WHERE ci.id = ANY($1::uuid[])`,
+);
+const LOCK = statement(
+  'lock_instances',
+  'SELECT id FROM container_instance WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE',
+);
+
+type SnapshotRow = Omit<PlacementInstance, 'reservedPorts' | 'attributes' | 'groupCounts'> & {
+  attributes: unknown;
+  apiAttributes: unknown;
+  ports: string[];
+  groups: Record<string, number>;
+};
+
 /**
  * The cluster's ACTIVE and DRAINING instances with what placement checks against: their
  * reservations, the static ports held there, their attributes, and their live tasks by group.
- * Three reads, whatever the number of instances.
+ * One statement, whatever the number of instances.
  */
-export function placementInstances(db: Db, clusterId: string): Promise<PlacementInstance[]> {
-  return snapshots(
-    db,
-    db.containerInstance.findMany({ where: { clusterId, status: { in: ['ACTIVE', 'DRAINING'] } } }),
-    { containerInstance: { clusterId } },
-    Prisma.sql`cluster_id = ${clusterId}::uuid AND container_instance_id IS NOT NULL`,
-  );
+export async function placementInstances(db: SqlExecutor, clusterId: string): Promise<PlacementInstance[]> {
+  return (await db.rows<SnapshotRow>(OF_CLUSTER, [clusterId])).map(snapshot);
 }
 
 /**
  * Locks these instances' rows in id order, so that concurrent placement commits queue instead of
  * deadlocking. What a commit then reads of them (placementInstancesOf) cannot change under it.
  */
-export async function lockInstances(db: Db, ids: readonly string[]): Promise<void> {
-  await db.$queryRaw`
-    SELECT id FROM container_instance WHERE id = ANY(${[...ids].sort()}::uuid[]) ORDER BY id FOR UPDATE`;
+export async function lockInstances(db: SqlExecutor, ids: readonly string[]): Promise<void> {
+  await db.rows(LOCK, [[...ids].sort()]);
 }
 
 /** The same view as placementInstances, of some instances, leaving out the tasks in `excluding`. */
-export function placementInstancesOf(
-  db: Db,
+export async function placementInstancesOf(
+  db: SqlExecutor,
   ids: readonly string[],
   excluding: readonly string[],
 ): Promise<PlacementInstance[]> {
-  return snapshots(
-    db,
-    db.containerInstance.findMany({ where: { id: { in: [...ids] } } }),
-    { containerInstanceId: { in: [...ids] } },
-    Prisma.sql`container_instance_id = ANY(${[...ids]}::uuid[]) AND NOT (id = ANY(${[...excluding]}::uuid[]))`,
-  );
+  return (await db.rows<SnapshotRow>(BY_ID, [ids, excluding])).map(snapshot);
 }
 
-async function snapshots(
-  db: Db,
-  instances: Promise<ContainerInstanceModel[]>,
-  portsWhere: Prisma.PortReservationWhereInput,
-  tasksWhere: Prisma.Sql,
-): Promise<PlacementInstance[]> {
-  const [rows, ports, groups] = await Promise.all([
-    instances,
-    db.portReservation.findMany({
-      where: portsWhere,
-      select: { containerInstanceId: true, hostPort: true, protocol: true },
-    }),
-    db.$queryRaw<{ container_instance_id: string; group: string | null; n: number }[]>`
-      SELECT container_instance_id, "group", count(*)::int AS n FROM task
-       WHERE ${tasksWhere} AND last_status <> 'STOPPED'
-       GROUP BY 1, 2`,
-  ]);
-  const portsOf = new Map<string, Set<string>>();
-  for (const p of ports) {
-    const set = portsOf.get(p.containerInstanceId) ?? new Set<string>();
-    set.add(`${p.hostPort}/${p.protocol}`);
-    portsOf.set(p.containerInstanceId, set);
-  }
-  const groupsOf = new Map<string, Map<string, number>>();
-  for (const g of groups) {
-    const map = groupsOf.get(g.container_instance_id) ?? new Map<string, number>();
-    map.set(g.group ?? 'default', g.n);
-    groupsOf.set(g.container_instance_id, map);
-  }
-  return rows.map((i) => ({
-    id: i.id,
-    status: i.status,
-    agentConnected: i.agentConnected,
-    hostAddress: i.hostAddress,
-    agentVersion: i.agentVersion,
-    registeredCpu: i.registeredCpu,
-    registeredMemory: i.registeredMemory,
-    reservedCpu: i.reservedCpu,
-    reservedMemory: i.reservedMemory,
-    reservedPorts: portsOf.get(i.id) ?? new Set(),
-    attributes: instanceAttributes(i),
-    groupCounts: groupsOf.get(i.id) ?? new Map(),
-  }));
+function snapshot(row: SnapshotRow): PlacementInstance {
+  const { attributes, apiAttributes, ports, groups, ...i } = row;
+  return {
+    ...i,
+    reservedPorts: new Set(ports),
+    attributes: instanceAttributes({ id: i.id, attributes, apiAttributes }),
+    groupCounts: new Map(Object.entries(groups)),
+  };
 }
