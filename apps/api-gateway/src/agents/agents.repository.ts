@@ -128,10 +128,9 @@ export class AgentsRepository {
     return rows.map((r) => r.id);
   }
 
+  /** Every agent's, every 2 s by default: plain SQL. */
   async heartbeat(instanceId: string, sessionId: string): Promise<void> {
-    await this.db.$executeRaw`
-      UPDATE container_instance SET last_heartbeat_at = now(), agent_connected = true
-       WHERE id = ${instanceId} AND agent_session_id = ${sessionId}`;
+    await sqlOf(this.db).rows(HEARTBEAT, [instanceId, sessionId]);
   }
 
   /** Only the session that still owns the instance may mark it disconnected. */
@@ -351,6 +350,11 @@ export class AgentsRepository {
   }
 }
 
+const HEARTBEAT = statement(
+  'agent_heartbeat',
+  `UPDATE container_instance SET last_heartbeat_at = now(), agent_connected = true
+    WHERE id = $1::uuid AND agent_session_id = $2`,
+);
 const DESIRED_TASKS = statement(
   'agent_desired_tasks',
   `SELECT ${TASK_COLUMNS} FROM task t WHERE t.container_instance_id = $1::uuid AND t.last_status <> 'STOPPED'`,
