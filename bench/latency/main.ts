@@ -12,10 +12,10 @@ import { flags, log, percentile, waitFor } from '../lib/harness.js';
  * accepted), placedAt (the scheduler's commit), the agent's start trace (received, Docker's
  * created and started times, seen RUNNING) and startedAt (the RUNNING report written).
  *
- *   source .berth/env && pnpm bench:latency -- --runs 20
+ *   source .berth/env && pnpm bench:latency -- --runs 30
  */
 
-const opts = flags(process.argv.slice(2), { runs: 20 });
+const opts = flags(process.argv.slice(2), { runs: 30 });
 const run = promisify(execFile);
 const IMAGE = 'berth/busybox';
 const COMMAND = ['httpd', '-f', '-p', '8000', '-h', '/var/www'];
@@ -138,31 +138,35 @@ try {
     berth.push(await runTask());
     docker.push(await dockerRun());
   }
-  const median = (xs: number[]) =>
+  const at = (xs: number[], p: number) =>
     Math.round(
       percentile(
         [...xs].sort((a, b) => a - b),
-        50,
+        p,
       ),
     );
   const stages = Object.fromEntries(
     Object.keys(berth[0]!.stages).map((k) => [
       k,
-      median(berth.map((b) => b.stages[k as keyof (typeof berth)[0]['stages']])),
+      at(
+        berth.map((b) => b.stages[k as keyof (typeof berth)[0]['stages']]),
+        50,
+      ),
     ]),
   );
-  const runTaskMs = median(berth.map((b) => b.clientMs));
-  const dockerRunMs = median(docker);
+  const berthMs = berth.map((b) => b.clientMs);
+  const figures = {
+    runs: opts.runs,
+    berthMedianMs: at(berthMs, 50),
+    dockerMedianMs: at(docker, 50),
+    ratio: Math.round((at(berthMs, 50) / at(docker, 50)) * 100) / 100,
+    berthP99Ms: at(berthMs, 99),
+    dockerP99Ms: at(docker, 99),
+    p99Ratio: Math.round((at(berthMs, 99) / at(docker, 99)) * 100) / 100,
+    stages,
+  };
   for (const [k, v] of Object.entries(stages)) log(`${k.padEnd(32)} ${String(v).padStart(5)} ms (median)`);
-  process.stdout.write(
-    `${JSON.stringify({
-      runs: opts.runs,
-      runTaskToRunningMs: runTaskMs,
-      dockerRunMs,
-      ratio: Math.round((runTaskMs / dockerRunMs) * 100) / 100,
-      stagesMedianMs: stages,
-    })}\n`,
-  );
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
   ok = true;
 } catch (error) {
   log(`failed: ${(error as Error).message}`);
