@@ -27,6 +27,7 @@ import { peerIdentity } from '../identity/peer-identity.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { StatsRepository, type ReportedTaskStats } from '../stats/stats.repository.js';
 import { parseOpenRequest, SessionRelay } from '../sessions/session-relay.js';
+import { adaptiveLoader } from './batching.js';
 
 /** The gateway's own TLS certificate is made at each start; a year outlives any process. */
 const SERVER_CERT_LIFETIME_MS = 365 * 24 * 3600 * 1000;
@@ -319,24 +320,21 @@ export class AgentServer implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   /**
-   * Reports from all agents are written in batches (a few milliseconds' worth), and their hints
-   * sent in bulk: at a thousand agents, per-report round trips would be the bottleneck. Each
+   * Reports from all agents are written in batches, and their hints sent in bulk: at a thousand
+   * agents, per-report round trips would be the bottleneck. A report that arrives while no batch
+   * is being written goes at once (a RUNNING report on an idle cluster waits for nothing). Each
    * stream still waits for its own report to be written before handling its next message.
    */
-  private readonly reportBatches = new DataLoader<
+  private readonly reportBatches = adaptiveLoader<
     { instanceId: string; report: TaskStateReport },
     ReportOutcome | null
-  >(async (keys) => this.agents.applyTaskReports([...keys]), {
-    cache: false,
-    maxBatchSize: 500,
-    batchScheduleFn: (run) => setTimeout(run, 5),
-  });
-  private readonly tasksForAgents = new DataLoader<string, TaskForAgent | null>(
+  >((keys) => this.agents.applyTaskReports([...keys]), { windowMs: 5, maxBatchSize: 500 });
+  private readonly tasksForAgents = adaptiveLoader<string, TaskForAgent | null>(
     async (ids) => {
       const tasks = new Map((await this.agents.tasksForAgents(ids)).map((t) => [t.id, t]));
       return ids.map((id) => tasks.get(id) ?? null);
     },
-    { cache: false, maxBatchSize: 500, batchScheduleFn: (run) => setTimeout(run, 2) },
+    { windowMs: 2, maxBatchSize: 500 },
   );
   private readonly changedTasks = new DataLoader<string, void>(
     async (ids) => {
