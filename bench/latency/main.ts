@@ -164,6 +164,8 @@ try {
     dockerP99Ms: at(docker, 99),
     p99Ratio: Math.round((at(berthMs, 99) / at(docker, 99)) * 100) / 100,
     stages,
+    // Where the slowest start spent its time: what the p99 is made of.
+    slowest: berth.reduce((a, b) => (b.clientMs > a.clientMs ? b : a)).stages,
   };
   for (const [k, v] of Object.entries(stages)) log(`${k.padEnd(32)} ${String(v).padStart(5)} ms (median)`);
   process.stdout.write(`${JSON.stringify(figures)}\n`);
