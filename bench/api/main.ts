@@ -40,9 +40,11 @@ await runBenchmark('api', async ({ databaseUrl, processes }) => {
 
   log(`writing ${opts.tasks} tasks`);
   const ids: string[] = [];
+  let asked = 0;
   const writer = async () => {
-    while (ids.length < opts.tasks) {
-      const count = Math.min(10, opts.tasks - ids.length);
+    while (asked < opts.tasks) {
+      const count = Math.min(10, opts.tasks - asked);
+      asked += count;
       const { tasks } = await post('/v1/clusters/default/tasks', {
         taskDefinition: 'bench',
         count,
