@@ -27,6 +27,9 @@ const CHANNEL_OPTIONS = {
   // every 2 s at most (a refused TCP connection costs the gateway nothing).
   'grpc.initial_reconnect_backoff_ms': RECONNECT_MIN_MS,
   'grpc.max_reconnect_backoff_ms': 2_000,
+  // Each channel has its own certificate, so no two share a subchannel; the global pool would
+  // only compare every new channel's options with all the others' (quadratic for hollow agents).
+  'grpc.use_local_subchannel_pool': 1,
 };
 
 /** A client over mutual TLS: the gateway checked against the cluster CA, the agent by its certificate. */

@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, LATENCY_BUCKETS, secondsSince, type Registry
 import type { ContainerStats, TaskStats } from '@berth/proto';
 import type { ContainerStatsReading, ContainerRuntime } from './runtime/container-runtime.js';
 import type { RunningContainer } from './task-engine.js';
+import { mapLimited } from './map-limited.js';
 
 /** At most this many Docker stats calls at once: a host of many containers stays cheap. */
 const CONCURRENCY = 4;
@@ -235,22 +236,4 @@ export class StatsSampler {
       this.busy = false;
     }
   }
-}
-
-/** `fn` over `items` with at most `limit` calls in flight; results in the items' order. */
-async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
