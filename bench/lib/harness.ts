@@ -150,20 +150,29 @@ export interface ControlPlane {
   api: string;
   /** Headers that carry an administrator key, for every request to `api`. */
   headers: Record<string, string>;
+  /** Every replica's REST address, `api` first. */
+  apis: string[];
+  /** The agents' gRPC target: one address, or `ipv4:a:1,b:2` for several replicas. */
   grpcAddress: string;
+  /** Each replica's gRPC address, in the order of `apis`. */
+  grpcAddresses: string[];
   /** A join token for the `default` cluster, as many uses as hosts need: `--join-token` for agents. */
   joinToken: string;
 }
 
-/** Starts an api-gateway on free ports with its own Redis prefix, and waits until it answers. */
+/**
+ * Starts `replicas` api-gateways (1) on free ports with their own Redis prefix, and waits until
+ * they answer. Replicas share the database and the Redis prefix, as replicas in production do.
+ */
 export async function startGateway(
   processes: Processes,
   databaseUrl: string,
   label: string,
   extraEnv: Record<string, string> = {},
+  replicas = 1,
 ): Promise<ControlPlane> {
   const [httpPort, grpcPort] = [await freePort(), await freePort()];
-  const env = {
+  const env: Record<string, string> = {
     DATABASE_URL: databaseUrl,
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     BERTH_REDIS_PREFIX: `${label}-${randomBytes(3).toString('hex')}`,
@@ -176,12 +185,25 @@ export async function startGateway(
     ...extraEnv,
   };
   const api = `http://127.0.0.1:${httpPort}`;
-  processes.start('api-gateway', 'apps/api-gateway/dist/main.js', [], env);
-  await waitFor(
-    'the api-gateway',
-    async () => ((await fetch(`${api}/healthz`)).ok ? true : undefined),
-    30_000,
-  );
+  const grpcHost = extraEnv.BERTH_GRPC_HOST ?? '127.0.0.1';
+  const apis = [api];
+  const grpcAddresses = [`${grpcHost}:${grpcPort}`];
+  const serve = async (name: string, replicaEnv: Record<string, string>, url: string) => {
+    processes.start(name, 'apps/api-gateway/dist/main.js', [], replicaEnv);
+    await waitFor(`the ${name}`, async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined), 30_000);
+  };
+  // The first replica makes the cluster CA; the others find it in the database.
+  await serve('api-gateway', env, api);
+  for (let i = 2; i <= replicas; i++) {
+    const [http, grpc] = [await freePort(), await freePort()];
+    apis.push(`http://127.0.0.1:${http}`);
+    grpcAddresses.push(`${grpcHost}:${grpc}`);
+    await serve(
+      `api-gateway-${i}`,
+      { ...env, BERTH_HTTP_PORT: String(http), BERTH_GRPC_PORT: String(grpc) },
+      apis.at(-1)!,
+    );
+  }
   const token = (
     await promisify(execFile)(
       process.execPath,
@@ -200,8 +222,15 @@ export async function startGateway(
   await post('/v1/clusters', { clusterName: 'default' });
   // Every hollow agent joins with it, each as its own instance.
   const joined = await post('/v1/clusters/default/join-tokens', { ttlSeconds: 24 * 3600 });
-  const grpcHost = extraEnv.BERTH_GRPC_HOST ?? '127.0.0.1';
-  return { env, api, headers, grpcAddress: `${grpcHost}:${grpcPort}`, joinToken: joined.joinToken!.token! };
+  return {
+    env,
+    api,
+    apis,
+    headers,
+    grpcAddress: grpcAddresses.length > 1 ? `ipv4:${grpcAddresses.join(',')}` : grpcAddresses[0]!,
+    grpcAddresses,
+    joinToken: joined.joinToken!.token!,
+  };
 }
 
 export interface BenchContext {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
+import { join } from 'node:path';
 import { flags, log, percentile, runBenchmark, startGateway, waitFor } from '../lib/harness.js';
 
 /**
@@ -8,7 +9,7 @@ import { flags, log, percentile, runBenchmark, startGateway, waitFor } from '../
  * and the time from RunTask accepted (the task row written) to the task PENDING on an instance,
  * then checks that no instance is overcommitted. Ends with one JSON line of its figures.
  *
- *   pnpm bench:placement -- --instances 1000 --tasks 10000 --schedulers 1
+ *   pnpm bench:placement -- --instances 1000 --tasks 10000 --schedulers 1 [--gateways 2]
  */
 
 // --backlog 1: submit every task first, then start the schedulers, to measure placement alone
@@ -19,15 +20,24 @@ const opts = flags(process.argv.slice(2), {
   schedulers: 1,
   // BERTH_PLACEMENT_PARTITIONS: shares of a cluster's backlog placed in parallel (1: none).
   partitions: 1,
+  // api-gateway replicas: the agents' streams and the RunTask requests are spread over them.
+  gateways: 1,
   concurrency: 16,
   backlog: 0,
 });
 await runBenchmark('bench', async ({ databaseUrl, sql, processes, dataDir }) => {
-  const { env, api, headers, grpcAddress, joinToken } = await startGateway(processes, databaseUrl, 'bench', {
-    // A thousand agents heartbeating every 2 s would be the benchmark; every 30 s keeps them alive.
-    BERTH_HEARTBEAT_INTERVAL_MS: '30000',
-    BERTH_PLACEMENT_SWEEP_MS: '1000',
-  });
+  const { env, apis, headers, grpcAddresses, joinToken } = await startGateway(
+    processes,
+    databaseUrl,
+    'bench',
+    {
+      // A thousand agents heartbeating every 2 s would be the benchmark; every 30 s keeps them alive.
+      BERTH_HEARTBEAT_INTERVAL_MS: '30000',
+      BERTH_PLACEMENT_SWEEP_MS: '1000',
+    },
+    opts.gateways,
+  );
+  const api = apis[0]!;
   const startSchedulers = () => {
     for (let i = 0; i < opts.schedulers; i++)
       processes.start(`scheduler-${i + 1}`, 'apps/scheduler/dist/main.js', [], {
@@ -41,30 +51,38 @@ await runBenchmark('bench', async ({ databaseUrl, sql, processes, dataDir }) => 
   const perHost = Math.ceil(opts.tasks / opts.instances);
   const hostCpu = Math.max(4096, perHost * 128 * 2);
   const hostMemory = Math.max(8192, perHost * 256 * 2);
-  processes.start(
-    'hollow-agents',
-    'apps/host-agent/dist/main.js',
-    [
-      '--runtime',
-      'hollow',
-      '--count',
-      String(opts.instances),
-      '--gateway',
-      grpcAddress,
-      '--join-token',
-      joinToken,
-      '--data-dir',
-      dataDir,
-      '--cpu',
-      String(hostCpu),
-      '--memory',
-      String(hostMemory),
-      '--start-latency-ms',
-      process.env.BENCH_START_LATENCY_MS ?? '20',
-    ],
-    env,
-  );
+  // One process of hollow agents per replica, listing the replicas from its own first (as agents
+  // configured with every replica would spread over them).
+  for (const [k, first] of grpcAddresses.entries()) {
+    const count =
+      Math.floor(opts.instances / grpcAddresses.length) + (k < opts.instances % grpcAddresses.length ? 1 : 0);
+    const rotated = [...grpcAddresses.slice(k), ...grpcAddresses.slice(0, k)];
+    processes.start(
+      grpcAddresses.length > 1 ? `hollow-agents-${k + 1}` : 'hollow-agents',
+      'apps/host-agent/dist/main.js',
+      [
+        '--runtime',
+        'hollow',
+        '--count',
+        String(count),
+        '--gateway',
+        rotated.length > 1 ? rotated.join(',') : first,
+        '--join-token',
+        joinToken,
+        '--data-dir',
+        join(dataDir, `agents-${k + 1}`),
+        '--cpu',
+        String(hostCpu),
+        '--memory',
+        String(hostMemory),
+        '--start-latency-ms',
+        process.env.BENCH_START_LATENCY_MS ?? '20',
+      ],
+      env,
+    );
+  }
   log(`waiting for ${opts.instances} hollow agents`);
+  const joinStarted = Date.now();
   await waitFor(
     'every hollow agent to connect',
     async () => {
@@ -73,9 +91,12 @@ await runBenchmark('bench', async ({ databaseUrl, sql, processes, dataDir }) => 
       );
       return rows[0].n === opts.instances ? true : undefined;
     },
-    120_000,
+    // Each join costs the gateway a certificate: allow 50 ms of it per agent, 2 minutes at least.
+    Math.max(120_000, opts.instances * 50),
     500,
   );
+  const joinSeconds = (Date.now() - joinStarted) / 1000;
+  log(`${opts.instances} agents joined and connected in ${joinSeconds.toFixed(1)} s`);
 
   const td = await fetch(`${api}/v1/task-definitions`, {
     method: 'POST',
@@ -92,6 +113,7 @@ await runBenchmark('bench', async ({ databaseUrl, sql, processes, dataDir }) => 
   log(`submitting ${opts.tasks} tasks with ${opts.concurrency} concurrent RunTask requests of up to 10`);
   const started = Date.now();
   let remaining = opts.tasks;
+  let requests = 0;
   // Overload answers 503 with Retry-After; the client retries as the AWS SDKs do, with the same
   // clientToken, so a retry never runs the tasks twice.
   let retried503 = 0;
@@ -101,7 +123,11 @@ await runBenchmark('bench', async ({ databaseUrl, sql, processes, dataDir }) => 
       remaining -= count;
       const body = JSON.stringify({ taskDefinition: 'bench', count, clientToken: randomUUID() });
       for (;;) {
-        const res = await fetch(`${api}/v1/clusters/default/tasks`, { method: 'POST', headers, body });
+        const res = await fetch(`${apis[requests++ % apis.length]}/v1/clusters/default/tasks`, {
+          method: 'POST',
+          headers,
+          body,
+        });
         if (res.status === 503) {
           retried503++;
           await res.text();
@@ -151,12 +177,14 @@ await runBenchmark('bench', async ({ databaseUrl, sql, processes, dataDir }) => 
     tasks: opts.tasks,
     schedulers: opts.schedulers,
     partitions: opts.partitions,
+    gateways: opts.gateways,
     placementsPerSecond: Math.round(opts.tasks / seconds),
     p50Ms: Math.round(percentile(ms, 50)),
     p99Ms: Math.round(percentile(ms, 99)),
     overcommitted: over[0]!.n,
     mode: opts.backlog ? 'backlog' : 'streaming',
     submitSeconds: Number(submittedSeconds.toFixed(2)),
+    joinSeconds: Number(joinSeconds.toFixed(1)),
     retried503,
     cores: cpus().length,
   };
