@@ -1,68 +1,22 @@
+import { ApiClient, ApiError } from '@berth/api-client';
 import type { Connection } from './connection.js';
 
-/** A refusal or failure of the API, with its ECS-style error code and message as sent. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** A thin client of Berth's REST API. */
-export class BerthApi {
-  constructor(private readonly connection: Connection) {}
-
-  get endpoint() {
-    return this.connection.endpoint;
-  }
-
-  get headers(): Record<string, string> {
-    return { authorization: `Bearer ${this.connection.token}` };
-  }
-
-  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(`${this.connection.endpoint}${path}`, {
-        method,
-        headers: { ...this.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (err) {
-      throw new ApiError(
-        0,
-        'ConnectionError',
-        `cannot reach ${this.connection.endpoint}: ${(err as Error).message}`,
-      );
-    }
-    if (!res.ok) throw await errorOf(res);
-    const text = await res.text();
-    return (text ? JSON.parse(text) : {}) as T;
-  }
-
-  /**
-   * A streaming GET (logs, events): the response once its status is known, its body unread.
-   * A refusal is an ApiError with the API's message, as for call().
-   */
-  async stream(path: string, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
-    let res: Response;
-    try {
-      res = await fetch(`${this.connection.endpoint}${path}`, {
-        headers: { ...this.headers, ...headers },
-        signal,
-      });
-    } catch (err) {
-      throw new ApiError(
-        0,
-        'ConnectionError',
-        `cannot reach ${this.connection.endpoint}: ${(err as Error).message}`,
-      );
-    }
-    if (!res.ok) throw await errorOf(res);
-    return res;
+/**
+ * A thin client of Berth's REST API at the configured endpoint. An unreachable endpoint is an
+ * ApiError too (`ConnectionError`), and an answer that is not the API's error body is coded by
+ * its status (`HTTP502`), its body as the message.
+ */
+export class BerthApi extends ApiClient {
+  constructor(connection: Connection) {
+    super({
+      baseUrl: connection.endpoint,
+      key: () => connection.token,
+      codeOf: (status) => `HTTP${status}`,
+      emptyMessage: () => '',
+      unreachable: (err) =>
+        new ApiError(0, 'ConnectionError', `cannot reach ${connection.endpoint}: ${err.message}`),
+      emptyAnswer: () => ({}),
+    });
   }
 
   /** Every page of a paged list: `key` names the array in each page. */
@@ -79,16 +33,5 @@ export class BerthApi {
       nextToken = typeof page.nextToken === 'string' ? page.nextToken : undefined;
     } while (nextToken);
     return out;
-  }
-}
-
-/** The API's error body ({error, message}) as an ApiError; any other body as the message. */
-async function errorOf(res: Response): Promise<ApiError> {
-  const text = await res.text();
-  try {
-    const e = JSON.parse(text) as { error?: string; message?: string };
-    return new ApiError(res.status, e.error ?? `HTTP${res.status}`, e.message ?? text);
-  } catch {
-    return new ApiError(res.status, `HTTP${res.status}`, text);
   }
 }

@@ -1,8 +1,8 @@
 import { deployProgress, newEvents, taskDefinitionFromFile } from './deploy.js';
-import type { DeploymentShape, ServiceShape } from './views.js';
+import type { Deployment, Service } from '@berth/api-client';
 
 const td = (rev: number) => `arn:berth:ecs:local:000000000000:task-definition/web:${rev}`;
-const deployment = (over: Partial<DeploymentShape>): DeploymentShape => ({
+const deployment = (over: Partial<Deployment>): Deployment => ({
   id: 'new-deployment-id',
   status: 'PRIMARY',
   taskDefinition: td(2),
@@ -14,13 +14,20 @@ const deployment = (over: Partial<DeploymentShape>): DeploymentShape => ({
   rolloutState: 'IN_PROGRESS',
   ...over,
 });
-const service = (deployments: DeploymentShape[]): ServiceShape => ({
+const service = (deployments: Deployment[]): Service => ({
+  serviceArn: 'arn:berth:ecs:local:000000000000:service/default/web',
   serviceName: 'web',
   status: 'ACTIVE',
   taskDefinition: td(2),
   desiredCount: 3,
   runningCount: 3,
   pendingCount: 0,
+  deploymentConfiguration: {
+    minimumHealthyPercent: 100,
+    maximumPercent: 200,
+    deploymentCircuitBreaker: { enable: true, rollback: true },
+  },
+  enableExecuteCommand: false,
   deployments,
   events: [],
 });

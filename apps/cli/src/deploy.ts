@@ -1,4 +1,4 @@
-import type { DeploymentShape, ServiceEventShape, ServiceShape } from './views.js';
+import type { Deployment, Service, ServiceEvent } from '@berth/api-client';
 import { lastPart } from './views.js';
 
 /**
@@ -16,7 +16,7 @@ export interface DeployView {
 
 const short = (id: string) => id.slice(0, 8);
 
-export function deployProgress(service: ServiceShape, deploymentId: string): DeployView {
+export function deployProgress(service: Service, deploymentId: string): DeployView {
   const d = service.deployments.find((x) => x.id === deploymentId);
   if (!d) {
     const primary = service.deployments.find((x) => x.status === 'PRIMARY');
@@ -41,7 +41,7 @@ export function deployProgress(service: ServiceShape, deploymentId: string): Dep
   return { line, outcome: { done: false } };
 }
 
-function failure(d: DeploymentShape, others: readonly DeploymentShape[]): string {
+function failure(d: Deployment, others: readonly Deployment[]): string {
   const rollback = others.find((x) => x.rolledBackFrom === d.id);
   return (
     (d.rolloutStateReason ?? `deployment ${d.id} failed`) +
@@ -50,11 +50,7 @@ function failure(d: DeploymentShape, others: readonly DeploymentShape[]): string
 }
 
 /** The events not shown yet, oldest first (the API lists the newest first). */
-export function newEvents(
-  events: readonly ServiceEventShape[],
-  shown: Set<string>,
-  since: Date,
-): ServiceEventShape[] {
+export function newEvents(events: readonly ServiceEvent[], shown: Set<string>, since: Date): ServiceEvent[] {
   return [...events]
     .filter((e) => !shown.has(e.id) && new Date(e.createdAt).getTime() >= since.getTime())
     .sort((a, b) => a.createdAt.localeCompare(b.createdAt));

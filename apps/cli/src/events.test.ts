@@ -1,6 +1,6 @@
 import { eventLine } from './events.js';
 
-const envelope = { id: '1-1', time: '2026-11-28T10:00:03.123Z' };
+const envelope = { id: '1-1', time: '2026-11-28T10:00:03.123Z', resources: [] as string[] };
 
 test.each([
   {

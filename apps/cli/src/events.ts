@@ -1,4 +1,5 @@
 import { createParser } from 'eventsource-parser';
+import type { BerthEvent } from '@berth/api-client';
 import type { BerthApi } from './api.js';
 import { lastPart } from './views.js';
 
@@ -8,18 +9,10 @@ import { lastPart } from './views.js';
  * dropped connection, so nothing is missed or shown twice.
  */
 
-export interface EcsEventShape {
-  id: string;
-  time: string;
-  'detail-type': string;
-  resources?: string[];
-  detail: Record<string, unknown>;
-}
-
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
 /** One line for an event: its time, what changed, and the change. */
-export function eventLine(e: EcsEventShape): string {
+export function eventLine(e: BerthEvent): string {
   const d = e.detail;
   const time = e.time.slice(11, 19);
   switch (e['detail-type']) {
@@ -45,12 +38,12 @@ export async function showEvents(
   opts: { cluster?: string; watch: boolean; after?: string; json: boolean },
   out: (line: string) => void,
 ): Promise<void> {
-  const print = (e: EcsEventShape) => out(opts.json ? JSON.stringify(e) : eventLine(e));
+  const print = (e: BerthEvent) => out(opts.json ? JSON.stringify(e) : eventLine(e));
   const query = new URLSearchParams();
   if (opts.cluster) query.set('cluster', opts.cluster);
   if (!opts.watch) {
     if (opts.after) query.set('after', opts.after);
-    const page = await api.call<{ events: EcsEventShape[] }>('GET', `/v1/events?${query.toString()}`);
+    const page = await api.call<{ events: BerthEvent[] }>('GET', `/v1/events?${query.toString()}`);
     page.events.forEach(print);
     return;
   }
@@ -63,7 +56,7 @@ export async function showEvents(
       const parser = createParser({
         onEvent: (m) => {
           if (!m.data) return;
-          const e = JSON.parse(m.data) as EcsEventShape;
+          const e = JSON.parse(m.data) as BerthEvent;
           last = m.id ?? e.id;
           print(e);
         },

@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import Table from 'cli-table3';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ApiError, BerthApi } from './api.js';
+import { ApiError, type Service, type Task } from '@berth/api-client';
+import { BerthApi } from './api.js';
 import { ConnectionError, loadConnection } from './connection.js';
 import { deployProgress, newEvents, taskDefinitionFromFile } from './deploy.js';
 import { showEvents } from './events.js';
 import { readTop, topTable } from './top.js';
 import { execInTask, streamLogs } from './sessions.js';
-import { servicesTable, tasksTable, type ServiceShape, type Table as Rows, type TaskShape } from './views.js';
+import { servicesTable, tasksTable, type Table as Rows } from './views.js';
 
 /**
  * berth: the commands the AWS CLI cannot give against Berth. `berth --help` lists them;
@@ -75,7 +76,7 @@ async function deploy(
   const revision = `${registered.taskDefinition.family}:${registered.taskDefinition.revision}`;
   for (const w of registered.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
   const since = new Date(Date.now() - 1000);
-  const updated = await api.call<{ service: ServiceShape }>(
+  const updated = await api.call<{ service: Service }>(
     'PATCH',
     `/v1/clusters/${path(argv.cluster, 'services', argv.service)}`,
     { taskDefinition: revision },
@@ -89,7 +90,7 @@ async function deploy(
   const deadline = Date.now() + argv.timeout * 1000;
   let last = '';
   for (;;) {
-    const { service } = await api.call<{ service: ServiceShape }>(
+    const { service } = await api.call<{ service: Service }>(
       'GET',
       `/v1/clusters/${path(argv.cluster, 'services', argv.service)}`,
     );
@@ -150,7 +151,7 @@ async function main(): Promise<number> {
       "the cluster's services: desired, running and pending counts, and the rollout",
       () => {},
       async (argv) => {
-        const services = await client(argv).all<ServiceShape>(
+        const services = await client(argv).all<Service>(
           `/v1/clusters/${path(argv.cluster, 'services')}`,
           'services',
         );
@@ -167,7 +168,7 @@ async function main(): Promise<number> {
       async (argv) => {
         const query = new URLSearchParams({ desiredStatus: argv.status });
         if (argv.service) query.set('serviceName', argv.service);
-        const tasks = await client(argv).all<TaskShape>(
+        const tasks = await client(argv).all<Task>(
           `/v1/clusters/${path(argv.cluster, 'tasks')}?${query.toString()}`,
           'tasks',
         );

@@ -1,4 +1,5 @@
 import { WebSocket } from 'ws';
+import type { ExecSession } from '@berth/api-client';
 import type { BerthApi } from './api.js';
 
 /**
@@ -51,10 +52,6 @@ export interface ExecOptions {
   command: string[];
   interactive: boolean;
   tty: boolean;
-}
-
-interface ExecSession {
-  session: { sessionId: string; streamUrl: string; tokenValue: string };
 }
 
 /** What a text frame from the exec WebSocket says: the exit code, or why the session failed. */

@@ -6,7 +6,11 @@ const task = (id: string) => ({
   lastStatus: 'RUNNING',
   desiredStatus: 'RUNNING',
   group: 'service:web',
+  enableExecuteCommand: false,
+  cpu: '256',
+  memory: '64',
   containers: [],
+  createdAt: '2026-11-28T09:59:00Z',
 });
 const stats = (cpuUnits: number | null, memoryBytes: number | null) => ({
   taskArn: '',

@@ -1,5 +1,6 @@
+import type { Task } from '@berth/api-client';
 import type { BerthApi } from './api.js';
-import { lastPart, type Table, type TaskShape } from './views.js';
+import { lastPart, type Table } from './views.js';
 
 /** `berth top`: each RUNNING task's latest CPU and memory, from GET .../tasks/{task}/stats. */
 
@@ -18,7 +19,7 @@ const pct = (v: number | null) => (v === null ? '-' : `${v.toFixed(1)}%`);
 const mib = (bytes: number | null) => (bytes === null ? '-' : `${(bytes / 1024 / 1024).toFixed(1)}MiB`);
 
 /** Busiest first; tasks with no sample yet last. */
-export function topTable(rows: readonly { task: TaskShape; stats: TaskStatsShape }[]): Table {
+export function topTable(rows: readonly { task: Task; stats: TaskStatsShape }[]): Table {
   const sorted = [...rows].sort((a, b) => (b.stats.cpuUnits ?? -1) - (a.stats.cpuUnits ?? -1));
   return {
     head: ['TASK', 'GROUP', 'TASK DEFINITION', 'CPU UNITS', 'CPU %', 'MEMORY', 'MEMORY %'],
@@ -39,10 +40,10 @@ export async function readTop(api: BerthApi, cluster: string, service?: string) 
   const query = new URLSearchParams({ desiredStatus: 'RUNNING' });
   if (service) query.set('serviceName', service);
   const c = encodeURIComponent(cluster);
-  const tasks = (await api.all<TaskShape>(`/v1/clusters/${c}/tasks?${query.toString()}`, 'tasks')).filter(
+  const tasks = (await api.all<Task>(`/v1/clusters/${c}/tasks?${query.toString()}`, 'tasks')).filter(
     (t) => t.lastStatus === 'RUNNING',
   );
-  const rows: { task: TaskShape; stats: TaskStatsShape }[] = [];
+  const rows: { task: Task; stats: TaskStatsShape }[] = [];
   for (let i = 0; i < tasks.length; i += 8) {
     const batch = tasks.slice(i, i + 8);
     const stats = await Promise.all(

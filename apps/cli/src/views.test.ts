@@ -3,6 +3,7 @@ import { age, servicesTable, tasksTable } from './views.js';
 test('servicesTable: one row per service with its counts, revision and rollout', () => {
   const table = servicesTable([
     {
+      serviceArn: 'arn:berth:ecs:local:0:service/default/web',
       serviceName: 'web',
       status: 'ACTIVE',
       taskDefinition: 'arn:berth:ecs:local:0:task-definition/web:7',
@@ -13,6 +14,12 @@ test('servicesTable: one row per service with its counts, revision and rollout',
         { id: 'a', status: 'PRIMARY', rolloutState: 'IN_PROGRESS' },
         { id: 'b', status: 'ACTIVE', rolloutState: 'COMPLETED' },
       ] as never,
+      deploymentConfiguration: {
+        minimumHealthyPercent: 100,
+        maximumPercent: 200,
+        deploymentCircuitBreaker: { enable: false, rollback: false },
+      },
+      enableExecuteCommand: false,
       events: [],
     },
   ]);
@@ -39,9 +46,17 @@ test('tasksTable: short ids, ports as host:port->container, age', () => {
         desiredStatus: 'RUNNING',
         group: 'service:web',
         healthStatus: 'HEALTHY',
+        enableExecuteCommand: false,
+        cpu: '256',
+        memory: '128',
+        createdAt: '2026-11-28T11:56:00Z',
         startedAt: '2026-11-28T11:57:00Z',
         containers: [
-          { name: 'web', networkBindings: [{ bindIP: '127.0.0.2', hostPort: 32768, containerPort: 8000 }] },
+          {
+            name: 'web',
+            lastStatus: 'RUNNING',
+            networkBindings: [{ bindIP: '127.0.0.2', hostPort: 32768, containerPort: 8000 }],
+          },
         ],
       },
     ],

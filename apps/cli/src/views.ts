@@ -1,51 +1,5 @@
-/** The API's shapes, as far as the CLI reads them, and the pure table rows made from them. */
-
-export interface DeploymentShape {
-  id: string;
-  status: string;
-  taskDefinition: string;
-  desiredCount: number;
-  runningCount: number;
-  pendingCount: number;
-  failedTasks: number;
-  circuitBreakerThreshold: number;
-  rolloutState: string;
-  rolloutStateReason?: string;
-  rolledBackFrom?: string;
-}
-
-export interface ServiceEventShape {
-  id: string;
-  createdAt: string;
-  message: string;
-}
-
-export interface ServiceShape {
-  serviceName: string;
-  status: string;
-  taskDefinition: string;
-  desiredCount: number;
-  runningCount: number;
-  pendingCount: number;
-  deployments: DeploymentShape[];
-  events: ServiceEventShape[];
-}
-
-export interface TaskShape {
-  taskArn: string;
-  taskDefinitionArn: string;
-  containerInstanceArn?: string;
-  lastStatus: string;
-  desiredStatus: string;
-  group?: string;
-  healthStatus?: string;
-  startedAt?: string;
-  stoppedReason?: string;
-  containers: {
-    name: string;
-    networkBindings?: { bindIP: string; hostPort: number; containerPort: number }[];
-  }[];
-}
+/** The pure table rows made from the API's answers. */
+import type { Service, Task } from '@berth/api-client';
 
 /** The last part of an ARN: a task's id, a definition's family:revision. */
 export const lastPart = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
@@ -55,7 +9,7 @@ export interface Table {
   rows: string[][];
 }
 
-export function servicesTable(services: readonly ServiceShape[]): Table {
+export function servicesTable(services: readonly Service[]): Table {
   return {
     head: ['SERVICE', 'STATUS', 'DESIRED', 'RUNNING', 'PENDING', 'TASK DEFINITION', 'ROLLOUT'],
     rows: services.map((s) => {
@@ -76,7 +30,7 @@ export function servicesTable(services: readonly ServiceShape[]): Table {
   };
 }
 
-export function tasksTable(tasks: readonly TaskShape[], now: Date): Table {
+export function tasksTable(tasks: readonly Task[], now: Date): Table {
   return {
     head: ['TASK', 'GROUP', 'LAST', 'DESIRED', 'HEALTH', 'TASK DEFINITION', 'PORTS', 'AGE'],
     rows: tasks.map((t) => [

@@ -3,6 +3,8 @@
  * session storage (gone when the tab closes), is sent as `Authorization: Bearer`, and is never
  * put in a URL.
  */
+import { ApiClient } from '@berth/api-client';
+
 const TOKEN = 'berth.token';
 
 export const session = {
@@ -11,41 +13,9 @@ export const session = {
   signOut: () => sessionStorage.removeItem(TOKEN),
 };
 
-/** An answer of the API other than 2xx, with its `error` and `message` as the API wrote them. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+const client = new ApiClient({ baseUrl: '', key: () => session.token() ?? '' });
 
-const headers = (body?: unknown): HeadersInit => ({
-  authorization: `Bearer ${session.token() ?? ''}`,
-  ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-});
-
-async function failure(res: Response): Promise<ApiError> {
-  const text = await res.text();
-  try {
-    const body = JSON.parse(text) as { error?: string; __type?: string; message?: string };
-    return new ApiError(res.status, body.error ?? body.__type ?? String(res.status), body.message ?? text);
-  } catch {
-    return new ApiError(res.status, String(res.status), text || res.statusText);
-  }
-}
-
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(path, {
-    method,
-    headers: headers(body),
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw await failure(res);
-  return (await res.json()) as T;
-}
+export const api = <T>(method: string, path: string, body?: unknown) => client.call<T>(method, path, body);
 
 export const get = <T>(path: string) => api<T>('GET', path);
 
@@ -66,8 +36,7 @@ export async function getAll<K extends string, T>(path: string, field: K): Promi
 
 /** Reads a streamed answer (task logs) chunk by chunk until it ends or `signal` aborts. */
 export async function streamText(path: string, onText: (text: string) => void, signal: AbortSignal) {
-  const res = await fetch(path, { headers: headers(), signal });
-  if (!res.ok) throw await failure(res);
+  const res = await client.stream(path, {}, signal);
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   for (;;) {
     const { done, value } = await reader.read();

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, enc, get, session } from './api';
+import { ApiError } from '@berth/api-client';
+import { enc, get, session } from './api';
 import { ErrorMessage } from './ui';
 
 /** The actions whose buttons the console shows, asked of GET /v1/whoami per cluster. */

@@ -2,7 +2,7 @@ import { createContext, useContext, useEffect, useState, type ReactNode } from '
 import { useQueryClient } from '@tanstack/react-query';
 import { enc, streamEvents } from './api';
 import { touched } from './invalidation';
-import type { BerthEvent } from './types';
+import type { BerthEvent } from '@berth/api-client';
 
 const KEEP = 200;
 const Recent = createContext<BerthEvent[]>([]);

@@ -1,5 +1,5 @@
 import { touched } from './invalidation';
-import type { BerthEvent } from './types';
+import type { BerthEvent } from '@berth/api-client';
 
 const ARN = 'arn:berth:ecs:local:000000000000';
 const event = (type: string, detail: Record<string, unknown>, resources: string[] = []): BerthEvent => ({

@@ -1,4 +1,4 @@
-import type { BerthEvent } from './types';
+import type { BerthEvent } from '@berth/api-client';
 
 const last = (arn: unknown) => (typeof arn === 'string' ? arn.slice(arn.lastIndexOf('/') + 1) : undefined);
 

@@ -1,4 +1,4 @@
-/** The API's shapes, as far as the console reads them. */
+/** The API's shapes only the console reads; those the CLI reads too are in `@berth/api-client`. */
 export interface Cluster {
   clusterName: string;
   status: string;
@@ -26,77 +26,6 @@ export interface Instance {
   registeredAt: string;
   lastHeartbeatAt?: string;
 }
-export interface Deployment {
-  id: string;
-  status: string;
-  taskDefinition: string;
-  desiredCount: number;
-  runningCount: number;
-  pendingCount: number;
-  failedTasks: number;
-  circuitBreakerThreshold: number;
-  rolloutState: string;
-  rolloutStateReason?: string;
-  createdAt?: string;
-  updatedAt?: string;
-}
-export interface ServiceEvent {
-  id: string;
-  createdAt: string;
-  message: string;
-}
-export interface Service {
-  serviceArn: string;
-  serviceName: string;
-  status: string;
-  taskDefinition: string;
-  desiredCount: number;
-  runningCount: number;
-  pendingCount: number;
-  deploymentConfiguration: {
-    minimumHealthyPercent: number;
-    maximumPercent: number;
-    deploymentCircuitBreaker: { enable: boolean; rollback: boolean };
-  };
-  enableExecuteCommand: boolean;
-  deployments: Deployment[];
-  events?: ServiceEvent[];
-}
-export interface NetworkBinding {
-  bindIP: string;
-  hostPort: number;
-  containerPort: number;
-  protocol?: string;
-}
-export interface Container {
-  name: string;
-  image?: string;
-  runtimeId?: string;
-  lastStatus: string;
-  exitCode?: number;
-  reason?: string;
-  healthStatus?: string;
-  networkBindings: NetworkBinding[];
-}
-export interface Task {
-  taskArn: string;
-  taskDefinitionArn: string;
-  containerInstanceArn?: string;
-  lastStatus: string;
-  desiredStatus: string;
-  healthStatus?: string;
-  group?: string;
-  startedBy?: string;
-  stopCode?: string;
-  stoppedReason?: string;
-  enableExecuteCommand: boolean;
-  cpu: string;
-  memory: string;
-  containers: Container[];
-  createdAt: string;
-  startedAt?: string;
-  stoppedAt?: string;
-}
 export interface TaskDefinition {
   taskDefinitionArn: string;
   family: string;
@@ -117,11 +46,4 @@ export interface AuditEvent {
   errorCode: string | null;
   errorMessage?: string | null;
   sourceAddress: string;
-}
-export interface BerthEvent {
-  id: string;
-  'detail-type': string;
-  time: string;
-  resources: string[];
-  detail: Record<string, unknown>;
 }

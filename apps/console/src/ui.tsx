@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import * as AlertDialog from '@radix-ui/react-alert-dialog';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { ApiError } from './api';
+import { ApiError } from '@berth/api-client';
 
 /** An API error as the API wrote it: its code and its message, unchanged. */
 export function ErrorMessage({ error }: { error: unknown }) {

@@ -2,7 +2,8 @@ import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
 import { enc, get, getAll, tdOf } from '../api';
 import { useAllowed } from '../auth';
-import type { Cluster, Instance, Resource, Service } from '../types';
+import type { Service } from '@berth/api-client';
+import type { Cluster, Instance, Resource } from '../types';
 import { Bar, ErrorMessage, Loading, Status } from '../ui';
 
 const amount = (list: Resource[], name: string) => list.find((r) => r.name === name)?.integerValue ?? 0;

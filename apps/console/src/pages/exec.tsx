@@ -2,12 +2,9 @@ import { useEffect, useRef, useState } from 'react';
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import '@xterm/xterm/css/xterm.css';
+import type { ExecSession } from '@berth/api-client';
 import { api } from '../api';
 import { ErrorMessage } from '../ui';
-
-interface ExecAnswer {
-  session: { streamUrl: string; tokenValue: string };
-}
 
 /**
  * An interactive shell in a container: POST .../exec answers a one-time WebSocket (its token in
@@ -33,7 +30,7 @@ export function ExecTerminal({ base, containers }: { base: string; containers: s
     window.addEventListener('resize', refit);
     let ws: WebSocket | undefined;
     let closed = false;
-    api<ExecAnswer>('POST', `${base}/exec`, { container, command, interactive: true, tty: true }).then(
+    api<ExecSession>('POST', `${base}/exec`, { container, command, interactive: true, tty: true }).then(
       ({ session }) => {
         if (closed) return;
         ws = new WebSocket(`${session.streamUrl}?token=${encodeURIComponent(session.tokenValue)}`);

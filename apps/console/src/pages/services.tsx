@@ -4,7 +4,7 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { api, enc, get, tdOf } from '../api';
 import { useAllowed } from '../auth';
 import { useRecentEvents } from '../events';
-import type { Service, ServiceEvent } from '../types';
+import type { Service, ServiceEvent } from '@berth/api-client';
 import { ConfirmButton, ErrorMessage, Loading, Status, time } from '../ui';
 
 export function ServicePage() {

@@ -3,7 +3,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tansta
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { api, enc, get, idOf, streamText, tdOf } from '../api';
 import { useAllowed } from '../auth';
-import type { Task } from '../types';
+import type { Task } from '@berth/api-client';
 import { ConfirmButton, ErrorMessage, Loading, Status, time, VirtualTable, type Column } from '../ui';
 
 // xterm.js is most of the console's weight: loaded only when a terminal can open.

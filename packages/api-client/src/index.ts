@@ -1,0 +1,2 @@
+export { ApiClient, ApiError, type ApiClientOptions } from './client.js';
+export type * from './types.js';
