@@ -19,6 +19,25 @@ export function ErrorMessage({ error }: { error: unknown }) {
   );
 }
 
+/** Which of a task's containers a panel (logs, exec) is for: no choice shown for a single one. */
+export function ContainerPicker(props: {
+  containers: string[];
+  value: string;
+  onChange: (container: string) => void;
+}) {
+  if (props.containers.length < 2) return null;
+  return (
+    <label>
+      Container{' '}
+      <select value={props.value} onChange={(e) => props.onChange(e.target.value)}>
+        {props.containers.map((c) => (
+          <option key={c}>{c}</option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export function Loading({ what }: { what: string }) {
   return <p aria-busy="true">Loading {what}…</p>;
 }

@@ -4,7 +4,7 @@ import { FitAddon } from '@xterm/addon-fit';
 import '@xterm/xterm/css/xterm.css';
 import type { ExecSession } from '@berth/api-client';
 import { api } from '../api';
-import { ErrorMessage } from '../ui';
+import { ContainerPicker, ErrorMessage } from '../ui';
 
 /**
  * An interactive shell in a container: POST .../exec answers a one-time WebSocket (its token in
@@ -80,16 +80,7 @@ export function ExecTerminal({ base, containers }: { base: string; containers: s
             setOpen(true);
           }}
         >
-          {containers.length > 1 && (
-            <label>
-              Container{' '}
-              <select value={container} onChange={(e) => setContainer(e.target.value)}>
-                {containers.map((c) => (
-                  <option key={c}>{c}</option>
-                ))}
-              </select>
-            </label>
-          )}
+          <ContainerPicker containers={containers} value={container} onChange={setContainer} />
           <label>
             Command <input value={command} onChange={(e) => setCommand(e.target.value)} />
           </label>

@@ -4,7 +4,16 @@ import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { api, enc, get, idOf, streamText, tdOf } from '../api';
 import { useAllowed } from '../auth';
 import type { Task } from '@berth/api-client';
-import { ConfirmButton, ErrorMessage, Loading, Status, time, VirtualTable, type Column } from '../ui';
+import {
+  ConfirmButton,
+  ContainerPicker,
+  ErrorMessage,
+  Loading,
+  Status,
+  time,
+  VirtualTable,
+  type Column,
+} from '../ui';
 
 // xterm.js is most of the console's weight: loaded only when a terminal can open.
 const ExecTerminal = lazy(() => import('./exec').then((m) => ({ default: m.ExecTerminal })));
@@ -284,16 +293,7 @@ function Logs({ base, containers }: { base: string; containers: string[] }) {
     <section aria-labelledby="logs-title">
       <h2 id="logs-title">Logs</h2>
       <div className="row">
-        {containers.length > 1 && (
-          <label>
-            Container{' '}
-            <select value={container} onChange={(e) => setContainer(e.target.value)}>
-              {containers.map((c) => (
-                <option key={c}>{c}</option>
-              ))}
-            </select>
-          </label>
-        )}
+        <ContainerPicker containers={containers} value={container} onChange={setContainer} />
         <label className="check">
           <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> Follow
         </label>
