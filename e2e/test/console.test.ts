@@ -424,12 +424,17 @@ test('register a revision from pasted describe-task-definition output, with the 
   const field = page.getByLabel('ECS task definition JSON (as RegisterTaskDefinition takes it)');
   await field.fill('{"family": ');
   await page.getByRole('button', { name: 'Register' }).click();
-  await expect(page.getByRole('alert').textContent()).resolves.toMatch(/^Not JSON: /);
+  // Wait for the answer's own alert: the one before may still show for a render.
+  await page
+    .getByRole('alert')
+    .filter({ hasText: /^Not JSON: / })
+    .waitFor();
   await field.fill(JSON.stringify({ family: 'console-pasted' }));
   await page.getByRole('button', { name: 'Register' }).click();
-  await expect(page.getByRole('alert').textContent()).resolves.toMatch(
-    /^ClientException: containerDefinitions|^InvalidParameterException: containerDefinitions/,
-  );
+  await page
+    .getByRole('alert')
+    .filter({ hasText: /^(ClientException|InvalidParameterException): containerDefinitions/ })
+    .waitFor();
   await field.fill(JSON.stringify(pasted, null, 2));
   await page.getByRole('button', { name: 'Register' }).click();
   await page.getByRole('link', { name: 'console-pasted:1' }).waitFor();
