@@ -44,7 +44,7 @@ const RETRY_AFTER_SECONDS = 1;
 /**
  * Overload, not a defect: every database connection busy (a transaction could not start in time,
  * P2028), or the database briefly out of reach (isRetriableDbError). The client is told to retry
- * (503 with Retry-After, which the AWS SDKs and the CLI retry on their own); nothing was written.
+ * (503 with Retry-After, which the AWS SDKs and the AWS CLI retry on their own); nothing was written.
  */
 function isOverload(error: unknown): boolean {
   return isTransactionStartTimeout(error) || isRetriableDbError(error);
