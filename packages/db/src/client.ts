@@ -75,6 +75,11 @@ export function isUniqueViolation(error: unknown): boolean {
   return error instanceof pg.DatabaseError && error.code === '23505';
 }
 
+/** A check constraint refused a plain SQL write (an instance registered smaller than it holds). */
+export function isCheckViolation(error: unknown): boolean {
+  return error instanceof pg.DatabaseError && error.code === '23514';
+}
+
 /**
  * A transaction that could not start in time because every connection is busy, or that did not
  * finish in time (plain SQL's limit): overload, nothing written.
