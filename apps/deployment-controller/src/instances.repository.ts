@@ -1,4 +1,4 @@
-import { releaseTaskReservations, type PrismaClient } from '@berth/db';
+import { releaseTaskReservations, viaPrisma, type PrismaClient } from '@berth/db';
 import type { InstanceLivenessRow } from '@berth/domain';
 import type { InstanceStore, LostTasks } from './stores.js';
 
@@ -142,7 +142,7 @@ export class InstancesRepository implements InstanceStore {
       if (tasks.length === 0) return [];
       const ids = tasks.map((t) => t.id);
       await tx.taskContainer.updateMany({ where: { taskId: { in: ids } }, data: { lastStatus: 'STOPPED' } });
-      await releaseTaskReservations(tx, ids);
+      await releaseTaskReservations(viaPrisma(tx), ids);
       return still.flatMap((i) => {
         const stopped = tasks.filter((t) => t.container_instance_id === i.id);
         if (stopped.length === 0) return [];

@@ -222,60 +222,64 @@ export class PlacementRepository {
     const instanceIds = [...new Set(plan.map((p) => p.instanceId))].sort();
     const byTask = new Map(plan.map((p) => [p.task.id, p]));
 
-    await this.sql.transaction(async (tx) => {
-      await lockInstances(tx, instanceIds);
-      const claimed = await tx.rows<{ id: string; waited: number }>(CLAIM, [
-        plan.map((p) => p.task.id),
-        plan.map((p) => p.instanceId),
-      ]);
-      const waited = new Map(claimed.map((c) => [c.id, c.waited]));
-      result.gone = plan.length - claimed.length;
-      const claimedIds = claimed.map((c) => c.id);
-      const instances = await placementInstancesOf(tx, instanceIds, claimedIds);
-      // The same fit rule as planning, on what is there now: another scheduler may have taken
-      // room, ports or a distinctInstance slot since our snapshot (it held these locks, and has
-      // committed), and the instance may have been drained or lost its agent.
-      const { admitted: keep, rejected } = admitPlan(
-        instances,
-        claimedIds.map((id) => byTask.get(id)!),
-      );
-      const giveBack = rejected.map((p) => p.task.id);
-      result.conflicts = giveBack.length;
-      if (giveBack.length) await tx.rows(GIVE_BACK, [giveBack]);
-      const grow = new Map<string, { cpu: number; memory: number }>();
-      for (const p of keep) {
-        const g = grow.get(p.instanceId) ?? { cpu: 0, memory: 0 };
-        g.cpu += p.task.cpu;
-        g.memory += p.task.memory;
-        grow.set(p.instanceId, g);
-      }
-      if (grow.size) {
-        await tx.rows(RESERVE, [
-          [...grow.keys()],
-          [...grow.values()].map((g) => g.cpu),
-          [...grow.values()].map((g) => g.memory),
+    await this.sql.transaction(
+      async (tx) => {
+        await lockInstances(tx, instanceIds);
+        const claimed = await tx.rows<{ id: string; waited: number }>(CLAIM, [
+          plan.map((p) => p.task.id),
+          plan.map((p) => p.instanceId),
         ]);
-      }
-      const ports = keep.flatMap((p) =>
-        p.task.hostPorts.map((hp) => ({
-          containerInstanceId: p.instanceId,
-          hostPort: hp.hostPort,
-          protocol: hp.protocol,
-          taskId: p.task.id,
-        })),
-      );
-      if (ports.length) {
-        await tx.rows(RESERVE_PORTS, [
-          ports.map((p) => p.containerInstanceId),
-          ports.map((p) => p.hostPort),
-          ports.map((p) => p.protocol),
-          ports.map((p) => p.taskId),
-        ]);
-      }
-      result.waitedSeconds = keep.map((p) => waited.get(p.task.id)!);
-      for (const p of keep)
-        result.placed.set(p.instanceId, [...(result.placed.get(p.instanceId) ?? []), p.task.id]);
-    });
+        const waited = new Map(claimed.map((c) => [c.id, c.waited]));
+        result.gone = plan.length - claimed.length;
+        const claimedIds = claimed.map((c) => c.id);
+        const instances = await placementInstancesOf(tx, instanceIds, claimedIds);
+        // The same fit rule as planning, on what is there now: another scheduler may have taken
+        // room, ports or a distinctInstance slot since our snapshot (it held these locks, and has
+        // committed), and the instance may have been drained or lost its agent.
+        const { admitted: keep, rejected } = admitPlan(
+          instances,
+          claimedIds.map((id) => byTask.get(id)!),
+        );
+        const giveBack = rejected.map((p) => p.task.id);
+        result.conflicts = giveBack.length;
+        if (giveBack.length) await tx.rows(GIVE_BACK, [giveBack]);
+        const grow = new Map<string, { cpu: number; memory: number }>();
+        for (const p of keep) {
+          const g = grow.get(p.instanceId) ?? { cpu: 0, memory: 0 };
+          g.cpu += p.task.cpu;
+          g.memory += p.task.memory;
+          grow.set(p.instanceId, g);
+        }
+        if (grow.size) {
+          await tx.rows(RESERVE, [
+            [...grow.keys()],
+            [...grow.values()].map((g) => g.cpu),
+            [...grow.values()].map((g) => g.memory),
+          ]);
+        }
+        const ports = keep.flatMap((p) =>
+          p.task.hostPorts.map((hp) => ({
+            containerInstanceId: p.instanceId,
+            hostPort: hp.hostPort,
+            protocol: hp.protocol,
+            taskId: p.task.id,
+          })),
+        );
+        if (ports.length) {
+          await tx.rows(RESERVE_PORTS, [
+            ports.map((p) => p.containerInstanceId),
+            ports.map((p) => p.hostPort),
+            ports.map((p) => p.protocol),
+            ports.map((p) => p.taskId),
+          ]);
+        }
+        result.waitedSeconds = keep.map((p) => waited.get(p.task.id)!);
+        for (const p of keep)
+          result.placed.set(p.instanceId, [...(result.placed.get(p.instanceId) ?? []), p.task.id]);
+      },
+      // A large plan waits on many instances' locks: the limit it had as a Prisma transaction.
+      { timeoutMs: 60_000 },
+    );
     return result;
   }
 

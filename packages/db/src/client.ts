@@ -1,7 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { Prisma, PrismaClient } from './generated/prisma/client.js';
-import { Sql, TransactionStartTimeout } from './sql.js';
+import { Sql, TransactionStartTimeout, TransactionTimeout } from './sql.js';
 
 export { Prisma, PrismaClient };
 export type * from './generated/prisma/models.js';
@@ -75,9 +75,17 @@ export function isUniqueViolation(error: unknown): boolean {
   return error instanceof pg.DatabaseError && error.code === '23505';
 }
 
-/** A transaction that could not start in time because every connection is busy: overload. */
-export function isTransactionStartTimeout(error: unknown): boolean {
-  if (error instanceof TransactionStartTimeout) return true;
+/** A check constraint refused a plain SQL write (an instance registered smaller than it holds). */
+export function isCheckViolation(error: unknown): boolean {
+  return error instanceof pg.DatabaseError && error.code === '23514';
+}
+
+/**
+ * A transaction that could not start in time because every connection is busy, or that did not
+ * finish in time (plain SQL's limit): overload, nothing written.
+ */
+export function isTransactionTimeout(error: unknown): boolean {
+  if (error instanceof TransactionStartTimeout || error instanceof TransactionTimeout) return true;
   return (
     error instanceof Prisma.PrismaClientKnownRequestError &&
     error.code === 'P2028' &&

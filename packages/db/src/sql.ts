@@ -2,12 +2,13 @@ import pg from 'pg';
 import type { Db } from './client.js';
 
 /**
- * Plain SQL for the hot paths (RunTask, task reads, agents' task loads, placement), on the pg pool
- * the Prisma adapter uses: no query compiler, no result mapping, and statements prepared once per
- * connection. On the project's machine a Prisma `findMany` with relations cost about 1.8 ms of
- * CPU and the same read as a prepared statement 0.15 ms (bench/README.md). Prisma stays for the
- * rest; statements name their columns with the Prisma models' field names (`AS "clusterId"`), so
- * rows come back in the shapes the callers already use.
+ * Plain SQL for the hot paths (RunTask, task reads, agents' registrations, heartbeats, task loads
+ * and task reports, releasing reservations, placement), on the pg pool the Prisma adapter uses: no
+ * query compiler, no result mapping, and statements prepared once per connection. On the
+ * project's machine a Prisma `findMany` with relations cost about 1.8 ms of CPU and the same read
+ * as a prepared statement 0.15 ms (bench/README.md); an agent's registration went from about 3 ms
+ * to 0.3 ms. Prisma stays for the rest; statements name their columns with the Prisma models'
+ * field names (`AS "clusterId"`), so rows come back in the shapes the callers already use.
  */
 
 /** A statement with a name, prepared once on each connection that runs it. */
@@ -38,6 +39,16 @@ export class TransactionStartTimeout extends Error {
   }
 }
 
+/** A transaction did not finish in time (a lock it waited for, a slow statement): rolled back (503). */
+export class TransactionTimeout extends Error {
+  constructor(ms: number, options?: ErrorOptions) {
+    super(`the transaction did not finish within ${ms} ms and was rolled back`, options);
+  }
+}
+
+/** Postgres cancelled the statement: here, the transaction's statement_timeout. */
+const QUERY_CANCELED = '57014';
+
 // timestamp(3) columns hold UTC (Prisma's convention); pg would read them in the process's zone.
 const TIMESTAMP_OID = 1114;
 const parseUtc = (text: string) => new Date(`${text.replace(' ', 'T')}Z`);
@@ -62,21 +73,45 @@ async function run<R>(on: pg.Pool | pg.PoolClient, s: Statement, values: readonl
 
 /** An open transaction on one connection. */
 export class SqlTransaction implements SqlExecutor {
-  constructor(private readonly client: pg.PoolClient) {}
+  /** Past its time limit nothing more runs in it; once COMMIT is sent the limit no longer applies. */
+  private state: 'open' | 'committing' | 'expired' = 'open';
+
+  constructor(
+    private readonly client: pg.PoolClient,
+    private readonly timeoutMs: number,
+  ) {}
 
   rows<R>(s: Statement, values: readonly unknown[]): Promise<R[]> {
+    if (this.state !== 'open') return Promise.reject(new TransactionTimeout(this.timeoutMs));
     return run<R>(this.client, s, values);
+  }
+
+  /** False when COMMIT was already sent: the transaction then stands or falls with it. */
+  expire(): boolean {
+    if (this.state === 'committing') return false;
+    this.state = 'expired';
+    return true;
+  }
+
+  async commit(): Promise<void> {
+    if (this.state !== 'open') throw new TransactionTimeout(this.timeoutMs);
+    this.state = 'committing';
+    await this.client.query('COMMIT');
   }
 }
 
 export interface TransactionOptions {
   /** Called last in the transaction, before COMMIT (the gateway writes a request's audit event). */
   beforeCommit?: (tx: SqlTransaction) => Promise<void>;
+  /** The transaction's time limit; Sql.TIMEOUT_MS unless given. */
+  timeoutMs?: number;
 }
 
 export class Sql implements SqlExecutor {
   /** How long a transaction waits for a connection, as Prisma's `maxWait` (2 s). */
   static readonly MAX_WAIT_MS = 2000;
+  /** How long a transaction may take, as Prisma's interactive transactions' `timeout` (5 s). */
+  static readonly TIMEOUT_MS = 5000;
 
   constructor(readonly pool: pg.Pool) {}
 
@@ -84,21 +119,39 @@ export class Sql implements SqlExecutor {
     return run<R>(this.pool, s, values);
   }
 
-  /** All of `work` or none of it: COMMIT if it returns, ROLLBACK if it throws. */
+  /**
+   * All of `work` or none of it: COMMIT if it returns, ROLLBACK if it throws or outlives its time
+   * limit. Past the limit the caller gets a TransactionTimeout once the transaction is rolled back
+   * (a statement still running is cancelled by the statement_timeout set at BEGIN), and whatever
+   * `work` still tries to run fails; a stuck transaction never holds its locks and connection on.
+   */
   async transaction<T>(work: (tx: SqlTransaction) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
+    const ms = Math.max(1, Math.ceil(opts.timeoutMs ?? Sql.TIMEOUT_MS));
     const client = await this.connect();
-    let broken: unknown;
-    try {
-      await client.query('BEGIN');
-      const tx = new SqlTransaction(client);
+    const tx = new SqlTransaction(client, ms);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => tx.expire() && reject(new TransactionTimeout(ms)), ms);
+    });
+    const attempt = async () => {
+      await client.query(`BEGIN; SET LOCAL statement_timeout = ${ms}`);
       const result = await work(tx);
       await opts.beforeCommit?.(tx);
-      await client.query('COMMIT');
+      await tx.commit();
       return result;
+    };
+    let broken: unknown;
+    try {
+      return await Promise.race([attempt(), expired]);
     } catch (error) {
+      tx.expire();
+      // Queued behind a statement still running, if any: it ends by the statement_timeout.
       await client.query('ROLLBACK').catch((e: unknown) => (broken = e));
+      if (error instanceof pg.DatabaseError && error.code === QUERY_CANCELED)
+        throw new TransactionTimeout(ms, { cause: error });
       throw error;
     } finally {
+      clearTimeout(timer);
       // A connection whose ROLLBACK failed is in an unknown state: the pool closes it.
       client.release(broken instanceof Error ? broken : undefined);
     }

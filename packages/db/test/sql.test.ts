@@ -1,11 +1,12 @@
 import { createTestDatabase, type TestDatabase } from '@berth/testing';
 import { createPrisma, sqlOf, type PrismaClient, type TaskModel } from '../src/client.js';
-import { statement, TransactionStartTimeout } from '../src/sql.js';
+import { statement, TransactionStartTimeout, TransactionTimeout } from '../src/sql.js';
 import { createTasks, TASK_COLUMNS } from '../src/tasks.js';
 
 /**
  * The plain SQL of the hot paths reads and writes what Prisma does: the same rows and times, all
- * of a transaction or none, and an error the gateway answers 503 when every connection is busy.
+ * of a transaction or none, and an error the gateway answers 503 when every connection is busy or
+ * a transaction outlives its time limit.
  */
 
 let db: TestDatabase;
@@ -90,4 +91,64 @@ it('gives up on a transaction when no connection frees up in time, and the pool 
   release();
   await Promise.all(holders);
   await expect(sql.transaction(async () => 'later')).resolves.toBe('later');
+}, 15_000);
+
+const SLEEP = statement('test_sleep', 'SELECT pg_sleep($1::float8)');
+const ONE = statement('test_one', 'SELECT 1 AS one');
+const sleeping = async () =>
+  (
+    await prisma.$queryRaw<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM pg_stat_activity 
+     WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'
+       AND query LIKE '%pg_sleep%'`
+  )[0]!.n;
+
+it('rolls back a transaction whose statement runs past its limit, cancels the statement and keeps the pool', async () => {
+  const sql = sqlOf(prisma);
+  const count = await prisma.task.count();
+  const started = Date.now();
+  await expect(
+    sql.transaction(
+      async (tx) => {
+        await createTasks(tx, { clusterId, taskDefinition, count: 1 });
+        await tx.rows(SLEEP, [30]);
+      },
+      { timeoutMs: 300 },
+    ),
+  ).rejects.toBeInstanceOf(TransactionTimeout);
+  // The sleep was cancelled on the server, not left holding the connection and its locks.
+  expect(Date.now() - started).toBeLessThan(10_000);
+  expect(await sleeping()).toBe(0);
+  expect(await prisma.task.count()).toBe(count);
+  // Both connections of the pool work, in transactions and out.
+  await expect(
+    Promise.all([sql.transaction((tx) => tx.rows(ONE, [])), sql.transaction((tx) => tx.rows(ONE, []))]),
+  ).resolves.toEqual([[{ one: 1 }], [{ one: 1 }]]);
+  await expect(sql.rows(ONE, [])).resolves.toEqual([{ one: 1 }]);
+}, 15_000);
+
+it('rolls back a transaction whose caller is stuck past the limit; what it runs afterwards fails', async () => {
+  const sql = sqlOf(prisma);
+  const count = await prisma.task.count();
+  let resume!: () => void;
+  const stuck = new Promise<void>((r) => (resume = r));
+  let late: Promise<unknown> | undefined;
+  await expect(
+    sql.transaction(
+      async (tx) => {
+        await createTasks(tx, { clusterId, taskDefinition, count: 1 });
+        await stuck;
+        late = tx.rows(ONE, []);
+        await late;
+      },
+      { timeoutMs: 300 },
+    ),
+  ).rejects.toBeInstanceOf(TransactionTimeout);
+  expect(await prisma.task.count()).toBe(count);
+  resume();
+  await new Promise((r) => setImmediate(r));
+  await expect(late).rejects.toBeInstanceOf(TransactionTimeout);
+  await expect(
+    Promise.all([sql.transaction((tx) => tx.rows(ONE, [])), sql.transaction((tx) => tx.rows(ONE, []))]),
+  ).resolves.toEqual([[{ one: 1 }], [{ one: 1 }]]);
 }, 15_000);

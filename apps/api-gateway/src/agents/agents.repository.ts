@@ -1,15 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  isCheckViolation,
   Prisma,
-  releaseTaskReservation,
+  releaseTaskReservations,
   sqlOf,
   statement,
   TASK_COLUMNS,
   TASK_DEFINITIONS_BY_ID,
+  TASK_WITH_CONTAINERS,
   TASKS_WITH_CONTAINERS_BY_ID,
   type ClusterModel,
   type ContainerInstanceModel,
-  type Db,
+  type SqlExecutor,
   type TaskContainerModel,
   type TaskDefinitionModel,
   type TaskModel,
@@ -67,56 +69,62 @@ export class AgentsRepository {
     private readonly secrets: SecretsRepository,
   ) {}
 
+  /**
+   * At every (re)connect of every agent: plain SQL, one statement when the agent may register (the
+   * instance row written and its heartbeat stamped), and one more read to say why when it may not.
+   */
   async register(reg: Register, sessionId: string): Promise<RegisterOutcome> {
-    let cluster = await this.db.cluster.findUnique({ where: { name: reg.cluster } });
-    // ECS creates the default cluster for an agent that joins it; any other must exist (and be
-    // ACTIVE: a deleted cluster stays, INACTIVE).
-    if (cluster?.status !== 'ACTIVE' && reg.cluster === 'default')
-      cluster = await this.clusters.create('default');
-    if (!cluster || cluster.status !== 'ACTIVE')
-      return { ok: false, reason: `cluster ${reg.cluster} does not exist` };
-    const existing = await this.db.containerInstance.findUnique({ where: { id: reg.containerInstanceId } });
-    if (existing && existing.clusterId !== cluster.id) {
-      return { ok: false, reason: `container instance ${existing.id} is registered in another cluster` };
-    }
-    if (existing?.status === 'INACTIVE') {
-      return {
-        ok: false,
-        reason: `container instance ${existing.id} was deregistered; start the agent with a new instance id`,
-      };
-    }
-    const facts = {
-      hostAddress: reg.hostAddress,
-      registeredCpu: reg.resources?.cpu ?? 0,
-      registeredMemory: reg.resources?.memory ?? 0,
-      attributes: reg.attributes as Prisma.InputJsonValue,
-      agentVersion: reg.agentVersion,
-      agentConnected: true,
-      agentSessionId: sessionId,
-    };
-    try {
-      // Heartbeats are stamped with the database's clock, the one the controller judges silence
-      // by: a gateway whose clock drifts can neither hide a dead host nor condemn a live one.
-      const instance = await this.db.$transaction(async (tx) => {
-        const row = await tx.containerInstance.upsert({
-          where: { id: reg.containerInstanceId },
-          create: { id: reg.containerInstanceId, clusterId: cluster.id, ...facts },
-          update: facts,
-        });
-        const [{ now }] = await tx.$queryRaw<[{ now: Date }]>`
-          UPDATE container_instance SET last_heartbeat_at = now() WHERE id = ${row.id} RETURNING now() AS now`;
-        return { ...row, lastHeartbeatAt: now };
-      });
-      return { ok: true, instance, clusterName: cluster.name };
-    } catch (error) {
-      if (error instanceof Prisma.PrismaClientKnownRequestError && /check constraint/i.test(error.message)) {
+    const sql = sqlOf(this.db);
+    const now = new Date();
+    const values = [
+      reg.containerInstanceId,
+      reg.cluster,
+      reg.hostAddress,
+      reg.resources?.cpu ?? 0,
+      reg.resources?.memory ?? 0,
+      JSON.stringify(reg.attributes),
+      reg.agentVersion,
+      sessionId,
+      now,
+    ];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let instance: ContainerInstanceModel | undefined;
+      try {
+        [instance] = await sql.rows<ContainerInstanceModel>(REGISTER, values);
+      } catch (error) {
+        if (isCheckViolation(error)) {
+          return {
+            ok: false,
+            reason: 'registered CPU or memory is less than what running tasks already reserve',
+          };
+        }
+        throw error;
+      }
+      if (instance) return { ok: true, instance, clusterName: reg.cluster };
+      const [state] = await sql.rows<RegistrationState>(REGISTRATION_STATE, [
+        reg.cluster,
+        reg.containerInstanceId,
+      ]);
+      if (state!.clusterStatus !== 'ACTIVE') {
+        // ECS creates the default cluster for an agent that joins it; any other must exist (and be
+        // ACTIVE: a deleted cluster stays, INACTIVE).
+        if (reg.cluster !== 'default') return { ok: false, reason: `cluster ${reg.cluster} does not exist` };
+        await this.clusters.create('default');
+        continue;
+      }
+      const id = reg.containerInstanceId;
+      if (state!.instanceClusterId !== null && state!.instanceClusterId !== state!.clusterId) {
+        return { ok: false, reason: `container instance ${id} is registered in another cluster` };
+      }
+      if (state!.instanceStatus === 'INACTIVE') {
         return {
           ok: false,
-          reason: 'registered CPU or memory is less than what running tasks already reserve',
+          reason: `container instance ${id} was deregistered; start the agent with a new instance id`,
         };
       }
-      throw error;
+      // The cluster or the instance changed between the two statements: once more.
     }
+    throw new Error(`registration of container instance ${reg.containerInstanceId} kept racing; retry`);
   }
 
   /** The cluster's ACTIVE DAEMON services, which follow its instances. */
@@ -135,10 +143,7 @@ export class AgentsRepository {
 
   /** Only the session that still owns the instance may mark it disconnected. */
   async disconnect(instanceId: string, sessionId: string): Promise<void> {
-    await this.db.containerInstance.updateMany({
-      where: { id: instanceId, agentSessionId: sessionId },
-      data: { agentConnected: false },
-    });
+    await sqlOf(this.db).rows(DISCONNECT, [instanceId, sessionId, new Date()]);
   }
 
   /** What should exist on the instance: every task placed there that has not yet STOPPED. */
@@ -229,40 +234,47 @@ export class AgentsRepository {
    * transaction. Most reports cost one read and one or two writes (the hot path at scale).
    */
   async applyTaskReport(instanceId: string, report: TaskStateReport): Promise<ReportOutcome | null> {
+    if (!UUID.test(report.taskId)) return null;
+    const sql = sqlOf(this.db);
     for (let attempt = 0; attempt < 3; attempt++) {
-      const task = await this.db.task.findFirst({
-        where: { id: report.taskId, containerInstanceId: instanceId },
-        include: { containers: true },
-      });
+      const [task] = await sql.rows<StoredTask>(TASK_WITH_CONTAINERS_ON, [report.taskId, instanceId]);
       if (!task) return null;
       const writes = reportWrites(task, report, new Date());
       if (!writes.task && writes.containers.length === 0) {
         return { taskId: task.id, clusterId: task.clusterId, changed: false, stopped: false };
       }
-      const apply = async (db: Db) => {
-        for (const c of writes.containers) {
-          await db.taskContainer.updateMany({ where: { id: c.id, lastStatus: c.from }, data: c.data });
-        }
+      const apply = async (db: SqlExecutor) => {
+        if (writes.containers.length) await db.rows(UPDATE_CONTAINERS, containerColumns(writes.containers));
         if (!writes.task) return true;
-        const { count } = await db.task.updateMany({
+        const d = writes.task;
+        const at = (v: unknown) => (v instanceof Date ? v : null);
+        const moved = await db.rows(UPDATE_TASK, [
+          task.id,
+          instanceId,
           // desiredStatus too: a StopTask meanwhile changes which stop code this report may set.
-          where: {
-            id: task.id,
-            containerInstanceId: instanceId,
-            lastStatus: task.lastStatus,
-            desiredStatus: task.desiredStatus,
-          },
-          data: writes.task,
-        });
-        if (count !== 1) return false;
+          task.lastStatus,
+          task.desiredStatus,
+          d.lastStatus,
+          at(d.pullStartedAt),
+          at(d.pullStoppedAt),
+          at(d.startedAt),
+          d.startTrace ? JSON.stringify(d.startTrace) : null,
+          at(d.stoppingAt),
+          at(d.stoppedAt),
+          d.stoppedReason ?? null,
+          d.desiredStatus ?? null,
+          d.stopCode ?? null,
+          d.failed ?? null,
+        ]);
+        if (moved.length !== 1) return false;
         if (writes.stopped) {
           // Containers the agent never got to are stopped too, as far as anyone will ever see.
-          await db.taskContainer.updateMany({ where: { taskId: task.id }, data: { lastStatus: 'STOPPED' } });
-          await releaseTaskReservation(db, task.id);
+          await db.rows(STOP_CONTAINERS, [task.id]);
+          await releaseTaskReservations(db, [task.id]);
         }
         return true;
       };
-      const applied = writes.stopped ? await this.db.$transaction((tx) => apply(tx)) : await apply(this.db);
+      const applied = writes.stopped ? await sql.transaction((tx) => apply(tx)) : await apply(sql);
       // Another writer moved the task meanwhile: read again and recompute.
       if (!applied) continue;
       return { taskId: task.id, clusterId: task.clusterId, changed: true, stopped: writes.stopped };
@@ -286,7 +298,7 @@ export class AgentsRepository {
     const now = new Date();
     const outcomes = new Map<string, ReportOutcome | null>();
     const slow: { instanceId: string; report: TaskStateReport }[] = [];
-    const containerRows: { id: string; from: string; data: Record<string, unknown> }[] = [];
+    const containerRows: ContainerWrite[] = [];
     const taskRows: {
       id: string;
       instanceId: string;
@@ -306,41 +318,21 @@ export class AgentsRepository {
       const changed = writes.containers.length > 0 || writes.task !== null;
       outcomes.set(task.id, { taskId: task.id, clusterId: task.clusterId, changed, stopped: false });
     }
-    if (containerRows.length) {
-      const col = <T>(f: (d: Record<string, unknown>) => T) => containerRows.map((r) => f(r.data));
-      await this.db.$executeRaw`
-        UPDATE task_container tc SET last_status = v.last_status, health_status = v.health_status,
-               runtime_id = v.runtime_id, exit_code = v.exit_code, reason = v.reason, network_bindings = v.network_bindings
-          FROM (SELECT unnest(${containerRows.map((r) => r.id)}::uuid[]) AS id,
-                       unnest(${containerRows.map((r) => r.from)}::text[]) AS from_status,
-                       unnest(${col((d) => d.lastStatus as string)}::text[]) AS last_status,
-                       unnest(${col((d) => d.healthStatus as string)}::text[]) AS health_status,
-                       unnest(${col((d) => (d.runtimeId as string | null) ?? null)}::text[]) AS runtime_id,
-                       unnest(${col((d) => (d.exitCode as number | null) ?? null)}::int[]) AS exit_code,
-                       unnest(${col((d) => (d.reason as string | null) ?? null)}::text[]) AS reason,
-                       unnest(${col((d) => JSON.stringify(d.networkBindings))}::jsonb[]) AS network_bindings) v
-         WHERE tc.id = v.id AND tc.last_status = v.from_status`;
-    }
+    const sql = sqlOf(this.db);
+    if (containerRows.length) await sql.rows(UPDATE_CONTAINERS, containerColumns(containerRows));
     if (taskRows.length) {
       const at = (v: unknown) => (v instanceof Date ? v : null);
-      const moved = await this.db.$queryRaw<{ id: string }[]>`
-        UPDATE task t SET last_status = v.last_status, updated_at = now(),
-               pull_started_at = coalesce(v.pull_started_at, t.pull_started_at),
-               pull_stopped_at = coalesce(v.pull_stopped_at, t.pull_stopped_at),
-               started_at = coalesce(t.started_at, v.started_at),
-               stopping_at = coalesce(t.stopping_at, v.stopping_at),
-               start_trace = coalesce(t.start_trace, v.start_trace)
-          FROM (SELECT unnest(${taskRows.map((r) => r.id)}::uuid[]) AS id,
-                       unnest(${taskRows.map((r) => r.instanceId)}::uuid[]) AS instance_id,
-                       unnest(${taskRows.map((r) => r.from)}::text[]) AS from_status,
-                       unnest(${taskRows.map((r) => r.data.lastStatus as string)}::text[]) AS last_status,
-                       unnest(${taskRows.map((r) => at(r.data.pullStartedAt))}::timestamp(3)[]) AS pull_started_at,
-                       unnest(${taskRows.map((r) => at(r.data.pullStoppedAt))}::timestamp(3)[]) AS pull_stopped_at,
-                       unnest(${taskRows.map((r) => at(r.data.startedAt))}::timestamp(3)[]) AS started_at,
-                       unnest(${taskRows.map((r) => at(r.data.stoppingAt))}::timestamp(3)[]) AS stopping_at,
-                       unnest(${taskRows.map((r) => (r.data.startTrace ? JSON.stringify(r.data.startTrace) : null))}::jsonb[]) AS start_trace) v
-         WHERE t.id = v.id AND t.container_instance_id = v.instance_id AND t.last_status = v.from_status
-        RETURNING t.id`;
+      const moved = await sql.rows<{ id: string }>(MOVE_TASKS, [
+        taskRows.map((r) => r.id),
+        taskRows.map((r) => r.instanceId),
+        taskRows.map((r) => r.from),
+        taskRows.map((r) => r.data.lastStatus as string),
+        taskRows.map((r) => at(r.data.pullStartedAt)),
+        taskRows.map((r) => at(r.data.pullStoppedAt)),
+        taskRows.map((r) => at(r.data.startedAt)),
+        taskRows.map((r) => at(r.data.stoppingAt)),
+        taskRows.map((r) => (r.data.startTrace ? JSON.stringify(r.data.startTrace) : null)),
+      ]);
       const done = new Set(moved.map((r) => r.id));
       for (const r of taskRows) if (!done.has(r.id)) slow.push(last.get(r.id)!);
     }
@@ -355,6 +347,122 @@ const HEARTBEAT = statement(
   `UPDATE container_instance SET last_heartbeat_at = now(), agent_connected = true
     WHERE id = $1::uuid AND agent_session_id = $2`,
 );
+/**
+ * Registration's one write: the instance's facts and heartbeat, if its cluster and status allow.
+ * Heartbeats are stamped with the database's clock, the one the controller judges silence by: a
+ * gateway whose clock drifts can neither hide a dead host nor condemn a live one.
+ */
+const REGISTER = statement(
+  'agent_register',
+  `INSERT INTO container_instance AS ci (id, cluster_id, host_address, registered_cpu, registered_memory,
+          attributes, agent_version, agent_connected, agent_session_id, last_heartbeat_at, registered_at,
+          updated_at)
+   SELECT $1::uuid, c.id, $3, $4, $5, $6::jsonb, $7, true, $8, now(), $9::timestamp(3), $9::timestamp(3)
+     FROM cluster c WHERE c.name = $2 AND c.status = 'ACTIVE'
+   ON CONFLICT (id) DO UPDATE SET host_address = excluded.host_address,
+          registered_cpu = excluded.registered_cpu, registered_memory = excluded.registered_memory,
+          attributes = excluded.attributes, agent_version = excluded.agent_version, agent_connected = true,
+          agent_session_id = excluded.agent_session_id, last_heartbeat_at = now(), updated_at = excluded.updated_at
+    WHERE ci.cluster_id = excluded.cluster_id AND ci.status <> 'INACTIVE'
+   RETURNING ci.id, ci.cluster_id AS "clusterId", ci.status, ci.agent_connected AS "agentConnected",
+          ci.agent_session_id AS "agentSessionId", ci.agent_version AS "agentVersion",
+          ci.last_heartbeat_at AS "lastHeartbeatAt", ci.host_address AS "hostAddress",
+          ci.registered_cpu AS "registeredCpu", ci.registered_memory AS "registeredMemory",
+          ci.reserved_cpu AS "reservedCpu", ci.reserved_memory AS "reservedMemory", ci.attributes,
+          ci.api_attributes AS "apiAttributes", ci.tags, ci.registered_at AS "registeredAt",
+          ci.updated_at AS "updatedAt", ci.silent_since AS "silentSince",
+          ci.silence_seen_at AS "silenceSeenAt", ci.brake_held_at AS "brakeHeldAt"`,
+);
+interface RegistrationState {
+  clusterId: string | null;
+  clusterStatus: string | null;
+  instanceClusterId: string | null;
+  instanceStatus: string | null;
+}
+/** Why REGISTER wrote nothing: the cluster by name, and the instance if it exists. */
+const REGISTRATION_STATE = statement(
+  'agent_registration_state',
+  `SELECT c.id AS "clusterId", c.status AS "clusterStatus", ci.cluster_id AS "instanceClusterId",
+          ci.status AS "instanceStatus"
+     FROM (SELECT 1) one
+     LEFT JOIN cluster c ON c.name = $1
+     LEFT JOIN container_instance ci ON ci.id = $2::uuid`,
+);
+const DISCONNECT = statement(
+  'agent_disconnect',
+  `UPDATE container_instance SET agent_connected = false, updated_at = $3::timestamp(3)
+    WHERE id = $1::uuid AND agent_session_id = $2`,
+);
+const TASK_WITH_CONTAINERS_ON = statement(
+  'agent_task_with_containers',
+  `${TASK_WITH_CONTAINERS} WHERE t.id = $1::uuid AND t.container_instance_id = $2::uuid`,
+);
+/** Containers' observed state, each guarded on the status its write was computed from. */
+const UPDATE_CONTAINERS = statement(
+  'agent_update_containers',
+  `UPDATE task_container tc SET last_status = v.last_status, health_status = v.health_status,
+          runtime_id = v.runtime_id, exit_code = v.exit_code, reason = v.reason,
+          network_bindings = v.network_bindings
+     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::jsonb[])
+          AS v(id, from_status, last_status, health_status, runtime_id, exit_code, reason, network_bindings)
+    WHERE tc.id = v.id AND tc.last_status = v.from_status`,
+);
+/** One report's task move, guarded on the state it was computed from; a null leaves a column as is. */
+const UPDATE_TASK = statement(
+  'agent_update_task',
+  `UPDATE task t SET last_status = $5, updated_at = now(),
+          pull_started_at = coalesce($6::timestamp(3), t.pull_started_at),
+          pull_stopped_at = coalesce($7::timestamp(3), t.pull_stopped_at),
+          started_at = coalesce($8::timestamp(3), t.started_at),
+          start_trace = coalesce($9::jsonb, t.start_trace),
+          stopping_at = coalesce($10::timestamp(3), t.stopping_at),
+          stopped_at = coalesce($11::timestamp(3), t.stopped_at),
+          stopped_reason = coalesce($12, t.stopped_reason),
+          desired_status = coalesce($13, t.desired_status),
+          stop_code = coalesce($14, t.stop_code),
+          failed = coalesce($15::boolean, t.failed)
+    WHERE t.id = $1::uuid AND t.container_instance_id = $2::uuid AND t.last_status = $3
+      AND t.desired_status = $4
+   RETURNING t.id`,
+);
+const STOP_CONTAINERS = statement(
+  'agent_stop_containers',
+  `UPDATE task_container SET last_status = 'STOPPED' WHERE task_id = $1::uuid`,
+);
+/** Many reports' task moves short of STOPPED, each guarded on the status it was computed from. */
+const MOVE_TASKS = statement(
+  'agent_move_tasks',
+  `UPDATE task t SET last_status = v.last_status, updated_at = now(),
+          pull_started_at = coalesce(v.pull_started_at, t.pull_started_at),
+          pull_stopped_at = coalesce(v.pull_stopped_at, t.pull_stopped_at),
+          started_at = coalesce(t.started_at, v.started_at),
+          stopping_at = coalesce(t.stopping_at, v.stopping_at),
+          start_trace = coalesce(t.start_trace, v.start_trace)
+     FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamp(3)[], $6::timestamp(3)[],
+                 $7::timestamp(3)[], $8::timestamp(3)[], $9::jsonb[])
+          AS v(id, instance_id, from_status, last_status, pull_started_at, pull_stopped_at, started_at,
+               stopping_at, start_trace)
+    WHERE t.id = v.id AND t.container_instance_id = v.instance_id AND t.last_status = v.from_status
+   RETURNING t.id`,
+);
+
+type ContainerWrite = ReturnType<typeof reportWrites>['containers'][number];
+
+/** UPDATE_CONTAINERS' arrays, column by column. */
+function containerColumns(rows: readonly ContainerWrite[]): unknown[] {
+  const col = <T>(f: (d: ContainerWrite['data']) => T) => rows.map((r) => f(r.data));
+  return [
+    rows.map((r) => r.id),
+    rows.map((r) => r.from),
+    col((d) => d.lastStatus as string),
+    col((d) => d.healthStatus as string),
+    col((d) => (d.runtimeId as string | null) ?? null),
+    col((d) => (d.exitCode as number | null) ?? null),
+    col((d) => (d.reason as string | null) ?? null),
+    col((d) => JSON.stringify(d.networkBindings)),
+  ];
+}
+
 const DESIRED_TASKS = statement(
   'agent_desired_tasks',
   `SELECT ${TASK_COLUMNS} FROM task t WHERE t.container_instance_id = $1::uuid AND t.last_status <> 'STOPPED'`,

@@ -1,4 +1,4 @@
-import { Prisma, TransactionStartTimeout } from '@berth/db';
+import { Prisma, TransactionStartTimeout, TransactionTimeout } from '@berth/db';
 import { InvalidParameterError } from '@berth/domain';
 import { ErrorsFilter, toErrorResponse } from './errors.filter.js';
 
@@ -26,6 +26,9 @@ it('a transaction that could not start in time (every connection busy) is a 503 
 it('the same from the plain SQL of the hot paths (RunTask): 503, not 500', () => {
   expect(toErrorResponse(new TransactionStartTimeout(2000))[0]).toBe(503);
   expect(toErrorResponse(new TransactionStartTimeout(2000), 'ecs')[0]).toBe(503);
+  // A transaction that outlived its limit was rolled back: nothing was written, retry.
+  expect(toErrorResponse(new TransactionTimeout(5000))[0]).toBe(503);
+  expect(toErrorResponse(new TransactionTimeout(5000), 'ecs')[0]).toBe(503);
 });
 
 it('a lost database connection is a 503 too; an unknown failure stays a 500 without details', () => {

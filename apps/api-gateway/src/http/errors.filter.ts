@@ -9,7 +9,7 @@ import {
   UnauthenticatedError,
   isBerthError,
 } from '@berth/domain';
-import { isRetriableDbError, isTransactionStartTimeout } from '@berth/db';
+import { isRetriableDbError, isTransactionTimeout } from '@berth/db';
 import type { Response } from 'express';
 import { LOGGER, type Logger } from '../infra/providers.js';
 import type { BerthRequest, Protocol } from '../auth/request-context.js';
@@ -43,11 +43,12 @@ const RETRY_AFTER_SECONDS = 1;
 
 /**
  * Overload, not a defect: every database connection busy (a transaction could not start in time,
- * P2028), or the database briefly out of reach (isRetriableDbError). The client is told to retry
- * (503 with Retry-After, which the AWS SDKs and the AWS CLI retry on their own); nothing was written.
+ * P2028, or one that did not finish in time), or the database briefly out of reach
+ * (isRetriableDbError). The client is told to retry (503 with Retry-After, which the AWS SDKs and
+ * the AWS CLI retry on their own); nothing was written.
  */
 function isOverload(error: unknown): boolean {
-  return isTransactionStartTimeout(error) || isRetriableDbError(error);
+  return isTransactionTimeout(error) || isRetriableDbError(error);
 }
 
 /**

@@ -647,7 +647,7 @@ export class InMemoryBerth {
     return changed;
   }
 
-  /** releaseTaskReservation: once, guarded on the task's flag. */
+  /** releaseTaskReservations: once, guarded on the task's flag. */
   releaseReservation(t: MemTask): void {
     if (!t.holdsReservation) return;
     t.holdsReservation = false;
