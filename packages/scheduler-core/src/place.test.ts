@@ -268,6 +268,38 @@ describe('strategies', () => {
     const used = new Set(planPlacements(hosts, tasks, seededRandom(42)).placements.map((p) => p.instanceId));
     expect(used.size).toBe(4);
   });
+
+  it('random picks evenly among the instances that fit, however few of them fit', () => {
+    // 3 of 200 instances have room: random draws mostly miss, and the full pass must find them.
+    const hosts = Array.from({ length: 200 }, (_, i) =>
+      instance(`h${i}`, i % 70 === 0 ? {} : { reservedMemory: 1024 }),
+    );
+    const tasks = Array.from({ length: 300 }, (_, i) => task(`t${i}`, { cpu: 1, memory: 1 }));
+    const plan = planPlacements(hosts, tasks, seededRandom(7));
+    expect(plan.unplaced).toEqual([]);
+    const perHost = new Map<string, number>();
+    for (const p of plan.placements) perHost.set(p.instanceId, (perHost.get(p.instanceId) ?? 0) + 1);
+    expect([...perHost.keys()].sort()).toEqual(['h0', 'h140', 'h70']);
+    for (const n of perHost.values()) expect(n).toBeGreaterThan(60);
+  });
+
+  it('random over many instances that all fit spreads evenly and says nothing is unplaced', () => {
+    const hosts = Array.from({ length: 1000 }, (_, i) => instance(`h${i}`, { registeredCpu: 100_000 }));
+    const tasks = Array.from({ length: 20_000 }, (_, i) => task(`t${i}`, { cpu: 1, memory: 1 }));
+    const plan = planPlacements(hosts, tasks, seededRandom(11));
+    const perHost = new Map<string, number>();
+    for (const p of plan.placements) perHost.set(p.instanceId, (perHost.get(p.instanceId) ?? 0) + 1);
+    // 20 per instance on average; a uniform choice keeps every instance within a few deviations.
+    expect(perHost.size).toBe(1000);
+    expect(Math.min(...perHost.values())).toBeGreaterThan(3);
+    expect(Math.max(...perHost.values())).toBeLessThan(45);
+  });
+
+  it('random with no instance that fits says why, as the full pass does', () => {
+    const hosts = [instance('a', { reservedMemory: 1024 }), instance('b', { status: 'DRAINING' })];
+    const plan = planPlacements(hosts, [task('t', { memory: 64 })], seededRandom(3));
+    expect(plan.unplaced[0]!.reason).toMatch(/^No container instance met all of its requirements: /);
+  });
 });
 
 describe('admitPlan', () => {

@@ -1,5 +1,5 @@
 import { firstFailure } from './feasibility.js';
-import { score, SpreadCounts } from './strategies.js';
+import { scorer, SpreadCounts } from './strategies.js';
 import type { InstanceSnapshot, PlacementPlan, Random, TaskToPlace } from './types.js';
 import { portKey } from './types.js';
 
@@ -22,42 +22,92 @@ export function planPlacements(
   const working = instances.map(workingCopy);
   const spread = new SpreadCounts(working);
   const plan: PlacementPlan = { placements: [], unplaced: [] };
+  const place = (task: TaskToPlace, instance: Working) => {
+    reserve(instance, task);
+    spread.placed(task.group, instance);
+    plan.placements.push({ taskId: task.id, instanceId: instance.id });
+  };
 
   for (const task of tasks) {
-    const rejections = new Map<string, number>();
-    let best: Working | undefined;
-    let bestScores: number[] = [];
-    const candidates = task.targetInstanceId
-      ? working.filter((i) => i.id === task.targetInstanceId)
-      : working;
-    if (task.targetInstanceId && candidates.length === 0) {
-      plan.unplaced.push({ taskId: task.id, reason: explainTargetUnplaced(task.targetInstanceId) });
-      continue;
-    }
-    for (const instance of candidates) {
-      const reason = firstFailure(instance, task);
-      if (reason) {
-        rejections.set(reason, (rejections.get(reason) ?? 0) + 1);
+    if (task.targetInstanceId) {
+      const target = working.find((i) => i.id === task.targetInstanceId);
+      const reason = target ? firstFailure(target, task) : null;
+      if (!target || reason) {
+        plan.unplaced.push({
+          taskId: task.id,
+          reason: explainTargetUnplaced(task.targetInstanceId, reason ?? undefined),
+        });
         continue;
       }
-      const scores = [...task.strategies.map((s) => score(s, task, instance, spread, random)), random()];
-      if (!best || lexicographicallyLess(scores, bestScores)) {
-        best = instance;
-        bestScores = scores;
-      }
-    }
-    if (!best) {
-      const reason = task.targetInstanceId
-        ? explainTargetUnplaced(task.targetInstanceId, [...rejections.keys()][0])
-        : explainUnplaced(working.length, rejections);
-      plan.unplaced.push({ taskId: task.id, reason });
+      place(task, target);
       continue;
     }
-    reserve(best, task);
-    spread.placed(task.group, best);
-    plan.placements.push({ taskId: task.id, instanceId: best.id });
+    const best = choosesAtRandom(task) ? sampleFeasible(working, task, random) : undefined;
+    const chosen = best ?? bestRanked(working, task, spread, random);
+    if (typeof chosen === 'string') {
+      plan.unplaced.push({ taskId: task.id, reason: chosen });
+      continue;
+    }
+    place(task, chosen);
   }
   return plan;
+}
+
+/** Draws before a random placement scans every instance: enough when most instances fit. */
+const RANDOM_DRAWS = 32;
+
+/**
+ * A first strategy of `random` (RunTask's default) leaves nothing for later strategies to rank:
+ * any feasible instance is as good as another. So draw instances until one fits, instead of
+ * scoring all of them: the first feasible draw is uniform over the feasible instances, as the full
+ * ranking is, at O(1) instead of O(instances) per task. Nomad's ranker likewise stops early.
+ */
+function choosesAtRandom(task: TaskToPlace): boolean {
+  return task.strategies.length === 0 || task.strategies[0]!.type === 'random';
+}
+
+function sampleFeasible(working: readonly Working[], task: TaskToPlace, random: Random): Working | undefined {
+  if (working.length === 0) return undefined;
+  for (let draw = 0; draw < RANDOM_DRAWS; draw++) {
+    const instance = working[Math.floor(random() * working.length)]!;
+    if (!firstFailure(instance, task)) return instance;
+  }
+  // Few instances fit: the full pass finds them, or says why none does.
+  return undefined;
+}
+
+/**
+ * Every instance through the feasibility checks, the survivors ranked by the task's strategies
+ * in order (each breaking the ties of the one before, a random number the last ties): the best
+ * one, or why none fits.
+ */
+function bestRanked(
+  working: readonly Working[],
+  task: TaskToPlace,
+  spread: SpreadCounts,
+  random: Random,
+): Working | string {
+  const rejections = new Map<string, number>();
+  const scorers = task.strategies.map((s) => scorer(s, task, spread, random));
+  const n = scorers.length + 1;
+  // Two score buffers swapped as the best changes: no allocation per candidate.
+  let scores = new Array<number>(n);
+  let bestScores = new Array<number>(n);
+  let best: Working | undefined;
+  for (const instance of working) {
+    const reason = firstFailure(instance, task);
+    if (reason) {
+      rejections.set(reason, (rejections.get(reason) ?? 0) + 1);
+      continue;
+    }
+    for (let k = 0; k < n - 1; k++) scores[k] = scorers[k]!(instance);
+    scores[n - 1] = random();
+    if (!best || lexicographicallyLess(scores, bestScores)) {
+      best = instance;
+      [scores, bestScores] = [bestScores, scores];
+    }
+  }
+  return best ?? explainUnplaced(working.length, rejections);
 }
 
 /**

@@ -23,10 +23,6 @@ export class SpreadCounts {
 
   constructor(private readonly instances: readonly InstanceSnapshot[]) {}
 
-  count(group: string, field: string, value: string): number {
-    return this.table(group, field).get(value) ?? 0;
-  }
-
   placed(group: string, instance: InstanceSnapshot): void {
     for (const [key, table] of this.cache) {
       const [g, field] = key.split('\u0000') as [string, string];
@@ -36,7 +32,8 @@ export class SpreadCounts {
     }
   }
 
-  private table(group: string, field: string): Map<string, number> {
+  /** Tasks of the group per value of the field; kept current by `placed`. */
+  table(group: string, field: string): ReadonlyMap<string, number> {
     const key = `${group}\u0000${field}`;
     let table = this.cache.get(key);
     if (!table) {
@@ -52,23 +49,33 @@ export class SpreadCounts {
   }
 }
 
-/** A strategy's score for placing the task on the instance: lower is better. */
-export function score(
+/**
+ * A strategy's scorer for one task: its score for placing the task on an instance, lower is
+ * better. Made once per task, so that the lookups a spread needs (its counts table, the attribute
+ * name) are not redone for each of thousands of instances; the table is the live one, so each
+ * placement of the pass counts for the next task's scores.
+ */
+export function scorer(
   strategy: PlacementStrategy,
   task: TaskToPlace,
-  i: InstanceSnapshot,
   spread: SpreadCounts,
   random: Random,
-): number {
+): (i: InstanceSnapshot) => number {
   switch (strategy.type) {
     case 'binpack':
       // The least room left after placing: fill the fullest instance that fits.
       return strategy.field === 'cpu'
-        ? i.registeredCpu - i.reservedCpu - task.cpu
-        : i.registeredMemory - i.reservedMemory - task.memory;
-    case 'spread':
-      return spread.count(task.group, strategy.field, spreadValue(i, strategy.field));
+        ? (i) => i.registeredCpu - i.reservedCpu - task.cpu
+        : (i) => i.registeredMemory - i.reservedMemory - task.memory;
+    case 'spread': {
+      const table = spread.table(task.group, strategy.field);
+      const field = strategy.field;
+      if (field === 'instanceId' || field === 'host') return (i) => table.get(i.id) ?? 0;
+      if (!field.startsWith('attribute:')) return () => table.get('') ?? 0;
+      const name = field.slice('attribute:'.length);
+      return (i) => table.get(i.attributes[name] ?? '') ?? 0;
+    }
     case 'random':
-      return random();
+      return random;
   }
 }
