@@ -51,3 +51,34 @@ export async function purgeDeletedTaskDefinitions(tx: Db, families?: readonly st
       AND NOT EXISTS (SELECT 1 FROM service s WHERE s.task_definition_id = td.id)
       AND NOT EXISTS (SELECT 1 FROM deployment d WHERE d.task_definition_id = td.id)`;
 }
+
+/**
+ * Revisions by id, each read once per process. A revision never changes once registered but for
+ * its status, which the readers of this cache (task views, the agents' task specs) do not use:
+ * they need its family, revision and container definitions. Reading them again on every
+ * DescribeTasks or agent command was a database round trip each.
+ */
+export class RevisionCache {
+  private readonly byId = new Map<string, TaskDefinitionModel>();
+
+  constructor(private readonly max = 10_000) {}
+
+  /** The revisions of these ids that exist. */
+  async get(db: SqlExecutor, ids: Iterable<string>): Promise<Map<string, TaskDefinitionModel>> {
+    const out = new Map<string, TaskDefinitionModel>();
+    const missing: string[] = [];
+    for (const id of new Set(ids)) {
+      const hit = this.byId.get(id);
+      if (hit) out.set(id, hit);
+      else missing.push(id);
+    }
+    if (missing.length) {
+      if (this.byId.size + missing.length > this.max) this.byId.clear();
+      for (const td of await db.rows<TaskDefinitionModel>(TASK_DEFINITIONS_BY_ID, [missing])) {
+        this.byId.set(td.id, td);
+        out.set(td.id, td);
+      }
+    }
+    return out;
+  }
+}

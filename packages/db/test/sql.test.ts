@@ -2,6 +2,7 @@ import { createTestDatabase, type TestDatabase } from '@berth/testing';
 import { createPrisma, sqlOf, type PrismaClient, type TaskModel } from '../src/client.js';
 import { statement, TransactionStartTimeout, TransactionTimeout } from '../src/sql.js';
 import { createTasks, TASK_COLUMNS } from '../src/tasks.js';
+import { RevisionCache } from '../src/task-definitions.js';
 
 /**
  * The plain SQL of the hot paths reads and writes what Prisma does: the same rows and times, all
@@ -152,3 +153,23 @@ it('rolls back a transaction whose caller is stuck past the limit; what it runs 
     Promise.all([sql.transaction((tx) => tx.rows(ONE, [])), sql.transaction((tx) => tx.rows(ONE, []))]),
   ).resolves.toEqual([[{ one: 1 }], [{ one: 1 }]]);
 }, 15_000);
+
+test('the revision cache reads a revision once, as Prisma reads it, and leaves out ids that name none', async () => {
+  const cache = new RevisionCache();
+  let reads = 0;
+  const counting = {
+    rows: <R>(...args: Parameters<ReturnType<typeof sqlOf>['rows']>) => {
+      reads++;
+      return sqlOf(prisma).rows<R>(...args);
+    },
+  };
+  const unknown = '00000000-0000-4000-8000-000000000000';
+  const first = await cache.get(counting, [taskDefinition.id, unknown, taskDefinition.id]);
+  expect(first.get(taskDefinition.id)).toEqual(
+    await prisma.taskDefinition.findUniqueOrThrow({ where: { id: taskDefinition.id } }),
+  );
+  expect(first.has(unknown)).toBe(false);
+  const again = await cache.get(counting, [taskDefinition.id]);
+  expect(again.get(taskDefinition.id)).toBe(first.get(taskDefinition.id));
+  expect(reads).toBe(1);
+});

@@ -6,7 +6,7 @@ import {
   sqlOf,
   statement,
   TASK_COLUMNS,
-  TASK_DEFINITIONS_BY_ID,
+  RevisionCache,
   TASK_WITH_CONTAINERS,
   TASKS_WITH_CONTAINERS_BY_ID,
   type ClusterModel,
@@ -157,27 +157,18 @@ export class AgentsRepository {
     return this.withDefinitions(await sqlOf(this.db).rows<TaskModel>(TASKS_BY_ID, [ids]));
   }
 
-  /**
-   * Task definitions never change once registered (but for their status, which agents do not
-   * need): they are cached.
-   */
-  private readonly definitionCache = new Map<string, TaskDefinitionModel>();
+  private readonly revisions = new RevisionCache();
 
   private async withDefinitions(tasks: TaskModel[]): Promise<TaskForAgent[]> {
-    const missingDefs = [...new Set(tasks.map((t) => t.taskDefinitionId))].filter(
-      (id) => !this.definitionCache.has(id),
+    const definitions = await this.revisions.get(
+      sqlOf(this.db),
+      tasks.map((t) => t.taskDefinitionId),
     );
-    if (missingDefs.length) {
-      if (this.definitionCache.size > 10_000) this.definitionCache.clear();
-      for (const td of await sqlOf(this.db).rows<TaskDefinitionModel>(TASK_DEFINITIONS_BY_ID, [missingDefs]))
-        this.definitionCache.set(td.id, td);
-    }
     const clusterIds = [...new Set(tasks.map((t) => t.clusterId))];
     const wanted = new Map<string, Set<string>>();
     for (const t of tasks.filter(mayLaunch)) {
       const names = wanted.get(t.clusterId) ?? new Set();
-      for (const name of secretNamesOf(containersOf(this.definitionCache.get(t.taskDefinitionId)!)))
-        names.add(name);
+      for (const name of secretNamesOf(containersOf(definitions.get(t.taskDefinitionId)!))) names.add(name);
       wanted.set(t.clusterId, names);
     }
     // Not cached: a container policy, credential or secret changed through any replica must reach
@@ -196,7 +187,7 @@ export class AgentsRepository {
         task.lastStatus === 'DEACTIVATING'
           ? { ...task, lastStatus: 'RUNNING', ...(draining.has(task.id) ? { desiredStatus: 'RUNNING' } : {}) }
           : task;
-      const taskDefinition = this.definitionCache.get(t.taskDefinitionId)!;
+      const taskDefinition = definitions.get(t.taskDefinitionId)!;
       const cluster = clusters.get(t.clusterId)!;
       const clusterName = cluster.name;
       return {

@@ -5,7 +5,7 @@ import {
   sqlOf,
   statement,
   TASK_WITH_CONTAINERS,
-  TASK_DEFINITIONS_BY_ID,
+  RevisionCache,
   writeRunTasks,
   type ClientTokenClaim,
   type ClusterModel,
@@ -13,7 +13,6 @@ import {
   type RunTaskRequest,
   type Statement,
   type TaskContainerModel,
-  type TaskDefinitionModel,
   type TaskModel,
 } from '@berth/db';
 import { checkClientTokenReuse, NotFoundError, type StopCode } from '@berth/domain';
@@ -73,6 +72,8 @@ type TaskRow = TaskModel & { containers: TaskContainerModel[] };
 
 @Injectable()
 export class TasksRepository {
+  private readonly revisions = new RevisionCache();
+
   constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   /**
@@ -135,12 +136,9 @@ export class TasksRepository {
 
   private async withRelations(cluster: ClusterModel, rows: TaskRow[]): Promise<TaskWithRelations[]> {
     if (rows.length === 0) return [];
-    const ids = [...new Set(rows.map((t) => t.taskDefinitionId))];
-    const definitions = new Map(
-      (await sqlOf(this.db).rows<TaskDefinitionModel>(TASK_DEFINITIONS_BY_ID, [ids])).map((td) => [
-        td.id,
-        td,
-      ]),
+    const definitions = await this.revisions.get(
+      sqlOf(this.db),
+      rows.map((t) => t.taskDefinitionId),
     );
     return rows.map((t) => ({ ...t, cluster, taskDefinition: definitions.get(t.taskDefinitionId)! }));
   }
