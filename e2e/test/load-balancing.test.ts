@@ -359,12 +359,15 @@ test('a task that fails its health check leaves the rotation within its threshol
   const sick = tasks[0]!;
   await run('docker', ['exec', sick.containers[0]!.runtimeId!, 'rm', '/var/www/health']);
   const failedAt = Date.now();
+  // Unhealthy, or already draining: the controller stops a task as soon as its target shows
+  // unhealthy (no grace period here), so that state may last less than one poll. Nothing else
+  // stops this task; its stoppedReason below says the health checks did.
   await waitFor(
     'the sick task to be unhealthy',
-    async () =>
-      (await targetHealth()).find((t) => t.taskArn === sick.taskArn)?.targetHealth.state === 'unhealthy'
-        ? true
-        : undefined,
+    async () => {
+      const state = (await targetHealth()).find((t) => t.taskArn === sick.taskArn)?.targetHealth.state;
+      return state === 'unhealthy' || state === 'draining' ? true : undefined;
+    },
     { timeoutMs: 30_000, intervalMs: 200 },
   );
   // unhealthyThresholdCount × intervalSeconds, with a check's timeout and a report's interval to spare.
