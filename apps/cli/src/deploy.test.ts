@@ -1,4 +1,4 @@
-import { deployProgress, newEvents, taskDefinitionFromFile } from './deploy.js';
+import { deployProgress, needsFinalReason, newEvents, taskDefinitionFromFile } from './deploy.js';
 import type { Deployment, Service } from '@berth/api-client';
 
 const td = (rev: number) => `arn:berth:ecs:local:000000000000:task-definition/web:${rev}`;
@@ -85,8 +85,25 @@ describe('deployProgress', () => {
     });
   });
 
+  test('rolled back before a look saw it fail: the reason ListServiceDeployments kept', () => {
+    const rollback = deployment({
+      id: 'rollback-id',
+      taskDefinition: td(1),
+      rolloutState: 'COMPLETED',
+      rolledBackFrom: 'new-deployment-id',
+    });
+    expect(needsFinalReason(service([rollback]), 'new-deployment-id')).toBe(true);
+    const reason = 'ECS deployment circuit breaker: 3 tasks failed to start or stay healthy (threshold 3).';
+    expect(deployProgress(service([rollback]), 'new-deployment-id', reason).outcome).toEqual({
+      done: true,
+      ok: false,
+      reason: `${reason} Rolled back to web:1 (deployment rollback-id).`,
+    });
+  });
+
   test('replaced by another deployment before it completed', () => {
     const other = deployment({ id: 'someone-elses', taskDefinition: td(3) });
+    expect(needsFinalReason(service([other]), 'new-deployment-id')).toBe(false);
     expect(deployProgress(service([other]), 'new-deployment-id').outcome).toEqual({
       done: true,
       ok: false,

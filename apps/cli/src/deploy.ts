@@ -16,8 +16,19 @@ export interface DeployView {
 
 const short = (id: string) => id.slice(0, 8);
 
-export function deployProgress(service: Service, deploymentId: string): DeployView {
+/**
+ * `finalReason`: the deployment's reason from ListServiceDeployments, for when it is no longer
+ * on the service (a rollback that completes at once drops the failed deployment before a look).
+ */
+export function deployProgress(service: Service, deploymentId: string, finalReason?: string): DeployView {
   const d = service.deployments.find((x) => x.id === deploymentId);
+  const rollback = service.deployments.find((x) => x.rolledBackFrom === deploymentId);
+  if (!d && rollback) {
+    return {
+      line: `deployment ${short(deploymentId)} failed and was rolled back`,
+      outcome: { done: true, ok: false, reason: failure(deploymentId, finalReason, rollback) },
+    };
+  }
   if (!d) {
     const primary = service.deployments.find((x) => x.status === 'PRIMARY');
     return {
@@ -37,14 +48,24 @@ export function deployProgress(service: Service, deploymentId: string): DeployVi
     (old > 0 ? `; ${old} old tasks running` : '');
   if (d.rolloutState === 'COMPLETED') return { line, outcome: { done: true, ok: true } };
   if (d.rolloutState === 'FAILED')
-    return { line, outcome: { done: true, ok: false, reason: failure(d, others) } };
+    return {
+      line,
+      outcome: { done: true, ok: false, reason: failure(d.id, d.rolloutStateReason, rollback) },
+    };
   return { line, outcome: { done: false } };
 }
 
-function failure(d: Deployment, others: readonly Deployment[]): string {
-  const rollback = others.find((x) => x.rolledBackFrom === d.id);
+/** This deployment needs a look at ListServiceDeployments for its reason: it failed and is gone. */
+export function needsFinalReason(service: Service, deploymentId: string): boolean {
   return (
-    (d.rolloutStateReason ?? `deployment ${d.id} failed`) +
+    !service.deployments.some((x) => x.id === deploymentId) &&
+    service.deployments.some((x) => x.rolledBackFrom === deploymentId)
+  );
+}
+
+function failure(id: string, reason: string | null | undefined, rollback: Deployment | undefined): string {
+  return (
+    (reason ?? `deployment ${id} failed`) +
     (rollback ? ` Rolled back to ${lastPart(rollback.taskDefinition)} (deployment ${rollback.id}).` : '')
   );
 }

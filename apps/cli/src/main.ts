@@ -5,7 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { ApiError, type Service, type Task } from '@berth/api-client';
 import { BerthApi } from './api.js';
 import { ConnectionError, loadConnection } from './connection.js';
-import { deployProgress, newEvents, taskDefinitionFromFile } from './deploy.js';
+import { deployProgress, needsFinalReason, newEvents, taskDefinitionFromFile } from './deploy.js';
 import { showEvents } from './events.js';
 import { readTop, topTable } from './top.js';
 import { execInTask, streamLogs } from './sessions.js';
@@ -95,7 +95,15 @@ async function deploy(
       `/v1/clusters/${path(argv.cluster, 'services', argv.service)}`,
     );
     const events = newEvents(service.events, shown, since);
-    const view = deployProgress(service, deployment.id);
+    const finalReason = needsFinalReason(service, deployment.id)
+      ? (
+          await api.call<{ serviceDeployments: { serviceDeploymentArn: string; statusReason?: string }[] }>(
+            'GET',
+            `/v1/clusters/${path(argv.cluster, 'services', argv.service)}/deployments`,
+          )
+        ).serviceDeployments.find((x) => x.serviceDeploymentArn.endsWith(`/${deployment.id}`))?.statusReason
+      : undefined;
+    const view = deployProgress(service, deployment.id, finalReason);
     if (tty && last && events.length) process.stderr.write('\r\x1b[K');
     for (const e of events) {
       shown.add(e.id);
