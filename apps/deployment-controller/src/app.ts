@@ -121,6 +121,7 @@ export async function startController(
       brakeThreshold: config.BERTH_EVICTION_BRAKE_THRESHOLD,
       brakeWindowMs: config.BERTH_EVICTION_BRAKE_WINDOW_MS,
       brakeMinInstances: config.BERTH_EVICTION_BRAKE_MIN_INSTANCES,
+      releaseGraceMs: config.BERTH_BRAKE_RELEASE_GRACE_MS,
       maxLostPerSweep: config.BERTH_INSTANCE_LOST_MAX_PER_SWEEP,
     },
   );

@@ -26,6 +26,12 @@ export const controllerEnv = {
   /** Smaller clusters never brake: there one silent host of two is a host loss. */
   BERTH_EVICTION_BRAKE_MIN_INSTANCES: z.coerce.number().int().min(1).default(3),
   /**
+   * After the brake releases an instance it held, how long its agent has to come back before it
+   * is lost: agents whose dial began during the outage reconnect up to ~5 s after the network
+   * does, later on a loaded gateway.
+   */
+  BERTH_BRAKE_RELEASE_GRACE_MS: millis(20_000),
+  /**
    * At most this many instances of one cluster are declared lost per sweep: a bound on a fault
    * under the brake's threshold, high enough that a dead rack of 50 is replaced within ~10 s.
    */

@@ -17,6 +17,14 @@ import { AGENT_VERSION } from './version.js';
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 5_000;
 const JOIN_DEADLINE_MS = 10_000;
+/**
+ * A dial that has not reached the gateway by then is abandoned for a new one. grpc-js sets no
+ * connect timeout, so a dial begun while the network was down waits on the kernel's SYN
+ * retransmissions, which back off to a minute: after an outage the agent would come back tens of
+ * seconds after its network did, and its instance would be declared lost once the others' return
+ * released the brake.
+ */
+const DIAL_TIMEOUT_MS = 5_000;
 /** setTimeout's longest delay; a renewal further away is scheduled again when it fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const CHANNEL_OPTIONS = {
@@ -53,8 +61,11 @@ export function agentClient(
  */
 export class ControlPlaneConnection {
   private client: AgentServiceClient;
-  /** A renewed certificate that the client does not use yet: it is rebuilt at the next reconnect. */
-  private renewed = false;
+  /**
+   * The client is rebuilt at the next reconnect: for a renewed certificate it does not use yet, or
+   * to drop a dial that is stuck.
+   */
+  private rebuild = false;
   private renewTimer?: NodeJS.Timeout;
   private call?: grpc.ClientDuplexStream<AgentMessage, ControlMessage>;
   private heartbeat?: NodeJS.Timeout;
@@ -101,10 +112,10 @@ export class ControlPlaneConnection {
 
   private connect(): void {
     if (this.closed) return;
-    if (this.renewed) {
+    if (this.rebuild) {
       this.client.close();
       this.client = agentClient(this.config.gateway, this.credentials);
-      this.renewed = false;
+      this.rebuild = false;
     }
     // waitForReady: the stream opens the moment the channel reconnects, rather than failing while
     // the gateway is away and then sitting out a backoff of its own.
@@ -127,18 +138,28 @@ export class ControlPlaneConnection {
     });
     call.on('data', (msg: ControlMessage) => this.onMessage(msg));
     let ended = false;
+    let dialTimedOut = false;
     const reconnect = (why: string, err?: unknown) => {
       if (ended) return;
       ended = true;
       clearInterval(this.heartbeat);
       this.registered = false;
       if (this.closed) return;
-      this.logger.warn({ err, retryInMs: this.backoff }, `control plane stream ${why}; reconnecting`);
+      if (!dialTimedOut)
+        this.logger.warn({ err, retryInMs: this.backoff }, `control plane stream ${why}; reconnecting`);
       setTimeout(() => this.connect(), this.backoff);
       this.backoff = Math.min(this.backoff * 2, RECONNECT_MAX_MS);
     };
     call.on('error', (err) => reconnect('failed', err));
     call.on('end', () => reconnect('ended'));
+    this.client.waitForReady(Date.now() + DIAL_TIMEOUT_MS, (err) => {
+      if (!err || ended || this.closed) return;
+      this.logger.warn({ timeoutMs: DIAL_TIMEOUT_MS }, 'gateway not reached; dialling again');
+      dialTimedOut = true;
+      this.rebuild = true;
+      this.backoff = RECONNECT_MIN_MS;
+      call.cancel();
+    });
   }
 
   private onMessage(msg: ControlMessage): void {
@@ -220,7 +241,7 @@ export class ControlPlaneConnection {
       .then(async (next) => {
         await saveCredentials(this.config.dataDir, next);
         this.credentials = next;
-        this.renewed = true;
+        this.rebuild = true;
         this.logger.info({ notAfter: validityOf(next.certificatePem).notAfter }, 'certificate renewed');
         this.scheduleRenewal();
       })

@@ -125,12 +125,13 @@ describe('planInstanceLiveness: the brake', () => {
     expect(plan(rows).braked[0]?.newlyHeld).toEqual(['s1', 's2']);
   });
 
-  it('after the brake releases, gives the slow agent a full grace, then loses it', () => {
-    // Two agents came back; the third was held until 3 s ago.
-    const rows = [inst('s0', 60_000, { brakeHeldAt: ago(3000) }), inst('a0', 500), inst('a1', 500)];
+  it('after the brake releases, gives the slow agent the release grace, then loses it', () => {
+    // Two agents came back; the third was held until 19 s ago, past the 6 s grace of a lone loss.
+    const rows = [inst('s0', 60_000, { brakeHeldAt: ago(19_000) }), inst('a0', 500), inst('a1', 500)];
     expect(verdict(plan(rows))).toEqual({ lose: [], held: [], deferred: [] });
-    rows[0] = { ...rows[0]!, brakeHeldAt: ago(6000) };
+    rows[0] = { ...rows[0]!, brakeHeldAt: ago(20_000) };
     expect(verdict(plan(rows))).toEqual({ lose: ['s0'], held: [], deferred: [] });
+    expect(verdict(plan(rows, { releaseGraceMs: 30_000 }))).toEqual({ lose: [], held: [], deferred: [] });
   });
 
   it('takes the threshold, the minimum size and the rate from the settings', () => {

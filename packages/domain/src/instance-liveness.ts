@@ -15,7 +15,8 @@
  *   plane's (a gateway or Postgres outage) than every host's, so none of them is declared lost.
  *   As with Kubernetes' unhealthy-zone threshold, it applies only to clusters of at least
  *   `brakeMinInstances`: in a cluster of two, one silent host is a host loss, not an outage. Once
- *   the brake releases, the instances it held get a full grace again, for the slower agents.
+ *   the brake releases, the instances it held get `releaseGraceMs` more, for the slower agents: a
+ *   dial begun during the outage can take seconds after the network's return to reconnect.
  * - Lost instances are evicted at most `maxLostPerSweep` per cluster per sweep, longest silent first.
  */
 
@@ -39,6 +40,8 @@ export interface LivenessSettings {
   brakeThreshold: number;
   brakeWindowMs: number;
   brakeMinInstances: number;
+  /** After the brake releases an instance, how long it has to come back before it can be lost. */
+  releaseGraceMs: number;
   maxLostPerSweep: number;
 }
 
@@ -48,6 +51,7 @@ export const DEFAULT_LIVENESS_SETTINGS: LivenessSettings = {
   brakeThreshold: 0.55,
   brakeWindowMs: 10_000,
   brakeMinInstances: 3,
+  releaseGraceMs: 20_000,
   maxLostPerSweep: 20,
 };
 
@@ -108,9 +112,9 @@ export function planInstanceLiveness(
         if (burst.silent * worst.of >= worst.silent * burst.of) worst = burst;
         continue;
       }
-      // Released by the brake: a full grace again, for the slower agents to reconnect.
+      // Released by the brake: time for the slower agents to reconnect.
       const heldAt = heldThisSilence(i);
-      if (heldAt !== null && ms(now) - heldAt < s.lostAfterMs) continue;
+      if (heldAt !== null && ms(now) - heldAt < s.releaseGraceMs) continue;
       lost.push(i);
     }
     if (held.length > 0) {
