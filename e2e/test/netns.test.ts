@@ -6,6 +6,8 @@ import {
   type TestHosts,
 } from '@berth/testing';
 import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { api, httpdTaskDefinition, httpGet, idOf, type Instance, type Task } from './api.js';
 
@@ -38,6 +40,9 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  if (process.env.BERTH_E2E_LOGS)
+    for (const [name, lines] of cluster?.logs ?? [])
+      await writeFile(join(process.env.BERTH_E2E_LOGS, `${name}.log`), lines.join('\n'));
   try {
     await cluster?.stop();
   } finally {
@@ -155,6 +160,7 @@ function probeFromHosts(instances: Instance[], tasks: Task[]) {
   const failures: string[] = [];
   let probes = 0;
   let on = true;
+  const started = Date.now();
   const loop = (async () => {
     while (on) {
       for (const t of tasks) {
@@ -164,11 +170,15 @@ function probeFromHosts(instances: Instance[], tasks: Task[]) {
         await runFile(launcher[0]!, [
           ...launcher.slice(1),
           'curl',
-          '-sf',
+          '-sSf',
           '--max-time',
           '2',
           `http://${bindIP}:${hostPort}/`,
-        ]).catch((err: Error) => failures.push(`${t.taskArn}: ${err.message}`));
+        ]).catch((err: Error & { code?: number }) =>
+          failures.push(
+            `${new Date().toISOString()} (+${Date.now() - started} ms) ${t.taskArn}: exit ${err.code}: ${err.message}`,
+          ),
+        );
       }
       await new Promise((r) => setTimeout(r, 2_000));
     }
@@ -208,21 +218,28 @@ test(
     const before = await serviceTaskStates();
     const stopProbe = probeFromHosts(instances, tasks);
 
+    // When each step happened, to read a probe failure against.
+    const marks: string[] = [];
+    const mark = (what: string) => marks.push(`${new Date().toISOString()} ${what}`);
     await hosts!.partitionAll(true);
+    mark('cut');
     try {
       await waitFor('every host to be marked disconnected', async () =>
         (await client.instances()).every((i) => !i.agentConnected) ? true : undefined,
       );
+      mark('every host marked disconnected');
       await new Promise((r) => setTimeout(r, CUT_MS));
     } finally {
       await hosts!.partitionAll(false);
+      mark('healed');
     }
     await everyAgentConnected();
+    mark('every agent connected');
     // Past the grace again, with every sweep that could still declare a loss.
     await new Promise((r) => setTimeout(r, 10_000));
 
     const { failures, probes } = await stopProbe();
-    expect(failures).toEqual([]);
+    expect({ failures, marks }).toEqual({ failures: [], marks });
     expect(probes).toBeGreaterThan(CUT_MS / 2_000);
     expect(await serviceTaskStates()).toEqual(before);
     const ids = await runningTaskIdsOnHosts();
