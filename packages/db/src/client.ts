@@ -82,13 +82,15 @@ export function isCheckViolation(error: unknown): boolean {
 
 /**
  * A transaction that could not start in time because every connection is busy, or that did not
- * finish in time (plain SQL's limit): overload, nothing written.
+ * finish in time (plain SQL's limit, or a Prisma interactive transaction's, which Prisma rolls
+ * back): overload, nothing written.
  */
 export function isTransactionTimeout(error: unknown): boolean {
   if (error instanceof TransactionStartTimeout || error instanceof TransactionTimeout) return true;
   return (
     error instanceof Prisma.PrismaClientKnownRequestError &&
     error.code === 'P2028' &&
-    /unable to start a transaction/i.test(error.message)
+    // Not the other P2028s (a query on a committed transaction is a defect, and 500).
+    /unable to start a transaction|on an expired transaction/i.test(error.message)
   );
 }

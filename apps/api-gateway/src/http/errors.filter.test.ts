@@ -31,6 +31,20 @@ it('the same from the plain SQL of the hot paths (RunTask): 503, not 500', () =>
   expect(toErrorResponse(new TransactionTimeout(5000), 'ecs')[0]).toBe(503);
 });
 
+it('a Prisma interactive transaction that outlived its timeout was rolled back: 503; other P2028s stay 500', () => {
+  const expired = prismaError(
+    'P2028',
+    'Transaction API error: Transaction already closed: A commit cannot be executed on an expired transaction. The timeout for this transaction was 5000 ms, however 5012 ms passed since the start of the transaction.',
+  );
+  expect(toErrorResponse(expired)[0]).toBe(503);
+  expect(toErrorResponse(expired, 'ecs')[0]).toBe(503);
+  const committed = prismaError(
+    'P2028',
+    'Transaction API error: Transaction already closed: A query cannot be executed on a committed transaction.',
+  );
+  expect(toErrorResponse(committed)[0]).toBe(500);
+});
+
 it('a lost database connection is a 503 too; an unknown failure stays a 500 without details', () => {
   expect(toErrorResponse(prismaError('P1001', "Can't reach database server"))[0]).toBe(503);
   expect(toErrorResponse(new Error('boom'))).toEqual([
