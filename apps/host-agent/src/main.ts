@@ -37,8 +37,9 @@ async function startAgent(
     credentials,
     new SessionServer(sessions, instanceId, logger),
   );
-  // One task network made ahead: a task's start does not wait for Docker to make one.
-  const networks = new TaskNetworkPool(runtime, instanceId, logger, 1);
+  // One task network made ahead: a task's start does not wait for Docker to make one. Up to 8
+  // removed tasks' networks are kept for later tasks rather than removed.
+  const networks = new TaskNetworkPool(runtime, instanceId, logger, 1, 8);
   const engine = new TaskEngine(
     runtime,
     instanceId,

@@ -2,9 +2,14 @@ import { createLogger } from '@berth/config';
 import { TaskNetworkPool } from './network-pool.js';
 import type { ContainerRuntime } from './runtime/container-runtime.js';
 
-/** A runtime that only makes networks, and lists the free ones a previous run left. */
+/**
+ * A runtime that only makes and removes networks, lists the free ones a previous run left, and
+ * says a network is free unless `joined` names it.
+ */
 function fakeRuntime(left: string[] = []) {
   const made: { name: string; labels: Record<string, string> }[] = [];
+  const removed: string[] = [];
+  const joined = new Set<string>();
   let failing = false;
   const runtime = {
     async ensureNetwork(name: string, labels: Record<string, string>) {
@@ -14,8 +19,14 @@ function fakeRuntime(left: string[] = []) {
     async freeNetworks(instanceId: string) {
       return instanceId === 'i-1' ? left : [];
     },
+    async isNetworkFree(name: string) {
+      return !joined.has(name) && !removed.includes(name);
+    },
+    async removeNetwork(name: string) {
+      removed.push(name);
+    },
   } as unknown as ContainerRuntime;
-  return { runtime, made, fail: (on: boolean) => (failing = on) };
+  return { runtime, made, removed, joined, fail: (on: boolean) => (failing = on) };
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 5));
@@ -62,4 +73,23 @@ it('with none ahead (or none made because Docker failed) a task gets a network m
   await settle();
   expect(lazy.made).toEqual([]);
   expect(await none.take()).toBe(lazy.made[0]!.name);
+});
+
+it('keeps removed tasks’ networks for later tasks, up to its limit, and removes the rest', async () => {
+  const { runtime, made, removed, joined } = fakeRuntime();
+  const pool = new TaskNetworkPool(runtime, 'i-1', logger, 0, 2);
+  await pool.start();
+  const [a, b, c, d] = [await pool.take(), await pool.take(), await pool.take(), await pool.take()];
+  expect(made).toHaveLength(4);
+  // Still joined by a container that could not be removed: never handed to another task.
+  joined.add(d!);
+  await pool.release(d!);
+  for (const name of [a, b, c]) await pool.release(name!);
+  expect(removed).toEqual([d, c]);
+  // A network named after its task (before the pool) is always removed.
+  await pool.release('berth-task-t1');
+  expect(removed).toEqual([d, c, 'berth-task-t1']);
+  // The next tasks take the kept ones, with no network made.
+  expect([await pool.take(), await pool.take()]).toEqual([a, b]);
+  expect(made).toHaveLength(4);
 });

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '@berth/config';
 import { LABELS, type ContainerRuntime } from './runtime/container-runtime.js';
 
+const POOL_PREFIX = 'berth-net-';
+
 /**
  * Task networks made ahead of the tasks that will use them. Creating a Docker bridge network costs
  * about 100 ms, which a task paid on its start path; now it takes a network the pool made while
@@ -9,6 +11,10 @@ import { LABELS, type ContainerRuntime } from './runtime/container-runtime.js';
  * relabel a network, so what ties a network to its task is the `berth.network` label of the
  * task's containers. A pool network that no container joined (made ahead, or claimed by a launch
  * the agent did not finish) is free: after a restart the pool takes such networks back.
+ *
+ * A removed task's network comes back to the pool too, up to `keep` free ones: removing a network
+ * takes Docker's network lock, and a burst of removals (a deployment's old tasks cleaned up
+ * together) held the next task's start for seconds behind them (bench/README.md).
  */
 export class TaskNetworkPool {
   private readonly free: string[] = [];
@@ -20,6 +26,8 @@ export class TaskNetworkPool {
     private readonly logger: Logger,
     /** How many networks to keep made ahead; 0 makes each one when a task asks. */
     private readonly spares: number,
+    /** How many free networks to keep at most, counting those given back by removed tasks. */
+    private readonly keep = spares,
   ) {}
 
   /** Takes back the free networks a previous run of the agent left, then makes the rest. */
@@ -36,6 +44,24 @@ export class TaskNetworkPool {
     return name;
   }
 
+  /**
+   * The network of a task whose containers are all removed: kept for a later task while fewer
+   * than `keep` are free, otherwise removed. Only pool networks come back, and only when Docker
+   * says nothing is attached to them any more.
+   */
+  async release(name: string): Promise<void> {
+    if (
+      name.startsWith(POOL_PREFIX) &&
+      this.free.length < this.keep &&
+      !this.free.includes(name) &&
+      (await this.runtime.isNetworkFree(name))
+    ) {
+      this.free.push(name);
+      return;
+    }
+    await this.runtime.removeNetwork(name);
+  }
+
   /** Makes networks until `spares` are free; one filling at a time, failures only logged. */
   private fill(): void {
     if (this.filling || this.free.length >= this.spares) return;
@@ -49,7 +75,7 @@ export class TaskNetworkPool {
   }
 
   private async make(): Promise<string> {
-    const name = `berth-net-${randomBytes(6).toString('hex')}`;
+    const name = `${POOL_PREFIX}${randomBytes(6).toString('hex')}`;
     await this.runtime.ensureNetwork(name, {
       [LABELS.instance]: this.instanceId,
       [LABELS.networkPool]: 'true',

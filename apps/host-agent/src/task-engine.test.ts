@@ -1,6 +1,7 @@
 import { createLogger } from '@berth/config';
 import { ContainerSpec, TaskStatus, type TaskSpec, type TaskStateReport } from '@berth/proto';
 import { TaskEngine } from './task-engine.js';
+import { TaskNetworkPool } from './network-pool.js';
 import { HostPolicy } from './host-policy.js';
 import type { HostPolicyConfig } from './config.js';
 import {
@@ -61,8 +62,16 @@ class FakeRuntime implements ContainerRuntime {
       throw new ContainerRuntimeError('CannotCreateContainerError', `shared volume ${name} does not exist`);
     this.volumes.set(name, options.labels);
   }
-  async removeTaskResources(taskId: string, network: string) {
-    this.networks.delete(network);
+  async isNetworkFree(name: string) {
+    return (
+      this.networks.has(name) &&
+      ![...this.containers.values()].some((c) => c.labels['berth.network'] === name)
+    );
+  }
+  async removeNetwork(name: string) {
+    this.networks.delete(name);
+  }
+  async removeTaskVolumes(taskId: string) {
     for (const [name, labels] of this.volumes)
       if (labels['berth.task-id'] === taskId && labels['berth.volume-scope'] === 'task')
         this.volumes.delete(name);
@@ -139,18 +148,26 @@ const ANYTHING: HostPolicyConfig = {
   pidsLimit: 4096,
 };
 
-function setup(runtime = new FakeRuntime(), clock = { now: 1_000_000 }, host = ANYTHING, cleanupWaitMs = 0) {
+function setup(
+  runtime = new FakeRuntime(),
+  clock = { now: 1_000_000 },
+  host = ANYTHING,
+  cleanupWaitMs = 0,
+  keepNetworks = 0,
+) {
   const reports: TaskStateReport[] = [];
+  const logger = createLogger('t', 'silent');
   const engine = new TaskEngine(
     runtime,
     'instance-1',
     '127.0.0.2',
     new HostPolicy(host, async (path) => path),
     (r) => reports.push(r),
-    createLogger('t', 'silent'),
+    logger,
     () => clock.now,
     1,
     cleanupWaitMs,
+    new TaskNetworkPool(runtime, 'instance-1', logger, 0, keepNetworks),
   );
   const last = (taskId: string) => reports.filter((r) => r.taskId === taskId).at(-1);
   return { runtime, engine, reports, last };
@@ -299,6 +316,26 @@ it('adopts running containers after a restart and keeps them running', async () 
   await settle();
   expect(runtime.created).toBe(1);
   expect(runtime.containers.get('id-berth-t1-web')!.running).toBe(true);
+});
+
+it('gives a removed task’s network to the next task instead of removing it and making another', async () => {
+  const { engine, runtime, last } = setup(undefined, undefined, undefined, 0, 1);
+  engine.applyDesiredState([spec('t1')]);
+  await settle();
+  const [network] = runtime.networks;
+  expect(runtime.createdSpecs[0]).toMatchObject({ network });
+  engine.applyDesiredState([]);
+  await settle();
+  expect(runtime.containers.size).toBe(0);
+  expect([...runtime.networks]).toEqual([network]);
+  engine.applyDesiredState([spec('t2')]);
+  await settle();
+  expect(last('t2')!.status).toBe(TaskStatus.TASK_STATUS_RUNNING);
+  expect(runtime.createdSpecs[1]).toMatchObject({
+    network,
+    labels: expect.objectContaining({ 'berth.network': network }),
+  });
+  expect([...runtime.networks]).toEqual([network]);
 });
 
 it('stops and removes adopted containers of tasks that were replaced meanwhile', async () => {

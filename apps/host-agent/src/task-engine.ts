@@ -466,8 +466,9 @@ export class TaskEngine {
 
   private async removeContainers(taskId: string, runtimeIds: string[], network?: string): Promise<void> {
     for (const id of runtimeIds) await this.runtime.remove(id);
+    await this.runtime.removeTaskVolumes(taskId);
     // A task whose containers predate the network pool had a network named after it.
-    await this.runtime.removeTaskResources(taskId, network ?? `berth-task-${taskId}`);
+    await this.networks.release(network ?? `berth-task-${taskId}`);
     this.logger.info({ task: taskId }, 'task removed from host');
   }
 

@@ -130,8 +130,12 @@ export interface ContainerRuntime {
    * a CannotCreateContainerError (a shared volume without autoprovision).
    */
   ensureVolume(name: string, options: VolumeOptions, create: boolean): Promise<void>;
-  /** Removes what a task left besides its containers: its network and its task-scoped volumes. */
-  removeTaskResources(taskId: string, network: string): Promise<void>;
+  /** Whether the network exists and no container is attached to it. */
+  isNetworkFree(name: string): Promise<boolean>;
+  /** Removes a network; a missing one is fine, a failure is only logged. */
+  removeNetwork(name: string): Promise<void>;
+  /** Removes the task-scoped Docker volumes a task left behind. */
+  removeTaskVolumes(taskId: string): Promise<void>;
   /**
    * SIGTERM, then SIGKILL after the timeout (without one, the stop timeout the container was
    * created with). A stopped or missing container is fine.

@@ -337,15 +337,7 @@ export class DockerRuntime implements ContainerRuntime, ContainerSessions {
       filters: { label: [`${LABELS.networkPool}=true`, `${LABELS.instance}=${instanceId}`] },
     });
     const free: string[] = [];
-    for (const n of networks) {
-      try {
-        // The list leaves out who joined a network; inspect says.
-        const info = await this.docker.getNetwork(n.Id).inspect();
-        if (Object.keys(info.Containers ?? {}).length === 0) free.push(info.Name);
-      } catch (e) {
-        if (statusOf(e) !== 404) throw e;
-      }
-    }
+    for (const n of networks) if (await this.isNetworkFree(n.Name)) free.push(n.Name);
     return free;
   }
 
@@ -373,12 +365,26 @@ export class DockerRuntime implements ContainerRuntime, ContainerSessions {
     }
   }
 
-  async removeTaskResources(taskId: string, network: string): Promise<void> {
+  async isNetworkFree(name: string): Promise<boolean> {
     try {
-      await this.docker.getNetwork(network).remove();
+      // The list leaves out who joined a network; inspect says.
+      const info = await this.docker.getNetwork(name).inspect();
+      return Object.keys(info.Containers ?? {}).length === 0;
     } catch (e) {
-      if (statusOf(e) !== 404) this.logger.warn({ err: e, network }, 'could not remove a task network');
+      if (statusOf(e) === 404) return false;
+      throw e;
     }
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    try {
+      await this.docker.getNetwork(name).remove();
+    } catch (e) {
+      if (statusOf(e) !== 404) this.logger.warn({ err: e, network: name }, 'could not remove a task network');
+    }
+  }
+
+  async removeTaskVolumes(taskId: string): Promise<void> {
     const { Volumes } = await this.docker.listVolumes({
       filters: { label: [`${LABELS.taskId}=${taskId}`, `${LABELS.volumeScope}=task`] },
     });

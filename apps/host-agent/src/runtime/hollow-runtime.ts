@@ -81,7 +81,11 @@ export class HollowRuntime implements ContainerRuntime {
     return [];
   }
   async ensureVolume(): Promise<void> {}
-  async removeTaskResources(): Promise<void> {}
+  async isNetworkFree(): Promise<boolean> {
+    return false;
+  }
+  async removeNetwork(): Promise<void> {}
+  async removeTaskVolumes(): Promise<void> {}
 
   async stop(runtimeId: string, _timeoutSeconds?: number): Promise<void> {
     const c = this.containers.get(runtimeId);
