@@ -80,6 +80,7 @@ export class ControlPlaneConnection {
     private readonly logger: Logger,
     private credentials: Credentials,
     private readonly sessions: SessionServer,
+    private readonly dialTimeoutMs = DIAL_TIMEOUT_MS,
   ) {
     this.client = agentClient(config.gateway, credentials);
   }
@@ -152,9 +153,9 @@ export class ControlPlaneConnection {
     };
     call.on('error', (err) => reconnect('failed', err));
     call.on('end', () => reconnect('ended'));
-    this.client.waitForReady(Date.now() + DIAL_TIMEOUT_MS, (err) => {
+    this.client.waitForReady(Date.now() + this.dialTimeoutMs, (err) => {
       if (!err || ended || this.closed) return;
-      this.logger.warn({ timeoutMs: DIAL_TIMEOUT_MS }, 'gateway not reached; dialling again');
+      this.logger.warn({ timeoutMs: this.dialTimeoutMs }, 'gateway not reached; dialling again');
       dialTimedOut = true;
       this.rebuild = true;
       this.backoff = RECONNECT_MIN_MS;
