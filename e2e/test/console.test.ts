@@ -338,6 +338,16 @@ test('drain an instance from its page by keyboard and mouse, and activate it aga
   await page.getByRole('alertdialog').waitFor();
   await page.keyboard.press('Escape');
   await page.getByRole('alertdialog').waitFor({ state: 'detached' });
+  // Radix hands the focus back in a task after the dialog unmounts, so wait for it a moment.
+  await page
+    .waitForFunction(
+      () =>
+        (globalThis as unknown as { document: { activeElement: { textContent: string } } }).document
+          .activeElement.textContent === 'Drain',
+      undefined,
+      { timeout: 2_000 },
+    )
+    .catch(() => undefined);
   expect(await focused()).toBe('Drain');
 
   // Deregistering an instance with tasks on it is refused: the dialog says what the API said.
