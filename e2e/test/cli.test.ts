@@ -116,14 +116,16 @@ test('berth events lists the changes, and -w follows new ones as they happen', a
   expect(page.stdout).toMatch(/service web {2}SERVICE_DEPLOYMENT_COMPLETED/);
   expect(page.stdout).toMatch(/task \S+ \(cli-web:2\) {2}RUNNING, desired RUNNING/);
 
-  const follower = spawn(process.execPath, [BERTH, '--endpoint', cluster.api, 'events', '-w'], {
-    env: { ...process.env, BERTH_TOKEN: cluster.adminToken },
-  });
+  // Follow from the newest event now, so the change below is seen however long the CLI takes to start.
+  const latest = await api(cluster).call<{ lastEventId: string }>('GET', '/v1/events');
+  const follower = spawn(
+    process.execPath,
+    [BERTH, '--endpoint', cluster.api, 'events', '-w', '--after', latest.body.lastEventId],
+    { env: { ...process.env, BERTH_TOKEN: cluster.adminToken } },
+  );
   let out = '';
   follower.stdout.on('data', (d: Buffer) => (out += d.toString()));
   try {
-    // Let the stream open before the change it must see.
-    await new Promise((r) => setTimeout(r, 1000));
     const [task] = await api(cluster).run({ taskDefinition: 'cli-web:2' });
     const id = task!.taskArn.split('/').pop()!;
     await waitFor(
