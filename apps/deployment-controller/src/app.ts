@@ -116,6 +116,7 @@ export async function startController(
     { placeInCluster: (id) => hints.placeInCluster(id), serviceChanged: (id) => hints.serviceChanged(id) },
     logger,
     {
+      heartbeatIntervalMs: config.BERTH_HEARTBEAT_INTERVAL_MS,
       heartbeatTimeoutMs: config.BERTH_AGENT_HEARTBEAT_TIMEOUT_MS,
       lostAfterMs: config.BERTH_INSTANCE_LOST_AFTER_MS,
       brakeThreshold: config.BERTH_EVICTION_BRAKE_THRESHOLD,

@@ -6,6 +6,8 @@ export const controllerEnv = {
   ...metricsEnv('deployment-controller'),
   /** How often tasks are re-examined from Postgres, healing lost task-event hints. */
   BERTH_CONTROLLER_SWEEP_MS: millis(5000),
+  /** The agents' heartbeat interval: set it as on the api-gateway, which tells it to the agents. */
+  BERTH_HEARTBEAT_INTERVAL_MS: millis(2000),
   /**
    * An agent silent this long is marked disconnected (no new tasks). With 2 s heartbeats, 5 s
    * rides out a 2-3 s network blip. A closed stream marks it disconnected at once.

@@ -134,6 +134,35 @@ describe('planInstanceLiveness: the brake', () => {
     expect(verdict(plan(rows, { releaseGraceMs: 30_000 }))).toEqual({ lose: [], held: [], deferred: [] });
   });
 
+  it('waits, neither losing nor holding, while instances silenced by the same fault are still short of the timeout', () => {
+    // One cut, heartbeats 0.3 s apart: the first to beat passes the 6 s grace while the others
+    // have missed a beat but are not yet 5 s silent.
+    const first = [inst('s0', 6200), inst('s1', 4600), inst('s2', 4300)];
+    expect(verdict(plan(first))).toEqual({ lose: [], held: [], deferred: [] });
+    // The next sweep, a second on: all three are silent, and the brake holds the one past the grace.
+    const next = [inst('s0', 7200), inst('s1', 5600), inst('s2', 5300)];
+    expect(verdict(plan(next))).toEqual({ lose: [], held: ['s0'], deferred: [] });
+    expect(plan(next).braked[0]).toMatchObject({ silent: 3, of: 3 });
+  });
+
+  it('loses a lone silent host at the grace when the others beat on time; one missed beat of a majority waits', () => {
+    // A heartbeat 2.9 s ago is a late beat of a 2 s interval, not a missed one.
+    expect(verdict(plan([inst('s0', 6200), inst('a0', 1900), inst('a1', 2900)]))).toEqual({
+      lose: ['s0'],
+      held: [],
+      deferred: [],
+    });
+    expect(verdict(plan([inst('s0', 6200), inst('a0', 1900), inst('a1', 3100)]))).toEqual({
+      lose: [],
+      held: [],
+      deferred: [],
+    });
+    // With a 1 s interval, 3.1 s is a missed beat too.
+    expect(
+      verdict(plan([inst('s0', 6200), inst('a0', 1900), inst('a1', 2900)], { heartbeatIntervalMs: 1000 })),
+    ).toEqual({ lose: [], held: [], deferred: [] });
+  });
+
   it('takes the threshold, the minimum size and the rate from the settings', () => {
     expect(verdict(plan(cluster(2, 1), { brakeThreshold: 0.7 }))).toMatchObject({
       lose: ['s1', 's0'],

@@ -17,6 +17,12 @@
  *   `brakeMinInstances`: in a cluster of two, one silent host is a host loss, not an outage. Once
  *   the brake releases, the instances it held get `releaseGraceMs` more, for the slower agents: a
  *   dial begun during the outage can take seconds after the network's return to reconnect.
+ * - Not yet settled: heartbeats are staggered, so when one fault silences every agent, the one
+ *   that beat first reaches `lostAfterMs` while the others, having beaten up to an interval later,
+ *   are still short of the timeout. An instance that has missed a heartbeat (silent 1.5
+ *   intervals) but is not yet silent counts as possibly silent: while counting those would trip
+ *   the brake, no loss is declared, and the next sweep sees the others silent (the brake holds)
+ *   or beating again (the loss goes ahead).
  * - Lost instances are evicted at most `maxLostPerSweep` per cluster per sweep, longest silent first.
  */
 
@@ -35,6 +41,8 @@ export interface InstanceLivenessRow {
 }
 
 export interface LivenessSettings {
+  /** The interval agents heartbeat at (told to them by the gateway). */
+  heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
   lostAfterMs: number;
   brakeThreshold: number;
@@ -46,6 +54,7 @@ export interface LivenessSettings {
 }
 
 export const DEFAULT_LIVENESS_SETTINGS: LivenessSettings = {
+  heartbeatIntervalMs: 2000,
   heartbeatTimeoutMs: 5000,
   lostAfterMs: 6000,
   brakeThreshold: 0.55,
@@ -86,6 +95,7 @@ export function planInstanceLiveness(
   const silentFor = (i: InstanceLivenessRow) =>
     i.lastHeartbeatAt === null ? Infinity : ms(now) - ms(i.lastHeartbeatAt);
   const isSilent = (i: InstanceLivenessRow) => silentFor(i) >= s.heartbeatTimeoutMs;
+  const mayBeSilent = (i: InstanceLivenessRow) => silentFor(i) >= 1.5 * s.heartbeatIntervalMs;
 
   const byCluster = new Map<string, InstanceLivenessRow[]>();
   for (const i of instances) byCluster.set(i.clusterId, [...(byCluster.get(i.clusterId) ?? []), i]);
@@ -106,12 +116,16 @@ export function planInstanceLiveness(
       const blind = last === null || seenAt - ms(last) > 2 * s.heartbeatTimeoutMs;
       if ((blind ? ms(now) - seenAt : silentFor(i)) < s.lostAfterMs) continue;
 
+      const trips = (b: { silent: number; of: number } | null): b is { silent: number; of: number } =>
+        b !== null && b.of >= s.brakeMinInstances && b.silent > s.brakeThreshold * b.of;
       const burst = last === null ? null : burstOf(last, cluster, isSilent, s.brakeWindowMs);
-      if (burst && burst.of >= s.brakeMinInstances && burst.silent > s.brakeThreshold * burst.of) {
+      if (trips(burst)) {
         held.push(i);
         if (burst.silent * worst.of >= worst.silent * burst.of) worst = burst;
         continue;
       }
+      // Others that missed a beat may be silent by the next sweep: wait for them to settle.
+      if (last !== null && trips(burstOf(last, cluster, mayBeSilent, s.brakeWindowMs))) continue;
       // Released by the brake: time for the slower agents to reconnect.
       const heldAt = heldThisSilence(i);
       if (heldAt !== null && ms(now) - heldAt < s.releaseGraceMs) continue;
