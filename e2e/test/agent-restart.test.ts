@@ -11,7 +11,12 @@ let cluster: LocalCluster;
 let client: ReturnType<typeof api>;
 
 beforeAll(async () => {
-  cluster = await startLocalCluster({ agents: [{ hostAddress: '127.0.0.4', cpu: 2048, memory: 1024 }] });
+  cluster = await startLocalCluster({
+    agents: [{ hostAddress: '127.0.0.4', cpu: 2048, memory: 1024 }],
+    // One host, so no brake: the restart must not race the 6 s host-loss grace on a loaded machine.
+    // Host loss has its own tests (instance-loss.test.ts).
+    env: { BERTH_INSTANCE_LOST_AFTER_MS: '120000' },
+  });
   client = api(cluster);
 }, 60_000);
 

@@ -106,7 +106,10 @@ export class ScalingRepository implements ScalingStore {
       });
       if (count === 0) return false;
       await setServiceDesiredCount(tx, seen.serviceId, decision.desiredCount);
-      await tx.serviceEvent.create({ data: { serviceId: seen.serviceId, message: decision.message } });
+      // Stamped with the decision's time, which the cooldown counts from.
+      await tx.serviceEvent.create({
+        data: { serviceId: seen.serviceId, message: decision.message, createdAt: seen.now },
+      });
       return true;
     });
   }
