@@ -266,7 +266,10 @@ test(
     const flakyArn = task!.containerInstanceArn!;
     const before = await serviceTaskStates();
 
-    await hosts!.netem(flaky, { lossPercent: 20, delayMs: hosts!.canDelay ? 200 : 0 });
+    // 10 % each way. At 20 %, TCP's retransmission backoff now and then holds the stream past
+    // 3 s (four drops of one segment in a row): with 2 s heartbeats, past the 5 s timeout, which
+    // is how long a silence Berth is meant to notice (docs/operations.md).
+    await hosts!.netem(flaky, { lossPercent: 10, delayMs: hosts!.canDelay ? 200 : 0 });
     let disconnectedSeen = 0;
     try {
       const until = Date.now() + FLAKY_MS;
